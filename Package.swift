@@ -1,0 +1,69 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Upcoming features enabled once for every target.
+let swiftSettings: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+  name: "cthulhu",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "cthulhu", targets: ["cthulhu"]),
+    .library(name: "Manifest", targets: ["Manifest"]),
+    .library(name: "Orchestrator", targets: ["Orchestrator"]),
+  ],
+  dependencies: [
+    // Command-line parsing, help and validation errors (saves a hand-written parser).
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    // Jinja-like templates, the successor of the original tool's Jinja2.
+    .package(url: "https://github.com/stencilproject/Stencil.git", from: "0.15.1"),
+    // HTTP/1.1 over the Docker unix socket (http+unix://), streaming bodies.
+    .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    // SHA-256 for spec and file hashes (Foundation on Linux has no CryptoKit).
+    .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CYaml",
+      pkgConfig: "yaml-0.1",
+      providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+    ),
+    .target(
+      name: "Manifest",
+      dependencies: ["CYaml"],
+      swiftSettings: swiftSettings
+    ),
+    .target(
+      name: "Orchestrator",
+      dependencies: [
+        "Manifest",
+        .product(name: "Stencil", package: "Stencil"),
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "Crypto", package: "swift-crypto"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "cthulhu",
+      dependencies: [
+        "Manifest",
+        "Orchestrator",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "ManifestTests",
+      dependencies: ["Manifest"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "OrchestratorTests",
+      dependencies: ["Orchestrator", "Manifest"],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)

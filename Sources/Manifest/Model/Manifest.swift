@@ -1,0 +1,265 @@
+/// A decoded, validated cthulhu manifest: the typed form of `cthulhu.yaml`.
+///
+/// Values here are final: defaults are applied, `defaults:` is merged under
+/// every group, and relative paths are made absolute against the manifest's
+/// folder. Every value that came from the file keeps the ``SourceLocation`` of
+/// the node it was read from, so later stages (template rendering, planning)
+/// can point back at the line that caused a problem.
+public struct Manifest: Sendable, Hashable {
+  /// Absolute path of the manifest file (or a synthetic name such as `<stdin>`).
+  public var path: String
+  /// Fixture name: `[a-z0-9][a-z0-9-]*`, at most 40 characters. Names the
+  /// containers, the network and every label cthulhu puts on what it makes.
+  public var fixture: String
+  public var driver: DriverKind
+  /// Absolute path of the fixture folder (`root:`, default `cthulhu-fixture`
+  /// beside the manifest).
+  public var root: String
+  public var network: NetworkSettings
+  /// Free values for templates (`vars:`), in file order.
+  public var vars: [(key: String, value: Value)]
+  /// Groups in manifest order; instance names are handed out in this order.
+  public var groups: [Group]
+
+  public init(
+    path: String, fixture: String, driver: DriverKind = .docker, root: String,
+    network: NetworkSettings = .init(), vars: [(key: String, value: Value)] = [], groups: [Group]
+  ) {
+    self.path = path
+    self.fixture = fixture
+    self.driver = driver
+    self.root = root
+    self.network = network
+    self.vars = vars
+    self.groups = groups
+  }
+
+  /// Folder that holds the manifest; template sources and build contexts are
+  /// relative to it.
+  public var directory: String {
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return slash == path.startIndex ? "/" : String(path[..<slash])
+  }
+
+  public func group(named name: String) -> Group? { groups.first { $0.name == name } }
+
+  public static func == (a: Manifest, b: Manifest) -> Bool {
+    a.path == b.path && a.fixture == b.fixture && a.driver == b.driver && a.root == b.root
+      && a.network == b.network && a.groups == b.groups
+      && a.vars.map(\.key) == b.vars.map(\.key) && a.vars.map(\.value) == b.vars.map(\.value)
+  }
+
+  public func hash(into h: inout Hasher) {
+    h.combine(path)
+    h.combine(fixture)
+    h.combine(groups)
+  }
+}
+
+public enum DriverKind: String, Sendable, Hashable, Codable, CaseIterable {
+  case docker
+  case process
+}
+
+public struct NetworkSettings: Sendable, Hashable {
+  /// `network.subnet`; `nil` lets cthulhu pick a free one at apply time.
+  public var subnet: IPv4Network?
+  /// `network.mode` (process driver only).
+  public var mode: NetworkMode
+
+  public init(subnet: IPv4Network? = nil, mode: NetworkMode = .loopback) {
+    self.subnet = subnet
+    self.mode = mode
+  }
+}
+
+public enum NetworkMode: String, Sendable, Hashable, Codable, CaseIterable {
+  /// Process driver, no root: each instance listens on its own 127.x address.
+  case loopback
+  /// Process driver, root: each instance in its own network namespace on a bridge.
+  case namespaces
+}
+
+/// One group of identical instances (`groups.<name>`).
+public struct Group: Sendable, Hashable {
+  public var name: String
+  /// Where the group's `name:` key stands in the manifest.
+  public var location: SourceLocation
+  public var source: ImageSource
+  public var count: Int
+  /// `command:` as an argument vector; a string in the manifest becomes
+  /// `["/bin/sh", "-c", string]`. `nil`: the image's own command.
+  public var command: [String]?
+  /// `env:`, in file order.
+  public var env: [(key: String, value: String)]
+  /// `mounts:`, in file order; default `etc: /opt/app/etc`, `var: /opt/app/var`.
+  public var mounts: [Mount]
+  /// `templates:`: rendered per instance with Stencil.
+  public var templates: [FileSpec]
+  /// `files:`: copied as they are.
+  public var files: [FileSpec]
+  public var ports: [PortSpec]
+  public var healthcheck: Healthcheck?
+  /// `memory:` in bytes.
+  public var memory: Int64?
+  /// `cpus:`, e.g. 0.5.
+  public var cpus: Double?
+  /// `stop_timeout:` (engine default when nil).
+  public var stopTimeout: Duration?
+  public var onChange: OnChange
+  /// `depends_on:` group names, started and healthy first.
+  public var dependsOn: [String]
+
+  public init(
+    name: String, location: SourceLocation = .unknown, source: ImageSource, count: Int = 1,
+    command: [String]? = nil, env: [(key: String, value: String)] = [],
+    mounts: [Mount] = Mount.defaults, templates: [FileSpec] = [], files: [FileSpec] = [],
+    ports: [PortSpec] = [], healthcheck: Healthcheck? = nil, memory: Int64? = nil,
+    cpus: Double? = nil, stopTimeout: Duration? = nil, onChange: OnChange = .restart,
+    dependsOn: [String] = []
+  ) {
+    self.name = name
+    self.location = location
+    self.source = source
+    self.count = count
+    self.command = command
+    self.env = env
+    self.mounts = mounts
+    self.templates = templates
+    self.files = files
+    self.ports = ports
+    self.healthcheck = healthcheck
+    self.memory = memory
+    self.cpus = cpus
+    self.stopTimeout = stopTimeout
+    self.onChange = onChange
+    self.dependsOn = dependsOn
+  }
+
+  public static func == (a: Group, b: Group) -> Bool {
+    a.name == b.name && a.source == b.source && a.count == b.count && a.command == b.command
+      && a.env.map(\.key) == b.env.map(\.key) && a.env.map(\.value) == b.env.map(\.value)
+      && a.mounts == b.mounts && a.templates == b.templates && a.files == b.files
+      && a.ports == b.ports && a.healthcheck == b.healthcheck && a.memory == b.memory
+      && a.cpus == b.cpus && a.stopTimeout == b.stopTimeout && a.onChange == b.onChange
+      && a.dependsOn == b.dependsOn
+  }
+
+  public func hash(into h: inout Hasher) {
+    h.combine(name)
+    h.combine(count)
+  }
+}
+
+public enum ImageSource: Sendable, Hashable {
+  /// `image: name:tag`
+  case image(String)
+  /// `build: {context, dockerfile}`: `context` absolute, `dockerfile` relative
+  /// to it (default `Dockerfile`).
+  case build(context: String, dockerfile: String)
+}
+
+/// A named bind mount: `<fixture>/<ip>/bindmounts/<name>` on the host,
+/// `path` inside the instance.
+public struct Mount: Sendable, Hashable, Codable {
+  public var name: String
+  public var path: String
+  public init(name: String, path: String) {
+    self.name = name
+    self.path = path
+  }
+  public static let defaults = [Mount(name: "etc", path: "/opt/app/etc"), Mount(name: "var", path: "/opt/app/var")]
+}
+
+/// A template or static file: `source` (absolute on the host) to `target`
+/// (`<mount>/<relative path>`).
+public struct FileSpec: Sendable, Hashable {
+  public var source: String
+  /// Mount name: the first component of `target`.
+  public var mount: String
+  /// Path below the mount, never absolute, never containing `..`.
+  public var path: String
+  /// File mode, e.g. 0o644 (default 0o644).
+  public var mode: Int
+  public var location: SourceLocation
+
+  public init(source: String, mount: String, path: String, mode: Int = 0o644, location: SourceLocation = .unknown) {
+    self.source = source
+    self.mount = mount
+    self.path = path
+    self.mode = mode
+    self.location = location
+  }
+
+  /// `target` as written: `etc/config.json`.
+  public var target: String { mount + "/" + path }
+}
+
+/// `ports:` entry. `"30000:8080"`: host port 30000 for the group's first
+/// instance, 30001 for its second, …; `8080`: the engine picks a host port.
+public struct PortSpec: Sendable, Hashable {
+  public var hostStart: Int?
+  public var container: Int
+  public var proto: PortProtocol
+  public init(hostStart: Int? = nil, container: Int, proto: PortProtocol = .tcp) {
+    self.hostStart = hostStart
+    self.container = container
+    self.proto = proto
+  }
+}
+
+public enum PortProtocol: String, Sendable, Hashable, Codable {
+  case tcp, udp
+}
+
+public struct Healthcheck: Sendable, Hashable {
+  /// Run inside the instance (exec form); exit 0 means healthy.
+  public var command: [String]
+  public var interval: Duration
+  public var timeout: Duration
+  public var retries: Int
+  public var startPeriod: Duration
+  public init(
+    command: [String], interval: Duration = .seconds(1), timeout: Duration = .seconds(5),
+    retries: Int = 30, startPeriod: Duration = .zero
+  ) {
+    self.command = command
+    self.interval = interval
+    self.timeout = timeout
+    self.retries = retries
+    self.startPeriod = startPeriod
+  }
+}
+
+/// What `apply` does to a running instance whose rendered files changed.
+public enum OnChange: Sendable, Hashable {
+  case restart
+  case none
+  /// `signal:HUP`: name without the `SIG` prefix, upper case.
+  case signal(String)
+}
+
+/// A free template value (`vars:`), as YAML wrote it after the core schema.
+public indirect enum Value: Sendable, Hashable {
+  case null
+  case bool(Bool)
+  case int(Int)
+  case double(Double)
+  case string(String)
+  case list([Value])
+  case map([String: Value], order: [String])
+}
+
+/// 1-based line and column in a manifest file.
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+  public var file: String
+  public var line: Int
+  public var column: Int
+  public init(file: String, line: Int, column: Int) {
+    self.file = file
+    self.line = line
+    self.column = column
+  }
+  public static let unknown = SourceLocation(file: "", line: 0, column: 0)
+  public var description: String { "\(file):\(line):\(column)" }
+}

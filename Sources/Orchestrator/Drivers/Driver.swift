@@ -1,0 +1,281 @@
+import Foundation
+import Manifest
+
+/// The outside world as the orchestrator sees it: a container engine (Docker),
+/// host processes, or an in-memory fake in tests.
+///
+/// A driver decides nothing: the planner decides, the executor calls one
+/// driver method per engine operation. Every listing is filtered by the
+/// fixture's labels, so nothing cthulhu did not create is ever seen as its own.
+/// Keep this free of single-host assumptions: an instance's address and its
+/// fault handle come from the driver.
+public protocol Driver: Sendable {
+  /// Containers that carry `io.cthulhu.fixture=<fixture>` (running or not).
+  func containers(fixture: String) async throws -> [ObservedContainer]
+  /// Every network the engine knows (cthulhu's and others'), so that a free
+  /// subnet can be picked and collisions reported.
+  func networks() async throws -> [ObservedNetwork]
+  /// The local image id of `reference`, or nil when the engine does not have it.
+  func imageID(_ reference: String) async throws -> String?
+  /// Pulls `reference`; throws a clear error when no registry answers.
+  func pull(_ reference: String) async throws -> String
+  /// Builds `dockerfile` in `context` (absolute folder) and tags it `tag`.
+  /// Returns the image id.
+  func build(context: String, dockerfile: String, tag: String, labels: [String: String]) async throws -> String
+
+  func createNetwork(_ spec: NetworkSpec) async throws -> String
+  func removeNetwork(id: String) async throws
+
+  /// Creates (does not start) a container; returns its id.
+  func create(_ spec: ContainerSpec) async throws -> String
+  func start(id: String) async throws
+  /// Stops with SIGTERM, then SIGKILL after `timeout` seconds (engine default when nil).
+  func stop(id: String, timeout: Int?) async throws
+  func restart(id: String, timeout: Int?) async throws
+  /// Sends `signal` (a name such as `HUP`, `KILL`).
+  func kill(id: String, signal: String) async throws
+  func pause(id: String) async throws
+  func unpause(id: String) async throws
+  /// Removes the container (and its anonymous volumes); `force` kills it first.
+  func remove(id: String, force: Bool) async throws
+  /// Live details of one container, including the host PID whose network
+  /// namespace faults enter.
+  func inspect(id: String) async throws -> ContainerDetails
+  /// Runs `command` inside the container, waits, and returns its exit code and output.
+  func exec(id: String, command: [String]) async throws -> ExecResult
+  /// The container's stdout and stderr, in order, as raw lines (timestamps
+  /// prefixed when `timestamps`); `follow` keeps the stream open.
+  func logs(id: String, follow: Bool, since: Date?, timestamps: Bool) -> AsyncThrowingStream<LogLine, any Error>
+}
+
+/// A bridge network for one fixture.
+public struct NetworkSpec: Sendable, Hashable, Codable {
+  public var name: String
+  public var subnet: IPv4Network
+  public var gateway: IPv4Address
+  public var labels: [String: String]
+  public init(name: String, subnet: IPv4Network, gateway: IPv4Address, labels: [String: String]) {
+    self.name = name
+    self.subnet = subnet
+    self.gateway = gateway
+    self.labels = labels
+  }
+}
+
+/// Everything the engine needs to create one instance's container. Its
+/// canonical JSON (sorted keys) is what the spec hash covers.
+public struct ContainerSpec: Sendable, Hashable, Codable {
+  /// Engine-wide container name, `<fixture>-<instance>`.
+  public var name: String
+  public var image: String
+  /// Resolved image id at plan time (so a re-tagged image is seen as a change).
+  public var imageID: String?
+  public var command: [String]?
+  /// `KEY=VALUE`, in manifest order.
+  public var env: [String]
+  public var hostname: String
+  public var labels: [String: String]
+  public var binds: [Bind]
+  public var network: String
+  public var ip: IPv4Address
+  /// DNS names other instances reach this one by (the instance name).
+  public var aliases: [String]
+  public var ports: [PortBinding]
+  public var memory: Int64?
+  public var nanoCPUs: Int64?
+  public var stopTimeout: Int?
+  public var healthcheck: HealthcheckSpec?
+
+  public init(
+    name: String, image: String, imageID: String? = nil, command: [String]? = nil, env: [String] = [],
+    hostname: String, labels: [String: String] = [:], binds: [Bind] = [], network: String,
+    ip: IPv4Address, aliases: [String] = [], ports: [PortBinding] = [], memory: Int64? = nil,
+    nanoCPUs: Int64? = nil, stopTimeout: Int? = nil, healthcheck: HealthcheckSpec? = nil
+  ) {
+    self.name = name
+    self.image = image
+    self.imageID = imageID
+    self.command = command
+    self.env = env
+    self.hostname = hostname
+    self.labels = labels
+    self.binds = binds
+    self.network = network
+    self.ip = ip
+    self.aliases = aliases
+    self.ports = ports
+    self.memory = memory
+    self.nanoCPUs = nanoCPUs
+    self.stopTimeout = stopTimeout
+    self.healthcheck = healthcheck
+  }
+}
+
+public struct Bind: Sendable, Hashable, Codable {
+  public var host: String
+  public var container: String
+  public var readOnly: Bool
+  public init(host: String, container: String, readOnly: Bool = false) {
+    self.host = host
+    self.container = container
+    self.readOnly = readOnly
+  }
+}
+
+public struct PortBinding: Sendable, Hashable, Codable {
+  public var container: Int
+  public var proto: String
+  /// nil: the engine picks a free host port.
+  public var host: Int?
+  public init(container: Int, proto: String = "tcp", host: Int? = nil) {
+    self.container = container
+    self.proto = proto
+    self.host = host
+  }
+}
+
+/// A Docker-style health check, durations in nanoseconds.
+public struct HealthcheckSpec: Sendable, Hashable, Codable {
+  public var test: [String]
+  public var interval: Int64
+  public var timeout: Int64
+  public var retries: Int
+  public var startPeriod: Int64
+  public init(test: [String], interval: Int64, timeout: Int64, retries: Int, startPeriod: Int64) {
+    self.test = test
+    self.interval = interval
+    self.timeout = timeout
+    self.retries = retries
+    self.startPeriod = startPeriod
+  }
+}
+
+public enum ContainerState: String, Sendable, Hashable, Codable {
+  case created, running, paused, restarting, removing, exited, dead
+}
+
+/// A container as one listing saw it.
+public struct ObservedContainer: Sendable, Hashable, Codable {
+  public var id: String
+  /// Without the leading slash the engine adds.
+  public var name: String
+  public var image: String
+  public var imageID: String
+  public var state: ContainerState
+  /// `healthy`, `unhealthy`, `starting`, or nil without a health check.
+  public var health: String?
+  public var labels: [String: String]
+  /// Published ports: container port/proto → host port.
+  public var ports: [PortBinding]
+  /// The container's address on the fixture network, if attached.
+  public var ip: IPv4Address?
+  public init(
+    id: String, name: String, image: String, imageID: String, state: ContainerState,
+    health: String? = nil, labels: [String: String], ports: [PortBinding] = [], ip: IPv4Address? = nil
+  ) {
+    self.id = id
+    self.name = name
+    self.image = image
+    self.imageID = imageID
+    self.state = state
+    self.health = health
+    self.labels = labels
+    self.ports = ports
+    self.ip = ip
+  }
+}
+
+public struct ObservedNetwork: Sendable, Hashable, Codable {
+  public var id: String
+  public var name: String
+  public var subnets: [IPv4Network]
+  public var labels: [String: String]
+  public init(id: String, name: String, subnets: [IPv4Network], labels: [String: String]) {
+    self.id = id
+    self.name = name
+    self.subnets = subnets
+    self.labels = labels
+  }
+}
+
+public struct ContainerDetails: Sendable, Hashable, Codable {
+  public var id: String
+  public var state: ContainerState
+  public var health: String?
+  /// Host PID of the container's first process (0 when not running).
+  public var pid: Int32
+  public var exitCode: Int?
+  public var startedAt: Date?
+  public var ip: IPv4Address?
+  public var ports: [PortBinding]
+  public var labels: [String: String]
+  public init(
+    id: String, state: ContainerState, health: String? = nil, pid: Int32 = 0, exitCode: Int? = nil,
+    startedAt: Date? = nil, ip: IPv4Address? = nil, ports: [PortBinding] = [], labels: [String: String] = [:]
+  ) {
+    self.id = id
+    self.state = state
+    self.health = health
+    self.pid = pid
+    self.exitCode = exitCode
+    self.startedAt = startedAt
+    self.ip = ip
+    self.ports = ports
+    self.labels = labels
+  }
+}
+
+public struct ExecResult: Sendable, Hashable {
+  public var exitCode: Int32
+  public var stdout: String
+  public var stderr: String
+  public init(exitCode: Int32, stdout: String, stderr: String) {
+    self.exitCode = exitCode
+    self.stdout = stdout
+    self.stderr = stderr
+  }
+}
+
+public struct LogLine: Sendable, Hashable {
+  public enum Stream: Sendable, Hashable { case stdout, stderr }
+  public var stream: Stream
+  public var text: String
+  public init(stream: Stream, text: String) {
+    self.stream = stream
+    self.text = text
+  }
+}
+
+/// Labels cthulhu puts on everything it makes.
+public enum Labels {
+  public static let fixture = "io.cthulhu.fixture"
+  public static let root = "io.cthulhu.root"
+  public static let instance = "io.cthulhu.instance"
+  public static let group = "io.cthulhu.group"
+  public static let specHash = "io.cthulhu.spec-hash"
+  public static let filesHash = "io.cthulhu.files-hash"
+}
+
+/// A driver failure a person can act on: one sentence, no NIO stack.
+public struct DriverError: Error, Sendable, CustomStringConvertible {
+  public enum Code: Sendable, Hashable {
+    case engineUnavailable
+    case notFound
+    case conflict
+    case imageUnavailable
+    case buildFailed
+    case engine(status: Int)
+    case unsupported
+  }
+  public var code: Code
+  public var message: String
+  public init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+  public var description: String { message }
+
+  public static func engineUnavailable(_ m: String) -> Self { .init(.engineUnavailable, m) }
+  public static func notFound(_ m: String) -> Self { .init(.notFound, m) }
+  public static func conflict(_ m: String) -> Self { .init(.conflict, m) }
+}
