@@ -9,7 +9,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
   name: "cthulhu",
-  platforms: [.macOS(.v14)],
+  platforms: [.macOS(.v15)],
   products: [
     .executable(name: "cthulhu", targets: ["cthulhu"]),
     .library(name: "Manifest", targets: ["Manifest"]),

@@ -1,0 +1,171 @@
+import Foundation
+import Manifest
+
+/// Reports apply progress (the CLI prints it; a Swift test may ignore it).
+public protocol ApplyObserver: Sendable {
+  func started(_ step: Step)
+  func finished(_ step: Step, after: Duration, error: (any Error)?)
+}
+
+public struct ApplyOptions: Sendable {
+  /// How many steps run at once.
+  public var parallel: Int = 8
+  /// How long to wait for an instance with a health check to become healthy.
+  public var healthTimeout: Duration?
+  /// The cthulhu binary the control shims call.
+  public var binary: String = CommandLine.arguments.first.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 } ?? "cthulhu"
+  public init() {}
+}
+
+/// Runs a plan's steps, independent ones in parallel. It carries no decision
+/// logic: each action maps to a fixed sequence of driver and filesystem calls.
+struct Executor {
+  let plan: Plan
+  let desired: DesiredFixture
+  let observed: ObservedFixture
+  let driver: any Driver
+  let store: StateStore
+  let options: ApplyOptions
+  let observer: (any ApplyObserver)?
+  let mounts: [String: [String]]
+
+  struct Failure: Error { var target: String; var error: any Error }
+
+  /// Runs every step whose dependencies succeeded; returns the failures.
+  func run() async -> [Failure] {
+    var done = Set<String>()
+    var failed: [Failure] = []
+    var pending = plan.steps
+    let known = Set(plan.steps.map(\.target))
+    await withTaskGroup(of: (String, (any Error)?).self) { group in
+      var running = 0
+      func launchReady() {
+        while running < max(1, options.parallel), failed.isEmpty,
+          let i = pending.firstIndex(where: { $0.dependsOn.allSatisfy { done.contains($0) || !known.contains($0) } })
+        {
+          let step = pending.remove(at: i)
+          running += 1
+          group.addTask {
+            observer?.started(step)
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            do {
+              try await perform(step)
+              observer?.finished(step, after: clock.now - t0, error: nil)
+              return (step.target, nil)
+            } catch {
+              observer?.finished(step, after: clock.now - t0, error: error)
+              return (step.target, error)
+            }
+          }
+        }
+      }
+      launchReady()
+      while let (target, error) = await group.next() {
+        running -= 1
+        if let error { failed.append(Failure(target: target, error: error)) } else { done.insert(target) }
+        launchReady()
+      }
+    }
+    return failed
+  }
+
+  private var paths: FixturePaths { FixturePaths(root: desired.root) }
+
+  func perform(_ step: Step) async throws {
+    switch step.kind {
+    case "network":
+      let id = try await driver.createNetwork(desired.network)
+      try await store.update { $0.networkID = id; $0.subnet = desired.network.subnet }
+    case "image":
+      let b = desired.builds.first { $0.group == step.name }!
+      _ = try await driver.build(context: b.context, dockerfile: b.dockerfile, tag: b.tag, labels: [Labels.fixture: desired.fixture])
+      try await store.update { if !$0.builtImages.contains(b.tag) { $0.builtImages.append(b.tag) } }
+    default:
+      try await performInstance(step)
+    }
+  }
+
+  func performInstance(_ step: Step) async throws {
+    let name = step.name
+    let live = observed.container(instance: name)
+    let writer = FixtureWriter(paths: paths)
+    switch step.action {
+    case .delete:
+      let record = await store.state.instance(named: name)
+      if let id = live?.id ?? record?.containerID { try await removeIgnoringMissing(id) }
+      if let r = record { try writer.removeInstance(name: name, ip: r.ip) }
+      try await store.update { $0.removeInstance(name) }
+    case .create, .replace:
+      let d = desired.instance(named: name)!
+      if let id = live?.id { try await removeIgnoringMissing(id) }
+      try writer.prepare(d, mounts: mounts[d.group] ?? [])
+      var spec = d.container
+      spec.labels[Labels.specHash] = d.specHash
+      let id = try await driver.create(spec)
+      try await record(d, containerID: id)
+      try await driver.start(id: id)
+      try await settle(d, id: id)
+    case .update:
+      let d = desired.instance(named: name)!
+      try writer.writeFiles(d)
+      try await record(d, containerID: live?.id)
+      guard let id = live?.id else { return }
+      switch step.effect {
+      case .restart?: try await driver.restart(id: id, timeout: d.container.stopTimeout)
+      case .signal(let s)?: try await driver.kill(id: id, signal: s)
+      case .none?, nil: break
+      }
+      try await settle(d, id: id)
+    case .start:
+      let d = desired.instance(named: name)!
+      guard let id = live?.id else { return }
+      if step.paused == true { try await driver.unpause(id: id) } else { try await driver.start(id: id) }
+      try await settle(d, id: id)
+    }
+  }
+
+  private func removeIgnoringMissing(_ id: String) async throws {
+    do { try await driver.remove(id: id, force: true) } catch let e as DriverError where e.code == .notFound {}
+  }
+
+  private func record(_ d: DesiredInstance, containerID: String?) async throws {
+    try await store.update {
+      $0.upsert(
+        InstanceRecord(
+          name: d.name, group: d.group, ip: d.ip, containerID: containerID, specHash: d.specHash,
+          filesHash: d.filesHash, files: Dictionary(d.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
+          ports: d.container.ports, spec: d.container))
+    }
+  }
+
+  /// After a start: waits for health when there is a check, then records the
+  /// PID (pid.txt) and the host ports the engine published.
+  private func settle(_ d: DesiredInstance, id: String) async throws {
+    var details = try await driver.inspect(id: id)
+    if let h = d.container.healthcheck {
+      let budget = options.healthTimeout
+        ?? .nanoseconds(h.startPeriod + Int64(h.retries + 1) * (h.interval + h.timeout))
+      let clock = ContinuousClock()
+      let deadline = clock.now + budget
+      while details.health != "healthy" {
+        if details.health == "unhealthy" || details.state == .exited || details.state == .dead {
+          throw OrchestratorError(.healthcheck, "instance \(d.name) is \(details.health ?? details.state.rawValue) (health check \(h.test.joined(separator: " ")))")
+        }
+        if clock.now > deadline {
+          throw OrchestratorError(.healthcheck, "instance \(d.name) did not become healthy within \(budget)")
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        details = try await driver.inspect(id: id)
+      }
+    }
+    try FixtureWriter(paths: paths).writePID(details.pid, ip: d.ip)
+    let ports = details.ports.isEmpty ? d.container.ports : details.ports
+    try await store.update { s in
+      if var r = s.instance(named: d.name) {
+        r.ports = ports
+        s.upsert(r)
+      }
+    }
+  }
+}

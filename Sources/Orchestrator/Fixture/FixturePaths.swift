@@ -1,0 +1,21 @@
+import Manifest
+
+/// Where things live in a fixture folder (the original tool's shape).
+public struct FixturePaths: Sendable, Hashable {
+  public var root: String
+  public init(root: String) { self.root = root }
+
+  /// `<root>/<ip>`
+  public func instanceFolder(ip: IPv4Address) -> String { root + "/" + ip.description }
+  /// `<root>/<ip>/bindmounts/<mount>`
+  public func mountFolder(ip: IPv4Address, mount: String) -> String { instanceFolder(ip: ip) + "/bindmounts/" + mount }
+  /// `<root>/<ip>/bindmounts/<file path>`
+  public func file(ip: IPv4Address, path: String) -> String { instanceFolder(ip: ip) + "/bindmounts/" + path }
+  /// `<root>/i001` → `<ip>`
+  public func link(name: String) -> String { root + "/" + name }
+  public var spec: String { root + "/spec.json" }
+  public var control: String { root + "/control" }
+  public var events: String { root + "/events.jsonl" }
+  public var stateFolder: String { root + "/.cthulhu" }
+  public var lock: String { root + "/.cthulhu/lock" }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Manifest
+
+/// Writes the fixture folder: per-instance folders, rendered files, logs,
+/// control shims, `iNNN` links, `spec.json`. Refuses to write through a
+/// symbolic link, so a folder replaced by a link to `/etc` is never written into.
+struct FixtureWriter {
+  let paths: FixturePaths
+  let fm = FileManager.default
+
+  /// Creates the instance's folders, its empty log, and writes its files.
+  func prepare(_ d: DesiredInstance, mounts: [String]) throws {
+    let dir = paths.instanceFolder(ip: d.ip)
+    try makeFolder(dir)
+    try makeFolder(dir + "/bindmounts")
+    for m in mounts { try makeFolder(paths.mountFolder(ip: d.ip, mount: m)) }
+    if mounts.contains("var") {
+      let log = paths.file(ip: d.ip, path: "var/\(d.name).log")
+      if !fm.fileExists(atPath: log) { try AtomicFile.write(Data(), to: log) }
+    }
+    try writeFiles(d)
+    let pid = dir + "/pid.txt"
+    if !fm.fileExists(atPath: pid) { try AtomicFile.write(Data(), to: pid) }
+  }
+
+  func writeFiles(_ d: DesiredInstance) throws {
+    for f in d.files {
+      let full = paths.file(ip: d.ip, path: f.path)
+      let parent = (full as NSString).deletingLastPathComponent
+      try makeFolders(from: paths.instanceFolder(ip: d.ip) + "/bindmounts", to: parent)
+      try AtomicFile.write(f.content, to: full, mode: mode_t(f.mode))
+    }
+  }
+
+  /// Creates each folder from `base` down to `target`, refusing links.
+  func makeFolders(from base: String, to target: String) throws {
+    guard target.hasPrefix(base) else { return try makeFolder(target) }
+    var current = base
+    for part in target.dropFirst(base.count).split(separator: "/") {
+      current += "/" + part
+      try makeFolder(current)
+    }
+  }
+
+  func makeFolder(_ path: String) throws {
+    var st = stat()
+    if lstat(path, &st) == 0 {
+      if st.st_mode & S_IFMT == S_IFLNK {
+        throw OrchestratorError(.io, "\(path) is a symbolic link; cthulhu does not write through links (remove it and apply again)")
+      }
+      guard st.st_mode & S_IFMT == S_IFDIR else {
+        throw OrchestratorError(.io, "\(path) exists and is not a folder")
+      }
+      return
+    }
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw OrchestratorError.io(path: path, errno: errno) }
+  }
+
+  func writePID(_ pid: Int32, ip: IPv4Address) throws {
+    try AtomicFile.write(Data((pid > 0 ? "\(pid)\n" : "").utf8), to: paths.instanceFolder(ip: ip) + "/pid.txt")
+  }
+
+  /// Removes an instance's folder and link.
+  func removeInstance(name: String, ip: IPv4Address) throws {
+    let link = paths.link(name: name)
+    if (try? fm.destinationOfSymbolicLink(atPath: link)) != nil { try fm.removeItem(atPath: link) }
+    let dir = paths.instanceFolder(ip: ip)
+    if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
+  }
+
+  /// Links, control shims and `spec.json` from the state: cheap, rewritten after every apply.
+  func writeIndex(state: FixtureState, binary: String) throws {
+    try makeFolder(paths.root)
+    // Links: relative, so the fixture folder can move.
+    let wanted = Set(state.instances.map(\.name))
+    for entry in (try? fm.contentsOfDirectory(atPath: paths.root)) ?? [] where InstanceName.ordinal(entry) != nil && !wanted.contains(entry) {
+      if (try? fm.destinationOfSymbolicLink(atPath: paths.link(name: entry))) != nil { try? fm.removeItem(atPath: paths.link(name: entry)) }
+    }
+    for r in state.instances {
+      let link = paths.link(name: r.name)
+      if let dest = try? fm.destinationOfSymbolicLink(atPath: link) {
+        if dest == r.ip.description { continue }
+        try fm.removeItem(atPath: link)
+      }
+      try fm.createSymbolicLink(atPath: link, withDestinationPath: r.ip.description)
+      try ControlScript.writeInstance(at: paths.instanceFolder(ip: r.ip) + "/control", binary: binary, root: paths.root, instance: r.name)
+    }
+    try ControlScript.writeFixture(at: paths.control, binary: binary, root: paths.root)
+    try AtomicFile.write(try SpecFile.make(state: state), to: paths.spec)
+  }
+}
+
+/// `spec.json`: name → ip, root, ports, container id (the original's `port`
+/// key is the first published host port).
+enum SpecFile {
+  static func make(state: FixtureState) throws -> Data {
+    var instances: [String: Any] = [:]
+    let paths = FixturePaths(root: state.root)
+    for r in state.instances {
+      var entry: [String: Any] = [
+        "name": r.name, "group": r.group, "ip": r.ip.description,
+        "root": paths.instanceFolder(ip: r.ip), "id": r.containerID ?? NSNull(),
+      ]
+      let published = r.ports.filter { $0.host != nil }
+      entry["ports"] = Dictionary(
+        published.map { ("\($0.container)/\($0.proto)", $0.host!) }, uniquingKeysWith: { a, _ in a })
+      entry["port"] = published.first?.host ?? NSNull()
+      instances[r.name] = entry
+    }
+    let doc: [String: Any] = [
+      "fixture": state.fixture, "root": state.root, "subnet": state.subnet?.description ?? NSNull(),
+      "instances": instances,
+    ]
+    return try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+  }
+}
+
+/// The POSIX shims in the fixture folder. They hold no docker commands and no
+/// manifest values: only the binary path and the fixture folder, quoted.
+enum ControlScript {
+  static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+  static func writeFixture(at path: String, binary: String, root: String) throws {
+    let script = """
+      #!/bin/sh
+      # cthulhu fixture control: ./control VERB [ARGS…]; ./control help lists the verbs.
+      here=$(cd "$(dirname "$0")" && pwd)
+      exec "${CTHULHU_BIN:-\(quote(binary))}" control --fixture "$here" "$@"
+
+      """
+    try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755)
+  }
+
+  static func writeInstance(at path: String, binary: String, root: String, instance: String) throws {
+    let script = """
+      #!/bin/sh
+      # cthulhu instance control for \(instance): ./control VERB [ARGS…]
+      here=$(cd "$(dirname "$0")/.." && pwd)
+      exec "${CTHULHU_BIN:-\(quote(binary))}" control --fixture "$here" --instance \(quote(instance)) "$@"
+
+      """
+    try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755)
+  }
+}

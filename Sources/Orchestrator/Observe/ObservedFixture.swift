@@ -1,0 +1,62 @@
+import Foundation
+import Manifest
+
+/// One snapshot of the world, taken once per plan: the fixture's state file,
+/// the engine's containers and networks that carry the fixture's label, and
+/// the files on disk that apply wrote.
+public struct ObservedFixture: Sendable {
+  public var state: FixtureState?
+  public var containers: [ObservedContainer]
+  /// The fixture's own network, if it exists.
+  public var network: ObservedNetwork?
+  /// Subnets of every other network on the engine.
+  public var otherSubnets: [IPv4Network]
+  /// Local image ids by reference (nil: not on this machine).
+  public var imageIDs: [String: String]
+  /// sha256 of each file apply wrote, as it is on disk now, by instance then path
+  /// (a missing file maps to "missing").
+  public var diskFiles: [String: [String: String]]
+
+  public init(
+    state: FixtureState?, containers: [ObservedContainer] = [], network: ObservedNetwork? = nil,
+    otherSubnets: [IPv4Network] = [], imageIDs: [String: String] = [:], diskFiles: [String: [String: String]] = [:]
+  ) {
+    self.state = state
+    self.containers = containers
+    self.network = network
+    self.otherSubnets = otherSubnets
+    self.imageIDs = imageIDs
+    self.diskFiles = diskFiles
+  }
+
+  public func container(instance: String) -> ObservedContainer? {
+    containers.first { $0.labels[Labels.instance] == instance }
+  }
+
+  /// Takes the snapshot: one state read, one container listing, one network
+  /// listing, one image look-up per distinct image, and a hash of each written file.
+  public static func observe(fixture: String, root: String, images: [String], driver: any Driver) async throws -> ObservedFixture {
+    let state = try FixtureState.load(root: root)
+    async let containers = driver.containers(fixture: fixture)
+    async let networks = driver.networks()
+    var ids: [String: String] = [:]
+    for ref in Set(images) {
+      if let id = try await driver.imageID(ref) { ids[ref] = id }
+    }
+    let nets = try await networks
+    let mine = nets.first { $0.name == Naming.network(fixture) && $0.labels[Labels.fixture] == fixture }
+    var disk: [String: [String: String]] = [:]
+    let paths = FixturePaths(root: root)
+    for r in state?.instances ?? [] {
+      var m: [String: String] = [:]
+      for path in r.files.keys {
+        let full = paths.file(ip: r.ip, path: path)
+        m[path] = FileManager.default.contents(atPath: full).map(Hashing.sha256) ?? "missing"
+      }
+      disk[r.name] = m
+    }
+    return ObservedFixture(
+      state: state, containers: try await containers, network: mine,
+      otherSubnets: nets.filter { $0.id != mine?.id }.flatMap(\.subnets), imageIDs: ids, diskFiles: disk)
+  }
+}

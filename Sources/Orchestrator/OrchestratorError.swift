@@ -1,0 +1,24 @@
+import Foundation
+
+/// An orchestration failure, phrased for the person running cthulhu.
+public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
+  public enum Code: Sendable, Hashable {
+    case corruptState, io, template, subnet, locked, foreign, stalePlan, noFixture, step, healthcheck
+  }
+  public var code: Code
+  public var message: String
+  public init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+  public var description: String { message }
+
+  static func corruptState(path: String, reason: String) -> Self {
+    .init(.corruptState, "\(path): the fixture state is unreadable (\(reason)); move it away and run destroy by label")
+  }
+  static func io(path: String, errno: Int32) -> Self {
+    .init(.io, "\(path): \(String(cString: strerror(errno)))")
+  }
+  static func template(_ m: String) -> Self { .init(.template, m) }
+  static func locked(_ m: String) -> Self { .init(.locked, m) }
+}

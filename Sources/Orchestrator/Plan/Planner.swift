@@ -1,0 +1,164 @@
+import Foundation
+import Manifest
+
+/// The diff: desired × observed → ``Plan``. A pure function; it reads nothing
+/// and changes nothing.
+public enum Planner {
+  public static func plan(desired: DesiredFixture, observed: ObservedFixture, manifest: String, basis: String) throws -> Plan {
+    var steps: [Step] = []
+    let networkTarget = "network:" + desired.network.name
+    var networkStep = false
+    if let net = observed.network {
+      if !net.subnets.contains(desired.network.subnet) {
+        throw OrchestratorError(
+          .subnet,
+          "network \(net.name) has subnet \(net.subnets.map(\.description).joined(separator: ", ")) but the manifest asks for \(desired.network.subnet): run `cthulhu destroy` first to readdress the fixture")
+      }
+    } else {
+      let why = observed.state?.networkID != nil ? "network removed outside cthulhu" : "new fixture network \(desired.network.subnet)"
+      steps.append(Step(target: networkTarget, action: .create, reasons: [why]))
+      networkStep = true
+    }
+    var imageSteps: [String: String] = [:]
+    for b in desired.builds where observed.imageIDs[b.tag] == nil {
+      let t = "image:" + b.group
+      steps.append(Step(target: t, action: .create, reasons: ["build \(b.tag) from \(b.context)"]))
+      imageSteps[b.group] = t
+    }
+
+    let desiredNames = Set(desired.instances.map(\.name))
+    // Deletes: in the state or on the engine, but no longer wanted.
+    var deletes: [String: Step] = [:]
+    let groupSizes = Dictionary(grouping: desired.instances, by: \.group).mapValues(\.count)
+    let recorded = observed.state?.instances ?? []
+    var gone = Set(recorded.map(\.name)).union(observed.containers.compactMap { $0.labels[Labels.instance] })
+    gone.subtract(desiredNames)
+    for name in gone {
+      let record = recorded.first { $0.name == name }
+      var reasons: [String] = []
+      if let r = record {
+        if let n = groupSizes[r.group] {
+          reasons.append("group '\(r.group)' scaled down to \(n)")
+        } else {
+          reasons.append("group '\(r.group)' is no longer in the manifest")
+        }
+      } else {
+        reasons.append("container not in the fixture state (left by an interrupted apply)")
+      }
+      deletes[name] = Step(target: "instance:" + name, action: .delete, reasons: reasons)
+    }
+
+    var instanceSteps: [String: Step] = [:]
+    let records = Dictionary(recorded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let live = Dictionary(
+      observed.containers.compactMap { c in c.labels[Labels.instance].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
+    let freedIPs = Dictionary(deletes.keys.compactMap { n in records[n].map { ($0.ip, n) } }, uniquingKeysWith: { a, _ in a })
+    for d in desired.instances {
+      let record = records[d.name]
+      let container = live[d.name]
+      var deps: [String] = []
+      if networkStep { deps.append(networkTarget) }
+      if let t = imageSteps[d.group] { deps.append(t) }
+      // An address or name freed in this apply is taken only after its old holder is gone.
+      if let holder = freedIPs[d.ip] { deps.append("instance:" + holder) }
+      guard let c = container else {
+        let why = record?.containerID != nil ? "container removed outside cthulhu" : "new instance \(d.ip) in group '\(d.group)'"
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .create, reasons: [why], dependsOn: deps)
+        continue
+      }
+      let liveHash = c.labels[Labels.specHash]
+      if liveHash != d.specHash {
+        var reasons = specReasons(old: record?.spec, new: d.container)
+        if reasons.isEmpty { reasons = ["container spec changed"] }
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .replace, reasons: reasons, dependsOn: deps)
+        continue
+      }
+      let fileReasons = fileChanges(desired: d, record: record, disk: observed.diskFiles[d.name] ?? [:])
+      if !fileReasons.isEmpty {
+        let effect: Step.Effect
+        switch d.onChange {
+        case .restart: effect = .restart
+        case .none: effect = .none
+        case .signal(let s): effect = .signal(s)
+        }
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .update, reasons: fileReasons, dependsOn: deps, effect: effect)
+        continue
+      }
+      switch c.state {
+      case .running, .restarting: break
+      case .paused:
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container paused"], paused: true)
+      case .created:
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container created but never started"])
+      case .exited, .dead, .removing:
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container \(c.state.rawValue)"])
+      }
+    }
+    // depends_on: an instance starts after the changed instances of the groups it depends on.
+    let changedByGroup = Dictionary(grouping: desired.instances.filter { instanceSteps[$0.name] != nil }, by: \.group)
+    for d in desired.instances where !d.dependsOnGroups.isEmpty {
+      guard var step = instanceSteps[d.name] else { continue }
+      for g in d.dependsOnGroups {
+        step.dependsOn += (changedByGroup[g] ?? []).map { "instance:" + $0.name }
+      }
+      step.dependsOn = Array(Set(step.dependsOn)).sorted()
+      instanceSteps[d.name] = step
+    }
+    let ordered = (Array(deletes.values) + Array(instanceSteps.values)).sorted {
+      (InstanceName.ordinal($0.name) ?? 0, $0.action == .delete ? 0 : 1) < (InstanceName.ordinal($1.name) ?? 0, $1.action == .delete ? 0 : 1)
+    }
+    steps += ordered
+    return Plan(fixture: desired.fixture, root: desired.root, manifest: manifest, basis: basis, steps: steps)
+  }
+
+  /// What differs between two container specs, in words.
+  static func specReasons(old: ContainerSpec?, new: ContainerSpec) -> [String] {
+    guard let old else { return [] }
+    var r: [String] = []
+    if old.image != new.image { r.append("image \(old.image) → \(new.image)") }
+    else if old.imageID != new.imageID { r.append("image \(new.image) now has id \(short(new.imageID)) (was \(short(old.imageID)))") }
+    if old.command != new.command { r.append("command changed") }
+    let oldEnv = Set(old.env), newEnv = Set(new.env)
+    for e in newEnv.subtracting(oldEnv).sorted() { r.append("env \(e.split(separator: "=").first ?? "") set to \(e.split(separator: "=", maxSplits: 1).dropFirst().first ?? "")") }
+    let newKeys = Set(new.env.map { $0.split(separator: "=").first! })
+    for e in oldEnv.subtracting(newEnv).sorted() where !newKeys.contains(e.split(separator: "=").first!) {
+      r.append("env \(e.split(separator: "=").first!) removed")
+    }
+    if old.binds != new.binds { r.append("mounts changed") }
+    if old.ports != new.ports { r.append("ports \(ports(old.ports)) → \(ports(new.ports))") }
+    if old.memory != new.memory { r.append("memory \(old.memory.map(String.init) ?? "unlimited") → \(new.memory.map(String.init) ?? "unlimited")") }
+    if old.nanoCPUs != new.nanoCPUs { r.append("cpus changed") }
+    if old.stopTimeout != new.stopTimeout { r.append("stop_timeout changed") }
+    if old.healthcheck != new.healthcheck { r.append("healthcheck changed") }
+    if old.ip != new.ip { r.append("address \(old.ip) → \(new.ip)") }
+    if old.network != new.network { r.append("network \(old.network) → \(new.network)") }
+    return r
+  }
+
+  static func fileChanges(desired d: DesiredInstance, record: InstanceRecord?, disk: [String: String]) -> [String] {
+    let written = record?.files ?? [:]
+    var r: [String] = []
+    for f in d.files {
+      if let was = written[f.path] {
+        if was != f.sha256 { r.append("\(f.path) changed") }
+        else if let now = disk[f.path], now != was { r.append(now == "missing" ? "\(f.path) deleted outside cthulhu" : "\(f.path) edited outside cthulhu") }
+      } else {
+        r.append("\(f.path) added")
+      }
+    }
+    for path in written.keys.sorted() where !d.files.contains(where: { $0.path == path }) {
+      r.append("\(path) no longer rendered")
+    }
+    return r
+  }
+
+  private static func short(_ id: String?) -> String {
+    guard let id else { return "none" }
+    let hex = id.hasPrefix("sha256:") ? id.dropFirst(7) : Substring(id)
+    return String(hex.prefix(12))
+  }
+
+  private static func ports(_ p: [PortBinding]) -> String {
+    p.isEmpty ? "none" : p.map { "\($0.host.map { "\($0):" } ?? "")\($0.container)/\($0.proto)" }.joined(separator: ",")
+  }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import Manifest
+
+/// Turns a manifest into a ``DesiredFixture``: allocates sticky names and
+/// addresses, renders templates, builds container specs and their hashes.
+/// Pure apart from reading template sources and build contexts.
+public struct Resolver: Sendable {
+  public var manifest: Manifest
+  /// What the last apply made (for sticky identity), nil on a fresh fixture.
+  public var previous: FixtureState?
+  /// Subnets the engine already uses for other networks.
+  public var usedSubnets: [IPv4Network]
+  /// Local image ids by reference, so the hash sees a re-tagged image.
+  public var imageIDs: [String: String]
+
+  public init(manifest: Manifest, previous: FixtureState?, usedSubnets: [IPv4Network] = [], imageIDs: [String: String] = [:]) {
+    self.manifest = manifest
+    self.previous = previous
+    self.usedSubnets = usedSubnets
+    self.imageIDs = imageIDs
+  }
+
+  public func resolve() throws -> DesiredFixture {
+    let subnet = try chooseSubnet()
+    let slots = allocate(subnet: subnet)
+    let networkName = Naming.network(manifest.fixture)
+    let builds = try builds()
+    let renderer = TemplateRenderer(manifest: manifest, slots: slots, subnet: subnet)
+    var instances: [DesiredInstance] = []
+    for slot in slots {
+      let group = manifest.group(named: slot.group)!
+      let files = try renderer.files(for: slot, group: group)
+      let image: String
+      switch group.source {
+      case .image(let ref): image = ref
+      case .build: image = builds.first { $0.group == group.name }!.tag
+      }
+      let container = containerSpec(slot: slot, group: group, image: image, network: networkName)
+      let filesHash = Hashing.sha256(json: files.map { [$0.path, String($0.mode, radix: 8), $0.sha256] })
+      instances.append(
+        DesiredInstance(
+          name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
+          container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
+          hasHealthcheck: group.healthcheck != nil, specHash: Hashing.sha256(json: container), filesHash: filesHash))
+    }
+    return DesiredFixture(
+      fixture: manifest.fixture, root: manifest.root, driver: manifest.driver,
+      network: NetworkSpec(
+        name: networkName, subnet: subnet, gateway: subnet.gateway,
+        labels: [Labels.fixture: manifest.fixture, Labels.root: manifest.root]),
+      builds: builds, instances: instances)
+  }
+
+  /// The images the manifest builds; each tag names its context's hash.
+  func builds() throws -> [DesiredBuild] {
+    try manifest.groups.compactMap { g -> DesiredBuild? in
+      guard case .build(let context, let dockerfile) = g.source else { return nil }
+      let hash = try ContextHash.of(folder: context)
+      return DesiredBuild(
+        group: g.name, context: context, dockerfile: dockerfile,
+        tag: "cthulhu-\(manifest.fixture)-\(g.name):\(hash.prefix(12))")
+    }
+  }
+
+  // MARK: - Addresses and names
+
+  /// The manifest's subnet, else the one the fixture already has, else the
+  /// first free one of the right size in 172.30.0.0/15 not used by another network.
+  func chooseSubnet() throws -> IPv4Network {
+    let total = manifest.groups.reduce(0) { $0 + $1.count }
+    if let s = manifest.network.subnet { return s }
+    if let s = previous?.subnet, s.capacity >= total { return s }
+    var prefix = 24
+    while IPv4Network(address: IPv4Address(0), prefix: prefix).capacity < total && prefix > 16 { prefix -= 1 }
+    let base = IPv4Network("172.30.0.0/15")!
+    let step = UInt32(1) << UInt32(32 - prefix)
+    // Start at a place derived from the fixture name, so parallel fixtures rarely race for one subnet.
+    let slots = UInt32(base.size / UInt64(step))
+    let start = UInt32(truncatingIfNeeded: Hashing.sha256(manifest.fixture).utf8.reduce(UInt32(7)) { $0 &* 31 &+ UInt32($1) }) % slots
+    for k in 0..<slots {
+      let candidate = IPv4Network(address: IPv4Address(base.address.value + ((start + k) % slots) * step), prefix: prefix)
+      if !usedSubnets.contains(where: { $0.overlaps(candidate) }) { return candidate }
+    }
+    throw OrchestratorError(.subnet, "no free /\(prefix) left in \(base) for fixture '\(manifest.fixture)'; set network.subnet")
+  }
+
+  /// Sticky identity: kept instances keep their name and address; scaling up
+  /// takes the lowest free names and addresses, scaling down drops the highest.
+  func allocate(subnet: IPv4Network) -> [Slot] {
+    let prior = (previous?.instances ?? []).filter { InstanceName.ordinal($0.name) != nil }
+    let sameSubnet = previous?.subnet == subnet
+    var kept: [Slot] = []
+    for g in manifest.groups {
+      let mine = prior.filter { $0.group == g.name }.sorted { InstanceName.ordinal($0.name)! < InstanceName.ordinal($1.name)! }
+      for r in mine.prefix(g.count) {
+        kept.append(Slot(name: r.name, group: g.name, ip: sameSubnet && subnet.contains(r.ip) ? r.ip : nil, index: 0))
+      }
+    }
+    var usedOrdinals = Set(kept.map { InstanceName.ordinal($0.name)! })
+    var usedHosts = Set(kept.compactMap { $0.ip.map { Int($0.value) - Int(subnet.address.value) - 2 } })
+    var nextOrdinal = 1
+    var nextHost = 0
+    func takeHost() -> IPv4Address {
+      while usedHosts.contains(nextHost) { nextHost += 1 }
+      usedHosts.insert(nextHost)
+      return subnet.host(nextHost)
+    }
+    // Addresses for kept instances that lost theirs (subnet changed), in name order.
+    for i in kept.indices.sorted(by: { InstanceName.ordinal(kept[$0].name)! < InstanceName.ordinal(kept[$1].name)! })
+    where kept[i].ip == nil {
+      kept[i].ip = takeHost()
+    }
+    var all = kept
+    for g in manifest.groups {
+      let have = kept.filter { $0.group == g.name }.count
+      for _ in have..<max(have, g.count) {
+        while usedOrdinals.contains(nextOrdinal) { nextOrdinal += 1 }
+        usedOrdinals.insert(nextOrdinal)
+        all.append(Slot(name: InstanceName.make(nextOrdinal), group: g.name, ip: takeHost(), index: 0))
+      }
+    }
+    all.sort { InstanceName.ordinal($0.name)! < InstanceName.ordinal($1.name)! }
+    var seen: [String: Int] = [:]
+    for i in all.indices {
+      all[i].index = seen[all[i].group, default: 0]
+      seen[all[i].group, default: 0] += 1
+    }
+    return all
+  }
+
+  struct Slot: Hashable {
+    var name: String
+    var group: String
+    var ip: IPv4Address?
+    var index: Int
+    var ordinal: Int { InstanceName.ordinal(name)! }
+    var address: IPv4Address { ip! }
+  }
+
+  // MARK: - Container spec
+
+  func containerSpec(slot: Slot, group: Group, image: String, network: String) -> ContainerSpec {
+    let dir = FixturePaths(root: manifest.root).instanceFolder(ip: slot.address)
+    var env = group.env.map { "\($0.key)=\($0.value)" }
+    env += ["CTHULHU_FIXTURE=\(manifest.fixture)", "CTHULHU_NAME=\(slot.name)", "CTHULHU_IP=\(slot.address)"]
+    let binds = group.mounts.map { Bind(host: dir + "/bindmounts/" + $0.name, container: $0.path) }
+    let ports = group.ports.map { p in
+      PortBinding(container: p.container, proto: p.proto.rawValue, host: p.hostStart.map { $0 + slot.index })
+    }
+    let health = group.healthcheck.map { h in
+      HealthcheckSpec(
+        test: h.command, interval: h.interval.nanoseconds, timeout: h.timeout.nanoseconds,
+        retries: h.retries, startPeriod: h.startPeriod.nanoseconds)
+    }
+    return ContainerSpec(
+      name: Naming.container(manifest.fixture, slot.name), image: image, imageID: imageIDs[image],
+      command: group.command, env: env, hostname: slot.name,
+      labels: [
+        Labels.fixture: manifest.fixture, Labels.root: manifest.root, Labels.instance: slot.name,
+        Labels.group: group.name,
+      ],
+      binds: binds, network: network, ip: slot.address, aliases: [slot.name], ports: ports,
+      memory: group.memory, nanoCPUs: group.cpus.map { Int64($0 * 1e9) },
+      stopTimeout: group.stopTimeout.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) },
+      healthcheck: health)
+  }
+}
+
+extension Duration {
+  var nanoseconds: Int64 {
+    let (s, atto) = components
+    return s * 1_000_000_000 + atto / 1_000_000_000
+  }
+}
+
+/// Engine-wide names of what cthulhu makes.
+public enum Naming {
+  public static func container(_ fixture: String, _ instance: String) -> String { "\(fixture)-\(instance)" }
+  public static func network(_ fixture: String) -> String { "cthulhu-\(fixture)" }
+}
+
+/// Hash of a build context: every regular file's relative path, mode and content.
+enum ContextHash {
+  static func of(folder: String) throws -> String {
+    let fm = FileManager.default
+    guard let walker = fm.enumerator(atPath: folder) else {
+      throw OrchestratorError(.io, "\(folder): build context is not a readable folder")
+    }
+    var entries: [String] = []
+    while let rel = walker.nextObject() as? String {
+      let full = folder + "/" + rel
+      var isDir: ObjCBool = false
+      guard fm.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue,
+        let data = fm.contents(atPath: full)
+      else { continue }
+      let mode = (try? fm.attributesOfItem(atPath: full)[.posixPermissions] as? Int) ?? 0
+      entries.append("\(rel)\u{0}\(String(mode, radix: 8))\u{0}\(Hashing.sha256(data))")
+    }
+    return Hashing.sha256(entries.sorted().joined(separator: "\n"))
+  }
+}

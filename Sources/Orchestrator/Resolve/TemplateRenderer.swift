@@ -1,0 +1,91 @@
+import Foundation
+import Manifest
+import Stencil
+
+/// Renders a group's templates for one instance with Stencil (Jinja-like).
+///
+/// Context: `instance` {name, ip, index, ordinal, group}, `peers` (every other
+/// instance), `instances`, `groups` (group name → its instances), `fixture`
+/// {name, subnet, gateway, root}, `vars`, `mounts` (name → path inside the instance).
+struct TemplateRenderer {
+  let manifest: Manifest
+  let slots: [Resolver.Slot]
+  let subnet: IPv4Network
+  private let all: [[String: Any]]
+  private let byGroup: [String: [[String: Any]]]
+  private let vars: [String: Any]
+
+  init(manifest: Manifest, slots: [Resolver.Slot], subnet: IPv4Network) {
+    self.manifest = manifest
+    self.slots = slots
+    self.subnet = subnet
+    let all = slots.map(Self.dictionary)
+    self.all = all
+    var byGroup: [String: [[String: Any]]] = [:]
+    for g in manifest.groups { byGroup[g.name] = [] }
+    for (slot, d) in zip(slots, all) { byGroup[slot.group, default: []].append(d) }
+    self.byGroup = byGroup
+    var vars: [String: Any] = [:]
+    for (k, v) in manifest.vars { vars[k] = Self.any(v) }
+    self.vars = vars
+  }
+
+  static func dictionary(_ s: Resolver.Slot) -> [String: Any] {
+    ["name": s.name, "ip": s.address.description, "index": s.index, "ordinal": s.ordinal, "group": s.group]
+  }
+
+  static func any(_ v: Value) -> Any {
+    switch v {
+    case .null: return ""
+    case .bool(let b): return b
+    case .int(let i): return i
+    case .double(let d): return d
+    case .string(let s): return s
+    case .list(let l): return l.map(any)
+    case .map(let m, _): return m.mapValues(any)
+    }
+  }
+
+  func files(for slot: Resolver.Slot, group: Group) throws -> [RenderedFile] {
+    var out: [RenderedFile] = []
+    if !group.templates.isEmpty {
+      let me = Self.dictionary(slot)
+      let context: [String: Any] = [
+        "instance": me,
+        "peers": all.filter { ($0["name"] as? String) != slot.name },
+        "instances": all,
+        "groups": byGroup,
+        "fixture": [
+          "name": manifest.fixture, "subnet": subnet.description, "gateway": subnet.gateway.description,
+          "root": manifest.root,
+        ],
+        "vars": vars,
+        "mounts": Dictionary(group.mounts.map { ($0.name, $0.path) }, uniquingKeysWith: { a, _ in a }),
+      ]
+      let env = Environment()
+      for t in group.templates {
+        guard let data = FileManager.default.contents(atPath: t.source), let text = String(data: data, encoding: .utf8) else {
+          throw OrchestratorError.template("\(t.source): cannot read template (instance \(slot.name))")
+        }
+        let rendered: String
+        do {
+          rendered = try env.renderTemplate(string: text, context: context)
+        } catch let e as TemplateSyntaxError {
+          let line = e.token.map { ":\($0.sourceMap.location.lineNumber)" } ?? ""
+          throw OrchestratorError.template("\(t.source)\(line): error: \(e.reason) (rendering for instance \(slot.name))")
+        } catch {
+          throw OrchestratorError.template("\(t.source): error: \(error) (rendering for instance \(slot.name))")
+        }
+        let bytes = Data(rendered.utf8)
+        out.append(RenderedFile(path: t.target, mode: t.mode, content: bytes, sha256: Hashing.sha256(bytes), source: t.source))
+      }
+    }
+    for f in group.files {
+      guard let data = FileManager.default.contents(atPath: f.source) else {
+        throw OrchestratorError(.io, "\(f.source): cannot read file (instance \(slot.name))")
+      }
+      out.append(RenderedFile(path: f.target, mode: f.mode, content: data, sha256: Hashing.sha256(data), source: f.source))
+    }
+    return out.sorted { $0.path < $1.path }
+  }
+}
