@@ -1,0 +1,58 @@
+import Foundation
+import Manifest
+
+/// Start, stop and signal instances of a running fixture.
+public enum LifecycleVerb: String, Sendable, CaseIterable {
+  case start, stop, restart, kill, pause, unpause
+}
+
+extension Orchestrator {
+  /// Applies `verb` to the named instances (every instance when `names` is
+  /// empty). Succeeds when an instance is already in the wanted state, as
+  /// the original tool's `control start|stop` did.
+  public func lifecycle(
+    _ verb: LifecycleVerb, root: String, names: [String] = [], signal: String = "KILL"
+  ) async throws -> [String] {
+    guard let state = try FixtureState.load(root: root) else {
+      throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
+    }
+    let known = Set(state.instances.map(\.name))
+    if let bad = names.first(where: { !known.contains($0) }) {
+      throw OrchestratorError(.noFixture, "fixture '\(state.fixture)' has no instance '\(bad)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")
+    }
+    let wanted = names.isEmpty ? known : Set(names)
+    let live = try await driver.containers(fixture: state.fixture)
+    var done: [String] = []
+    try await withThrowingTaskGroup(of: String?.self) { group in
+      for r in state.instances where wanted.contains(r.name) {
+        guard let c = live.first(where: { $0.labels[Labels.instance] == r.name }) else {
+          throw OrchestratorError(.noFixture, "instance \(r.name) has no container (run `cthulhu apply` to recreate it)")
+        }
+        let timeout = r.spec?.stopTimeout
+        group.addTask {
+          switch (verb, c.state) {
+          case (.start, .running), (.stop, .exited), (.stop, .created), (.pause, .paused), (.unpause, .running):
+            return nil
+          case (.start, .paused): try await driver.unpause(id: c.id)
+          case (.start, _): try await driver.start(id: c.id)
+          case (.stop, .paused):
+            try await driver.unpause(id: c.id)
+            try await driver.stop(id: c.id, timeout: timeout)
+          case (.stop, _): try await driver.stop(id: c.id, timeout: timeout)
+          case (.restart, _): try await driver.restart(id: c.id, timeout: timeout)
+          case (.kill, _): try await driver.kill(id: c.id, signal: signal)
+          case (.pause, _): try await driver.pause(id: c.id)
+          case (.unpause, _): try await driver.unpause(id: c.id)
+          }
+          if verb == .start || verb == .restart {
+            let d = try await driver.inspect(id: c.id)
+            try? FixtureWriter(paths: FixturePaths(root: root)).writePID(d.pid, ip: r.ip)
+          }
+          return r.name
+        }
+      }
+      for try await n in group { if let n { done.append(n) } }
+    }
+    return done.sorted()
+  }
+}
