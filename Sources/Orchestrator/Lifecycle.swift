@@ -6,7 +6,7 @@ public enum LifecycleVerb: String, Sendable, CaseIterable {
   case start, stop, restart, kill, pause, unpause
 }
 
-extension Orchestrator {
+extension FixtureController {
   /// Applies `verb` to the named instances (every instance when `names` is
   /// empty). Succeeds when an instance is already in the wanted state, as
   /// the original tool's `control start|stop` did.

@@ -100,10 +100,18 @@ struct Executor {
       let d = desired.instance(named: name)!
       if let id = live?.id { try await removeIgnoringMissing(id) }
       try writer.prepare(d, mounts: mounts[d.group] ?? [])
+      // An image pulled or built during this apply gets its id only now; the
+      // hash must cover it, as the next plan's will.
       var spec = d.container
-      spec.labels[Labels.specHash] = d.specHash
+      if spec.imageID == nil { spec.imageID = try await driver.imageID(spec.image) }
+      let hash = Hashing.sha256(json: spec)
+      spec.labels[Labels.specHash] = hash
       let id = try await driver.create(spec)
-      try await record(d, containerID: id)
+      var made = d
+      made.container = spec
+      made.container.labels[Labels.specHash] = nil
+      made.specHash = hash
+      try await record(made, containerID: id)
       try await driver.start(id: id)
       try await settle(d, id: id)
     case .update:

@@ -4,7 +4,7 @@ import Manifest
 /// The library face of cthulhu: plan, apply, destroy and inspect a fixture.
 /// The CLI is a thin shell over it; a Swift test can call it directly, the
 /// way Testcontainers is used from JUnit.
-public struct Orchestrator: Sendable {
+public struct FixtureController: Sendable {
   public var driver: any Driver
 
   public init(driver: any Driver) { self.driver = driver }
