@@ -22,6 +22,8 @@ let package = Package(
     .package(url: "https://github.com/stencilproject/Stencil.git", from: "0.15.1"),
     // HTTP/1.1 over the Docker unix socket (http+unix://), streaming bodies.
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    // ByteBuffer and HTTP types that AsyncHTTPClient's API speaks in.
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     // SHA-256 for spec and file hashes (Foundation on Linux has no CryptoKit).
     .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
   ],
@@ -43,6 +45,8 @@ let package = Package(
         .product(name: "Stencil", package: "Stencil"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -58,6 +62,11 @@ let package = Package(
     .testTarget(
       name: "ManifestTests",
       dependencies: ["Manifest"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "EndToEndTests",
+      dependencies: ["cthulhu", "Orchestrator", "Manifest"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

@@ -125,7 +125,8 @@ enum ControlScript {
       #!/bin/sh
       # cthulhu fixture control: ./control VERB [ARGS…]; ./control help lists the verbs.
       here=$(cd "$(dirname "$0")" && pwd)
-      exec "${CTHULHU_BIN:-\(quote(binary))}" control --fixture "$here" "$@"
+      bin=${CTHULHU_BIN:-\(quote(binary))}
+      exec "$bin" control --fixture "$here" "$@"
 
       """
     try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755)
@@ -136,7 +137,8 @@ enum ControlScript {
       #!/bin/sh
       # cthulhu instance control for \(instance): ./control VERB [ARGS…]
       here=$(cd "$(dirname "$0")/.." && pwd)
-      exec "${CTHULHU_BIN:-\(quote(binary))}" control --fixture "$here" --instance \(quote(instance)) "$@"
+      bin=${CTHULHU_BIN:-\(quote(binary))}
+      exec "$bin" control --fixture "$here" --instance \(quote(instance)) "$@"
 
       """
     try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755)

@@ -1,0 +1,47 @@
+import Foundation
+
+/// One problem in a manifest, at a place in it.
+public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
+  public var location: SourceLocation
+  public var message: String
+
+  public init(at location: SourceLocation, _ message: String) {
+    self.location = location
+    self.message = message
+  }
+
+  /// `file:line:col: error: message`
+  public var description: String { "\(location): error: \(message)" }
+}
+
+/// Every problem found in one manifest, rendered like a compiler's output.
+public struct ManifestErrors: Error, Sendable, CustomStringConvertible {
+  public var diagnostics: [Diagnostic]
+  /// The manifest's text, for quoting the offending lines.
+  public var source: String?
+
+  public init(_ diagnostics: [Diagnostic], source: String? = nil) {
+    self.diagnostics = diagnostics.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+    self.source = source
+  }
+
+  public var description: String { render() }
+
+  /// Each diagnostic, then the source line and a caret under the column.
+  public func render() -> String {
+    let lines = source.map { $0.split(separator: "\n", omittingEmptySubsequences: false) } ?? []
+    var out = ""
+    for d in diagnostics {
+      out += d.description + "\n"
+      let l = d.location.line
+      if l >= 1, l <= lines.count {
+        let text = String(lines[l - 1]).replacingOccurrences(of: "\r", with: "")
+        out += text + "\n"
+        let pad = text.prefix(max(0, d.location.column - 1)).map { $0 == "\t" ? "\t" : " " }.joined()
+        out += pad + "^\n"
+      }
+    }
+    out += "\(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s")\n"
+    return out
+  }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Decodes the node tree into a ``Manifest`` and validates it.
+final class ManifestDecoder {
+  let reader = Reader()
+  let file: String
+  let path: String
+  var directory: String { (path as NSString).deletingLastPathComponent }
+
+  static let topKeys = ["fixture", "driver", "root", "network", "vars", "defaults", "groups"]
+  static let groupKeys = [
+    "image", "build", "count", "command", "env", "mounts", "templates", "files", "ports", "healthcheck",
+    "memory", "cpus", "stop_timeout", "on_change", "depends_on",
+  ]
+
+  init(file: String, path: String) {
+    self.file = file
+    self.path = path
+  }
+
+  static func isName(_ s: String, max: Int = 40) -> Bool {
+    guard let f = s.unicodeScalars.first, s.count <= max else { return false }
+    let ok = { (c: Unicode.Scalar) in ("a"..."z").contains(c) || ("0"..."9").contains(c) }
+    return ok(f) && s.unicodeScalars.allSatisfy { ok($0) || $0 == "-" }
+  }
+
+  func absolute(_ p: String) -> String {
+    ((p.hasPrefix("/") ? p : directory + "/" + p) as NSString).standardizingPath
+  }
+
+  func decode(_ root: YAMLNode) -> Manifest? {
+    guard let top = reader.mapping(root, "the manifest", allowed: Self.topKeys) else { return nil }
+    var fields: [String: YAMLNode] = [:]
+    for (k, _, v) in top { fields[k] = v }
+
+    var fixture: String?
+    if let n = fields["fixture"] {
+      if let s = reader.string(n, "'fixture'") {
+        if Self.isName(s) { fixture = s } else {
+          reader.error(n.location, "fixture name '\(s)' must match [a-z0-9][a-z0-9-]* and be at most 40 characters")
+        }
+      }
+    } else {
+      reader.error(root.location, "missing required key 'fixture' (the fixture's name)")
+    }
+    var driver = DriverKind.docker
+    if let n = fields["driver"], let s = reader.string(n, "'driver'") {
+      if let d = DriverKind(rawValue: s) { driver = d } else {
+        reader.error(n.location, "unknown driver '\(s)'; use 'docker' or 'process'")
+      }
+    }
+    var rootPath = absolute("cthulhu-fixture")
+    if let n = fields["root"], let s = reader.string(n, "'root'") {
+      if s.isEmpty { reader.error(n.location, "'root' must not be empty") } else { rootPath = absolute(s) }
+      if rootPath == "/" || rootPath == directory {
+        reader.error(n.location, "'root' must be a folder of its own, not \(rootPath)")
+      }
+    }
+    var network = NetworkSettings()
+    if let n = fields["network"], let m = reader.mapping(n, "'network'", allowed: ["subnet", "mode"]) {
+      for (k, _, v) in m {
+        if k == "subnet", let s = reader.string(v, "'network.subnet'") {
+          if let net = IPv4Network(s) { network.subnet = net } else {
+            reader.error(v.location, "'\(s)' is not an IPv4 network in CIDR form such as 172.28.5.0/24")
+          }
+        }
+        if k == "mode", let s = reader.string(v, "'network.mode'") {
+          if let mode = NetworkMode(rawValue: s) { network.mode = mode } else {
+            reader.error(v.location, "unknown network mode '\(s)'; use 'loopback' or 'namespaces'")
+          }
+        }
+      }
+    }
+    var vars: [(key: String, value: Value)] = []
+    if let n = fields["vars"], let m = reader.anyMapping(n, "'vars'") {
+      vars = m.map { ($0.key, reader.value($0.value)) }
+    }
+    var defaults: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
+    if let n = fields["defaults"] {
+      defaults = reader.mapping(n, "'defaults'", allowed: Self.groupKeys) ?? []
+    }
+    var groups: [Group] = []
+    if let n = fields["groups"] {
+      if let m = reader.anyMapping(n, "'groups'") {
+        if m.isEmpty { reader.error(n.location, "'groups' is empty; declare at least one group") }
+        for (name, keyNode, value) in m {
+          guard Self.isName(name) else {
+            reader.error(keyNode.location, "group name '\(name)' must match [a-z0-9][a-z0-9-]* and be at most 40 characters")
+            continue
+          }
+          if let g = GroupDecoder(owner: self, name: name, at: keyNode.location, driver: driver).decode(value, defaults: defaults) {
+            groups.append(g)
+          }
+        }
+      }
+    } else {
+      reader.error(root.location, "missing required key 'groups' (at least one group of instances)")
+    }
+    guard let fixture else { return nil }
+    let manifest = Manifest(path: path, fixture: fixture, driver: driver, root: rootPath, network: network, vars: vars, groups: groups)
+    ManifestValidator(reader: reader, fields: fields, root: root).check(manifest)
+    return manifest
+  }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// Loads a manifest: libyaml → node tree → typed ``Manifest``, with every
+/// problem reported at once.
+public enum ManifestLoader {
+  /// Most instances one manifest may ask for.
+  public static let maxInstances = 1000
+
+  /// Reads and decodes the manifest at `path` (relative to the current folder).
+  /// Diagnostics name `path` as given.
+  public static func load(path: String) throws(ManifestErrors) -> Manifest {
+    let at = SourceLocation(file: path, line: 0, column: 0)
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+      throw ManifestErrors([Diagnostic(at: at, "no such manifest (create one with `cthulhu init`)")])
+    }
+    guard !isDir.boolValue else { throw ManifestErrors([Diagnostic(at: at, "is a folder, not a manifest file")]) }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw ManifestErrors([Diagnostic(at: at, "cannot read the manifest (permission denied?)")])
+    }
+    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    return try decode(bytes: Array(data), displayPath: path, absolutePath: (absolute as NSString).standardizingPath)
+  }
+
+  /// Decodes manifest text; `path` is used for messages and as the base of relative paths.
+  public static func load(text: String, path: String) throws(ManifestErrors) -> Manifest {
+    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    return try decode(bytes: Array(text.utf8), displayPath: path, absolutePath: (absolute as NSString).standardizingPath)
+  }
+
+  static func decode(bytes: [UInt8], displayPath: String, absolutePath: String) throws(ManifestErrors) -> Manifest {
+    let source = String(decoding: bytes, as: UTF8.self)
+    let root: YAMLNode?
+    do {
+      root = try YAMLParser(text: bytes, file: displayPath).parse()
+    } catch {
+      throw ManifestErrors([error], source: source)
+    }
+    guard let root, !root.isNull else {
+      throw ManifestErrors([Diagnostic(at: SourceLocation(file: displayPath, line: 1, column: 1), "manifest is empty; it needs at least 'fixture' and 'groups'")], source: source)
+    }
+    let decoder = ManifestDecoder(file: displayPath, path: absolutePath)
+    let manifest = decoder.decode(root)
+    let problems = decoder.reader.diagnostics
+    guard problems.isEmpty, let manifest else { throw ManifestErrors(problems, source: source) }
+    return manifest
+  }
+}

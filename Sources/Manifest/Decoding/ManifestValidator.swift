@@ -1,0 +1,69 @@
+/// Checks that span groups: instance count, subnet size, host port
+/// collisions, `depends_on` names and cycles.
+struct ManifestValidator {
+  let reader: Reader
+  let fields: [String: YAMLNode]
+  let root: YAMLNode
+
+  func check(_ m: Manifest) {
+    let total = m.groups.reduce(0) { $0 + $1.count }
+    let groupsAt = fields["groups"]?.location ?? root.location
+    if total > ManifestLoader.maxInstances {
+      reader.error(groupsAt, "the manifest asks for \(total) instances; at most \(ManifestLoader.maxInstances) are allowed")
+    }
+    if let subnet = m.network.subnet, total > subnet.capacity {
+      let at = fields["network"] ?? root
+      reader.error(at.location, "subnet \(subnet) holds \(subnet.capacity) instances (from .2; .1 is the gateway) but the groups ask for \(total)")
+    }
+    // Host port ranges: group g uses start ..< start + count for each mapping.
+    var taken: [(range: Range<Int>, proto: PortProtocol, group: String)] = []
+    for g in m.groups {
+      for p in g.ports {
+        guard let start = p.hostStart else { continue }
+        let r = start..<(start + max(1, g.count))
+        if r.upperBound > 65536 {
+          reader.error(g.location, "group '\(g.name)': host ports \(start)–\(r.upperBound - 1) go past 65535")
+        }
+        if let other = taken.first(where: { $0.proto == p.proto && $0.range.overlaps(r) }) {
+          reader.error(g.location, "group '\(g.name)': host ports \(r.lowerBound)–\(r.upperBound - 1)/\(p.proto.rawValue) collide with group '\(other.group)' (\(other.range.lowerBound)–\(other.range.upperBound - 1))")
+        }
+        taken.append((r, p.proto, g.name))
+      }
+    }
+    let names = Set(m.groups.map(\.name))
+    for g in m.groups {
+      for d in g.dependsOn where !names.contains(d) {
+        var msg = "group '\(g.name)' depends on unknown group '\(d)'"
+        if let s = Suggest.closest(to: d, in: Array(names)) { msg += "; did you mean '\(s)'?" }
+        reader.error(g.location, msg)
+      }
+      if g.dependsOn.contains(g.name) { reader.error(g.location, "group '\(g.name)' depends on itself") }
+    }
+    if let cycle = findCycle(m) {
+      let g = m.group(named: cycle[0])!
+      reader.error(g.location, "depends_on cycle: \(cycle.joined(separator: " → "))")
+    }
+  }
+
+  /// A cycle of two or more groups, as a path that returns to its start.
+  func findCycle(_ m: Manifest) -> [String]? {
+    let edges = Dictionary(m.groups.map { g in (g.name, g.dependsOn.filter { $0 != g.name }) }, uniquingKeysWith: { a, _ in a })
+    var state: [String: Int] = [:]
+    var stack: [String] = []
+    func visit(_ n: String) -> [String]? {
+      state[n] = 1
+      stack.append(n)
+      for d in edges[n] ?? [] where edges[d] != nil {
+        if state[d] == 1 { return Array(stack[stack.firstIndex(of: d)!...]) + [d] }
+        if state[d] == nil, let c = visit(d) { return c }
+      }
+      stack.removeLast()
+      state[n] = 2
+      return nil
+    }
+    for g in m.groups where state[g.name] == nil {
+      if let c = visit(g.name) { return c }
+    }
+    return nil
+  }
+}

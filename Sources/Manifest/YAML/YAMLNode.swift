@@ -1,0 +1,39 @@
+/// A YAML node with the 1-based line and column where it starts.
+public struct YAMLNode: Sendable, Hashable {
+  public indirect enum Kind: Sendable, Hashable {
+    /// `plain` is false for quoted and block scalars: they are always strings.
+    case scalar(String, plain: Bool)
+    case sequence([YAMLNode])
+    /// Pairs in file order; keys are unique (the loader refuses duplicates).
+    case mapping([Pair])
+  }
+
+  public struct Pair: Sendable, Hashable {
+    public var key: YAMLNode
+    public var value: YAMLNode
+  }
+
+  public var kind: Kind
+  public var location: SourceLocation
+  /// Nodes in this subtree, itself included (bounds alias expansion).
+  public var size: Int
+
+  public var scalar: String? {
+    if case .scalar(let s, _) = kind { return s }
+    return nil
+  }
+
+  public var isNull: Bool {
+    if case .scalar(let s, let plain) = kind { return plain && (s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL") }
+    return false
+  }
+
+  /// What a person would call this kind of node, for error messages.
+  public var kindName: String {
+    switch kind {
+    case .scalar: return isNull ? "null" : "a scalar"
+    case .sequence: return "a list"
+    case .mapping: return "a mapping"
+    }
+  }
+}

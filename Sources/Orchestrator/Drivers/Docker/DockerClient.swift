@@ -1,0 +1,148 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// HTTP to the Docker Engine API over its unix socket, with AsyncHTTPClient.
+/// Every failure becomes one ``DriverError`` sentence.
+final class DockerClient: Sendable {
+  let http: HTTPClient
+  /// `/var/run/docker.sock`
+  let socket: String
+  /// `/v1.41`, set once the engine's version is known.
+  let prefix: String
+
+  static func socketPath(from env: [String: String]) throws -> String {
+    guard let host = env["DOCKER_HOST"], !host.isEmpty else { return "/var/run/docker.sock" }
+    guard host.hasPrefix("unix://") else {
+      throw DriverError(.unsupported, "DOCKER_HOST=\(host): cthulhu talks to the engine over a unix socket only (unix:///path)")
+    }
+    return String(host.dropFirst("unix://".count))
+  }
+
+  /// Connects and negotiates the API version (the engine's, at most 1.41, which our requests are written for).
+  static func connect(socket: String) async throws -> DockerClient {
+    let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+    let probe = DockerClient(http: http, socket: socket, prefix: "")
+    do {
+      let v = try await probe.json(VersionResponse.self, "GET", "/version")
+      return DockerClient(http: http, socket: socket, prefix: "/v" + Self.negotiate(v.ApiVersion))
+    } catch {
+      try? await http.shutdown()
+      throw error
+    }
+  }
+
+  static func negotiate(_ engine: String) -> String {
+    let ours = "1.41"
+    let parse = { (s: String) in s.split(separator: ".").compactMap { Int($0) } }
+    return parse(engine).lexicographicallyPrecedes(parse(ours)) ? engine : ours
+  }
+
+  private init(http: HTTPClient, socket: String, prefix: String) {
+    self.http = http
+    self.socket = socket
+    self.prefix = prefix
+  }
+
+  func shutdown() async throws { try await http.shutdown() }
+
+  func url(_ path: String, _ query: [String: String] = [:]) -> String {
+    let encodedSocket = socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socket
+    var c = URLComponents()
+    c.queryItems = query.isEmpty ? nil : query.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
+    let q = c.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? ""
+    return "http+unix://\(encodedSocket)\(prefix)\(path)\(q)"
+  }
+
+  /// Sends one request; returns the response with its body still to read.
+  func send(
+    _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
+    contentType: String = "application/json", timeout: TimeAmount = .seconds(120)
+  ) async throws -> HTTPClientResponse {
+    var req = HTTPClientRequest(url: url(path, query))
+    req.method = HTTPMethod(rawValue: method)
+    // The engine answers 400 "missing required Host header" without one.
+    req.headers.replaceOrAdd(name: "Host", value: "docker")
+    if let body {
+      req.headers.replaceOrAdd(name: "Content-Type", value: contentType)
+      req.body = .bytes(ByteBuffer(bytes: body))
+    }
+    do {
+      return try await http.execute(req, timeout: timeout)
+    } catch {
+      throw DriverError.engineUnavailable(
+        "cannot reach the Docker engine at unix://\(socket): is dockerd running? (\(Self.describe(error)))")
+    }
+  }
+
+  static func describe(_ error: any Error) -> String {
+    let s = String(describing: error)
+    if s.contains("connection refused") || s.contains("Connection refused") { return "connection refused" }
+    if s.contains("No such file") || s.contains("ENOENT") || s.contains("errno: 2") { return "no such socket" }
+    if s.contains("ermission denied") { return "permission denied" }
+    if s.contains("deadlineExceeded") || s.contains("timeout") { return "timed out" }
+    return s.count > 120 ? String(s.prefix(120)) + "…" : s
+  }
+
+  /// Sends and collects the body; non-2xx answers become ``DriverError``s.
+  @discardableResult
+  func call(
+    _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
+    ok: Set<Int> = [], timeout: TimeAmount = .seconds(120), what: String
+  ) async throws -> Data {
+    let resp = try await send(method, path, query: query, body: body, timeout: timeout)
+    let data = try await Self.collect(resp)
+    let code = Int(resp.status.code)
+    if (200..<300).contains(code) || ok.contains(code) { return data }
+    throw Self.error(code: code, data: data, what: what)
+  }
+
+  static func collect(_ resp: HTTPClientResponse) async throws -> Data {
+    var buf = try await resp.body.collect(upTo: 256 << 20)
+    return Data(buf.readBytes(length: buf.readableBytes) ?? [])
+  }
+
+  static func error(code: Int, data: Data, what: String) -> DriverError {
+    let message = (try? JSONDecoder().decode(EngineMessage.self, from: data))?.message
+      ?? String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    switch code {
+    case 404: return .notFound("\(what): \(message)")
+    case 409: return .conflict("\(what): \(message)")
+    default: return DriverError(.engine(status: code), "\(what): the engine answered \(code): \(message)")
+    }
+  }
+
+  func json<T: Decodable>(_ type: T.Type, _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil) async throws -> T {
+    let data = try await call(method, path, query: query, body: body, what: "\(method) \(path)")
+    do {
+      return try JSONDecoder().decode(T.self, from: data)
+    } catch {
+      throw DriverError(.engine(status: 200), "\(method) \(path): unexpected answer from the engine (\(error))")
+    }
+  }
+
+  struct VersionResponse: Decodable { var ApiVersion: String }
+  struct EngineMessage: Decodable { var message: String }
+}
+
+/// The engine's multiplexed stdout/stderr stream (no TTY): frames of an 8-byte
+/// header (stream, 0, 0, 0, big-endian length) and a payload.
+struct StreamDemuxer {
+  private var pending: [UInt8] = []
+
+  /// Feeds bytes; returns the complete frames.
+  mutating func feed(_ bytes: [UInt8]) -> [(stream: LogLine.Stream, payload: [UInt8])] {
+    pending += bytes
+    var out: [(LogLine.Stream, [UInt8])] = []
+    var i = 0
+    while pending.count - i >= 8 {
+      let n = Int(pending[i + 4]) << 24 | Int(pending[i + 5]) << 16 | Int(pending[i + 6]) << 8 | Int(pending[i + 7])
+      guard pending.count - i - 8 >= n else { break }
+      out.append((pending[i] == 2 ? .stderr : .stdout, Array(pending[(i + 8)..<(i + 8 + n)])))
+      i += 8 + n
+    }
+    pending.removeFirst(i)
+    return out
+  }
+}

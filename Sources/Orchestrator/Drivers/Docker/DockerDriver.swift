@@ -1,0 +1,299 @@
+import AsyncHTTPClient
+import Foundation
+import Manifest
+import NIOCore
+import NIOHTTP1
+
+/// The Docker driver: the Engine API over the unix socket (`DOCKER_HOST`
+/// honoured, API version negotiated). It never runs the `docker` CLI.
+///
+/// The owner calls ``shutdown()`` when done.
+public final class DockerDriver: Driver {
+  let socket: String
+  private let client: Lazy
+
+  /// Prepares a driver for `DOCKER_HOST` (default `unix:///var/run/docker.sock`);
+  /// the engine is first contacted by the first call.
+  public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    socket = try DockerClient.socketPath(from: environment)
+    client = Lazy(socket: socket)
+  }
+
+  public func shutdown() async throws { try await client.shutdown() }
+
+  private func api() async throws -> DockerClient { try await client.get() }
+
+  /// Connects once, on first use; concurrent first calls share one connection.
+  actor Lazy {
+    let socket: String
+    var connecting: Task<DockerClient, any Error>?
+    init(socket: String) { self.socket = socket }
+    func get() async throws -> DockerClient {
+      if connecting == nil {
+        let socket = socket
+        connecting = Task { try await DockerClient.connect(socket: socket) }
+      }
+      return try await connecting!.value
+    }
+    func shutdown() async throws {
+      guard let task = connecting else { return }
+      connecting = nil
+      if let c = try? await task.value { try await c.shutdown() }
+    }
+  }
+
+  static func labelFilter(_ pairs: [String]) -> String {
+    let data = try! JSONSerialization.data(withJSONObject: ["label": pairs])
+    return String(decoding: data, as: UTF8.self)
+  }
+
+  public func containers(fixture: String) async throws -> [ObservedContainer] {
+    let list = try await api().json(
+      [API.ContainerSummary].self, "GET", "/containers/json",
+      query: ["all": "1", "filters": Self.labelFilter(["\(Labels.fixture)=\(fixture)"])])
+    return list.map { c in
+      let status = c.Status ?? ""
+      let health = status.contains("(healthy)") ? "healthy" : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : nil
+      let ip = c.NetworkSettings?.Networks?[Naming.network(fixture)]?.IPAddress.flatMap { IPv4Address($0) }
+      let ports = (c.Ports ?? []).filter { $0.PublicPort != nil && ($0.IP == nil || !$0.IP!.contains(":")) }.map {
+        PortBinding(container: $0.PrivatePort, proto: $0.Type ?? "tcp", host: $0.PublicPort)
+      }
+      return ObservedContainer(
+        id: c.Id, name: String((c.Names?.first ?? c.Id).drop { $0 == "/" }), image: c.Image ?? "",
+        imageID: c.ImageID ?? "", state: ContainerState(rawValue: c.State ?? "") ?? .dead, health: health,
+        labels: c.Labels ?? [:], ports: Self.unique(ports), ip: ip)
+    }
+  }
+
+  static func unique(_ p: [PortBinding]) -> [PortBinding] {
+    var seen = Set<PortBinding>()
+    return p.filter { seen.insert($0).inserted }.sorted { ($0.container, $0.proto) < ($1.container, $1.proto) }
+  }
+
+  public func networks() async throws -> [ObservedNetwork] {
+    try await api().json([API.Network].self, "GET", "/networks").map { n in
+      ObservedNetwork(
+        id: n.Id, name: n.Name, subnets: (n.IPAM?.Config ?? []).compactMap { $0.Subnet.flatMap { IPv4Network($0) } },
+        labels: n.Labels ?? [:])
+    }
+  }
+
+  public func imageID(_ reference: String) async throws -> String? {
+    do {
+      return try await api().json(API.ImageInspect.self, "GET", "/images/\(Self.escape(reference))/json").Id
+    } catch let e as DriverError where e.code == .notFound {
+      return nil
+    }
+  }
+
+  static func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s }
+
+  public func pull(_ reference: String) async throws -> String {
+    var image = reference, tag = "latest"
+    if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
+      image = String(reference[..<colon])
+      tag = String(reference[reference.index(after: colon)...])
+    }
+    let c = try await api()
+    let resp = try await c.send("POST", "/images/create", query: ["fromImage": image, "tag": tag], timeout: .seconds(300))
+    let fail = { (why: String) in
+      DriverError(.imageUnavailable, "image '\(reference)' is not on this machine and could not be pulled: \(why); build it locally or use build:")
+    }
+    guard (200..<300).contains(Int(resp.status.code)) else {
+      let data = try await DockerClient.collect(resp)
+      throw fail(DockerClient.error(code: Int(resp.status.code), data: data, what: "pull").message)
+    }
+    try await Self.follow(resp) { p in if let e = p.error { throw fail(e) } }
+    guard let id = try await imageID(reference) else { throw fail("the engine reported no image after the pull") }
+    return id
+  }
+
+  /// Reads a JSON-lines progress stream (pull, build), handing each line to `each`.
+  static func follow(_ resp: HTTPClientResponse, _ each: (API.Progress) throws -> Void) async throws {
+    var pending = Data()
+    for try await chunk in resp.body {
+      pending.append(contentsOf: chunk.readableBytesView)
+      while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
+        let line = pending[pending.startIndex..<nl]
+        pending = Data(pending[(nl + 1)...])
+        if let p = try? JSONDecoder().decode(API.Progress.self, from: line) { try each(p) }
+      }
+    }
+    if !pending.isEmpty, let p = try? JSONDecoder().decode(API.Progress.self, from: pending) { try each(p) }
+  }
+
+  public func build(context: String, dockerfile: String, tag: String, labels: [String: String]) async throws -> String {
+    let tar = try Tar.archive(folder: context)
+    let labelJSON = String(decoding: try JSONSerialization.data(withJSONObject: labels), as: UTF8.self)
+    let c = try await api()
+    var req = HTTPClientRequest(url: c.url("/build", ["t": tag, "dockerfile": dockerfile, "labels": labelJSON, "rm": "1", "forcerm": "1"]))
+    req.method = .POST
+    req.headers.replaceOrAdd(name: "Host", value: "docker")
+    req.headers.replaceOrAdd(name: "Content-Type", value: "application/x-tar")
+    req.body = .bytes(ByteBuffer(bytes: tar))
+    let resp: HTTPClientResponse
+    do { resp = try await c.http.execute(req, timeout: .seconds(900)) } catch {
+      throw DriverError.engineUnavailable("cannot reach the Docker engine at unix://\(socket): \(DockerClient.describe(error))")
+    }
+    guard (200..<300).contains(Int(resp.status.code)) else {
+      let data = try await DockerClient.collect(resp)
+      throw DriverError(.buildFailed, "build of \(tag) from \(context) failed: \(DockerClient.error(code: Int(resp.status.code), data: data, what: "build").message)")
+    }
+    var id: String?
+    var tail: [String] = []
+    try await Self.follow(resp) { p in
+      if let e = p.error {
+        throw DriverError(.buildFailed, "build of \(tag) from \(context) failed: \(e.trimmingCharacters(in: .whitespacesAndNewlines))\n\(tail.suffix(5).joined())")
+      }
+      if let s = p.stream { tail.append(s) }
+      if let i = p.aux?.ID { id = i }
+    }
+    if let id { return id }
+    guard let found = try await imageID(tag) else { throw DriverError(.buildFailed, "build of \(tag) produced no image") }
+    return found
+  }
+
+  public func createNetwork(_ spec: NetworkSpec) async throws -> String {
+    let body = API.CreateNetwork(
+      Name: spec.name, IPAM: .init(Config: [.init(Subnet: spec.subnet.description, Gateway: spec.gateway.description)]),
+      Labels: spec.labels)
+    return try await api().json(API.Created.self, "POST", "/networks/create", body: try JSONEncoder().encode(body)).Id
+  }
+
+  public func removeNetwork(id: String) async throws {
+    try await api().call("DELETE", "/networks/\(id)", what: "remove network \(id)")
+  }
+
+  public func create(_ spec: ContainerSpec) async throws -> String {
+    var bindings: [String: [API.CreateContainer.Binding]] = [:]
+    var exposed: [String: API.CreateContainer.Empty] = [:]
+    for p in spec.ports {
+      let key = "\(p.container)/\(p.proto)"
+      exposed[key] = .init()
+      bindings[key, default: []].append(.init(HostPort: p.host.map(String.init) ?? ""))
+    }
+    let body = API.CreateContainer(
+      Image: spec.image, Cmd: spec.command, Env: spec.env, Hostname: spec.hostname, Labels: spec.labels,
+      StopTimeout: spec.stopTimeout,
+      Healthcheck: spec.healthcheck.map {
+        .init(Test: ["CMD"] + $0.test, Interval: $0.interval, Timeout: $0.timeout, Retries: $0.retries, StartPeriod: $0.startPeriod)
+      },
+      ExposedPorts: exposed,
+      HostConfig: .init(
+        Binds: spec.binds.map { "\($0.host):\($0.container)\($0.readOnly ? ":ro" : "")" }, Memory: spec.memory,
+        MemorySwap: spec.memory, NanoCpus: spec.nanoCPUs, PortBindings: bindings, NetworkMode: spec.network),
+      NetworkingConfig: .init(EndpointsConfig: [
+        spec.network: .init(IPAMConfig: .init(IPv4Address: spec.ip.description), Aliases: spec.aliases)
+      ]))
+    return try await api().json(
+      API.Created.self, "POST", "/containers/create", query: ["name": spec.name], body: try JSONEncoder().encode(body)
+    ).Id
+  }
+
+  public func start(id: String) async throws {
+    try await api().call("POST", "/containers/\(id)/start", ok: [304], what: "start \(id.prefix(12))")
+  }
+
+  public func stop(id: String, timeout: Int?) async throws {
+    try await api().call(
+      "POST", "/containers/\(id)/stop", query: timeout.map { ["t": String($0)] } ?? [:], ok: [304],
+      timeout: .seconds(Int64(timeout ?? 10) + 60), what: "stop \(id.prefix(12))")
+  }
+
+  public func restart(id: String, timeout: Int?) async throws {
+    try await api().call(
+      "POST", "/containers/\(id)/restart", query: timeout.map { ["t": String($0)] } ?? [:],
+      timeout: .seconds(Int64(timeout ?? 10) + 60), what: "restart \(id.prefix(12))")
+  }
+
+  public func kill(id: String, signal: String) async throws {
+    try await api().call("POST", "/containers/\(id)/kill", query: ["signal": signal], what: "kill \(id.prefix(12))")
+  }
+
+  public func pause(id: String) async throws {
+    try await api().call("POST", "/containers/\(id)/pause", what: "pause \(id.prefix(12))")
+  }
+
+  public func unpause(id: String) async throws {
+    try await api().call("POST", "/containers/\(id)/unpause", what: "unpause \(id.prefix(12))")
+  }
+
+  public func remove(id: String, force: Bool) async throws {
+    try await api().call(
+      "DELETE", "/containers/\(id)", query: ["force": force ? "1" : "0", "v": "1"], what: "remove \(id.prefix(12))")
+  }
+
+  public func inspect(id: String) async throws -> ContainerDetails {
+    let i = try await api().json(API.Inspect.self, "GET", "/containers/\(id)/json")
+    let labels = i.Config?.Labels ?? [:]
+    let net = labels[Labels.fixture].map(Naming.network)
+    var ports: [PortBinding] = []
+    for (key, hosts) in i.NetworkSettings?.Ports ?? [:] {
+      let parts = key.split(separator: "/")
+      guard let container = Int(parts.first ?? ""), let hosts else { continue }
+      for h in hosts { if let hp = h.HostPort.flatMap(Int.init) { ports.append(PortBinding(container: container, proto: parts.count > 1 ? String(parts[1]) : "tcp", host: hp)) } }
+    }
+    let started = i.State.StartedAt.flatMap { s -> Date? in
+      let f = ISO8601DateFormatter()
+      f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+      return f.date(from: s) ?? ISO8601DateFormatter().date(from: s)
+    }
+    return ContainerDetails(
+      id: i.Id, state: ContainerState(rawValue: i.State.Status) ?? .dead, health: i.State.Health?.Status,
+      pid: i.State.Pid ?? 0, exitCode: i.State.ExitCode, startedAt: started,
+      ip: net.flatMap { i.NetworkSettings?.Networks?[$0]?.IPAddress }.flatMap { IPv4Address($0) },
+      ports: Self.unique(ports), labels: labels)
+  }
+
+  public func exec(id: String, command: [String]) async throws -> ExecResult {
+    let c = try await api()
+    let exec = try await c.json(
+      API.Created.self, "POST", "/containers/\(id)/exec", body: try JSONEncoder().encode(API.ExecCreate(Cmd: command)))
+    let resp = try await c.send("POST", "/exec/\(exec.Id)/start", body: try JSONEncoder().encode(API.ExecStart()), timeout: .seconds(600))
+    guard (200..<300).contains(Int(resp.status.code)) else {
+      throw DockerClient.error(code: Int(resp.status.code), data: try await DockerClient.collect(resp), what: "exec in \(id.prefix(12))")
+    }
+    var demux = StreamDemuxer()
+    var out: [UInt8] = [], err: [UInt8] = []
+    for try await chunk in resp.body {
+      for frame in demux.feed(Array(chunk.readableBytesView)) {
+        if frame.stream == .stderr { err += frame.payload } else { out += frame.payload }
+      }
+    }
+    let info = try await c.json(API.ExecInspect.self, "GET", "/exec/\(exec.Id)/json")
+    return ExecResult(exitCode: info.ExitCode ?? -1, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+  }
+
+  public func logs(id: String, follow: Bool, since: Date?, timestamps: Bool) -> AsyncThrowingStream<LogLine, any Error> {
+    AsyncThrowingStream { continuation in
+      let task = Task {
+        do {
+          let c = try await api()
+          var query = ["stdout": "1", "stderr": "1", "follow": follow ? "1" : "0", "timestamps": timestamps ? "1" : "0"]
+          if let since { query["since"] = String(Int(since.timeIntervalSince1970)) }
+          let resp = try await c.send("GET", "/containers/\(id)/logs", query: query, timeout: .hours(24 * 365))
+          guard (200..<300).contains(Int(resp.status.code)) else {
+            throw DockerClient.error(code: Int(resp.status.code), data: try await DockerClient.collect(resp), what: "logs of \(id.prefix(12))")
+          }
+          var demux = StreamDemuxer()
+          var partial: [LogLine.Stream: [UInt8]] = [:]
+          for try await chunk in resp.body {
+            for frame in demux.feed(Array(chunk.readableBytesView)) {
+              var buf = partial[frame.stream, default: []] + frame.payload
+              while let nl = buf.firstIndex(of: 10) {
+                continuation.yield(LogLine(stream: frame.stream, text: String(decoding: buf[..<nl], as: UTF8.self)))
+                buf.removeSubrange(...nl)
+              }
+              partial[frame.stream] = buf
+            }
+          }
+          for (s, rest) in partial where !rest.isEmpty { continuation.yield(LogLine(stream: s, text: String(decoding: rest, as: UTF8.self))) }
+          continuation.finish()
+        } catch {
+          continuation.finish(throwing: error)
+        }
+      }
+      continuation.onTermination = { _ in task.cancel() }
+    }
+  }
+}

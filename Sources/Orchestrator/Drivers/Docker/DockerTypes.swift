@@ -1,0 +1,122 @@
+import Foundation
+
+/// Request and response bodies of the Engine API (v1.41), only the fields cthulhu uses.
+enum API {
+  struct ContainerSummary: Decodable {
+    var Id: String
+    var Names: [String]?
+    var Image: String?
+    var ImageID: String?
+    var State: String?
+    var Status: String?
+    var Labels: [String: String]?
+    var Ports: [Port]?
+    var NetworkSettings: Networks?
+    struct Port: Decodable {
+      var PrivatePort: Int
+      var PublicPort: Int?
+      var `Type`: String?
+      var IP: String?
+    }
+    struct Networks: Decodable { var Networks: [String: Endpoint]? }
+  }
+
+  struct Endpoint: Decodable { var IPAddress: String? }
+
+  struct Network: Decodable {
+    var Id: String
+    var Name: String
+    var Labels: [String: String]?
+    var IPAM: IPAMInfo?
+    struct IPAMInfo: Decodable { var Config: [Pool]? }
+    struct Pool: Decodable { var Subnet: String? }
+  }
+
+  struct CreateNetwork: Encodable {
+    var Name: String
+    var Driver = "bridge"
+    var CheckDuplicate = true
+    var IPAM: IPAM
+    var Labels: [String: String]
+    struct IPAM: Encodable { var Config: [Pool] }
+    struct Pool: Encodable { var Subnet: String; var Gateway: String }
+  }
+
+  struct Created: Decodable { var Id: String }
+
+  struct CreateContainer: Encodable {
+    var Image: String
+    var Cmd: [String]?
+    var Env: [String]
+    var Hostname: String
+    var Labels: [String: String]
+    var StopTimeout: Int?
+    var Healthcheck: Health?
+    var ExposedPorts: [String: Empty]
+    var HostConfig: Host
+    var NetworkingConfig: Networking
+    struct Empty: Encodable {}
+    struct Health: Encodable {
+      var Test: [String]
+      var Interval: Int64
+      var Timeout: Int64
+      var Retries: Int
+      var StartPeriod: Int64
+    }
+    struct Host: Encodable {
+      var Binds: [String]
+      var Memory: Int64?
+      var MemorySwap: Int64?
+      var NanoCpus: Int64?
+      var PortBindings: [String: [Binding]]
+      var NetworkMode: String
+      var Init = false
+    }
+    struct Binding: Encodable { var HostPort: String }
+    struct Networking: Encodable { var EndpointsConfig: [String: EndpointConfig] }
+    struct EndpointConfig: Encodable {
+      var IPAMConfig: IPAMConfig
+      var Aliases: [String]
+    }
+    struct IPAMConfig: Encodable { var IPv4Address: String }
+  }
+
+  struct Inspect: Decodable {
+    var Id: String
+    var State: StateInfo
+    var Config: Config?
+    var NetworkSettings: Settings?
+    struct StateInfo: Decodable {
+      var Status: String
+      var Pid: Int32?
+      var ExitCode: Int?
+      var StartedAt: String?
+      var Health: HealthInfo?
+    }
+    struct HealthInfo: Decodable { var Status: String? }
+    struct Config: Decodable { var Labels: [String: String]? }
+    struct Settings: Decodable {
+      var Networks: [String: Endpoint]?
+      var Ports: [String: [HostPort]?]?
+    }
+    struct HostPort: Decodable { var HostPort: String? }
+  }
+
+  struct ImageInspect: Decodable { var Id: String }
+
+  struct ExecCreate: Encodable {
+    var AttachStdout = true
+    var AttachStderr = true
+    var Cmd: [String]
+  }
+  struct ExecStart: Encodable { var Detach = false; var Tty = false }
+  struct ExecInspect: Decodable { var ExitCode: Int32?; var Running: Bool? }
+
+  /// One line of a build or pull progress stream.
+  struct Progress: Decodable {
+    var stream: String?
+    var error: String?
+    var aux: Aux?
+    struct Aux: Decodable { var ID: String? }
+  }
+}

@@ -1,0 +1,84 @@
+import Foundation
+
+/// A minimal ustar writer for build contexts: regular files and folders,
+/// modes kept, owners zeroed. Symbolic links are stored as links;
+/// `.dockerignore` is not read (the whole folder is sent).
+enum Tar {
+  static func archive(folder: String) throws -> [UInt8] {
+    var out: [UInt8] = []
+    let fm = FileManager.default
+    guard let walker = fm.enumerator(atPath: folder) else {
+      throw DriverError(.buildFailed, "\(folder): build context is not a readable folder")
+    }
+    var entries: [String] = []
+    while let rel = walker.nextObject() as? String { entries.append(rel) }
+    for rel in entries.sorted() {
+      let full = folder + "/" + rel
+      var st = stat()
+      guard lstat(full, &st) == 0 else { continue }
+      let mode = Int(st.st_mode & 0o7777)
+      switch st.st_mode & S_IFMT {
+      case S_IFDIR:
+        out += try header(name: rel + "/", mode: mode, size: 0, type: "5")
+      case S_IFLNK:
+        let dest = try fm.destinationOfSymbolicLink(atPath: full)
+        out += try header(name: rel, mode: mode, size: 0, type: "2", link: dest)
+      case S_IFREG:
+        guard let data = fm.contents(atPath: full) else { throw DriverError(.buildFailed, "\(full): unreadable") }
+        out += try header(name: rel, mode: mode, size: data.count, type: "0")
+        out += data
+        out += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+      default: continue
+      }
+    }
+    out += [UInt8](repeating: 0, count: 1024)
+    return out
+  }
+
+  static func header(name: String, mode: Int, size: Int, type: Character, link: String = "") throws -> [UInt8] {
+    var h = [UInt8](repeating: 0, count: 512)
+    func put(_ s: String, _ at: Int, _ len: Int) throws {
+      let b = Array(s.utf8)
+      guard b.count <= len else { throw DriverError(.buildFailed, "path too long for the build archive: \(name)") }
+      h.replaceSubrange(at..<(at + b.count), with: b)
+    }
+    func octal(_ v: Int, _ at: Int, _ len: Int) throws {
+      try put(String(repeating: "0", count: max(0, len - 1 - String(v, radix: 8).count)) + String(v, radix: 8), at, len - 1)
+    }
+    var n = name, prefix = ""
+    if n.utf8.count > 100, let cut = n.utf8.count > 255 ? nil : n.lastIndex(of: "/", before: 155) {
+      prefix = String(n[..<cut])
+      n = String(n[n.index(after: cut)...])
+    }
+    try put(n, 0, 100)
+    try octal(mode, 100, 8)
+    try octal(0, 108, 8)
+    try octal(0, 116, 8)
+    try octal(size, 124, 12)
+    try octal(0, 136, 12)
+    h.replaceSubrange(148..<156, with: [UInt8](repeating: 32, count: 8))
+    h[156] = UInt8(ascii: type.unicodeScalars.first!)
+    try put(link, 157, 100)
+    try put("ustar", 257, 6)
+    try put("00", 263, 2)
+    try put(prefix, 345, 155)
+    let sum = h.reduce(0) { $0 + Int($1) }
+    try octal(sum, 148, 7)
+    h[155] = 32
+    return h
+  }
+}
+
+extension String {
+  /// The last `/` whose offset is below `limit` (for splitting long tar names).
+  func lastIndex(of c: Character, before limit: Int) -> Index? {
+    var found: Index?
+    var offset = 0
+    for i in indices {
+      if offset >= limit { break }
+      if self[i] == c { found = i }
+      offset += 1
+    }
+    return found
+  }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+
+extension Cthulhu {
+  struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Write a starter manifest and template (the original's `cthulhu --instances 3 --docker-image app`).")
+
+    @Option(help: "How many instances.") var instances: Int = 3
+    @Option(help: "The image every instance runs.") var image: String = "cthulhu-test:latest"
+    @Option(help: "The fixture name (default: from the folder).") var fixture: String?
+    @Flag(help: "Overwrite existing files.") var force = false
+    @Argument(help: "Where to write the manifest.") var path: String = "cthulhu.yaml"
+
+    func validate() throws {
+      guard (1...1000).contains(instances) else { throw ValidationError("Please give --instances a number from 1 to 1000.") }
+      guard !image.isEmpty, !image.contains(where: { $0.isWhitespace || $0 == "\"" }) else {
+        throw ValidationError("Please give --image an image reference such as app:1.")
+      }
+    }
+
+    func run() async throws {
+      let dir = (Input.absolute(path) as NSString).deletingLastPathComponent
+      let name = fixture ?? Self.name(from: (dir as NSString).lastPathComponent)
+      let template = dir + "/templates/config.json"
+      for p in [Input.absolute(path), template] where FileManager.default.fileExists(atPath: p) && !force {
+        throw ValidationError("Please remove \(p) or pass --force: init does not overwrite files.")
+      }
+      let manifest = """
+        # cthulhu manifest: `cthulhu plan` shows what `cthulhu apply` would do.
+        fixture: \(name)
+        groups:
+          node:
+            image: "\(image)"
+            count: \(instances)
+            templates:
+              - { source: templates/config.json, target: etc/config.json }
+
+        """
+      let config = """
+        {
+          "self": "{{ instance.ip }}",
+          "name": "{{ instance.name }}",
+          "peers": [{% for p in peers %}"{{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]
+        }
+
+        """
+      try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
+      try manifest.write(toFile: Input.absolute(path), atomically: true, encoding: .utf8)
+      try config.write(toFile: template, atomically: true, encoding: .utf8)
+      Output.out("Wrote \(path) and templates/config.json (fixture '\(name)', \(instances) instances of \(image)).\n")
+    }
+
+    /// A valid fixture name made from a folder name.
+    static func name(from folder: String) -> String {
+      var s = String(folder.lowercased().map { ($0.isASCII && ($0.isLetter || $0.isNumber)) ? $0 : "-" })
+      while s.hasPrefix("-") { s.removeFirst() }
+      s = String(s.prefix(40))
+      while s.hasSuffix("-") { s.removeLast() }
+      return s.isEmpty ? "fixture" : s
+    }
+  }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Orchestrator
+
+extension Cthulhu {
+  struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show each instance: group, address, state, health, ports.")
+
+    @Argument(help: "The manifest (default: ./cthulhu.yaml unless --fixture is given).")
+    var manifest: String?
+    @OptionGroup var locator: FixtureLocator
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+      let root = try locator.root(positional: manifest)
+      try await failing {
+        guard let state = try FixtureState.load(root: root) else {
+          throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
+        }
+        let rows = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).status(root: root) }
+        if json {
+          let e = JSONEncoder()
+          e.outputFormatting = [.prettyPrinted, .sortedKeys]
+          Output.out(String(decoding: try e.encode(rows), as: UTF8.self) + "\n")
+          return
+        }
+        var table = [["NAME", "GROUP", "IP", "STATE", "HEALTH", "PORTS", "CONTAINER"]]
+        for r in rows {
+          table.append([
+            r.name, r.group, r.ip.description, r.state, r.health ?? "-",
+            r.ports.compactMap { p in p.host.map { "\($0)->\(p.container)/\(p.proto)" } }.joined(separator: ",").ifEmpty("-"),
+            String((r.containerID ?? "-").prefix(12)),
+          ])
+        }
+        let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max()! }
+        for row in table {
+          Output.out(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n")
+        }
+      }
+    }
+  }
+}
+
+extension String {
+  func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Orchestrator
+
+/// How a command finds its manifest: a positional path, default `./cthulhu.yaml`.
+struct ManifestArgument: ParsableArguments {
+  @Argument(help: "The manifest (default: ./cthulhu.yaml).")
+  var manifest: String = "cthulhu.yaml"
+
+  func load() throws -> Manifest { try Input.manifest(at: manifest) }
+}
+
+/// How a command that acts on a running fixture finds it: `--fixture DIR`,
+/// `-f MANIFEST`, or the current folder.
+struct FixtureLocator: ParsableArguments {
+  @Option(name: .customLong("fixture"), help: "The fixture folder.")
+  var fixtureDir: String?
+
+  @Option(name: .customShort("f"), help: "A manifest whose fixture to use.")
+  var manifestPath: String?
+
+  /// The fixture folder (absolute).
+  func root(positional: String? = nil) throws -> String {
+    if let d = fixtureDir { return Input.absolute(d) }
+    if let m = manifestPath ?? positional { return try Input.manifest(at: m).root }
+    let cwd = FileManager.default.currentDirectoryPath
+    if FileManager.default.fileExists(atPath: cwd + "/.cthulhu/state.json") { return cwd }
+    if FileManager.default.fileExists(atPath: cwd + "/cthulhu.yaml") { return try Input.manifest(at: "cthulhu.yaml").root }
+    throw ValidationError("Please name a fixture with --fixture DIR or -f MANIFEST, or run from a fixture folder.")
+  }
+}
+
+enum Input {
+  static func absolute(_ p: String) -> String {
+    p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
+  }
+
+  /// Loads and validates a manifest; diagnostics go to stderr, compiler style.
+  static func manifest(at path: String) throws -> Manifest {
+    do {
+      return try ManifestLoader.load(path: path)
+    } catch {
+      Output.error(error.render())
+      throw ExitCode.failure
+    }
+  }
+
+  /// Runs `body` with the driver for a fixture's kind, and closes the driver after.
+  static func withDriver<T>(_ kind: DriverKind, _ body: (any Driver) async throws -> T) async throws -> T {
+    switch kind {
+    case .docker:
+      let driver = try DockerDriver()
+      do {
+        let result = try await body(driver)
+        try? await driver.shutdown()
+        return result
+      } catch {
+        try? await driver.shutdown()
+        throw error
+      }
+    case .process:
+      throw OrchestratorError(.unsupported, "the process driver is not built yet; use driver: docker")
+    }
+  }
+}
+
+enum Output {
+  static func error(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+  }
+  static func out(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+  }
+}

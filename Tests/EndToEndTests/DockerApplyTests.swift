@@ -1,0 +1,169 @@
+import Foundation
+import Manifest
+import Orchestrator
+import XCTest
+
+/// The product on a real engine: apply the three-node example, check the
+/// fixture folder against the containers, converge, scale, change, destroy.
+final class DockerApplyTests: XCTestCase {
+  var dir: String!
+  var fixture: String!
+  var driver: DockerDriver!
+
+  override func setUp() async throws {
+    let d: DockerDriver
+    do { d = try DockerDriver() } catch { try Harness.require(false, "no Docker engine: \(error)"); return }
+    do { _ = try await d.networks() } catch {
+      try await d.shutdown()
+      try Harness.require(false, "the Docker engine does not answer: \(error)")
+    }
+    let image = try await d.imageID("cthulhu-test:latest")
+    if image == nil { try await d.shutdown() }
+    try Harness.require(image != nil, "image cthulhu-test:latest is missing (run scripts/test-image.sh)")
+    driver = d
+    dir = try Harness.tempDir("e2e")
+    fixture = "e2e-" + String(UUID().uuidString.prefix(6)).lowercased()
+    try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
+    try """
+      {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"{{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
+
+      """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
+    try "{% if instance.name == \"i002\" %}tuning={{ vars.tuning }}{% endif %}\n"
+      .write(toFile: dir + "/templates/node.conf", atomically: true, encoding: .utf8)
+  }
+
+  override func tearDown() async throws {
+    guard let driver else { return }
+    _ = try? await FixtureController(driver: driver).destroy(root: dir + "/cthulhu-fixture", fixture: fixture)
+    try? FileManager.default.removeItem(atPath: dir)
+    try await driver.shutdown()
+  }
+
+  func writeManifest(count: Int, tuning: String = "1") throws {
+    try """
+      fixture: \(fixture!)
+      vars:
+        tuning: "\(tuning)"
+      groups:
+        node:
+          image: cthulhu-test:latest
+          count: \(count)
+          command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
+          templates:
+            - { source: templates/config.json, target: etc/config.json }
+            - { source: templates/node.conf, target: etc/node.conf }
+          stop_timeout: 1s
+
+      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+  }
+
+  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
+
+  /// Retries an exec until it succeeds or the deadline passes.
+  func eventually(_ id: String, _ cmd: [String], seconds: Double = 15, until ok: (ExecResult) -> Bool) async throws -> ExecResult {
+    let deadline = Date().addingTimeInterval(seconds)
+    var last = try await driver.exec(id: id, command: cmd)
+    while !ok(last) && Date() < deadline {
+      try await Task.sleep(for: .milliseconds(100))
+      last = try await driver.exec(id: id, command: cmd)
+    }
+    return last
+  }
+
+  func testThreeNodesApplyConvergeScaleChangeDestroy() async throws {
+    try writeManifest(count: 3)
+    var r = try cthulhu("validate")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    r = try cthulhu("plan", "--detailed-exitcode")
+    XCTAssertEqual(r.status, 2, r.stderr)
+    XCTAssertTrue(r.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), r.stdout)
+
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let root = dir + "/cthulhu-fixture"
+    let fm = FileManager.default
+    var live = try await driver.containers(fixture: fixture).sorted { $0.name < $1.name }
+    XCTAssertEqual(live.map(\.name), ["\(fixture!)-i001", "\(fixture!)-i002", "\(fixture!)-i003"])
+    var ips: [String: String] = [:]
+    for c in live {
+      XCTAssertEqual(c.state, .running)
+      let name = c.labels[Labels.instance]!
+      let ip = try XCTUnwrap(c.ip).description
+      ips[name] = ip
+      // The folder named by the link is the container's address.
+      XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: root + "/" + name), ip)
+      let host = try String(contentsOfFile: "\(root)/\(ip)/bindmounts/etc/config.json", encoding: .utf8)
+      XCTAssertTrue(host.contains("\"self\": \"\(ip)\""), host)
+      let inside = try await driver.exec(id: c.id, command: ["cat", "/opt/app/etc/config.json"])
+      XCTAssertEqual(inside.exitCode, 0)
+      XCTAssertEqual(inside.stdout, host, "the container sees its rendered config at the mount path")
+      XCTAssertTrue(fm.fileExists(atPath: "\(root)/\(ip)/bindmounts/var/\(name).log"))
+      XCTAssertTrue(fm.isExecutableFile(atPath: "\(root)/\(ip)/control"))
+      let pid = try String(contentsOfFile: "\(root)/\(ip)/pid.txt", encoding: .utf8)
+      XCTAssertGreaterThan(Int(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 0)
+    }
+    let spec = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/spec.json"))) as! [String: Any]
+    let specInstances = spec["instances"] as! [String: [String: Any]]
+    XCTAssertEqual(specInstances["i002"]?["ip"] as? String, ips["i002"])
+    XCTAssertEqual(specInstances["i002"]?["id"] as? String, live[1].id)
+
+    // The nodes reach each other by address and by name.
+    let get = "printf 'GET /config.json HTTP/1.0\\r\\n\\r\\n' | nc "
+    let byName = try await eventually(live[0].id, ["sh", "-c", get + "i002 8080"]) { $0.stdout.contains(ips["i002"]!) }
+    XCTAssertTrue(byName.stdout.contains("\"self\": \"\(ips["i002"]!)\""), byName.stdout + byName.stderr)
+    let byIP = try await eventually(live[2].id, ["sh", "-c", get + ips["i001"]! + " 8080"]) { $0.stdout.contains(ips["i001"]!) }
+    XCTAssertTrue(byIP.stdout.contains("\"name\": \"i001\""), byIP.stdout + byIP.stderr)
+
+    r = try cthulhu("plan", "--detailed-exitcode")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.hasPrefix("No changes."), r.stdout)
+
+    // A template change restarts only the instance whose file changed.
+    let before = try await startTimes()
+    try writeManifest(count: 3, tuning: "2")
+    r = try cthulhu("plan")
+    XCTAssertTrue(r.stdout.contains("~   instance:i002  update (restart)\n        # etc/node.conf changed"), r.stdout)
+    XCTAssertTrue(r.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), r.stdout)
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let after = try await startTimes()
+    XCTAssertEqual(after["i001"], before["i001"])
+    XCTAssertEqual(after["i003"], before["i003"])
+    XCTAssertNotEqual(after["i002"], before["i002"])
+    XCTAssertEqual(try String(contentsOfFile: "\(root)/\(ips["i002"]!)/bindmounts/etc/node.conf", encoding: .utf8), "tuning=2\n")
+
+    // Scale up: new names and addresses; scale down: the highest go.
+    try writeManifest(count: 5, tuning: "2")
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    live = try await driver.containers(fixture: fixture)
+    XCTAssertEqual(live.count, 5)
+    try writeManifest(count: 2, tuning: "2")
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    live = try await driver.containers(fixture: fixture).sorted { $0.name < $1.name }
+    XCTAssertEqual(live.map { $0.labels[Labels.instance]! }, ["i001", "i002"])
+    XCTAssertEqual(live.map { $0.ip?.description }, [ips["i001"], ips["i002"]], "kept instances keep their address")
+    XCTAssertFalse(fm.fileExists(atPath: root + "/i003"))
+
+    r = try cthulhu("status")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("i002  node   \(ips["i002"]!)"), r.stdout)
+
+    r = try cthulhu("destroy")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let left = try await driver.containers(fixture: fixture)
+    XCTAssertEqual(left, [])
+    let nets = try await driver.networks().filter { $0.labels[Labels.fixture] == fixture }
+    XCTAssertEqual(nets, [])
+    XCTAssertFalse(fm.fileExists(atPath: root))
+  }
+
+  func startTimes() async throws -> [String: Date] {
+    var out: [String: Date] = [:]
+    for c in try await driver.containers(fixture: fixture) {
+      out[c.labels[Labels.instance]!] = try await driver.inspect(id: c.id).startedAt
+    }
+    return out
+  }
+}

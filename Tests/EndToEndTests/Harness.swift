@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+
+/// Runs the built `cthulhu` binary and captures what it prints.
+struct Run {
+  var status: Int32
+  var stdout: String
+  var stderr: String
+}
+
+enum Harness {
+  /// The folder that holds the built products (`cthulhu` among them).
+  static var products: URL {
+    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+      return bundle.bundleURL.deletingLastPathComponent()
+    }
+    return Bundle.main.bundleURL
+  }
+
+  static var binary: String { products.appendingPathComponent("cthulhu").path }
+
+  @discardableResult
+  static func cthulhu(_ args: [String], in dir: String? = nil, env: [String: String] = [:]) throws -> Run {
+    try run(binary, args, in: dir, env: env)
+  }
+
+  static func run(_ exe: String, _ args: [String], in dir: String? = nil, env: [String: String] = [:]) throws -> Run {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+    p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    // Read both pipes to the end before waiting, so a chatty child never blocks.
+    let group = DispatchGroup()
+    var o = Data(), e = Data()
+    group.enter()
+    DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+    e = err.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    p.waitUntilExit()
+    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  static var underCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+  /// Skips outside CI when `condition` fails; under `CI=true` fails instead.
+  static func require(_ condition: Bool, _ why: String) throws {
+    guard !condition else { return }
+    if underCI { XCTFail("CI=true and \(why)"); throw XCTSkip("failed above: \(why)") }
+    throw XCTSkip(why)
+  }
+
+  static func tempDir(_ tag: String) throws -> String {
+    let d = NSTemporaryDirectory() + "cthulhu-\(tag)-\(UUID().uuidString.prefix(8).lowercased())"
+    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+  }
+}

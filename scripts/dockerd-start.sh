@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Starts a Docker engine if none answers: installs Debian's docker.io when
+# dockerd is missing, runs dockerd in the background, waits for its socket.
+set -euo pipefail
+export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
+sock=/var/run/docker.sock
+answers() { curl -s --max-time 2 --unix-socket "$sock" http://docker/_ping 2>/dev/null | grep -q OK; }
+if answers; then exit 0; fi
+if ! command -v dockerd >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io iptables >/dev/null
+fi
+log=${DOCKERD_LOG:-/tmp/dockerd.log}
+nohup dockerd >"$log" 2>&1 &
+for _ in $(seq 1 120); do
+  if answers; then echo "dockerd is up (log: $log)"; exit 0; fi
+  sleep 0.5
+done
+echo "dockerd did not answer on $sock within 60 s; last lines of $log:" >&2
+tail -n 30 "$log" >&2
+exit 1
