@@ -30,18 +30,20 @@ enum Harness {
     p.arguments = args
     if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
     p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
+    // Output goes to files, so a chatty child never blocks on a full pipe.
+    let base = NSTemporaryDirectory() + "cthulhu-run-\(UUID().uuidString)"
+    FileManager.default.createFile(atPath: base + ".out", contents: nil)
+    FileManager.default.createFile(atPath: base + ".err", contents: nil)
+    defer {
+      try? FileManager.default.removeItem(atPath: base + ".out")
+      try? FileManager.default.removeItem(atPath: base + ".err")
+    }
+    p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+    p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
     try p.run()
-    // Read both pipes to the end before waiting, so a chatty child never blocks.
-    let group = DispatchGroup()
-    var o = Data(), e = Data()
-    group.enter()
-    DispatchQueue.global().async { o = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-    e = err.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
     p.waitUntilExit()
+    let o = FileManager.default.contents(atPath: base + ".out") ?? Data()
+    let e = FileManager.default.contents(atPath: base + ".err") ?? Data()
     return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
   }
 

@@ -30,14 +30,14 @@ final class PlanTests: XCTestCase {
       network: NetworkSettings(subnet: IPv4Network("172.28.5.0/24")), groups: [g] + extra)
   }
 
-  func apply(_ m: Manifest, _ o: Orchestrator) async throws -> FixtureController.ApplyResult {
+  func apply(_ m: Manifest, _ o: FixtureController) async throws -> FixtureController.ApplyResult {
     let planned = try await o.plan(m)
     let r = try await o.apply(planned)
     XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
     return r
   }
 
-  func text(_ m: Manifest, _ o: Orchestrator) async throws -> String {
+  func text(_ m: Manifest, _ o: FixtureController) async throws -> String {
     PlanRenderer.text(try await o.plan(m).plan).replacingOccurrences(of: dir, with: "$DIR")
   }
 

@@ -2,16 +2,27 @@ import Foundation
 
 /// One problem in a manifest, at a place in it.
 public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
+  /// How bad a diagnostic is; only errors make a manifest invalid.
+  public enum Severity: String, Sendable, Hashable {
+    case error, warning, note
+  }
+
   public var location: SourceLocation
   public var message: String
+  public var severity: Severity
 
-  public init(at location: SourceLocation, _ message: String) {
+  /// A diagnostic at `location`; an error unless told otherwise.
+  public init(at location: SourceLocation, _ message: String, severity: Severity = .error) {
     self.location = location
     self.message = message
+    self.severity = severity
   }
 
   /// `file:line:col: error: message`
-  public var description: String { "\(location): error: \(message)" }
+  public var description: String {
+    let at = location.line > 0 ? location.description : location.file
+    return "\(at): \(severity.rawValue): \(message)"
+  }
 }
 
 /// Every problem found in one manifest, rendered like a compiler's output.
@@ -41,7 +52,8 @@ public struct ManifestErrors: Error, Sendable, CustomStringConvertible {
         out += pad + "^\n"
       }
     }
-    out += "\(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s")\n"
+    let errors = diagnostics.filter { $0.severity == .error }.count
+    out += "\(errors) error\(errors == 1 ? "" : "s")\n"
     return out
   }
 }

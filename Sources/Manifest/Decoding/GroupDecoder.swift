@@ -121,7 +121,9 @@ struct GroupDecoder {
       for (k, _, v) in m {
         if k == "source" { source = reader.string(v, "'source'") }
         if k == "target", let t = reader.string(v, "'target'") { target = (t, v) }
-        if k == "mode", let s = v.scalar {
+        if k == "mode", v.scalar == nil || v.isNull {
+          reader.error(v.location, "mode must be octal digits such as \"0644\" or \"0755\", not \(v.kindName)")
+        } else if k == "mode", let s = v.scalar {
           if let n = Int(s.hasPrefix("0o") ? String(s.dropFirst(2)) : s, radix: 8), n >= 0, n <= 0o7777 { mode = n } else {
             reader.error(v.location, "mode '\(s)' must be octal digits such as \"0644\" or \"0755\"")
           }

@@ -58,12 +58,24 @@ public final class YAMLParser {
     guard yaml_parser_parse(&parser, &event) == 1 else {
       let problem = parser.problem.map { String(cString: $0) } ?? "unreadable YAML"
       let context = parser.context.map { String(cString: $0) + ": " } ?? ""
-      let m = parser.problem_mark
-      var at = SourceLocation(file: file, line: Int(m.line) + 1, column: Int(m.column) + 1)
-      if problem.contains("UTF-8") || problem.contains("control characters") { at.column = max(1, at.column) }
-      throw Diagnostic(at: at, "YAML syntax error: \(context)\(problem)")
+      if parser.error == YAML_READER_ERROR {
+        // Reader errors (bad UTF-8, control characters) carry a byte offset, not a mark.
+        let at = location(ofByte: Int(parser.problem_offset))
+        let what = problem.contains("UTF-8") ? "the manifest is not valid UTF-8" : "the manifest is not readable text"
+        throw Diagnostic(at: at, "\(what): \(problem)")
+      }
+      throw Diagnostic(at: mark(parser.problem_mark), "YAML syntax error: \(context)\(problem)")
     }
     return event
+  }
+
+  /// Line and column (in characters, 1-based) of a byte offset into the input.
+  private func location(ofByte offset: Int) -> SourceLocation {
+    var line = 1, column = 1
+    for b in bytes.prefix(min(offset, bytes.count)) {
+      if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
+    }
+    return SourceLocation(file: file, line: line, column: column)
   }
 
   private func mark(_ m: yaml_mark_t) -> SourceLocation {
