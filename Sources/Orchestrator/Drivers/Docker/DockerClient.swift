@@ -22,7 +22,13 @@ final class DockerClient: Sendable {
 
   /// Connects and negotiates the API version (the engine's, at most 1.41, which our requests are written for).
   static func connect(socket: String) async throws -> DockerClient {
-    let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+    guard FileManager.default.fileExists(atPath: socket) else {
+      throw DriverError.engineUnavailable("cannot reach the Docker engine at unix://\(socket): is dockerd running? (no such socket)")
+    }
+    var config = HTTPClient.Configuration()
+    // A local socket answers at once or not at all.
+    config.timeout.connect = .seconds(3)
+    let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
     let probe = DockerClient(http: http, socket: socket, prefix: "")
     do {
       let v = try await probe.json(VersionResponse.self, "GET", "/version")
