@@ -34,7 +34,6 @@ extension Cthulhu {
         Output.out(PlanRenderer.text(planned.plan) + "\n")
         var options = ApplyOptions()
         options.parallel = parallel
-        options.binary = Input.absolute(CommandLine.arguments[0])
         let clock = ContinuousClock()
         let t0 = clock.now
         let result = try await orchestrator.apply(planned, options: options, observer: ProgressPrinter())

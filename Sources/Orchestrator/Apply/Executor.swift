@@ -13,7 +13,14 @@ public struct ApplyOptions: Sendable {
   /// How long to wait for an instance with a health check to become healthy.
   public var healthTimeout: Duration?
   /// The cthulhu binary the control shims call.
-  public var binary: String = CommandLine.arguments.first.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 } ?? "cthulhu"
+  public var binary: String = ApplyOptions.currentExecutable
+
+  /// This process's executable, resolved (argv[0] may be a bare name found on PATH).
+  public static var currentExecutable: String {
+    if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return exe }
+    if let exe = Bundle.main.executablePath { return exe }
+    return CommandLine.arguments.first ?? "cthulhu"
+  }
   public init() {}
 }
 

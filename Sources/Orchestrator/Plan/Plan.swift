@@ -40,9 +40,29 @@ public struct Step: Codable, Sendable, Hashable {
   public enum Action: String, Codable, Sendable, Hashable {
     case create, update, replace, delete, start
   }
-  /// What a file change does to the running instance (`update` steps).
+  /// What a file change does to the running instance (`update` steps);
+  /// encoded as `restart`, `none` or `signal:HUP`.
   public enum Effect: Codable, Sendable, Hashable {
     case restart, none, signal(String)
+
+    public init(from decoder: any Decoder) throws {
+      let s = try decoder.singleValueContainer().decode(String.self)
+      switch s {
+      case "restart": self = .restart
+      case "none": self = .none
+      case _ where s.hasPrefix("signal:"): self = .signal(String(s.dropFirst(7)))
+      default: throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown effect \(s)"))
+      }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.singleValueContainer()
+      switch self {
+      case .restart: try c.encode("restart")
+      case .none: try c.encode("none")
+      case .signal(let sig): try c.encode("signal:" + sig)
+      }
+    }
   }
 
   /// Stable resource id: `network:cthulhu-kv`, `image:server`, `instance:i001`.
