@@ -27,8 +27,8 @@ final class MalformedTests: XCTestCase {
     (
       "misspelt top key", "fixtur: t\ngroups: {a: {image: x}}\n",
       [
-        "1:1: missing required key 'fixture' (the fixture's name)",
         "1:1: unknown key 'fixtur' in the manifest; did you mean 'fixture'?",
+        "1:1: missing required key 'fixture' (the fixture's name)",
       ]
     ),
     ("unknown driver", "fixture: t\ndriver: podman\ngroups: {a: {image: x}}\n", ["2:9: unknown driver 'podman'; use 'docker' or 'process'"]),
@@ -94,13 +94,13 @@ final class MalformedTests: XCTestCase {
     ),
     ("empty command", group("    command: []\n"), ["5:14: 'command' of group 'a' must not be empty"]),
     ("command is a mapping", group("    command: {a: b}\n"), ["5:14: 'command' of group 'a' must be a list of strings, not a mapping"]),
-    ("command item is a list", group("    command: [a, [b]]\n"), ["5:19: each item of 'command' of group 'a' must be a string, not a list"]),
+    ("command item is a list", group("    command: [a, [b]]\n"), ["5:18: each item of 'command' of group 'a' must be a string, not a list"]),
     ("env is a list", group("    env: [A]\n"), ["5:10: 'env' of group 'a' must be a mapping, not a list"]),
     ("env value is a list", group("    env: {A: [1]}\n"), ["5:14: env 'A' of group 'a' must be a string, not a list"]),
     ("env name with =", group("    env: {\"A=B\": 1}\n"), ["5:11: environment variable name 'A=B' is not valid"]),
     (
       "relative mount path", group("    mounts: {etc: opt/etc}\n"),
-      ["5:18: mount 'etc' of group 'a': container path 'opt/etc' must be absolute, without '..'"]
+      ["5:19: mount 'etc' of group 'a': container path 'opt/etc' must be absolute, without '..'"]
     ),
     ("bad mount name", group("    mounts: {Etc: /etc}\n"), ["5:14: mount name 'Etc' must match [a-z0-9][a-z0-9-]*"]),
     (
@@ -113,23 +113,23 @@ final class MalformedTests: XCTestCase {
     ),
     (
       "absolute target", group("    templates:\n      - {source: templates/a.conf, target: /etc/a.conf}\n"),
-      ["6:45: target '/etc/a.conf' must be relative: '<mount>/<path>', e.g. etc/config.json"]
+      ["6:44: target '/etc/a.conf' must be relative: '<mount>/<path>', e.g. etc/config.json"]
     ),
     (
       "target with ..", group("    files:\n      - {source: files/run.sh, target: etc/../run.sh}\n"),
-      ["6:41: target 'etc/../run.sh' must not contain '..', '.' or empty parts"]
+      ["6:40: target 'etc/../run.sh' must not contain '..', '.' or empty parts"]
     ),
     (
       "target with empty part", group("    files:\n      - {source: files/run.sh, target: etc//run.sh}\n"),
-      ["6:41: target 'etc//run.sh' must not contain '..', '.' or empty parts"]
+      ["6:40: target 'etc//run.sh' must not contain '..', '.' or empty parts"]
     ),
     (
       "target on undeclared mount", group("    files:\n      - {source: files/run.sh, target: data/run.sh}\n"),
-      ["6:41: target 'data/run.sh' names mount 'data', which group 'a' does not declare (it has etc, var)"]
+      ["6:40: target 'data/run.sh' names mount 'data', which group 'a' does not declare (it has etc, var)"]
     ),
     (
       "target without a path", group("    files:\n      - {source: files/run.sh, target: etc}\n"),
-      ["6:41: target 'etc' must name a mount and a path, e.g. etc/config.json"]
+      ["6:40: target 'etc' must name a mount and a path, e.g. etc/config.json"]
     ),
     (
       "file without target", group("    files:\n      - {source: files/run.sh}\n"),
@@ -137,11 +137,11 @@ final class MalformedTests: XCTestCase {
     ),
     (
       "unknown key in a file entry", group("    files:\n      - {source: files/run.sh, target: etc/x, mod: 1}\n"),
-      ["6:50: unknown key 'mod' in an entry of 'files' in group 'a'; did you mean 'mode'?"]
+      ["6:47: unknown key 'mod' in an entry of 'files' in group 'a'; did you mean 'mode'?"]
     ),
     (
       "bad mode", group("    files:\n      - {source: files/run.sh, target: etc/x, mode: \"0999\"}\n"),
-      ["6:56: mode '0999' must be octal digits such as \"0644\" or \"0755\""]
+      ["6:53: mode '0999' must be octal digits such as \"0644\" or \"0755\""]
     ),
     (
       "templates is a mapping", group("    templates: {source: x}\n"),
@@ -162,7 +162,7 @@ final class MalformedTests: XCTestCase {
     ("healthcheck without command", group("    healthcheck: {interval: 1s}\n"), ["5:18: 'healthcheck' of group 'a' needs a 'command'"]),
     (
       "bad healthcheck interval", group("    healthcheck: {command: [x], interval: 5 seconds}\n"),
-      ["5:42: 'healthcheck.interval' must be a duration such as 500ms, 2s, 1m30s, not '5 seconds'"]
+      ["5:43: 'healthcheck.interval' must be a duration such as 500ms, 2s, 1m30s, not '5 seconds'"]
     ),
     (
       "unknown healthcheck key", group("    healthcheck: {command: [x], retry: 3}\n"),

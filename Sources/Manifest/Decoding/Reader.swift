@@ -173,7 +173,11 @@ public enum Units {
 enum Suggest {
   static func closest(to word: String, in candidates: [String]) -> String? {
     let scored = candidates.map { ($0, distance(word, $0)) }.min { $0.1 < $1.1 }
-    guard let (best, d) = scored, d <= max(2, word.count / 3) else { return nil }
+    guard let (best, d) = scored else { return nil }
+    // Close by edits, or sharing a four-letter start (`retry` → `retries`).
+    if d <= max(2, word.count / 3) { return best }
+    if word.count >= 4, let p = candidates.first(where: { $0.hasPrefix(word.prefix(4)) }) { return p }
+    return nil
     return best
   }
 
