@@ -111,7 +111,8 @@ public struct FixtureController: Sendable {
   }
 
   /// Removes exactly what the fixture made: its containers (by label), its
-  /// network, the images it built, and (unless `keepFiles`) its folder.
+  /// network, and (unless `keepFiles`) its folder. Images built from `build:`
+  /// stay as a build cache (tagged `cthulhu-<fixture>-<group>:<hash>`, labelled).
   /// Works from the state and labels alone, so the manifest may be gone.
   public func destroy(root: String, fixture: String? = nil, keepFiles: Bool = false) async throws -> DestroyReport {
     let paths = FixturePaths(root: root)
