@@ -118,6 +118,15 @@ final class DockerApplyTests: XCTestCase {
     XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     XCTAssertTrue(r.stdout.hasPrefix("No changes."), r.stdout)
 
+    // exec passes the exit code and both streams through; targets must name one instance.
+    r = try cthulhu("exec", "i002", "--", "sh", "-c", "cat /opt/app/etc/config.json; echo oops >&2; exit 3")
+    XCTAssertEqual(r.status, 3)
+    XCTAssertTrue(r.stdout.contains("\"self\": \"\(ips["i002"]!)\""), r.stdout)
+    XCTAssertEqual(r.stderr, "oops\n")
+    r = try cthulhu("exec", "node", "--", "true")
+    XCTAssertEqual(r.status, 1)
+    XCTAssertEqual(r.stderr, "error: 'node' must name exactly one instance (it matches i001, i002, i003)\n")
+
     // A template change restarts only the instance whose file changed.
     let before = try await startTimes()
     try writeManifest(count: 3, tuning: "2")

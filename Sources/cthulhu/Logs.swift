@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Orchestrator
+
+extension Cthulhu {
+  struct Logs: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print instances' output; several are merged, each line prefixed with its instance.")
+
+    @OptionGroup var locator: FixtureLocator
+    @Flag(help: "Keep printing new lines (-f names a manifest, as everywhere).") var follow = false
+    @Option(help: "Only lines newer than this many seconds.") var since: Int?
+    @Argument(help: "Instances: names, globs, group names, all, or comma lists.") var targets: [String] = ["all"]
+
+    func run() async throws {
+      let root = try locator.root()
+      try await failing {
+        guard let state = try FixtureState.load(root: root) else {
+          throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
+        }
+        let names = try Targets.resolve(targets, in: state)
+        try await Input.withDriver(state.driver) { driver in
+          let prefix = names.count > 1
+          let from = since.map { Date().addingTimeInterval(-Double($0)) }
+          try await withThrowingTaskGroup(of: Void.self) { group in
+            for name in names {
+              guard let id = state.instance(named: name)?.containerID else { continue }
+              group.addTask {
+                for try await line in driver.logs(id: id, follow: follow, since: from, timestamps: false) {
+                  let text = (prefix ? "\(name) | " : "") + line.text + "\n"
+                  if line.stream == .stderr { Output.error(text) } else { Output.out(text) }
+                }
+              }
+            }
+            try await group.waitForAll()
+          }
+        }
+      }
+    }
+  }
+
+  struct Exec: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Run a command inside one instance; its exit code is passed through.",
+      usage: "cthulhu exec [--fixture DIR | -f MANIFEST] TARGET -- COMMAND [ARG...]")
+
+    @OptionGroup var locator: FixtureLocator
+    @Argument(help: "One instance.") var target: String
+    @Argument(parsing: .postTerminator, help: "The command and its arguments.") var command: [String] = []
+
+    func validate() throws {
+      guard !command.isEmpty else { throw ValidationError("Please give a command after --, e.g. cthulhu exec i001 -- cat /etc/hostname") }
+    }
+
+    func run() async throws {
+      let root = try locator.root()
+      let code: Int32 = try await failing {
+        guard let state = try FixtureState.load(root: root) else {
+          throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
+        }
+        let names = try Targets.resolve([target], in: state)
+        guard names.count == 1, let id = state.instance(named: names[0])?.containerID else {
+          throw OrchestratorError(.noFixture, "'\(target)' must name exactly one instance (it matches \(names.joined(separator: ", ")))")
+        }
+        let r = try await Input.withDriver(state.driver) { try await $0.exec(id: id, command: command) }
+        Output.out(r.stdout)
+        if !r.stderr.isEmpty { Output.error(r.stderr) }
+        return r.exitCode
+      }
+      if code != 0 { throw ExitCode(code) }
+    }
+  }
+}
