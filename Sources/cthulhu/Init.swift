@@ -24,7 +24,8 @@ extension Cthulhu {
       let name = fixture ?? Self.name(from: (dir as NSString).lastPathComponent)
       let template = dir + "/templates/config.json"
       for p in [Input.absolute(path), template] where FileManager.default.fileExists(atPath: p) && !force {
-        throw ValidationError("Please remove \(p) or pass --force: init does not overwrite files.")
+        Output.error("error: \(p) exists; init does not overwrite files without --force")
+        throw ExitCode.failure
       }
       let manifest = """
         # cthulhu manifest: `cthulhu plan` shows what `cthulhu apply` would do.
@@ -48,7 +49,9 @@ extension Cthulhu {
       try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
       try manifest.write(toFile: Input.absolute(path), atomically: true, encoding: .utf8)
       try config.write(toFile: template, atomically: true, encoding: .utf8)
-      Output.out("Wrote \(path) and templates/config.json (fixture '\(name)', \(instances) instances of \(image)).\n")
+      let folder = (path as NSString).deletingLastPathComponent
+      let shownTemplate = folder.isEmpty ? "templates/config.json" : folder + "/templates/config.json"
+      Output.out("Wrote \(path) and \(shownTemplate) (fixture '\(name)', \(instances) instances of \(image)).\n")
     }
 
     /// A valid fixture name made from a folder name.
