@@ -1,0 +1,55 @@
+import Foundation
+import Manifest
+import Orchestrator
+import XCTest
+
+/// Every topology in `manifests/` is applied for real, converges, and is destroyed.
+final class ExampleManifestTests: XCTestCase {
+  static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("manifests").path
+
+  func testEveryExampleAppliesConvergesAndIsDestroyed() async throws {
+    let driver: DockerDriver
+    do { driver = try DockerDriver() } catch { try Harness.require(false, "no Docker engine: \(error)"); return }
+    let image = try? await driver.imageID("cthulhu-test:latest")
+    try await driver.shutdown()
+    try Harness.require(image != nil, "the Docker engine or image cthulhu-test:latest is missing")
+    let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples).filter { $0.hasSuffix(".yaml") }.sorted()
+    XCTAssertGreaterThanOrEqual(files.count, 3)
+    for file in files {
+      // A copy with a unique fixture name, so a leftover on this engine never collides.
+      let dir = try Harness.tempDir("example")
+      defer { try? FileManager.default.removeItem(atPath: dir) }
+      for entry in try FileManager.default.contentsOfDirectory(atPath: Self.examples) where !entry.hasPrefix("cthulhu-fixture") {
+        try FileManager.default.copyItem(atPath: Self.examples + "/" + entry, toPath: dir + "/" + entry)
+      }
+      let unique = "ex-" + String(UUID().uuidString.prefix(6)).lowercased()
+      let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
+      let renamed = text.replacingOccurrences(of: #"(?m)^fixture: .*$"#, with: "fixture: \(unique)", options: .regularExpression)
+      try renamed.write(toFile: dir + "/" + file, atomically: true, encoding: .utf8)
+
+      var r = try Harness.cthulhu(["plan", "--out", "plan.json", file], in: dir)
+      XCTAssertEqual(r.status, 0, "\(file): \(r.stderr)")
+      r = try Harness.cthulhu(["apply", "plan.json"], in: dir)
+      XCTAssertEqual(r.status, 0, "\(file): \(r.stdout)\(r.stderr)")
+      r = try Harness.cthulhu(["plan", "--detailed-exitcode", file], in: dir)
+      XCTAssertEqual(r.status, 0, "\(file) did not converge: \(r.stdout)\(r.stderr)")
+      // The saved plan was made for a world that has since moved.
+      r = try Harness.cthulhu(["apply", "plan.json"], in: dir)
+      XCTAssertEqual(r.status, 1, "\(file): a stale saved plan must be refused")
+      XCTAssertTrue(r.stderr.contains("changed since this plan was saved"), r.stderr)
+      r = try Harness.cthulhu(["status", "--json", file], in: dir)
+      let rows = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] ?? []
+      XCTAssertFalse(rows.isEmpty, file)
+      for row in rows {
+        XCTAssertEqual(row["state"] as? String, "running", "\(file): \(row)")
+        if let h = row["health"] as? String { XCTAssertEqual(h, "healthy", "\(file): \(row)") }
+      }
+      r = try Harness.cthulhu(["destroy", file], in: dir)
+      XCTAssertEqual(r.status, 0, "\(file): \(r.stderr)")
+      XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture"))
+      // destroy keeps built images as a cache; the test removes what it made.
+      try Harness.run("/bin/sh", ["-c", "ids=$(docker images -q --filter label=\(Labels.fixture)=\(unique)); [ -z \"$ids\" ] || docker rmi -f $ids >/dev/null"], env: ["DOCKER_API_VERSION": "1.41"])
+    }
+  }
+}
