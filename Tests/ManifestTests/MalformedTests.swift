@@ -53,6 +53,10 @@ final class MalformedTests: XCTestCase {
       "subnet too small", "fixture: t\nnetwork:\n  subnet: 10.0.0.0/30\ngroups: {a: {image: x, count: 3}}\n",
       ["3:3: subnet 10.0.0.0/30 holds 1 instances (from .2; .1 is the gateway) but the groups ask for 3"]
     ),
+    (
+      "network mode with docker", "fixture: t\nnetwork: {mode: namespaces}\ngroups: {a: {image: x}}\n",
+      ["2:17: 'network.mode' is for driver: process; docker instances get the fixture's own network"]
+    ),
     ("vars is a list", "fixture: t\nvars: [1]\ngroups: {a: {image: x}}\n", ["2:7: 'vars' must be a mapping, not a list"]),
     (
       "unknown key in defaults", "fixture: t\ndefaults: {imag: x}\ngroups: {a: {image: x}}\n",
@@ -158,6 +162,13 @@ final class MalformedTests: XCTestCase {
     (
       "host ports past 65535", "fixture: t\ngroups:\n  a: {image: x, count: 3, ports: [\"65534:80\"]}\n",
       ["3:3: group 'a': host ports 65534–65536 go past 65535"]
+    ),
+    (
+      "host ports of an empty group do not collide",
+      "fixture: t\ngroups:\n  a: {image: x, count: 0, ports: [\"30000:80\"]}\n  b: {image: x, ports: [\"30000:80\"]}\n", []
+    ),
+    (
+      "same host port, other protocol", "fixture: t\ngroups:\n  a: {image: x, ports: [\"53:53/udp\", \"53:53\"]}\n", []
     ),
     ("healthcheck without command", group("    healthcheck: {interval: 1s}\n"), ["5:18: 'healthcheck' of group 'a' needs a 'command'"]),
     (

@@ -21,6 +21,16 @@ final class YAMLTests: XCTestCase {
     XCTAssertEqual(items[1].kind, .scalar("y", plain: false))
   }
 
+  func testTagsAreKeptAndStrTagMakesAString() throws {
+    let root = try XCTUnwrap(try parse("a: !!str 3\nb: !custom {x: 1}\nc: 4\n"))
+    guard case .mapping(let pairs) = root.kind else { return XCTFail("not a mapping") }
+    XCTAssertEqual(pairs[0].value.kind, .scalar("3", plain: false))
+    XCTAssertEqual(pairs[0].value.tag, "tag:yaml.org,2002:str")
+    XCTAssertEqual(pairs[1].value.tag, "!custom")
+    XCTAssertNil(pairs[2].value.tag)
+    XCTAssertEqual(pairs[2].value.kind, .scalar("4", plain: true))
+  }
+
   func testAnchorsAndAliasesAreResolved() throws {
     let dir = try TempDir()
     let m2 = try load(

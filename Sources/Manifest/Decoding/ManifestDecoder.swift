@@ -65,7 +65,10 @@ final class ManifestDecoder {
           }
         }
         if k == "mode", let s = reader.string(v, "'network.mode'") {
-          if let mode = NetworkMode(rawValue: s) { network.mode = mode } else {
+          if let mode = NetworkMode(rawValue: s), mode == .namespaces, driver != .process {
+            reader.error(v.location, "'network.mode' is for driver: process; docker instances get the fixture's own network")
+            network.mode = mode
+          } else if let mode = NetworkMode(rawValue: s) { network.mode = mode } else {
             reader.error(v.location, "unknown network mode '\(s)'; use 'loopback' or 'namespaces'")
           }
         }

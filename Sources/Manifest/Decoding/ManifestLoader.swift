@@ -42,7 +42,9 @@ public enum ManifestLoader {
     let decoder = ManifestDecoder(file: displayPath, path: absolutePath)
     let manifest = decoder.decode(root)
     let problems = decoder.reader.diagnostics
-    guard problems.isEmpty, let manifest else { throw ManifestErrors(problems, source: source) }
+    guard !problems.contains(where: { $0.severity == .error }), let manifest else {
+      throw ManifestErrors(problems, source: source)
+    }
     return manifest
   }
 }

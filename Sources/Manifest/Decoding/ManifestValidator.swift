@@ -19,8 +19,8 @@ struct ManifestValidator {
     var taken: [(range: Range<Int>, proto: PortProtocol, group: String)] = []
     for g in m.groups {
       for p in g.ports {
-        guard let start = p.hostStart else { continue }
-        let r = start..<(start + max(1, g.count))
+        guard let start = p.hostStart, g.count > 0 else { continue }
+        let r = start..<(start + g.count)
         if r.upperBound > 65536 {
           reader.error(g.location, "group '\(g.name)': host ports \(start)–\(r.upperBound - 1) go past 65535")
         }

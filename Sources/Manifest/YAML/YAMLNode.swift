@@ -1,4 +1,8 @@
 /// A YAML node with the 1-based line and column where it starts.
+///
+/// Scalars keep their text exactly as written; `plain` tells an unquoted,
+/// untagged scalar (which may be read as a number) from a quoted, block or
+/// `!!str`-tagged one (always a string).
 public struct YAMLNode: Sendable, Hashable {
   public indirect enum Kind: Sendable, Hashable {
     /// `plain` is false for quoted and block scalars: they are always strings.
@@ -15,8 +19,18 @@ public struct YAMLNode: Sendable, Hashable {
 
   public var kind: Kind
   public var location: SourceLocation
+  /// The explicit tag written on the node (`!!str`, `!custom`), resolved to
+  /// its full form by libyaml (`tag:yaml.org,2002:str`); nil when untagged.
+  public var tag: String? = nil
   /// Nodes in this subtree, itself included (bounds alias expansion).
   public var size: Int
+
+  public init(kind: Kind, location: SourceLocation, size: Int, tag: String? = nil) {
+    self.kind = kind
+    self.location = location
+    self.size = size
+    self.tag = tag
+  }
 
   public var scalar: String? {
     if case .scalar(let s, _) = kind { return s }

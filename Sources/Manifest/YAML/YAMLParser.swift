@@ -111,7 +111,7 @@ public final class YAMLParser {
       let text = string(s.value, Int(s.length)) ?? ""
       let tag = string(s.tag)
       let plain = s.style == YAML_PLAIN_SCALAR_STYLE && tag != "tag:yaml.org,2002:str" && tag != "!"
-      let n = YAMLNode(kind: .scalar(text, plain: plain), location: at, size: 1)
+      let n = YAMLNode(kind: .scalar(text, plain: plain), location: at, size: 1, tag: tag)
       if let a = string(s.anchor) { anchors[a] = n }
       return n
     case YAML_SEQUENCE_START_EVENT:
@@ -126,7 +126,7 @@ public final class YAMLParser {
         size += c.size
         items.append(c)
       }
-      let n = YAMLNode(kind: .sequence(items), location: at, size: size)
+      let n = YAMLNode(kind: .sequence(items), location: at, size: size, tag: string(event.data.sequence_start.tag))
       if let anchor { anchors[anchor] = n }
       return n
     case YAML_MAPPING_START_EVENT:
@@ -151,7 +151,7 @@ public final class YAMLParser {
         size += key.size + value.size
         pairs.append(.init(key: key, value: value))
       }
-      let n = YAMLNode(kind: .mapping(pairs), location: at, size: size)
+      let n = YAMLNode(kind: .mapping(pairs), location: at, size: size, tag: string(event.data.mapping_start.tag))
       if let anchor { anchors[anchor] = n }
       return n
     default:
