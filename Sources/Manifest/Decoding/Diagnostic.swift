@@ -7,8 +7,11 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
     case error, warning, note
   }
 
+  /// Where the problem is (line 0: the file as a whole).
   public var location: SourceLocation
+  /// What is wrong, and how to fix it when that is clear.
   public var message: String
+  /// Error (invalid manifest), warning or note.
   public var severity: Severity
 
   /// A diagnostic at `location`; an error unless told otherwise.
@@ -27,15 +30,18 @@ public struct Diagnostic: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Every problem found in one manifest, rendered like a compiler's output.
 public struct ManifestErrors: Error, Sendable, CustomStringConvertible {
+  /// The problems, sorted by line and column.
   public var diagnostics: [Diagnostic]
   /// The manifest's text, for quoting the offending lines.
   public var source: String?
 
+  /// Collects `diagnostics`; `source` (the manifest text) lets ``render()`` quote lines.
   public init(_ diagnostics: [Diagnostic], source: String? = nil) {
     self.diagnostics = diagnostics.sorted { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
     self.source = source
   }
 
+  /// Same as ``render()``.
   public var description: String { render() }
 
   /// Each diagnostic, then the source line and a caret under the column.

@@ -4,6 +4,7 @@
 /// untagged scalar (which may be read as a number) from a quoted, block or
 /// `!!str`-tagged one (always a string).
 public struct YAMLNode: Sendable, Hashable {
+  /// Scalar, list or mapping.
   public indirect enum Kind: Sendable, Hashable {
     /// `plain` is false for quoted and block scalars: they are always strings.
     case scalar(String, plain: Bool)
@@ -12,12 +13,15 @@ public struct YAMLNode: Sendable, Hashable {
     case mapping([Pair])
   }
 
+  /// One `key: value` of a mapping.
   public struct Pair: Sendable, Hashable {
     public var key: YAMLNode
     public var value: YAMLNode
   }
 
+  /// What the node holds.
   public var kind: Kind
+  /// Where the node starts (for an alias: where the alias is written).
   public var location: SourceLocation
   /// The explicit tag written on the node (`!!str`, `!custom`), resolved to
   /// its full form by libyaml (`tag:yaml.org,2002:str`); nil when untagged.
@@ -25,6 +29,7 @@ public struct YAMLNode: Sendable, Hashable {
   /// Nodes in this subtree, itself included (bounds alias expansion).
   public var size: Int
 
+  /// A node; `size` counts the nodes of the subtree, itself included.
   public init(kind: Kind, location: SourceLocation, size: Int, tag: String? = nil) {
     self.kind = kind
     self.location = location
@@ -32,11 +37,13 @@ public struct YAMLNode: Sendable, Hashable {
     self.tag = tag
   }
 
+  /// The text of a scalar; nil for lists and mappings.
   public var scalar: String? {
     if case .scalar(let s, _) = kind { return s }
     return nil
   }
 
+  /// A plain `~`, `null` or empty scalar.
   public var isNull: Bool {
     if case .scalar(let s, let plain) = kind { return plain && (s.isEmpty || s == "~" || s == "null" || s == "Null" || s == "NULL") }
     return false

@@ -18,6 +18,7 @@ public final class YAMLParser {
   private var anchors: [String: YAMLNode] = [:]
   private var expanded = 0
 
+  /// A parser over `text`; `file` names it in diagnostics.
   public init(text: [UInt8], file: String) {
     self.file = file
     self.bytes = text
