@@ -154,9 +154,7 @@ public struct FixtureController: Sendable {
 
   /// Live status of each instance of the fixture at `root`.
   public func status(root: String) async throws -> [InstanceStatus] {
-    guard let state = try FixtureState.load(root: root) else {
-      throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture (no .cthulhu/state.json)")
-    }
+    let state = try FixtureState.require(root: root)
     let live = try await driver.containers(fixture: state.fixture)
     return state.instances.map { r in
       let c = live.first { $0.labels[Labels.instance] == r.name }

@@ -13,9 +13,7 @@ extension FixtureController {
   public func lifecycle(
     _ verb: LifecycleVerb, root: String, names: [String] = [], signal: String = "KILL"
   ) async throws -> [String] {
-    guard let state = try FixtureState.load(root: root) else {
-      throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
-    }
+    let state = try FixtureState.require(root: root)
     let known = Set(state.instances.map(\.name))
     if let bad = names.first(where: { !known.contains($0) }) {
       throw OrchestratorError(.noFixture, "fixture '\(state.fixture)' has no instance '\(bad)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")

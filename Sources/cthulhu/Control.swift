@@ -34,9 +34,7 @@ extension Cthulhu {
         throw ValidationError("Please use one of: start, stop, restart, kill, pause, unpause, status, help (got '\(verb)').")
       }
       try await failing {
-        guard let state = try FixtureState.load(root: root) else {
-          throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
-        }
+        let state = try FixtureState.require(root: root)
         let names = instance.map { [$0] } ?? []
         let signal = v == .kill ? (rest.first.map { $0.uppercased().replacingOccurrences(of: "SIG", with: "") } ?? "KILL") : "KILL"
         let done = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).lifecycle(v, root: root, names: names, signal: signal) }

@@ -16,9 +16,7 @@ extension Cthulhu {
     func run() async throws {
       let root = try locator.root()
       try await failing {
-        guard let state = try FixtureState.load(root: root) else {
-          throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
-        }
+        let state = try FixtureState.require(root: root)
         let names = try Targets.resolve(targets, in: state)
         try await Input.withDriver(state.driver) { driver in
           let prefix = names.count > 1
@@ -56,9 +54,7 @@ extension Cthulhu {
     func run() async throws {
       let root = try locator.root()
       let code: Int32 = try await failing {
-        guard let state = try FixtureState.load(root: root) else {
-          throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
-        }
+        let state = try FixtureState.require(root: root)
         let names = try Targets.resolve([target], in: state)
         guard names.count == 1, let id = state.instance(named: names[0])?.containerID else {
           throw OrchestratorError(.noFixture, "'\(target)' must name exactly one instance (it matches \(names.joined(separator: ", ")))")

@@ -15,9 +15,7 @@ extension Cthulhu {
     func run() async throws {
       let root = try locator.root(positional: manifest)
       try await failing {
-        guard let state = try FixtureState.load(root: root) else {
-          throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture; run `cthulhu apply` first")
-        }
+        let state = try FixtureState.require(root: root)
         let rows = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).status(root: root) }
         if json {
           let e = JSONEncoder()

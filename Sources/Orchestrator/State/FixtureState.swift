@@ -68,6 +68,14 @@ extension FixtureState {
     }
   }
 
+  /// Reads the state of the fixture at `root`; an error that says so when there is none.
+  public static func require(root: String) throws -> FixtureState {
+    guard let s = try load(root: root) else {
+      throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture (no .cthulhu/state.json); run `cthulhu apply` first")
+    }
+    return s
+  }
+
   /// Writes atomically: temp file, fsync, rename.
   func save() throws {
     try FileManager.default.createDirectory(atPath: root + "/.cthulhu", withIntermediateDirectories: true)
