@@ -100,7 +100,7 @@ public struct FixtureController: Sendable {
     }
     let executor = Executor(
       plan: planned.plan, desired: planned.desired, observed: planned.observed, driver: driver, store: store,
-      options: options, observer: observer,
+      options: options, observer: LoggingObserver(log: EventLog(root: m.root), next: observer),
       mounts: Dictionary(m.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a }))
     let failures = await executor.run()
     let state = await store.state

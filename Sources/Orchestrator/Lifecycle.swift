@@ -51,6 +51,9 @@ extension FixtureController {
       }
       for try await n in group { if let n { done.append(n) } }
     }
+    EventLog(root: root).append(
+      Event(actor: "control[\(getpid())]", action: verb == .kill ? "kill \(signal)" : verb.rawValue, targets: names.isEmpty ? ["all"] : names,
+            outcome: done.isEmpty ? "ok (nothing to do)" : "ok: " + done.sorted().joined(separator: ",")))
     return done.sorted()
   }
 }

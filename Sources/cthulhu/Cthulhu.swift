@@ -5,6 +5,6 @@ struct Cthulhu: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "cthulhu",
     abstract: "Distributed-system test fixtures from a YAML manifest, exposed as a filesystem.",
-    subcommands: [Validate.self, Plan.self, Apply.self, Destroy.self, Status.self, Schema.self, Init.self, Control.self, Logs.self, Exec.self]
+    subcommands: [Validate.self, Plan.self, Apply.self, Destroy.self, Status.self, Schema.self, Init.self, Control.self, Logs.self, Exec.self, Events.self]
   )
 }

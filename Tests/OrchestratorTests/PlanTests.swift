@@ -194,6 +194,19 @@ final class PlanTests: XCTestCase {
     }
   }
 
+  func testEventLogRecordsEveryStepAndControlAction() async throws {
+    let driver = MemoryDriver(images: ["app:1"])
+    let o = FixtureController(driver: driver)
+    _ = try await apply(manifest(count: 2), o)
+    _ = try await o.lifecycle(.stop, root: dir + "/fixture", names: ["i002"])
+    let events = EventLog(root: dir + "/fixture").read()
+    XCTAssertEqual(events.map { "\($0.action) \($0.targets.joined(separator: ",")) \($0.outcome)" }.sorted(), [
+      "create instance:i001 ok", "create instance:i002 ok", "create network:cthulhu-kv ok", "stop i002 ok: i002",
+    ])
+    XCTAssertEqual(events.last?.action, "stop", "control actions come after the apply that made the fixture")
+    XCTAssertTrue(zip(events, events.dropFirst()).allSatisfy { $0.monotonic <= $1.monotonic })
+  }
+
   func testDestroyRemovesEverythingItMade() async throws {
     let driver = MemoryDriver(images: ["app:1"])
     let o = FixtureController(driver: driver)

@@ -1,0 +1,94 @@
+import Foundation
+
+/// One line of `<fixture>/events.jsonl`: what happened, to what, when, and how it ended.
+public struct Event: Codable, Sendable, Hashable {
+  /// Wall-clock time (ISO 8601, UTC).
+  public var time: Date
+  /// Seconds since boot (CLOCK_MONOTONIC): orders events even if the wall clock jumps.
+  public var monotonic: Double
+  /// Who did it: `apply`, `control`, `destroy`, …, with the process id.
+  public var actor: String
+  public var action: String
+  public var targets: [String]
+  /// `ok`, or `failed: <reason>`.
+  public var outcome: String
+  /// Seconds the action took, when it has a duration.
+  public var seconds: Double?
+
+  public init(actor: String, action: String, targets: [String], outcome: String, seconds: Double? = nil) {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    self.time = Date()
+    self.monotonic = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    self.actor = actor
+    self.action = action
+    self.targets = targets
+    self.outcome = outcome
+    self.seconds = seconds
+  }
+}
+
+/// Appends events to the fixture's `events.jsonl`, one JSON object a line.
+/// Each line is one `write` on an `O_APPEND` descriptor, so concurrent
+/// writers (an apply and a control script) never interleave within a line.
+public struct EventLog: Sendable {
+  public let path: String
+  public init(root: String) { path = FixturePaths(root: root).events }
+
+  public func append(_ event: Event) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .custom { date, enc in
+      let f = ISO8601DateFormatter()
+      f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+      var c = enc.singleValueContainer()
+      try c.encode(f.string(from: date))
+    }
+    guard var line = try? encoder.encode(event) else { return }
+    line.append(UInt8(ascii: "\n"))
+    let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { return }  // the fixture folder is gone (destroy): nothing to record into
+    _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+  }
+
+  /// Every event so far (unreadable lines are skipped).
+  public func read() -> [Event] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .custom { dec in
+      let s = try dec.singleValueContainer().decode(String.self)
+      let f = ISO8601DateFormatter()
+      f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+      guard let d = f.date(from: s) else { throw DecodingError.dataCorrupted(.init(codingPath: dec.codingPath, debugDescription: s)) }
+      return d
+    }
+    return data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(Event.self, from: Data($0)) }
+  }
+
+  /// A timeline line: `12:00:01.234  apply  create  instance:i001  ok (0.52s)`.
+  public static func format(_ e: Event) -> String {
+    let f = DateFormatter()
+    f.dateFormat = "HH:mm:ss.SSS"
+    f.timeZone = TimeZone(identifier: "UTC")
+    let took = e.seconds.map { String(format: " (%.2fs)", $0) } ?? ""
+    return "\(f.string(from: e.time))  \(e.actor)  \(e.action)  \(e.targets.joined(separator: ","))  \(e.outcome)\(took)"
+  }
+}
+
+/// Records each apply step in the event log, then passes it on.
+struct LoggingObserver: ApplyObserver {
+  let log: EventLog
+  let next: (any ApplyObserver)?
+
+  func started(_ step: Step) { next?.started(step) }
+
+  func finished(_ step: Step, after: Duration, error: (any Error)?) {
+    let (s, a) = after.components
+    log.append(
+      Event(
+        actor: "apply[\(getpid())]", action: step.action.rawValue, targets: [step.target],
+        outcome: error.map { "failed: \($0)" } ?? "ok", seconds: Double(s) + Double(a) / 1e18))
+    next?.finished(step, after: after, error: error)
+  }
+}
