@@ -69,6 +69,7 @@ let package = Package(
       dependencies: ["cthulhu", "Orchestrator", "Manifest"],
       swiftSettings: swiftSettings
     ),
+    .testTarget(name: "DockerDriverTests", dependencies: ["Orchestrator", "Manifest"], swiftSettings: swiftSettings),
     .testTarget(
       name: "OrchestratorTests",
       dependencies: ["Orchestrator", "Manifest"],

@@ -4,13 +4,23 @@
 set -euo pipefail
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
 sock=/var/run/docker.sock
-answers() { curl -s --max-time 2 --unix-socket "$sock" http://docker/_ping 2>/dev/null | grep -q OK; }
+answers() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -s --max-time 2 --unix-socket "$sock" http://docker/_ping 2>/dev/null | grep -q OK
+  else
+    timeout 5 docker version >/dev/null 2>&1
+  fi
+}
 if answers; then exit 0; fi
 if ! command -v dockerd >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io iptables >/dev/null
 fi
 log=${DOCKERD_LOG:-/tmp/dockerd.log}
+# A pid file left by a dockerd that is gone makes a new one refuse to start.
+if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+  rm -f /var/run/docker.pid
+fi
 nohup dockerd >"$log" 2>&1 &
 for _ in $(seq 1 120); do
   if answers; then echo "dockerd is up (log: $log)"; exit 0; fi

@@ -2,6 +2,13 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+#if canImport(Glibc)
+import Glibc
+private let sysConnect = Glibc.connect
+#elseif canImport(Darwin)
+import Darwin
+private let sysConnect = Darwin.connect
+#endif
 
 /// HTTP to the Docker Engine API over its unix socket, with AsyncHTTPClient.
 /// Every failure becomes one ``DriverError`` sentence.
@@ -25,6 +32,11 @@ final class DockerClient: Sendable {
     guard FileManager.default.fileExists(atPath: socket) else {
       throw DriverError.engineUnavailable("cannot reach the Docker engine at unix://\(socket): is dockerd running? (no such socket)")
     }
+    // A socket file left by a dead dockerd refuses at once; the HTTP client
+    // would retry until its connect timeout.
+    if let why = probe(socket) {
+      throw DriverError.engineUnavailable("cannot reach the Docker engine at unix://\(socket): is dockerd running? (\(why))")
+    }
     var config = HTTPClient.Configuration()
     // A local socket answers at once or not at all.
     config.timeout.connect = .seconds(3)
@@ -37,6 +49,40 @@ final class DockerClient: Sendable {
       try? await http.shutdown()
       throw error
     }
+  }
+
+  /// One plain connect to the socket: nil when something accepts, else why not.
+  static func probe(_ path: String) -> String? {
+    #if canImport(Glibc) || canImport(Darwin)
+    #if canImport(Glibc)
+    let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    #else
+    let fd = Darwin.socket(AF_UNIX, SOCK_STREAM, 0)
+    #endif
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    let fits = withUnsafeMutableBytes(of: &addr.sun_path) { raw -> Bool in
+      guard bytes.count < raw.count else { return false }
+      raw.copyBytes(from: bytes)
+      return true
+    }
+    guard fits else { return nil }
+    let rc = withUnsafePointer(to: &addr) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sysConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    if rc == 0 { return nil }
+    switch errno {
+    case ECONNREFUSED: return "connection refused"
+    case ENOENT: return "no such socket"
+    case EACCES, EPERM: return "permission denied"
+    default: return nil
+    }
+    #else
+    return nil
+    #endif
   }
 
   static func negotiate(_ engine: String) -> String {

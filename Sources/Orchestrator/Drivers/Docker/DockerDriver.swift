@@ -54,7 +54,7 @@ public final class DockerDriver: Driver {
     return list.map { c in
       let status = c.Status ?? ""
       let health = status.contains("(healthy)") ? "healthy" : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : nil
-      let ip = c.NetworkSettings?.Networks?[Naming.network(fixture)]?.IPAddress.flatMap { IPv4Address($0) }
+      let ip = Self.address(c.NetworkSettings?.Networks, preferring: Naming.network(fixture))
       let ports = (c.Ports ?? []).filter { $0.PublicPort != nil && ($0.IP == nil || !$0.IP!.contains(":")) }.map {
         PortBinding(container: $0.PrivatePort, proto: $0.Type ?? "tcp", host: $0.PublicPort)
       }
@@ -63,6 +63,15 @@ public final class DockerDriver: Driver {
         imageID: c.ImageID ?? "", state: ContainerState(rawValue: c.State ?? "") ?? .dead, health: health,
         labels: c.Labels ?? [:], ports: Self.unique(ports), ip: ip)
     }
+  }
+
+  /// The address on `network`, else on the only network with one (a
+  /// container attached elsewhere than the fixture's network still shows its IP).
+  static func address(_ networks: [String: API.Endpoint]?, preferring network: String?) -> IPv4Address? {
+    guard let networks else { return nil }
+    if let network, let ip = networks[network]?.IPAddress.flatMap({ IPv4Address($0) }) { return ip }
+    let all = networks.values.compactMap { $0.IPAddress.flatMap { IPv4Address($0) } }
+    return all.count == 1 ? all[0] : nil
   }
 
   static func unique(_ p: [PortBinding]) -> [PortBinding] {
@@ -153,6 +162,12 @@ public final class DockerDriver: Driver {
     return found
   }
 
+  /// Removes an image (a helper for tests and cleanup; not part of ``Driver``).
+  public func removeImage(_ reference: String, force: Bool = false) async throws {
+    try await api().call(
+      "DELETE", "/images/\(Self.escape(reference))", query: ["force": force ? "1" : "0"], what: "remove image \(reference)")
+  }
+
   public func createNetwork(_ spec: NetworkSpec) async throws -> String {
     let body = API.CreateNetwork(
       Name: spec.name, IPAM: .init(Config: [.init(Subnet: spec.subnet.description, Gateway: spec.gateway.description)]),
@@ -241,7 +256,7 @@ public final class DockerDriver: Driver {
     return ContainerDetails(
       id: i.Id, state: ContainerState(rawValue: i.State.Status) ?? .dead, health: i.State.Health?.Status,
       pid: i.State.Pid ?? 0, exitCode: i.State.ExitCode, startedAt: started,
-      ip: net.flatMap { i.NetworkSettings?.Networks?[$0]?.IPAddress }.flatMap { IPv4Address($0) },
+      ip: Self.address(i.NetworkSettings?.Networks, preferring: net),
       ports: Self.unique(ports), labels: labels)
   }
 
