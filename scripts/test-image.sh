@@ -4,7 +4,7 @@
 # In it busybox's wget segfaults; nc and httpd work.
 set -euo pipefail
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
-image=cthulhu-test:latest
+image=${CTHULHU_TEST_IMAGE:-cthulhu-test:latest}
 if [ "${1:-}" != "--force" ] && docker image inspect "$image" >/dev/null 2>&1; then exit 0; fi
 if [ ! -x /bin/busybox ]; then
   apt-get update -qq

@@ -155,9 +155,38 @@ final class DockerClient: Sendable {
     return Data(buf.readBytes(length: buf.readableBytes) ?? [])
   }
 
-  static func error(code: Int, data: Data, what: String) -> DriverError {
-    let message = (try? JSONDecoder().decode(EngineMessage.self, from: data))?.message
+  /// The `message` of an engine error body (or the body itself).
+  static func engineMessage(_ data: Data) -> String {
+    (try? JSONDecoder().decode(EngineMessage.self, from: data))?.message
       ?? String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// A response body whose transport failures (the engine going away
+  /// mid-stream) surface as one ``DriverError`` sentence.
+  func body(_ resp: HTTPClientResponse) -> EngineBody { EngineBody(base: resp.body, socket: socket) }
+
+  struct EngineBody: AsyncSequence {
+    typealias Element = ByteBuffer
+    let base: HTTPClientResponse.Body
+    let socket: String
+    func makeAsyncIterator() -> Iterator { Iterator(base: base.makeAsyncIterator(), socket: socket) }
+    struct Iterator: AsyncIteratorProtocol {
+      var base: HTTPClientResponse.Body.AsyncIterator
+      let socket: String
+      mutating func next() async throws -> ByteBuffer? {
+        do {
+          return try await base.next()
+        } catch {
+          if error is DriverError || Task.isCancelled { throw error }
+          throw DriverError.engineUnavailable(
+            "lost the connection to the Docker engine at unix://\(socket) (\(DockerClient.describe(error)))")
+        }
+      }
+    }
+  }
+
+  static func error(code: Int, data: Data, what: String) -> DriverError {
+    let message = engineMessage(data)
     switch code {
     case 404: return .notFound("\(what): \(message)")
     case 409: return .conflict("\(what): \(message)")

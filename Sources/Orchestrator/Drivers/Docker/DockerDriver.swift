@@ -110,17 +110,17 @@ public final class DockerDriver: Driver {
     }
     guard (200..<300).contains(Int(resp.status.code)) else {
       let data = try await DockerClient.collect(resp)
-      throw fail(DockerClient.error(code: Int(resp.status.code), data: data, what: "pull").message)
+      throw fail(DockerClient.engineMessage(data))
     }
-    try await Self.follow(resp) { p in if let e = p.error { throw fail(e) } }
+    try await Self.follow(c, resp) { p in if let e = p.error { throw fail(e) } }
     guard let id = try await imageID(reference) else { throw fail("the engine reported no image after the pull") }
     return id
   }
 
   /// Reads a JSON-lines progress stream (pull, build), handing each line to `each`.
-  static func follow(_ resp: HTTPClientResponse, _ each: (API.Progress) throws -> Void) async throws {
+  static func follow(_ c: DockerClient, _ resp: HTTPClientResponse, _ each: (API.Progress) throws -> Void) async throws {
     var pending = Data()
-    for try await chunk in resp.body {
+    for try await chunk in c.body(resp) {
       pending.append(contentsOf: chunk.readableBytesView)
       while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
         let line = pending[pending.startIndex..<nl]
@@ -150,7 +150,7 @@ public final class DockerDriver: Driver {
     }
     var id: String?
     var tail: [String] = []
-    try await Self.follow(resp) { p in
+    try await Self.follow(c, resp) { p in
       if let e = p.error {
         throw DriverError(.buildFailed, "build of \(tag) from \(context) failed: \(e.trimmingCharacters(in: .whitespacesAndNewlines))\n\(tail.suffix(5).joined())")
       }
@@ -270,7 +270,7 @@ public final class DockerDriver: Driver {
     }
     var demux = StreamDemuxer()
     var out: [UInt8] = [], err: [UInt8] = []
-    for try await chunk in resp.body {
+    for try await chunk in c.body(resp) {
       for frame in demux.feed(Array(chunk.readableBytesView)) {
         if frame.stream == .stderr { err += frame.payload } else { out += frame.payload }
       }
@@ -292,7 +292,7 @@ public final class DockerDriver: Driver {
           }
           var demux = StreamDemuxer()
           var partial: [LogLine.Stream: [UInt8]] = [:]
-          for try await chunk in resp.body {
+          for try await chunk in c.body(resp) {
             for frame in demux.feed(Array(chunk.readableBytesView)) {
               var buf = partial[frame.stream, default: []] + frame.payload
               while let nl = buf.firstIndex(of: 10) {
