@@ -196,6 +196,10 @@ final class DockerDriverTests: XCTestCase {
       XCTAssertEqual(e.code, .engine(status: 403), e.message)
     }
 
+    var since: [LogLine] = []
+    for try await l in d.logs(id: id, follow: false, since: Date(), timestamps: false) { since.append(l) }
+    XCTAssertEqual(since, [], "nothing printed since now")
+
     try await d.pause(id: id)
     var paused = try await d.inspect(id: id)
     XCTAssertEqual(paused.state, .paused)
@@ -484,6 +488,25 @@ final class DockerWireTests: XCTestCase {
     }
     XCTAssertEqual(got.map(\.0), [.stdout, .stderr])
     XCTAssertEqual(got.map(\.1), ["ab\n", "e\n"])
+  }
+
+  func testProgressLinesFindTheErrorWhateverTheChunking() {
+    let stream = Array("""
+      {"status":"Pulling from library/x"}
+      {"stream":"Step 1/2"}\r
+      not json
+      {"aux":{"ID":"sha256:abc"}}
+      {"errorDetail":{"message":"manifest unknown"},"error":"manifest unknown"}
+      """.utf8)
+    for size in [1, 7, stream.count] {
+      var lines = ProgressLines()
+      var got: [API.Progress] = []
+      for i in stride(from: 0, to: stream.count, by: size) { got += lines.feed(Array(stream[i..<min(i + size, stream.count)])) }
+      got += lines.finish()
+      XCTAssertEqual(got.compactMap(\.stream), ["Step 1/2"])
+      XCTAssertEqual(got.compactMap(\.aux?.ID), ["sha256:abc"])
+      XCTAssertEqual(got.compactMap(\.error), ["manifest unknown"])
+    }
   }
 
   func testVersionNegotiation() {

@@ -163,7 +163,8 @@ final class DockerClient: Sendable {
 
   /// A response body whose transport failures (the engine going away
   /// mid-stream) surface as one ``DriverError`` sentence.
-  func body(_ resp: HTTPClientResponse) -> EngineBody { EngineBody(base: resp.body, socket: socket) }
+  func body(_ resp: HTTPClientResponse) -> EngineBody { Self.body(resp, socket: socket) }
+  static func body(_ resp: HTTPClientResponse, socket: String) -> EngineBody { EngineBody(base: resp.body, socket: socket) }
 
   struct EngineBody: AsyncSequence {
     typealias Element = ByteBuffer

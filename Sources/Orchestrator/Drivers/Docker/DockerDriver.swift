@@ -119,16 +119,15 @@ public final class DockerDriver: Driver {
 
   /// Reads a JSON-lines progress stream (pull, build), handing each line to `each`.
   static func follow(_ c: DockerClient, _ resp: HTTPClientResponse, _ each: (API.Progress) throws -> Void) async throws {
-    var pending = Data()
-    for try await chunk in c.body(resp) {
-      pending.append(contentsOf: chunk.readableBytesView)
-      while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
-        let line = pending[pending.startIndex..<nl]
-        pending = Data(pending[(nl + 1)...])
-        if let p = try? JSONDecoder().decode(API.Progress.self, from: line) { try each(p) }
-      }
+    try await follow(socket: c.socket, resp, each)
+  }
+
+  static func follow(socket: String, _ resp: HTTPClientResponse, _ each: (API.Progress) throws -> Void) async throws {
+    var lines = ProgressLines()
+    for try await chunk in DockerClient.body(resp, socket: socket) {
+      for p in lines.feed(Array(chunk.readableBytesView)) { try each(p) }
     }
-    if !pending.isEmpty, let p = try? JSONDecoder().decode(API.Progress.self, from: pending) { try each(p) }
+    for p in lines.finish() { try each(p) }
   }
 
   public func build(context: String, dockerfile: String, tag: String, labels: [String: String]) async throws -> String {
@@ -285,7 +284,7 @@ public final class DockerDriver: Driver {
         do {
           let c = try await api()
           var query = ["stdout": "1", "stderr": "1", "follow": follow ? "1" : "0", "timestamps": timestamps ? "1" : "0"]
-          if let since { query["since"] = String(Int(since.timeIntervalSince1970)) }
+          if let since { query["since"] = String(format: "%.6f", since.timeIntervalSince1970) }
           let resp = try await c.send("GET", "/containers/\(id)/logs", query: query, timeout: .hours(24 * 365))
           guard (200..<300).contains(Int(resp.status.code)) else {
             throw DockerClient.error(code: Int(resp.status.code), data: try await DockerClient.collect(resp), what: "logs of \(id.prefix(12))")
@@ -310,5 +309,31 @@ public final class DockerDriver: Driver {
       }
       continuation.onTermination = { _ in task.cancel() }
     }
+  }
+}
+
+/// Splits a JSON-lines progress stream (pull, build) into its messages,
+/// whatever the chunking; lines that are not JSON are skipped.
+struct ProgressLines {
+  private var pending: [UInt8] = []
+
+  mutating func feed(_ bytes: [UInt8]) -> [API.Progress] {
+    pending += bytes
+    var out: [API.Progress] = []
+    while let nl = pending.firstIndex(of: UInt8(ascii: "\n")) {
+      if let p = Self.decode(pending[..<nl]) { out.append(p) }
+      pending.removeSubrange(...nl)
+    }
+    return out
+  }
+
+  mutating func finish() -> [API.Progress] {
+    defer { pending = [] }
+    return Self.decode(pending[...]).map { [$0] } ?? []
+  }
+
+  static func decode(_ line: ArraySlice<UInt8>) -> API.Progress? {
+    guard line.contains(where: { $0 > 32 }) else { return nil }
+    return try? JSONDecoder().decode(API.Progress.self, from: Data(line))
   }
 }
