@@ -16,18 +16,10 @@ extension Cthulhu {
       let log = EventLog(root: root)
       var printed = 0
       repeat {
-        let events = log.read()
-        for e in events.dropFirst(printed) {
-          if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            enc.dateEncodingStrategy = .iso8601
-            Output.out(String(decoding: try enc.encode(e), as: UTF8.self) + "\n")
-          } else {
-            Output.out(EventLog.format(e) + "\n")
-          }
-        }
-        printed = max(printed, events.count)
+        // --json prints the file's own lines, so tools see exactly what was recorded.
+        let lines = json ? log.rawLines() : log.read().map(EventLog.format)
+        for line in lines.dropFirst(printed) { Output.out(line + "\n") }
+        printed = max(printed, lines.count)
         if follow { try await Task.sleep(for: .milliseconds(200)) }
       } while follow
     }

@@ -39,10 +39,8 @@ public struct EventLog: Sendable {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .custom { date, enc in
-      let f = ISO8601DateFormatter()
-      f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
       var c = enc.singleValueContainer()
-      try c.encode(f.string(from: date))
+      try c.encode(Self.timestamp().string(from: date))
     }
     guard var line = try? encoder.encode(event) else { return }
     line.append(UInt8(ascii: "\n"))
@@ -52,15 +50,26 @@ public struct EventLog: Sendable {
     close(fd)
   }
 
+  /// The wall-clock format of `time`: ISO 8601, UTC, milliseconds.
+  static func timestamp() -> ISO8601DateFormatter {
+    let f = ISO8601DateFormatter()
+    f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return f
+  }
+
+  /// The log's lines as they are in the file (for `events --json`).
+  public func rawLines() -> [String] {
+    guard let data = FileManager.default.contents(atPath: path) else { return [] }
+    return data.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
+  }
+
   /// Every event so far (unreadable lines are skipped).
   public func read() -> [Event] {
     guard let data = FileManager.default.contents(atPath: path) else { return [] }
     let decoder = JSONDecoder()
     decoder.dateDecodingStrategy = .custom { dec in
       let s = try dec.singleValueContainer().decode(String.self)
-      let f = ISO8601DateFormatter()
-      f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-      guard let d = f.date(from: s) else { throw DecodingError.dataCorrupted(.init(codingPath: dec.codingPath, debugDescription: s)) }
+      guard let d = Self.timestamp().date(from: s) else { throw DecodingError.dataCorrupted(.init(codingPath: dec.codingPath, debugDescription: s)) }
       return d
     }
     return data.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(Event.self, from: Data($0)) }
