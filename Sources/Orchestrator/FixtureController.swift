@@ -102,8 +102,15 @@ public struct FixtureController: Sendable {
       plan: planned.plan, desired: planned.desired, observed: planned.observed, driver: driver, store: store,
       options: options, observer: LoggingObserver(log: EventLog(root: m.root), next: observer),
       mounts: Dictionary(m.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a }))
-    let failures = await executor.run()
+    var failures = await executor.run()
     let state = await store.state
+    // New, replaced and started instances have fresh namespaces: put their faults back.
+    let renewed = planned.plan.steps.filter { $0.kind == "instance" && [.create, .replace, .start].contains($0.action) }.map(\.name)
+    let failed = Set(failures.map(\.target))
+    let restarted = renewed.filter { !failed.contains("instance:" + $0) && state.instance(named: $0) != nil }
+    if !restarted.isEmpty {
+      do { try await reapplyFaults(root: m.root, names: restarted) } catch { failures.append(Executor.Failure(target: "faults", error: error)) }
+    }
     if planned.plan.hasChanges || !FileManager.default.fileExists(atPath: paths.spec) {
       try FixtureWriter(paths: paths).writeIndex(state: state, binary: options.binary)
     }
@@ -123,6 +130,8 @@ public struct FixtureController: Sendable {
     let lock: FixtureLock? = FileManager.default.fileExists(atPath: root) ? try FixtureLock(paths: paths, command: "destroy") : nil
     defer { lock?.release() }
     var report = DestroyReport(fixture: name)
+    // Faults die with the namespaces; their reapers must not outlive the fixture.
+    stopReapers(root: root)
     let containers = try await driver.containers(fixture: name).filter { $0.labels[Labels.root] == nil || $0.labels[Labels.root] == root }
     try await withThrowingTaskGroup(of: String.self) { group in
       for c in containers {
@@ -156,11 +165,12 @@ public struct FixtureController: Sendable {
   public func status(root: String) async throws -> [InstanceStatus] {
     let state = try FixtureState.require(root: root)
     let live = try await driver.containers(fixture: state.fixture)
+    let faults = (try? FaultBook.load(root: root).faults) ?? []
     return state.instances.map { r in
       let c = live.first { $0.labels[Labels.instance] == r.name }
       return InstanceStatus(
         name: r.name, group: r.group, ip: r.ip, state: c?.state.rawValue ?? "missing", health: c?.health,
-        containerID: c?.id, ports: c?.ports ?? r.ports)
+        containerID: c?.id, ports: c?.ports ?? r.ports, faults: faults.filter { $0.targets.contains(r.name) }.map(\.id))
     }
   }
 }
@@ -173,4 +183,6 @@ public struct InstanceStatus: Sendable, Codable, Hashable {
   public var health: String?
   public var containerID: String?
   public var ports: [PortBinding]
+  /// Ids of the faults in force on this instance (`cthulhu faults` lists them).
+  public var faults: [String] = []
 }

@@ -51,6 +51,10 @@ extension FixtureController {
       }
       for try await n in group { if let n { done.append(n) } }
     }
+    // A started container has a fresh network namespace: put its faults back.
+    if verb == .start || verb == .restart {
+      try await reapplyFaults(root: root, names: done)
+    }
     EventLog(root: root).append(
       Event(actor: "control[\(getpid())]", action: verb == .kill ? "kill \(signal)" : verb.rawValue, targets: names.isEmpty ? ["all"] : names,
             outcome: done.isEmpty ? "ok (nothing to do)" : "ok: " + done.sorted().joined(separator: ",")))

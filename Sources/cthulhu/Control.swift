@@ -4,41 +4,89 @@ import Manifest
 import Orchestrator
 
 extension Cthulhu {
-  /// What the fixture's `control` shims call: `./control start`, `./i001/control stop`.
+  /// What the fixture's `control` shims call: `./control start`, `./i001/control stop`,
+  /// `./control partition i001 i002,i003`. Every verb is the cthulhu command of
+  /// the same name, with the fixture (and, from an instance's shim, the instance) filled in.
   struct Control: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Drive a fixture the way its control scripts do.",
-      discussion: """
-        Verbs: start, stop, restart, kill [SIGNAL], pause, unpause, status, help.
-        <fixture>/control VERB acts on every instance; <fixture>/<ip>/control VERB on one.
-        start and stop succeed when the instances are already so.
-        """)
+      abstract: "Drive a fixture the way its control scripts do (`control help` lists the verbs).")
 
     @Option(help: "The fixture folder.") var fixture: String
     @Option(help: "Act on one instance only.") var instance: String?
-    @Argument(help: "start | stop | restart | kill [SIGNAL] | pause | unpause | status | help") var verb: String = "help"
+    @Argument(help: "A verb; `help` lists them.") var verb: String = "help"
     @Argument(parsing: .captureForPassthrough) var rest: [String] = []
+
+    /// Verbs and what they do, as `control help` prints them.
+    static let verbs: [(String, String)] = [
+      ("start", "start the instance(s); succeeds when already running"),
+      ("stop", "stop the instance(s): SIGTERM, then SIGKILL after stop_timeout"),
+      ("restart", "stop, then start"),
+      ("kill [SIGNAL]", "send a signal (default KILL)"),
+      ("pause | unpause", "freeze or thaw"),
+      ("status [--json]", "state, health, ports and faults of each instance"),
+      ("logs [-f] [--since D]", "the instance(s)' output"),
+      ("exec -- CMD…", "run a command in the instance (fixture shim: exec TARGET -- CMD…)"),
+      ("partition SETS… | --halves…", "cut the network between sets of instances (fixture shim)"),
+      ("isolate", "cut the instance(s) off the network"),
+      ("loss PERCENT", "drop a share of incoming packets"),
+      ("rate RATE", "limit outgoing bandwidth (512kbit, 10mbit)"),
+      ("delay DURATION [--jitter D]", "delay outgoing packets (needs sch_netem)"),
+      ("heal", "lift faults"),
+      ("faults", "list the faults in force"),
+      ("events [-f]", "the fixture's timeline"),
+      ("help", "this list"),
+    ]
+
+    static func helpText(instance: String?) -> String {
+      let who = instance.map { "instance \($0)" } ?? "every instance (or the TARGETS given)"
+      var text = "Usage: ./control VERB [ARGS…] — acts on \(who).\n"
+      text += "Fault verbs take --for DURATION to lift themselves. Targets: names, globs, groups, all, comma lists.\n\n"
+      let width = verbs.map(\.0.count).max() ?? 0
+      for (v, what) in verbs { text += "  " + v.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + what + "\n" }
+      return text
+    }
 
     func run() async throws {
       let root = Input.absolute(fixture)
-      if verb == "help" {
-        Output.out(Self.helpMessage())
+      let (name, args) = try Self.translate(verb: verb, rest: rest, root: root, instance: instance)
+      if name == "help" {
+        Output.out(Self.helpText(instance: instance))
         return
       }
-      if verb == "status" {
-        var status = try Cthulhu.Status.parse(["--fixture", root])
-        try await status.run()
-        return
+      var command = try Cthulhu.parseAsRoot([name] + args)
+      if var async = command as? any AsyncParsableCommand {
+        try await async.run()
+      } else {
+        try command.run()
       }
-      guard let v = LifecycleVerb(rawValue: verb) else {
-        throw ValidationError("Please use one of: start, stop, restart, kill, pause, unpause, status, help (got '\(verb)').")
-      }
-      try await failing {
-        let state = try FixtureState.require(root: root)
-        let names = instance.map { [$0] } ?? []
-        let signal = v == .kill ? (rest.first.map { $0.uppercased().replacingOccurrences(of: "SIG", with: "") } ?? "KILL") : "KILL"
-        let done = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).lifecycle(v, root: root, names: names, signal: signal) }
-        Output.out(done.isEmpty ? "Nothing to do.\n" : "\(verb): \(done.joined(separator: " "))\n")
+    }
+
+    /// The cthulhu command line a control verb stands for.
+    static func translate(verb: String, rest: [String], root: String, instance: String?) throws -> (String, [String]) {
+      let fixtureArgs = ["--fixture", root]
+      let targets = instance.map { [$0] } ?? []
+      switch verb {
+      case "help", "-h", "--help": return ("help", [])
+      case "start", "stop", "restart", "pause", "unpause":
+        return (verb, fixtureArgs + (rest.isEmpty ? targets : rest))
+      case "kill":
+        let signal = rest.first.map { ["--signal", $0] } ?? []
+        return ("kill", fixtureArgs + signal + (targets.isEmpty ? ["all"] : targets))
+      case "status", "faults", "events":
+        return (verb, fixtureArgs + rest)
+      case "isolate", "heal":
+        return (verb, fixtureArgs + rest + targets)
+      case "loss", "rate", "delay", "logs":
+        return (verb, fixtureArgs + rest + targets)
+      case "exec":
+        return ("exec", fixtureArgs + targets + rest)
+      case "partition":
+        guard instance == nil else {
+          throw ValidationError("partition names several instances: use the fixture's ./control partition (e.g. ./control partition \(instance!) others), or ./control isolate here.")
+        }
+        return ("partition", fixtureArgs + rest)
+      default:
+        throw ValidationError("Unknown verb '\(verb)'. " + helpText(instance: instance))
       }
     }
   }

@@ -23,18 +23,16 @@ extension Cthulhu {
           Output.out(String(decoding: try e.encode(rows), as: UTF8.self) + "\n")
           return
         }
-        var table = [["NAME", "GROUP", "IP", "STATE", "HEALTH", "PORTS", "CONTAINER"]]
+        var table = [["NAME", "GROUP", "IP", "STATE", "HEALTH", "PORTS", "FAULTS", "CONTAINER"]]
         for r in rows {
           table.append([
             r.name, r.group, r.ip.description, r.state, r.health ?? "-",
             r.ports.compactMap { p in p.host.map { "\($0)->\(p.container)/\(p.proto)" } }.joined(separator: ",").ifEmpty("-"),
+            r.faults.joined(separator: ",").ifEmpty("-"),
             String((r.containerID ?? "-").prefix(12)),
           ])
         }
-        let widths = (0..<table[0].count).map { c in table.map { $0[c].count }.max()! }
-        for row in table {
-          Output.out(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n")
-        }
+        Output.table(table)
       }
     }
   }

@@ -46,6 +46,12 @@ public protocol Driver: Sendable {
   /// The container's stdout and stderr, in order, as raw lines (timestamps
   /// prefixed when `timestamps`); `follow` keeps the stream open.
   func logs(id: String, follow: Bool, since: Date?, timestamps: Bool) -> AsyncThrowingStream<LogLine, any Error>
+  /// The network namespace that network faults enter for a running (or
+  /// paused) instance: a path `nsenter --net=` accepts, such as
+  /// `/proc/<pid>/ns/net` or `/run/netns/<name>`. Nil when the instance is
+  /// not running. Throws `DriverError(.unsupported, …)` with a sentence a
+  /// person can act on when this driver or mode cannot host network faults.
+  func networkNamespace(id: String) async throws -> String?
 }
 
 /// A bridge network for one fixture.

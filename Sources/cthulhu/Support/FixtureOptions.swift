@@ -72,4 +72,12 @@ enum Output {
   static func out(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
   }
+  /// Rows padded into columns, the first row a header.
+  static func table(_ rows: [[String]]) {
+    guard let first = rows.first else { return }
+    let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max()! }
+    for row in rows {
+      out(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n")
+    }
+  }
 }

@@ -259,6 +259,11 @@ public final class DockerDriver: Driver {
       ports: Self.unique(ports), labels: labels)
   }
 
+  public func networkNamespace(id: String) async throws -> String? {
+    let d = try await inspect(id: id)
+    return d.pid > 0 ? "/proc/\(d.pid)/ns/net" : nil
+  }
+
   public func exec(id: String, command: [String]) async throws -> ExecResult {
     let c = try await api()
     let exec = try await c.json(

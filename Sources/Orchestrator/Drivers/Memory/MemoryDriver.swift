@@ -113,6 +113,9 @@ public final class MemoryDriver: Driver {
         labels: c.labels)
     }
   }
+  public func networkNamespace(id: String) async throws -> String? {
+    throw DriverError(.unsupported, "the in-memory driver has no network namespaces")
+  }
   public func exec(id: String, command: [String]) async throws -> ExecResult {
     throw DriverError(.unsupported, "the in-memory driver runs no commands")
   }

@@ -1,0 +1,178 @@
+import Foundation
+import Manifest
+
+/// One network fault in force on a fixture, as `cthulhu faults` lists it.
+///
+/// Every kind reduces to per-instance rules (see `NetRules`): a partition is
+/// stored as Jepsen's *grudge*, a map from an instance to the instances whose
+/// packets it drops, so that the non-transitive shapes (majorities ring,
+/// bridge) need no special case.
+public struct Fault: Codable, Sendable, Hashable {
+  public enum Kind: String, Codable, Sendable, CaseIterable {
+    case partition, isolate, loss, rate, delay
+  }
+
+  /// `f1`, `f2`, … in the order they were made; never reused within a fixture.
+  public var id: String
+  public var kind: Kind
+  /// Instances the fault acts on (for a partition: every instance in a set).
+  public var targets: [String]
+  /// partition: instance → instances whose packets it drops.
+  public var grudge: [String: [String]]?
+  /// partition: the sets as given or as the shape chose them (nil for a ring).
+  public var sets: [[String]]?
+  /// partition: the shape's name when one was asked for (`halves`, `bridge`, …).
+  public var shape: String?
+  /// loss: percent of incoming packets dropped, 0…100.
+  public var lossPercent: Double?
+  /// rate: egress limit in bits per second.
+  public var rateBits: Int64?
+  /// delay: added egress latency and its jitter, in milliseconds.
+  public var delayMs: Double?
+  public var jitterMs: Double?
+  public var createdAt: Date
+  /// When `--for` was given: the moment the fault lifts itself.
+  public var expiresAt: Date?
+  /// The detached process that lifts the fault at `expiresAt`.
+  public var reaperPID: Int32?
+
+  public init(id: String, kind: Kind, targets: [String], createdAt: Date = Date()) {
+    self.id = id
+    self.kind = kind
+    self.targets = targets
+    self.createdAt = createdAt
+  }
+
+  /// One line for people: `partition {i001} | {i002,i003}`, `loss 30% i001,i002`.
+  public var summary: String {
+    let list = targets.joined(separator: ",")
+    switch kind {
+    case .partition:
+      let body: String
+      if let sets {
+        body = sets.map { "{" + $0.joined(separator: ",") + "}" }.joined(separator: " | ")
+      } else {
+        body = (grudge ?? [:]).keys.sorted().map { "\($0) drops \(grudge![$0]!.joined(separator: ","))" }.joined(separator: "; ")
+      }
+      return "partition " + (shape.map { "(\($0)) " } ?? "") + body
+    case .isolate: return "isolate \(list)"
+    case .loss: return "loss \(Self.number(lossPercent ?? 0))% \(list)"
+    case .rate: return "rate \(Self.rateText(rateBits ?? 0)) \(list)"
+    case .delay:
+      return "delay \(Self.number(delayMs ?? 0))ms" + (jitterMs.map { " ±\(Self.number($0))ms" } ?? "") + " \(list)"
+    }
+  }
+
+  static func number(_ d: Double) -> String {
+    d == d.rounded() ? String(Int64(d)) : String(format: "%g", d)
+  }
+
+  static func rateText(_ bits: Int64) -> String {
+    for (unit, size) in [("gbit", Int64(1_000_000_000)), ("mbit", 1_000_000), ("kbit", 1_000)] where bits >= size && bits % size == 0 {
+      return "\(bits / size)\(unit)"
+    }
+    return "\(bits)bit"
+  }
+
+  /// Parses a rate as tc writes it: `512kbit`, `10mbit`, `1gbit`, `100bit`, or
+  /// bytes per second `1mbps`, `64kbps`. Decimal units, as tc uses them.
+  public static func parseRate(_ text: String) -> Int64? {
+    let units: [(String, Double)] = [
+      ("gbit", 1e9), ("mbit", 1e6), ("kbit", 1e3), ("bit", 1),
+      ("gbps", 8e9), ("mbps", 8e6), ("kbps", 8e3), ("bps", 8),
+    ]
+    let t = text.lowercased()
+    for (unit, factor) in units where t.hasSuffix(unit) {
+      guard let n = Double(t.dropLast(unit.count)), n > 0, n.isFinite else { return nil }
+      let bits = n * factor
+      guard bits >= 8, bits < 1e13 else { return nil }
+      return Int64(bits)
+    }
+    return nil
+  }
+
+  /// Milliseconds of a duration (`100ms`, `1.5s`).
+  public static func milliseconds(_ text: String) -> Double? {
+    guard let d = Units.duration(text) else { return nil }
+    let (s, atto) = d.components
+    return Double(s) * 1000 + Double(atto) / 1e15
+  }
+}
+
+/// Every fault in force on one fixture: `<root>/.cthulhu/faults.json`, kept
+/// apart from `state.json` so that an apply in progress and a fault command
+/// never overwrite each other's record.
+public struct FaultBook: Codable, Sendable, Hashable {
+  public var formatVersion = 1
+  public var nextID = 1
+  public var faults: [Fault] = []
+
+  public init() {}
+
+  static func path(root: String) -> String { root + "/.cthulhu/faults.json" }
+
+  public static func load(root: String) throws -> FaultBook {
+    let p = path(root: root)
+    guard let data = FileManager.default.contents(atPath: p) else { return FaultBook() }
+    do {
+      return try JSONDecoder.cthulhu.decode(FaultBook.self, from: data)
+    } catch {
+      throw OrchestratorError(.corruptState, "\(p): the fault record is unreadable (\(error)); move it away and run `cthulhu heal`")
+    }
+  }
+
+  func save(root: String) throws {
+    try FileManager.default.createDirectory(atPath: root + "/.cthulhu", withIntermediateDirectories: true)
+    try AtomicFile.write(try JSONEncoder.cthulhu.encode(self), to: Self.path(root: root))
+  }
+
+  mutating func allocateID() -> String {
+    defer { nextID += 1 }
+    return "f\(nextID)"
+  }
+
+  /// Adds `fault`. A rate or delay on an instance that already has one
+  /// replaces the older one there (a link has one queue discipline).
+  mutating func add(_ fault: Fault) {
+    if fault.kind == .rate || fault.kind == .delay {
+      let hit = Set(fault.targets)
+      faults = faults.compactMap { f in
+        guard f.kind == fault.kind else { return f }
+        var g = f
+        g.targets.removeAll { hit.contains($0) }
+        return g.targets.isEmpty ? nil : g
+      }
+    }
+    faults.append(fault)
+  }
+
+  /// Lifts the faults on `names` (every fault when `names` is nil); returns
+  /// the faults that are gone entirely.
+  @discardableResult
+  mutating func heal(_ names: Set<String>?) -> [Fault] {
+    guard let names else {
+      defer { faults = [] }
+      return faults
+    }
+    var gone: [Fault] = []
+    faults = faults.compactMap { f in
+      var g = f
+      g.targets.removeAll { names.contains($0) }
+      if var grudge = g.grudge {
+        for n in names { grudge[n] = nil }
+        for k in grudge.keys { grudge[k]!.removeAll { names.contains($0) } }
+        grudge = grudge.filter { !$0.value.isEmpty }
+        g.grudge = grudge
+        g.sets = g.sets?.map { $0.filter { !names.contains($0) } }.filter { !$0.isEmpty }
+        g.targets = g.targets.filter { n in grudge[n] != nil || grudge.values.contains { $0.contains(n) } }
+      }
+      let empty = g.targets.isEmpty || (g.kind == .partition && (g.grudge ?? [:]).isEmpty)
+      if empty { gone.append(f); return nil }
+      return g
+    }
+    return gone
+  }
+
+  /// Faults whose `--for` has run out at `now`.
+  func expired(at now: Date) -> [Fault] { faults.filter { ($0.expiresAt ?? .distantFuture) <= now } }
+}

@@ -1,0 +1,247 @@
+import Foundation
+import Manifest
+
+/// What to break: the library form of `cthulhu partition|isolate|loss|rate|delay`.
+public enum FaultRequest: Sendable, Hashable {
+  /// Disjoint sets of instance names; traffic between sets is dropped both ways.
+  case partition(sets: [[String]])
+  /// A Jepsen shape over `names` (already shuffled when random was asked for).
+  case shaped(PartitionShape, names: [String])
+  case isolate([String])
+  case loss(percent: Double, [String])
+  case rate(bitsPerSecond: Int64, [String])
+  case delay(milliseconds: Double, jitter: Double?, [String])
+
+  var kind: Fault.Kind {
+    switch self {
+    case .partition, .shaped: .partition
+    case .isolate: .isolate
+    case .loss: .loss
+    case .rate: .rate
+    case .delay: .delay
+    }
+  }
+
+  var names: [String] {
+    switch self {
+    case .partition(let sets): sets.flatMap { $0 }
+    case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, let n): n
+    }
+  }
+}
+
+extension FixtureController {
+  /// Puts a fault in force: records it in `.cthulhu/faults.json` and makes the
+  /// namespaces of the instances whose rules change hold the new rules. When
+  /// `lasting` is given, a detached reaper lifts the fault after that long,
+  /// even if every cthulhu and the shell that ran it have exited.
+  /// On any failure nothing stays changed.
+  public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, binary: String = ApplyOptions.currentExecutable) async throws -> Fault {
+    let fault = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names) { book, state in
+      var f = try Self.fault(for: request, id: book.allocateID(), state: state)
+      if let lasting {
+        f.expiresAt = Date().addingTimeInterval(Double(lasting.components.seconds) + Double(lasting.components.attoseconds) / 1e18)
+      }
+      book.add(f)
+      return f
+    }
+    guard let expires = fault.expiresAt else { return fault }
+    let pid = try Reaper.spawn(
+      binary: binary, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970)], root: root)
+    // Record the reaper so that heal and destroy can stop it; no rule changes.
+    let paths = FixturePaths(root: root)
+    let lock = try FixtureLock(paths: paths, command: "fault", file: "faults.lock", wait: .seconds(30))
+    defer { lock.release() }
+    var book = try FaultBook.load(root: root)
+    if let i = book.faults.firstIndex(where: { $0.id == fault.id }) {
+      book.faults[i].reaperPID = pid
+      try book.save(root: root)
+      return book.faults[i]
+    }
+    return fault
+  }
+
+  /// Lifts the faults on `names` (every fault when nil); returns the faults
+  /// that are gone entirely.
+  @discardableResult
+  public func heal(root: String, names: [String]? = nil) async throws -> [Fault] {
+    try await changeFaults(root: root, action: "heal", targets: names ?? ["all"]) { book, _ in
+      book.heal(names.map(Set.init))
+    }
+  }
+
+  /// Lifts every fault whose `--for` has run out (the reaper calls this; so
+  /// does every fault command, in case a reaper was killed).
+  @discardableResult
+  public func liftExpired(root: String) async throws -> [Fault] {
+    guard try !FaultBook.load(root: root).expired(at: Date()).isEmpty else { return [] }
+    return try await changeFaults(root: root, action: "expire") { _, _ in [] }
+  }
+
+  /// The faults in force at `root`.
+  public func faults(root: String) throws -> [Fault] { try FaultBook.load(root: root).faults }
+
+  /// Puts the recorded faults back into the namespaces of `names`, which were
+  /// just started, restarted or recreated and so have fresh, empty ones.
+  public func reapplyFaults(root: String, names: [String]) async throws {
+    let book = try FaultBook.load(root: root)
+    guard !book.faults.isEmpty else { return }
+    let state = try FixtureState.require(root: root)
+    let rules = NetRules.compute(book: book, ips: Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a }))
+    let wanted = Set(names).filter { !(rules[$0]?.isEmpty ?? true) }
+    guard !wanted.isEmpty else { return }
+    try NetFaultEnforcer.checkPrivileges()
+    let targets = try await namespaces(of: wanted, state: state)
+    try await enforce(targets.map { ($0, rules[$0.name]!) })
+    EventLog(root: root).append(
+      Event(actor: "faults[\(getpid())]", action: "reapply", targets: targets.map(\.name).sorted(), outcome: "ok"))
+  }
+
+  /// Stops the reapers of `root`'s faults (destroy calls this).
+  func stopReapers(root: String) {
+    for f in (try? FaultBook.load(root: root).faults) ?? [] { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
+  }
+
+  // MARK: - The one path every fault change takes
+
+  struct Target: Sendable {
+    var name: String
+    var ip: IPv4Address
+    var namespace: String
+  }
+
+  /// Under the fault lock: lifts expired faults, applies `mutate` to the book,
+  /// makes every instance whose rules changed hold its new rules, and saves.
+  /// Checks privileges, netem and every namespace before the first change;
+  /// a failure half-way puts the old rules back.
+  func changeFaults<R: Sendable>(
+    root: String, action: String, targets: [String]? = nil,
+    _ mutate: (inout FaultBook, FixtureState) throws -> R
+  ) async throws -> R {
+    let state = try FixtureState.require(root: root)
+    let paths = FixturePaths(root: root)
+    let lock = try FixtureLock(paths: paths, command: action, file: "faults.lock", wait: .seconds(30))
+    defer { lock.release() }
+    let log = EventLog(root: root)
+    let actor = "faults[\(getpid())]"
+    let old = try FaultBook.load(root: root)
+    var book = old
+    let expired = book.expired(at: Date())
+    book.faults.removeAll { f in expired.contains { $0.id == f.id } }
+    let result = try mutate(&book, state)
+    let ips = Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a })
+    let before = NetRules.compute(book: old, ips: ips)
+    let after = NetRules.compute(book: book, ips: ips)
+    let changed = Set(ips.keys.filter { before[$0] != after[$0] })
+    let start = ContinuousClock.now
+    do {
+      if !changed.isEmpty {
+        try NetFaultEnforcer.checkPrivileges()
+        if changed.contains(where: { after[$0]?.delayMs != nil && after[$0]?.delayMs != before[$0]?.delayMs }) {
+          try await NetFaultEnforcer.checkNetem()
+        }
+        let targets = try await namespaces(of: changed, state: state)
+        do {
+          try await enforce(targets.map { ($0, after[$0.name]!) })
+        } catch {
+          try? await enforce(targets.map { ($0, before[$0.name]!) })
+          throw error
+        }
+      }
+      try book.save(root: root)
+    } catch {
+      log.append(Event(actor: actor, action: action, targets: targets ?? [], outcome: "failed: \(error)"))
+      throw error
+    }
+    let seconds = Self.seconds(ContinuousClock.now - start)
+    let gone = old.faults.filter { f in !book.faults.contains { $0.id == f.id } }
+    for f in gone { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
+    for f in expired { log.append(Event(actor: actor, action: "expire \(f.id)", targets: f.targets, outcome: "ok: lifted \(f.summary)", seconds: seconds)) }
+    for f in book.faults where !old.faults.contains(where: { $0.id == f.id }) {
+      log.append(Event(actor: actor, action: "\(f.kind.rawValue) \(f.id)", targets: f.targets, outcome: "ok: \(f.summary)", seconds: seconds))
+    }
+    if action == "heal" {
+      let lifted = gone.filter { f in !expired.contains { $0.id == f.id } }
+      log.append(
+        Event(
+          actor: actor, action: "heal", targets: targets ?? ["all"],
+          outcome: "ok: " + (changed.isEmpty ? "nothing to heal" : "healed " + changed.sorted().joined(separator: ","))
+            + (lifted.isEmpty ? "" : "; lifted " + lifted.map(\.id).joined(separator: ",")),
+          seconds: seconds))
+    }
+    return result
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+  }
+
+  /// The namespace of each named instance that is running; instances that are
+  /// stopped get their rules when they start. A driver that cannot host
+  /// faults says so here, before anything changed.
+  func namespaces(of names: Set<String>, state: FixtureState) async throws -> [Target] {
+    let live = try await driver.containers(fixture: state.fixture)
+    var out: [Target] = []
+    for r in state.instances where names.contains(r.name) {
+      guard let c = live.first(where: { $0.labels[Labels.instance] == r.name && $0.labels[Labels.root] == state.root }),
+        c.state == .running || c.state == .paused
+      else { continue }
+      guard let ns = try await driver.networkNamespace(id: c.id) else { continue }
+      out.append(Target(name: r.name, ip: r.ip, namespace: ns))
+    }
+    return out
+  }
+
+  func enforce(_ work: [(Target, NetRules)]) async throws {
+    let enforcer = NetFaultEnforcer()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for (t, rules) in work {
+        group.addTask { try await enforcer.enforce(rules, namespace: t.namespace, ip: t.ip, instance: t.name) }
+      }
+      try await group.waitForAll()
+    }
+  }
+
+  static func fault(for request: FaultRequest, id: String, state: FixtureState) throws -> Fault {
+    let known = Set(state.instances.map(\.name))
+    func check(_ names: [String]) throws -> [String] {
+      if let bad = names.first(where: { !known.contains($0) }) {
+        throw OrchestratorError(.noFixture, "fixture '\(state.fixture)' has no instance '\(bad)'")
+      }
+      guard !names.isEmpty else { throw OrchestratorError(.noFixture, "no instances given") }
+      return names
+    }
+    switch request {
+    case .partition(let sets):
+      let shaped = try PartitionShape.split(sets.map { try check($0) })
+      var f = Fault(id: id, kind: .partition, targets: state.instances.map(\.name).filter(Set(sets.joined()).contains))
+      f.grudge = shaped.grudge
+      f.sets = shaped.sets
+      return f
+    case .shaped(let shape, let names):
+      let shaped = try shape.apply(to: try check(names))
+      var f = Fault(id: id, kind: .partition, targets: names.sorted())
+      f.grudge = shaped.grudge
+      f.sets = shaped.sets
+      f.shape = shape.rawValue
+      return f
+    case .isolate(let names):
+      return Fault(id: id, kind: .isolate, targets: try check(names))
+    case .loss(let p, let names):
+      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "loss must be a percentage from 0 to 100 (got \(p))") }
+      var f = Fault(id: id, kind: .loss, targets: try check(names))
+      f.lossPercent = p
+      return f
+    case .rate(let bits, let names):
+      var f = Fault(id: id, kind: .rate, targets: try check(names))
+      f.rateBits = bits
+      return f
+    case .delay(let ms, let jitter, let names):
+      guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
+      var f = Fault(id: id, kind: .delay, targets: try check(names))
+      f.delayMs = ms
+      f.jitterMs = jitter
+      return f
+    }
+  }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Manifest
+
+/// Runs a host program and collects its exit status and output.
+public enum HostCommand {
+  public struct Result: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+  }
+
+  /// Runs `arguments` (the first one an absolute path or a name found on PATH),
+  /// with `input` on stdin. Never goes through a shell.
+  public static func run(_ arguments: [String], input: String? = nil) async throws -> Result {
+    let p = Process()
+    guard let exe = locate(arguments[0]) else {
+      throw OrchestratorError(.unsupported, "\(arguments[0]) is not installed; network faults need it (Debian: \(package(arguments[0])))")
+    }
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = Array(arguments.dropFirst())
+    let out = Pipe(), err = Pipe(), inp = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    p.standardInput = input == nil ? FileHandle.nullDevice : inp
+    let status: Int32 = try await withCheckedThrowingContinuation { cont in
+      p.terminationHandler = { cont.resume(returning: $0.terminationStatus) }
+      do { try p.run() } catch {
+        p.terminationHandler = nil
+        cont.resume(throwing: error)
+        return
+      }
+      if let input {
+        inp.fileHandleForWriting.write(Data(input.utf8))
+        try? inp.fileHandleForWriting.close()
+      }
+    }
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    return Result(status: status, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  static func locate(_ name: String) -> String? {
+    if name.hasPrefix("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+    let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+  }
+
+  static func package(_ tool: String) -> String {
+    switch tool {
+    case "nsenter", "unshare": return "util-linux"
+    case "iptables", "iptables-restore": return "iptables"
+    default: return "iproute2"
+    }
+  }
+}
+
+/// Makes an instance's network namespace hold exactly the `NetRules` given:
+/// cthulhu's own iptables chains (`CTHULHU-IN`, `CTHULHU-OUT`, jumped to from
+/// INPUT and OUTPUT) and its own root qdisc (handle `c7c7:`). Every command
+/// runs on the host through `nsenter --net=<namespace>`; the instance needs
+/// no privileges and no tools of its own. Rules and qdiscs that are not
+/// cthulhu's are never changed.
+public struct NetFaultEnforcer: Sendable {
+  public init() {}
+
+  /// Checks, before anything is changed, that this process may enter other
+  /// namespaces and change their rules.
+  public static func checkPrivileges() throws {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+      let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+      let caps = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+    else { return }
+    let netAdmin: UInt64 = 1 << 12, sysAdmin: UInt64 = 1 << 21
+    guard caps & netAdmin != 0, caps & sysAdmin != 0 else {
+      throw OrchestratorError(
+        .unsupported,
+        "network faults need root: cthulhu enters each instance's network namespace (CAP_SYS_ADMIN) and changes its iptables rules and queueing (CAP_NET_ADMIN) from the host; run it with sudo")
+    }
+  }
+
+  /// Fails with a clear sentence when the kernel cannot delay packets. The probe
+  /// runs in a throwaway namespace, so it touches no instance.
+  public static func checkNetem() async throws {
+    let r = try await HostCommand.run(["unshare", "--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
+    guard r.status == 0 else {
+      let why = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+      throw OrchestratorError(
+        .unsupported,
+        "delay needs the kernel's netem queueing discipline (sch_netem), which this kernel does not have (tc: \(why.isEmpty ? "exit \(r.status)" : why)); load it with `modprobe sch_netem` or use a kernel that ships it. Nothing was changed.")
+    }
+  }
+
+  /// Brings the namespace at `namespace` (the instance at `ip`) to `rules`.
+  public func enforce(_ rules: NetRules, namespace: String, ip: IPv4Address, instance: String) async throws {
+    let enter = ["nsenter", "--net=\(namespace)", "--"]
+    func run(_ args: [String], input: String? = nil) async throws -> HostCommand.Result {
+      try await HostCommand.run(enter + args, input: input)
+    }
+    func must(_ args: [String], input: String? = nil) async throws {
+      let r = try await run(args, input: input)
+      guard r.status == 0 else {
+        throw OrchestratorError(
+          .step, "\(instance): `\(args.joined(separator: " "))` failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+      }
+    }
+    let chains = [("INPUT", NetRules.inChain), ("OUTPUT", NetRules.outChain)]
+    if rules.hasFilter {
+      try await must(["iptables-restore", "-w", "--noflush"], input: rules.iptablesRestore())
+      for (builtin, chain) in chains where try await run(["iptables", "-w", "-C", builtin, "-j", chain]).status != 0 {
+        try await must(["iptables", "-w", "-I", builtin, "1", "-j", chain])
+      }
+    } else {
+      for (builtin, chain) in chains {
+        // Remove every jump (there is one unless someone added more), then the chain.
+        var n = 0
+        while n < 8, try await run(["iptables", "-w", "-D", builtin, "-j", chain]).status == 0 { n += 1 }
+        if try await run(["iptables", "-w", "-F", chain]).status == 0 {
+          try await must(["iptables", "-w", "-X", chain])
+        }
+      }
+    }
+    let device = try await interface(namespace: namespace, ip: ip, instance: instance)
+    if let args = rules.qdiscArguments() {
+      try await must(["tc", "qdisc", "replace", "dev", device] + args)
+    } else {
+      let shown = try await run(["tc", "qdisc", "show", "dev", device, "root"])
+      if shown.stdout.contains(" \(NetRules.qdiscHandle) ") {
+        try await must(["tc", "qdisc", "del", "dev", device, "root", "handle", NetRules.qdiscHandle])
+      }
+    }
+  }
+
+  /// The interface that carries `ip` inside the namespace (`eth0` in a container).
+  func interface(namespace: String, ip: IPv4Address, instance: String) async throws -> String {
+    let r = try await HostCommand.run(["nsenter", "--net=\(namespace)", "--", "ip", "-o", "-4", "addr", "show"])
+    for line in r.stdout.split(separator: "\n") {
+      let f = line.split(separator: " ", omittingEmptySubsequences: true)
+      if f.count > 3, f[3].hasPrefix("\(ip)/") { return String(f[1]) }
+    }
+    throw OrchestratorError(.step, "\(instance): no interface with address \(ip) in its network namespace (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
+  }
+}

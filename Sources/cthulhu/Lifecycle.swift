@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Orchestrator
+
+/// `cthulhu start|stop|restart|kill|pause|unpause TARGETS…`: one body, six verbs.
+protocol LifecycleCommand: AsyncParsableCommand {
+  static var verb: LifecycleVerb { get }
+  var locator: FixtureLocator { get }
+  var targets: [String] { get }
+  var signalName: String { get }
+}
+
+extension LifecycleCommand {
+  var signalName: String { "KILL" }
+
+  func run() async throws {
+    let root = try locator.root()
+    try await failing {
+      let state = try FixtureState.require(root: root)
+      let names = try Targets.resolve(targets, in: state)
+      let signal = signalName.uppercased().replacingOccurrences(of: "SIG", with: "")
+      let done = try await Input.withDriver(state.driver) {
+        try await FixtureController(driver: $0).lifecycle(Self.verb, root: root, names: names, signal: signal)
+      }
+      Output.out(done.isEmpty ? "Nothing to do.\n" : "\(Self.verb.rawValue): \(done.joined(separator: " "))\n")
+    }
+  }
+}
+
+extension Cthulhu {
+  struct Start: LifecycleCommand {
+    static let configuration = CommandConfiguration(abstract: "Start instances (succeeds when they already run); their faults are put back.")
+    static let verb = LifecycleVerb.start
+    @OptionGroup var locator: FixtureLocator
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
+  }
+  struct Stop: LifecycleCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop instances: SIGTERM, then SIGKILL after stop_timeout (succeeds when already stopped).")
+    static let verb = LifecycleVerb.stop
+    @OptionGroup var locator: FixtureLocator
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
+  }
+  struct Restart: LifecycleCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop and start instances; their faults are put back.")
+    static let verb = LifecycleVerb.restart
+    @OptionGroup var locator: FixtureLocator
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
+  }
+  struct Kill: LifecycleCommand {
+    static let configuration = CommandConfiguration(abstract: "Send a signal to instances (default KILL).")
+    static let verb = LifecycleVerb.kill
+    @OptionGroup var locator: FixtureLocator
+    @Option(name: .customLong("signal"), help: "Signal name: KILL, TERM, HUP, …") var signalName: String = "KILL"
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
+  }
+  struct Pause: LifecycleCommand {
+    static let configuration = CommandConfiguration(abstract: "Freeze instances (cgroup freezer): they hold their sockets but answer nothing.")
+    static let verb = LifecycleVerb.pause
+    @OptionGroup var locator: FixtureLocator
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
+  }
+  struct Unpause: LifecycleCommand {
+    static let configuration = CommandConfiguration(abstract: "Thaw paused instances.")
+    static let verb = LifecycleVerb.unpause
+    @OptionGroup var locator: FixtureLocator
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
+  }
+}

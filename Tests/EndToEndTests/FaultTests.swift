@@ -1,0 +1,298 @@
+import Foundation
+import Manifest
+import Orchestrator
+import XCTest
+
+/// Network faults on a real engine, driven through the CLI as a user would,
+/// checked from inside the containers: who can still reach whom.
+final class FaultTests: XCTestCase {
+  var dir: String!
+  var root: String { dir + "/cthulhu-fixture" }
+  var fixture: String!
+  var driver: DockerDriver!
+
+  override func setUp() async throws {
+    let d: DockerDriver
+    do { d = try DockerDriver() } catch { try Harness.require(false, "no Docker engine: \(error)"); return }
+    do { _ = try await d.networks() } catch {
+      try await d.shutdown()
+      try Harness.require(false, "the Docker engine does not answer: \(error)")
+    }
+    let image = try await d.imageID("cthulhu-test:latest")
+    if image == nil { try await d.shutdown() }
+    try Harness.require(image != nil, "image cthulhu-test:latest is missing (run scripts/test-image.sh)")
+    try Harness.require(getuid() == 0, "network faults need root")
+    driver = d
+    dir = try Harness.tempDir("faults")
+    fixture = "ft-" + String(UUID().uuidString.prefix(6)).lowercased()
+    // Four nodes serving a 256 KiB blob and a small file over HTTP.
+    try """
+      fixture: \(fixture!)
+      groups:
+        node:
+          image: cthulhu-test:latest
+          count: 4
+          command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
+          stop_timeout: 1s
+
+      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    let r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stderr)
+  }
+
+  override func tearDown() async throws {
+    guard let driver else { return }
+    _ = try? await FixtureController(driver: driver).destroy(root: root, fixture: fixture)
+    try? FileManager.default.removeItem(atPath: dir)
+    try await driver.shutdown()
+  }
+
+  @discardableResult
+  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
+
+  func state() throws -> FixtureState { try FixtureState.require(root: root) }
+
+  func container(_ name: String) async throws -> String {
+    let live = try await driver.containers(fixture: fixture)
+    return try XCTUnwrap(live.first { $0.labels[Labels.instance] == name }?.id, "no container for \(name)")
+  }
+
+  /// Whether `from` gets an HTTP answer from `to` within a second.
+  func reaches(_ from: String, _ to: String) async throws -> Bool {
+    try await Self.reaches(driver: driver, fixture: fixture, root: root, from, to)
+  }
+
+  static func reaches(driver: DockerDriver, fixture: String, root: String, _ from: String, _ to: String) async throws -> Bool {
+    let state = try FixtureState.require(root: root)
+    let live = try await driver.containers(fixture: fixture)
+    let ip = try XCTUnwrap(state.instance(named: to)?.ip)
+    let id = try XCTUnwrap(live.first { $0.labels[Labels.instance] == from }?.id, "no container for \(from)")
+    let r = try await driver.exec(id: id, command: ["sh", "-c", "printf 'GET /ping HTTP/1.0\\r\\n\\r\\n' | nc -w 1 \(ip) 8080"])
+    return r.stdout.contains("200 OK")
+  }
+
+  /// Reachability of every ordered pair, checked in parallel: "i001>i002" → reached.
+  func matrix() async throws -> [String: Bool] {
+    let names = try state().instances.map(\.name)
+    let (driver, fixture, root) = (self.driver!, self.fixture!, self.root)
+    return try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+      for a in names {
+        for b in names where a != b {
+          group.addTask { ("\(a)>\(b)", try await Self.reaches(driver: driver, fixture: fixture, root: root, a, b)) }
+        }
+      }
+      var out: [String: Bool] = [:]
+      for try await (k, v) in group { out[k] = v }
+      return out
+    }
+  }
+
+  /// Every pair reaches except the `blocked` ones.
+  func assertMatrix(blocked: Set<String>, file: StaticString = #filePath, line: UInt = #line) async throws {
+    let m = try await matrix()
+    for (pair, ok) in m.sorted(by: { $0.key < $1.key }) {
+      XCTAssertEqual(ok, !blocked.contains(pair), "\(pair) should be \(blocked.contains(pair) ? "blocked" : "open")", file: file, line: line)
+    }
+  }
+
+  /// Waits (with a deadline) until every node serves, so open pairs are really open.
+  func waitUntilServing() async throws {
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline {
+      if try await matrix().values.allSatisfy({ $0 }) { return }
+      try await Task.sleep(for: .milliseconds(200))
+    }
+    XCTFail("the nodes never all answered each other")
+  }
+
+  /// cthulhu's rules inside an instance's namespace (iptables-save and tc).
+  func rules(_ name: String) async throws -> String {
+    let id = try await container(name)
+    let namespace = try await driver.networkNamespace(id: id)
+    let ns = try XCTUnwrap(namespace)
+    let ipt = try Harness.run("/usr/bin/nsenter", ["--net=\(ns)", "--", "iptables-save"])
+    let tc = try Harness.run("/usr/bin/nsenter", ["--net=\(ns)", "--", "tc", "qdisc", "show"])
+    return ipt.stdout + tc.stdout
+  }
+
+  func faultBook() throws -> FaultBook { try FaultBook.load(root: root) }
+
+  func testPartitionCutsBothWaysBetweenSetsAndNowhereElseThenHeals() async throws {
+    try await waitUntilServing()
+    var r = try cthulhu("partition", "i001", "i002,i003")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("f1: partition {i001} | {i002,i003}"), r.stdout)
+    try await assertMatrix(blocked: ["i001>i002", "i002>i001", "i001>i003", "i003>i001"])
+    r = try cthulhu("status")
+    XCTAssertTrue(r.stdout.contains("FAULTS"), r.stdout)
+    XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.contains(" f1 ") }.count, 3, r.stdout)
+    r = try cthulhu("heal")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertMatrix(blocked: [])
+    for n in ["i001", "i002", "i003"] {
+      let text = try await rules(n)
+      XCTAssertFalse(text.contains("CTHULHU"), "\(n) keeps rules after heal:\n\(text)")
+    }
+    XCTAssertTrue(try faultBook().faults.isEmpty)
+  }
+
+  func testShapesIsolateAndLoss() async throws {
+    try await waitUntilServing()
+    // --bridge over four: {i001,i002} | {i004}, i003 in the middle.
+    var r = try cthulhu("partition", "--bridge")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertMatrix(blocked: ["i001>i004", "i004>i001", "i002>i004", "i004>i002"])
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+
+    r = try cthulhu("isolate", "i004")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertMatrix(blocked: ["i001>i004", "i002>i004", "i003>i004", "i004>i001", "i004>i002", "i004>i003"])
+    // Healing another instance leaves i004 isolated.
+    XCTAssertEqual(try cthulhu("heal", "i001").status, 0)
+    let i004blocked = try await reaches("i001", "i004")
+    XCTAssertFalse(i004blocked)
+    XCTAssertEqual(try cthulhu("heal", "i004").status, 0)
+
+    r = try cthulhu("loss", "100%", "i002")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertMatrix(blocked: ["i001>i002", "i003>i002", "i004>i002", "i002>i001", "i002>i003", "i002>i004"])
+    r = try cthulhu("loss", "0", "i003")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let at0 = try await reaches("i001", "i003")
+    XCTAssertTrue(at0, "loss 0% dropped traffic")
+    XCTAssertEqual(try cthulhu("heal", "i002").status, 0)
+    r = try cthulhu("loss", "30", "i001")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let text = try await rules("i001")
+    // The kernel keeps the probability in fixed point: 0.3 reads back as 0.29999999981.
+    let p = text.split(separator: "\n").first { $0.contains("statistic") }.flatMap { $0.split(separator: " ").drop { $0 != "--probability" }.dropFirst().first }.flatMap { Double($0) }
+    XCTAssertEqual(p ?? 0, 0.3, accuracy: 0.001, text)
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+  }
+
+  func testRateLimitsThroughputMeasurably() async throws {
+    try await waitUntilServing()
+    let ip = try XCTUnwrap(try state().instance(named: "i001")?.ip)
+    let id = try await container("i002")
+    let fetch = ["sh", "-c", "printf 'GET /blob HTTP/1.0\\r\\n\\r\\n' | nc -w 10 \(ip) 8080 | wc -c"]
+    func timed() async throws -> (Double, Int) {
+      let t = ContinuousClock.now
+      let r = try await driver.exec(id: id, command: fetch)
+      let d = ContinuousClock.now - t
+      return (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+    }
+    let (free, freeBytes) = try await timed()
+    XCTAssertGreaterThan(freeBytes, 262_144)
+    let r = try cthulhu("rate", "1mbit", "i001")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let q1 = try await rules("i001")
+    XCTAssertTrue(q1.contains("tbf c7c7:"))
+    let (shaped, shapedBytes) = try await timed()
+    XCTAssertEqual(shapedBytes, freeBytes, "the whole blob arrives, only slower")
+    // 2.1 Mbit at 1 Mbit/s cannot take less than about two seconds.
+    XCTAssertGreaterThan(shaped, 1.5, "256 KiB at 1mbit took \(shaped)s")
+    XCTAssertGreaterThan(shaped, free * 3, "shaped \(shaped)s vs free \(free)s")
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    let q2 = try await rules("i001")
+    XCTAssertFalse(q2.contains("c7c7"))
+  }
+
+  func testDelayNeedsNetemAndOtherwiseChangesNothing() async throws {
+    let probe = try Harness.run("/usr/bin/unshare", ["--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
+    let r = try cthulhu("delay", "100ms", "--jitter", "10ms", "i001")
+    if probe.status == 0 {
+      XCTAssertEqual(r.status, 0, r.stderr)
+      let q3 = try await rules("i001")
+      XCTAssertTrue(q3.contains("netem c7c7:"))
+    } else {
+      XCTAssertEqual(r.status, 1)
+      XCTAssertTrue(r.stderr.contains("sch_netem"), r.stderr)
+      XCTAssertTrue(r.stderr.contains("Nothing was changed"), r.stderr)
+      XCTAssertTrue(try faultBook().faults.isEmpty)
+      let q4 = try await rules("i001")
+      XCTAssertFalse(q4.contains("c7c7"))
+    }
+  }
+
+  func testFaultsSurviveRestartStopStartAndRecreate() async throws {
+    try await waitUntilServing()
+    XCTAssertEqual(try cthulhu("isolate", "i002").status, 0)
+    XCTAssertEqual(try cthulhu("restart", "i002").status, 0)
+    var ok = try await reaches("i001", "i002")
+    XCTAssertFalse(ok, "isolation lost by a restart")
+    XCTAssertEqual(try Harness.run(root + "/i002/control", ["stop"]).status, 0)
+    XCTAssertEqual(try Harness.run(root + "/i002/control", ["start"]).status, 0)
+    ok = try await reaches("i001", "i002")
+    XCTAssertFalse(ok, "isolation lost by stop and start")
+    // Removed behind cthulhu's back: apply recreates it, with its fault.
+    try await driver.remove(id: try await container("i002"), force: true)
+    let r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let q5 = try await rules("i002")
+    XCTAssertTrue(q5.contains("CTHULHU-IN"))
+    ok = try await reaches("i001", "i002")
+    XCTAssertFalse(ok, "isolation lost by a recreate")
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    ok = try await reaches("i001", "i002")
+    XCTAssertTrue(ok)
+  }
+
+  func testForExpiresByItselfAfterTheShellIsGone() async throws {
+    try await waitUntilServing()
+    // The command returns at once; the detached reaper lifts the fault.
+    let r = try cthulhu("isolate", "i003", "--for", "1s")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("until"), r.stdout)
+    let f = try XCTUnwrap(try faultBook().faults.first)
+    XCTAssertNotNil(f.reaperPID)
+    let blocked = try await reaches("i001", "i003")
+    XCTAssertFalse(blocked)
+    // Read the record itself (not `faults`, which would lift it on the way).
+    let deadline = Date().addingTimeInterval(15)
+    while try !faultBook().faults.isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+    XCTAssertTrue(try faultBook().faults.isEmpty, "the fault outlived its --for")
+    let back = try await reaches("i001", "i003")
+    XCTAssertTrue(back)
+    let events = EventLog(root: root).read().map(\.action)
+    XCTAssertTrue(events.contains("expire f1"), "\(events)")
+    // The reaper is gone too.
+    let cmdline = (try? String(contentsOfFile: "/proc/\(f.reaperPID!)/cmdline", encoding: .utf8)) ?? ""
+    XCTAssertFalse(cmdline.contains("_reap"), "the reaper is still running")
+  }
+
+  func testWithoutCapabilitiesOneSentenceAndNothingChanges() async throws {
+    let setpriv = "/usr/bin/setpriv"
+    try Harness.require(FileManager.default.isExecutableFile(atPath: setpriv), "setpriv (util-linux) is missing")
+    let r = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "partition", "--fixture", root, "i001", "i002"])
+    XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+    XCTAssertTrue(r.stderr.contains("network faults need root"), r.stderr)
+    XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+    XCTAssertTrue(try faultBook().faults.isEmpty)
+    let q6 = try await rules("i001")
+    XCTAssertFalse(q6.contains("CTHULHU"))
+  }
+
+  func testDestroyLeavesNoRuleReaperOrQdiscAndEventsAreInOrder() async throws {
+    XCTAssertEqual(try cthulhu("partition", "--halves").status, 0)
+    XCTAssertEqual(try cthulhu("rate", "10mbit", "i001", "--for", "10m").status, 0)
+    XCTAssertEqual(try cthulhu("heal", "i004").status, 0)
+    let reaper = try XCTUnwrap(try faultBook().faults.first { $0.kind == .rate }?.reaperPID)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: "/proc/\(reaper)"))
+    let actions = EventLog(root: root).read().filter { $0.actor.hasPrefix("faults") }.map(\.action)
+    XCTAssertEqual(actions, ["partition f1", "rate f2", "heal"])
+    let r = try cthulhu("destroy")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    // The reaper was stopped (wait for the kernel to reap it, with a deadline).
+    let deadline = Date().addingTimeInterval(5)
+    func alive() -> Bool { ((try? String(contentsOfFile: "/proc/\(reaper)/cmdline", encoding: .utf8)) ?? "").contains("_reap") }
+    while alive() && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+    XCTAssertFalse(alive(), "the reaper outlived destroy")
+    // Nothing on the host: faults only ever live in the instances' namespaces.
+    let ipt = try Harness.run("/usr/sbin/iptables-save", [])
+    XCTAssertFalse(ipt.stdout.contains("CTHULHU"), ipt.stdout)
+    let tc = try Harness.run("/usr/sbin/tc", ["qdisc", "show"])
+    XCTAssertFalse(tc.stdout.contains("c7c7"), tc.stdout)
+    let q7 = try await driver.containers(fixture: fixture)
+    XCTAssertTrue(q7.isEmpty)
+  }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import Manifest
+import XCTest
+
+@testable import Orchestrator
+
+/// The pure half of network faults: shapes, the fault record, and the rules
+/// each instance's namespace must hold.
+final class FaultModelTests: XCTestCase {
+  let five = ["i001", "i002", "i003", "i004", "i005"]
+
+  func testSplitDropsEveryOtherSetAndRefusesOverlap() throws {
+    let r = try PartitionShape.split([["i001"], ["i002", "i003"]])
+    XCTAssertEqual(r.grudge, ["i001": ["i002", "i003"], "i002": ["i001"], "i003": ["i001"]])
+    XCTAssertEqual(r.sets, [["i001"], ["i002", "i003"]])
+    XCTAssertThrowsError(try PartitionShape.split([["i001", "i002"], ["i002"]])) {
+      XCTAssertTrue("\($0)".contains("i002 is in two partition sets"), "\($0)")
+    }
+    XCTAssertThrowsError(try PartitionShape.split([["i001"], []]))
+  }
+
+  func testJepsenShapes() throws {
+    XCTAssertEqual(try PartitionShape.halves.apply(to: five).sets, [["i001", "i002"], ["i003", "i004", "i005"]])
+    // For even counts, halves ties; majority keeps a strict majority.
+    let four = Array(five.prefix(4))
+    XCTAssertEqual(try PartitionShape.halves.apply(to: four).sets, [["i001", "i002"], ["i003", "i004"]])
+    XCTAssertEqual(try PartitionShape.majority.apply(to: four).sets, [["i001"], ["i002", "i003", "i004"]])
+    let bridge = try PartitionShape.bridge.apply(to: five)
+    XCTAssertNil(bridge.grudge["i003"], "the bridge drops nothing")
+    XCTAssertEqual(bridge.grudge["i001"], ["i004", "i005"])
+    XCTAssertEqual(bridge.grudge["i005"], ["i001", "i002"])
+    // Ring: each sees itself and its two neighbours (a majority of 5), and no two the same set.
+    let ring = try PartitionShape.majoritiesRing.apply(to: five)
+    XCTAssertEqual(ring.grudge["i001"], ["i003", "i004"])
+    XCTAssertEqual(ring.grudge["i003"], ["i001", "i005"])
+    let views = five.map { n in Set(five).subtracting(ring.grudge[n] ?? []) }
+    XCTAssertTrue(views.allSatisfy { $0.count == 3 })
+    XCTAssertEqual(Set(views).count, 5)
+    XCTAssertThrowsError(try PartitionShape.majority.apply(to: ["i001", "i002"]))
+  }
+
+  func testSeededShuffleRepeats() {
+    var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
+    XCTAssertEqual(five.shuffled(using: &a), five.shuffled(using: &b))
+  }
+
+  func testHealRemovesInstancesAndDropsEmptyFaults() {
+    var book = FaultBook()
+    var p = Fault(id: book.allocateID(), kind: .partition, targets: ["i001", "i002", "i003"])
+    p.grudge = ["i001": ["i002", "i003"], "i002": ["i001"], "i003": ["i001"]]
+    p.sets = [["i001"], ["i002", "i003"]]
+    book.add(p)
+    book.add(Fault(id: book.allocateID(), kind: .isolate, targets: ["i004"]))
+    // Healing i002 keeps the cut between i001 and i003.
+    XCTAssertEqual(book.heal(["i002"]).map(\.id), [])
+    XCTAssertEqual(book.faults[0].grudge, ["i001": ["i003"], "i003": ["i001"]])
+    XCTAssertEqual(book.faults[0].sets, [["i001"], ["i003"]])
+    // Healing i001 leaves a partition with one side: it is gone.
+    XCTAssertEqual(book.heal(["i001"]).map(\.id), ["f1"])
+    XCTAssertEqual(book.faults.map(\.id), ["f2"])
+    XCTAssertEqual(book.heal(nil).map(\.id), ["f2"])
+    XCTAssertTrue(book.faults.isEmpty)
+    XCTAssertEqual(book.allocateID(), "f3", "ids are never reused")
+  }
+
+  func testANewRateReplacesTheOldOneOnTheSameInstance() {
+    var book = FaultBook()
+    var a = Fault(id: "f1", kind: .rate, targets: ["i001", "i002"])
+    a.rateBits = 1_000_000
+    book.add(a)
+    var b = Fault(id: "f2", kind: .rate, targets: ["i001"])
+    b.rateBits = 5_000_000
+    book.add(b)
+    XCTAssertEqual(book.faults.map(\.targets), [["i002"], ["i001"]])
+    let rules = NetRules.compute(book: book, ips: ["i001": IPv4Address("10.0.0.2")!, "i002": IPv4Address("10.0.0.3")!])
+    XCTAssertEqual(rules["i001"]?.rateBits, 5_000_000)
+    XCTAssertEqual(rules["i002"]?.rateBits, 1_000_000)
+  }
+
+  func testRulesTextAndQdisc() {
+    var book = FaultBook()
+    var p = Fault(id: "f1", kind: .partition, targets: ["i001", "i002"])
+    p.grudge = ["i001": ["i002"], "i002": ["i001"]]
+    book.add(p)
+    var l = Fault(id: "f2", kind: .loss, targets: ["i001"])
+    l.lossPercent = 25
+    book.add(l)
+    var d = Fault(id: "f3", kind: .delay, targets: ["i002"])
+    d.delayMs = 100
+    d.jitterMs = 10
+    book.add(d)
+    let ips = ["i001": IPv4Address("10.0.0.2")!, "i002": IPv4Address("10.0.0.3")!, "i003": IPv4Address("10.0.0.4")!]
+    let rules = NetRules.compute(book: book, ips: ips)
+    XCTAssertTrue(rules["i003"]!.isEmpty)
+    XCTAssertEqual(
+      rules["i001"]!.iptablesRestore(),
+      """
+      *filter
+      :CTHULHU-IN - [0:0]
+      :CTHULHU-OUT - [0:0]
+      -A CTHULHU-IN -s 10.0.0.3/32 -j DROP
+      -A CTHULHU-IN ! -i lo -m statistic --mode random --probability 0.2500 -j DROP
+      COMMIT
+
+      """)
+    XCTAssertNil(rules["i001"]!.qdiscArguments())
+    XCTAssertEqual(
+      rules["i002"]!.qdiscArguments(),
+      ["root", "handle", "c7c7:", "netem", "delay", "100.000ms", "10.000ms", "distribution", "normal"])
+    var r = NetRules()
+    r.rateBits = 1_000_000
+    XCTAssertEqual(r.qdiscArguments(), ["root", "handle", "c7c7:", "tbf", "rate", "1000000bit", "burst", "4096", "latency", "200ms"])
+  }
+
+  func testRateParsingAndSummaries() {
+    XCTAssertEqual(Fault.parseRate("10mbit"), 10_000_000)
+    XCTAssertEqual(Fault.parseRate("512kbit"), 512_000)
+    XCTAssertEqual(Fault.parseRate("1mbps"), 8_000_000)
+    XCTAssertEqual(Fault.parseRate("1.5Gbit"), 1_500_000_000)
+    for bad in ["", "10", "mbit", "-1mbit", "0kbit", "10 mbit", "fast"] { XCTAssertNil(Fault.parseRate(bad), bad) }
+    XCTAssertEqual(Fault.milliseconds("1.5s"), 1500)
+    var f = Fault(id: "f1", kind: .rate, targets: ["i001", "i002"])
+    f.rateBits = 2_000_000
+    XCTAssertEqual(f.summary, "rate 2mbit i001,i002")
+    f = Fault(id: "f2", kind: .loss, targets: ["i003"])
+    f.lossPercent = 12.5
+    XCTAssertEqual(f.summary, "loss 12.5% i003")
+  }
+
+  func testBookRoundTripsAndExpiry() throws {
+    let root = NSTemporaryDirectory() + "cthulhu-book-\(UUID().uuidString.prefix(8))"
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    var book = FaultBook()
+    var f = Fault(id: book.allocateID(), kind: .isolate, targets: ["i001"])
+    f.expiresAt = Date().addingTimeInterval(-1)
+    book.add(f)
+    book.add(Fault(id: book.allocateID(), kind: .isolate, targets: ["i002"]))
+    try book.save(root: root)
+    let back = try FaultBook.load(root: root)
+    XCTAssertEqual(back.faults.map(\.id), ["f1", "f2"])
+    XCTAssertEqual(back.expired(at: Date()).map(\.id), ["f1"])
+    try "{".write(toFile: root + "/.cthulhu/faults.json", atomically: true, encoding: .utf8)
+    XCTAssertThrowsError(try FaultBook.load(root: root)) { XCTAssertTrue("\($0)".contains("faults.json"), "\($0)") }
+  }
+}
