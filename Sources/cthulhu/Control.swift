@@ -86,7 +86,8 @@ extension Cthulhu {
         }
         return ("partition", fixtureArgs + rest)
       default:
-        throw ValidationError("Unknown verb '\(verb)'. " + helpText(instance: instance))
+        Output.error("error: unknown verb '\(verb)'; `./control help` lists the verbs")
+        throw ExitCode.validationFailure
       }
     }
   }

@@ -10,7 +10,13 @@ extension Cthulhu {
 
     @OptionGroup var locator: FixtureLocator
     @Flag(help: "Keep printing new lines (-f names a manifest, as everywhere).") var follow = false
-    @Option(help: "Only lines newer than this many seconds.") var since: Int?
+    @Option(help: "Only lines newer than this: 30s, 5m, 1h30m.") var since: String?
+
+    func validate() throws {
+      if let since, Units.duration(since) == nil {
+        throw ValidationError("--since takes a duration such as 30s, 5m or 1h (got '\(since)').")
+      }
+    }
     @Argument(help: "Instances: names, globs, group names, all, or comma lists.") var targets: [String] = ["all"]
 
     func run() async throws {
@@ -20,7 +26,9 @@ extension Cthulhu {
         let names = try Targets.resolve(targets, in: state)
         try await Input.withDriver(state.driver) { driver in
           let prefix = names.count > 1
-          let from = since.map { Date().addingTimeInterval(-Double($0)) }
+          let from = since.flatMap(Units.duration).map { d in
+            Date().addingTimeInterval(-(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
+          }
           try await withThrowingTaskGroup(of: Void.self) { group in
             for name in names {
               guard let id = state.instance(named: name)?.containerID else { continue }
