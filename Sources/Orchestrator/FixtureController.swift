@@ -68,6 +68,28 @@ public struct FixtureController: Sendable {
     public var state: FixtureState
     /// Steps that failed, with their errors.
     public var failures: [(target: String, error: any Error)]
+    /// Steps never started (a dependency failed, or the apply was interrupted).
+    public var notStarted: [Step] = []
+    /// An interrupt was requested: the steps in flight finished, no more started.
+    public var interrupted = false
+  }
+
+  /// Records the fixture's time to live and (re)starts the detached reaper
+  /// that destroys the fixture when it runs out. Every apply extends it.
+  func armTimeToLive(store: StateStore, root: String, requested: Duration?, binary: String) async throws -> FixtureState {
+    let old = await store.state
+    let ttl = requested.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? old.ttlSeconds
+    guard let ttl else { return old }
+    if let pid = old.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
+    guard ttl > 0 else {
+      try await store.update { $0.ttlSeconds = nil; $0.expiresAt = nil; $0.ttlReaperPID = nil }
+      return await store.state
+    }
+    let expires = Date().addingTimeInterval(ttl)
+    let pid = try Reaper.spawn(
+      binary: binary, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970), "--destroy"], root: root)
+    try await store.update { $0.ttlSeconds = ttl; $0.expiresAt = expires; $0.ttlReaperPID = pid }
+    return await store.state
   }
 
   /// Converges the fixture to `planned`. Takes the fixture lock; records state
@@ -79,9 +101,17 @@ public struct FixtureController: Sendable {
     let lock = try FixtureLock(paths: paths, command: "apply")
     defer { lock.release() }
     // Re-plan under the lock: the world may have moved since the plan was shown.
+    var planned = planned
     let fresh = try await plan(m)
-    guard fresh.plan.basis == planned.plan.basis, fresh.plan.steps == planned.plan.steps else {
-      throw OrchestratorError(.stalePlan, "the fixture changed since this plan was made; run `cthulhu plan` again")
+    if fresh.plan.basis != planned.plan.basis || fresh.plan.steps != planned.plan.steps {
+      // A plan someone reviewed is applied as reviewed or not at all; otherwise
+      // the world moved (an engine operation of a killed apply finishing, say)
+      // and the fresh plan is what converges.
+      guard options.replanWhenStale else {
+        throw OrchestratorError(.stalePlan, "the fixture changed since this plan was made; run `cthulhu plan` again")
+      }
+      observer?.replanned(fresh.plan)
+      planned = fresh
     }
     var initial = planned.observed.state ?? FixtureState(fixture: m.fixture, root: m.root, driver: m.driver)
     initial.manifest = m.path
@@ -102,8 +132,9 @@ public struct FixtureController: Sendable {
       plan: planned.plan, desired: planned.desired, observed: planned.observed, driver: driver, store: store,
       options: options, observer: LoggingObserver(log: EventLog(root: m.root), next: observer),
       mounts: Dictionary(m.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a }))
-    var failures = await executor.run()
-    let state = await store.state
+    let outcome = await executor.run()
+    var failures = outcome.failures
+    var state = await store.state
     // New, replaced and started instances have fresh namespaces: put their faults back.
     let renewed = planned.plan.steps.filter { $0.kind == "instance" && [.create, .replace, .start].contains($0.action) }.map(\.name)
     let failed = Set(failures.map(\.target))
@@ -114,7 +145,10 @@ public struct FixtureController: Sendable {
     if planned.plan.hasChanges || !FileManager.default.fileExists(atPath: paths.spec) {
       try FixtureWriter(paths: paths).writeIndex(state: state, binary: options.binary)
     }
-    return ApplyResult(plan: planned.plan, state: state, failures: failures.map { ($0.target, $0.error) })
+    state = try await armTimeToLive(store: store, root: m.root, requested: options.ttl, binary: options.binary)
+    return ApplyResult(
+      plan: planned.plan, state: state, failures: failures.map { ($0.target, $0.error) },
+      notStarted: outcome.notStarted, interrupted: options.interrupt?.requested ?? false)
   }
 
   /// Removes exactly what the fixture made: its containers (by label), its
@@ -132,11 +166,12 @@ public struct FixtureController: Sendable {
     var report = DestroyReport(fixture: name)
     // Faults die with the namespaces; their reapers must not outlive the fixture.
     stopReapers(root: root)
+    if let pid = state?.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
     let containers = try await driver.containers(fixture: name).filter { $0.labels[Labels.root] == nil || $0.labels[Labels.root] == root }
     try await withThrowingTaskGroup(of: String.self) { group in
       for c in containers {
         group.addTask {
-          do { try await driver.remove(id: c.id, force: true) } catch let e as DriverError where e.code == .notFound {}
+          try await driver.removeAndWait(id: c.id)
           return c.name
         }
       }

@@ -12,9 +12,16 @@ extension Cthulhu {
     @Argument(help: "The manifest, or a plan saved by `cthulhu plan --out` (default: ./cthulhu.yaml).")
     var manifest: String = "cthulhu.yaml"
     @Option(help: "How many steps run at once.") var parallel: Int = 8
+    @Option(help: ArgumentHelp(
+      "Destroy the fixture by itself this long after the last apply (30m, 2h; 0 removes it), even if every cthulhu and the test runner were killed.",
+      valueName: "duration"))
+    var ttl: String?
 
     func validate() throws {
       guard parallel >= 1 else { throw ValidationError("Please give --parallel a number of 1 or more.") }
+      if let ttl, ttl != "0", Units.duration(ttl) == nil {
+        throw ValidationError("--ttl takes a duration such as 30m or 2h, or 0 to remove it (got '\(ttl)').")
+      }
     }
 
     func run() async throws {
@@ -27,17 +34,37 @@ extension Cthulhu {
         if let saved, saved.basis != planned.plan.basis || saved.steps != planned.plan.steps {
           throw OrchestratorError(.stalePlan, "\(manifest): the fixture or the manifest changed since this plan was saved; run `cthulhu plan` again")
         }
+        var options = ApplyOptions()
+        options.parallel = parallel
+        options.ttl = ttl.map { $0 == "0" ? .zero : Units.duration($0)! }
         guard planned.plan.hasChanges else {
           Output.out(PlanRenderer.text(planned.plan))
+          // Nothing to change, but a time to live is renewed by every apply.
+          if options.ttl != nil || planned.observed.state?.ttlSeconds != nil {
+            let r = try await orchestrator.apply(planned, options: options)
+            if let e = r.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") }
+          }
           return
         }
         Output.out(PlanRenderer.text(planned.plan) + "\n")
-        var options = ApplyOptions()
-        options.parallel = parallel
+        options.replanWhenStale = saved == nil
+        let interrupt = Interrupt()
+        options.interrupt = interrupt
+        let sigint = InterruptHandler(interrupt)
+        defer { sigint.restore() }
         let clock = ContinuousClock()
         let t0 = clock.now
         let result = try await orchestrator.apply(planned, options: options, observer: ProgressPrinter())
         let s = planned.plan.summary
+        defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
+        if result.interrupted {
+          for f in result.failures { Output.error("error: \(f.target): \(f.error)") }
+          let undone = result.notStarted.map(\.target)
+          Output.error(
+            "Interrupted: the steps in flight finished and the state is recorded; not started: "
+              + (undone.isEmpty ? "none" : undone.joined(separator: ", ")) + ". Run `cthulhu apply` again to converge.")
+          throw ExitCode(130)
+        }
         if result.failures.isEmpty {
           Output.out("\nApply complete in \(Seconds(clock.now - t0)): \(s.add) added, \(s.change) changed, \(s.destroy) destroyed. Fixture: \(m.root)\n")
         } else {
@@ -51,8 +78,36 @@ extension Cthulhu {
   }
 }
 
+/// Ctrl-C during apply: the first finishes the steps in flight and starts no
+/// more (the apply then exits 130); a second aborts at once. State is saved
+/// after every step with an atomic rename, so the next apply repairs either.
+final class InterruptHandler {
+  let source: any DispatchSourceSignal
+  init(_ interrupt: Interrupt) {
+    signal(SIGINT, SIG_IGN)
+    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    source.setEventHandler {
+      if interrupt.requested {
+        Output.error("\nAborted: the next `cthulhu apply` repairs what was left half-done.")
+        _exit(130)
+      }
+      interrupt.request()
+      Output.error("\nInterrupted: finishing the steps in flight, starting no more (Ctrl-C again to abort at once).")
+    }
+    source.resume()
+    self.source = source
+  }
+  func restore() {
+    source.cancel()
+    signal(SIGINT, SIG_DFL)
+  }
+}
+
 /// Prints each step as it starts and ends, with its duration.
 struct ProgressPrinter: ApplyObserver {
+  func replanned(_ plan: Orchestrator.Plan) {
+    Output.out("The fixture changed while this plan was shown; applying the fresh plan instead:\n\n" + PlanRenderer.text(plan) + "\n")
+  }
   func started(_ step: Step) {
     Output.out("\(step.target): \(step.action.rawValue)…\n")
   }

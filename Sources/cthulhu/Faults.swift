@@ -199,15 +199,36 @@ extension Cthulhu {
     }
   }
 
-  /// The detached process behind `--for`: waits, then lifts what has run out.
+  /// The detached process behind `--for` and `apply --ttl`: waits, then lifts
+  /// the faults that have run out, or destroys the fixture whose time is up.
   struct Reap: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "_reap", shouldDisplay: false)
     @Option var fixture: String
-    @Option(help: "Seconds since 1970 when the fault expires.") var at: Double
+    @Option(help: "Seconds since 1970 when the fault or the fixture expires.") var at: Double
+    @Flag(help: "Destroy the fixture (apply --ttl) instead of lifting faults.") var destroy = false
     func run() async throws {
       let wait = at - Date().timeIntervalSince1970
       if wait > 0 { try await Task.sleep(for: .milliseconds(Int64(wait * 1000) + 1)) }
       guard let state = try FixtureState.load(root: fixture) else { return }
+      if destroy {
+        // A later apply started its own reaper for a later expiry: stand down.
+        guard state.ttlReaperPID == getpid(), state.expiresAt != nil else { return }
+        try await failing {
+          // Wait for an apply in progress rather than fail.
+          let deadline = Date().addingTimeInterval(300)
+          while true {
+            do {
+              let r = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).destroy(root: fixture) }
+              Output.out("ttl: destroyed fixture '\(r.fixture)' (\(r.containers.count) container(s))\n")
+              return
+            } catch let e as OrchestratorError where e.code == .locked && Date() < deadline {
+              try await Task.sleep(for: .seconds(1))
+              guard let s = try FixtureState.load(root: fixture), s.ttlReaperPID == getpid() else { return }
+            }
+          }
+        }
+        return
+      }
       try await failing {
         _ = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).liftExpired(root: fixture) }
       }

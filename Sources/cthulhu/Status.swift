@@ -33,6 +33,7 @@ extension Cthulhu {
           ])
         }
         Output.table(table)
+        if let e = state.expiresAt { Output.out("Expires at \(Clock.format(e)) (apply --ttl), unless applied again.\n") }
       }
     }
   }

@@ -1,10 +1,18 @@
 import Foundation
 import Manifest
+import Synchronization
 
 /// Reports apply progress (the CLI prints it; a Swift test may ignore it).
 public protocol ApplyObserver: Sendable {
   func started(_ step: Step)
   func finished(_ step: Step, after: Duration, error: (any Error)?)
+  /// The fixture moved between the plan shown and the lock taken; `plan` is
+  /// what will run instead (only with `replanWhenStale`).
+  func replanned(_ plan: Plan)
+}
+
+extension ApplyObserver {
+  public func replanned(_ plan: Plan) {}
 }
 
 public struct ApplyOptions: Sendable {
@@ -14,6 +22,14 @@ public struct ApplyOptions: Sendable {
   public var healthTimeout: Duration?
   /// The cthulhu binary the control shims call.
   public var binary: String = ApplyOptions.currentExecutable
+  /// When the world moved since the plan was made: apply a fresh plan (true)
+  /// or refuse (false, for a plan someone reviewed and saved).
+  public var replanWhenStale = false
+  /// Set (by a Ctrl-C handler) to finish the steps in flight and start no more.
+  public var interrupt: Interrupt?
+  /// Destroy the fixture by itself this long after this apply (see `Reaper`).
+  /// Nil keeps the fixture's previous time to live, if it had one; zero removes it.
+  public var ttl: Duration?
 
   /// This process's executable, resolved (argv[0] may be a bare name found on PATH).
   public static var currentExecutable: String {
@@ -22,6 +38,14 @@ public struct ApplyOptions: Sendable {
     return CommandLine.arguments.first ?? "cthulhu"
   }
   public init() {}
+}
+
+/// A request to stop starting new steps; the steps in flight finish.
+public final class Interrupt: Sendable {
+  private let flag = Mutex(false)
+  public init() {}
+  public func request() { flag.withLock { $0 = true } }
+  public var requested: Bool { flag.withLock { $0 } }
 }
 
 /// Runs a plan's steps, independent ones in parallel. It carries no decision
@@ -38,8 +62,15 @@ struct Executor {
 
   struct Failure: Error { var target: String; var error: any Error }
 
-  /// Runs every step whose dependencies succeeded; returns the failures.
-  func run() async -> [Failure] {
+  struct Outcome {
+    var failures: [Failure]
+    /// Steps never started: a dependency failed, or the apply was interrupted.
+    var notStarted: [Step]
+  }
+
+  /// Runs every step whose dependencies succeeded, until a step fails or an
+  /// interrupt is requested; the steps in flight always finish.
+  func run() async -> Outcome {
     var done = Set<String>()
     var failed: [Failure] = []
     var pending = plan.steps
@@ -47,7 +78,7 @@ struct Executor {
     await withTaskGroup(of: (String, (any Error)?).self) { group in
       var running = 0
       func launchReady() {
-        while running < max(1, options.parallel), failed.isEmpty,
+        while running < max(1, options.parallel), failed.isEmpty, !(options.interrupt?.requested ?? false),
           let i = pending.firstIndex(where: { $0.dependsOn.allSatisfy { done.contains($0) || !known.contains($0) } })
         {
           let step = pending.remove(at: i)
@@ -74,7 +105,7 @@ struct Executor {
         launchReady()
       }
     }
-    return failed
+    return Outcome(failures: failed, notStarted: pending)
   }
 
   private var paths: FixturePaths { FixturePaths(root: desired.root) }
@@ -82,7 +113,25 @@ struct Executor {
   func perform(_ step: Step) async throws {
     switch step.kind {
     case "network":
-      let id = try await driver.createNetwork(desired.network)
+      let id: String
+      do {
+        id = try await driver.createNetwork(desired.network)
+      } catch let e as DriverError {
+        // (Name conflict, or "pool overlaps" when the engine checks the subnet first.)
+        // A killed apply's create finished in the engine after we looked: adopt
+        // it if it is this fixture's, with this subnet; anything else is an error.
+        // The engine reserves the subnet before the network is listed: give it a moment.
+        var mine: ObservedNetwork?
+        let end = ContinuousClock.now + .seconds(5)
+        repeat {
+          mine = try await driver.networks().first {
+            $0.name == desired.network.name && $0.labels[Labels.fixture] == desired.fixture && $0.subnets.contains(desired.network.subnet)
+          }
+          if mine == nil { try await Task.sleep(for: .milliseconds(100)) }
+        } while mine == nil && ContinuousClock.now < end
+        guard let mine else { throw e }
+        id = mine.id
+      }
       try await store.update { $0.networkID = id; $0.subnet = desired.network.subnet }
     case "image":
       let b = desired.builds.first { $0.group == step.name }!
@@ -113,7 +162,17 @@ struct Executor {
       if spec.imageID == nil { spec.imageID = try await driver.imageID(spec.image) }
       let hash = Hashing.sha256(json: spec)
       spec.labels[Labels.specHash] = hash
-      let id = try await driver.create(spec)
+      let id: String
+      do {
+        id = try await driver.create(spec)
+      } catch let e as DriverError where e.code == .conflict {
+        // The same: a container of this fixture made by a killed apply. Replace it.
+        guard let stale = try await driver.containers(fixture: desired.fixture).first(where: {
+          $0.name == spec.name && $0.labels[Labels.root] == desired.root
+        }) else { throw e }
+        try await driver.removeAndWait(id: stale.id)
+        id = try await driver.create(spec)
+      }
       var made = d
       made.container = spec
       made.container.labels[Labels.specHash] = nil
@@ -141,7 +200,7 @@ struct Executor {
   }
 
   private func removeIgnoringMissing(_ id: String) async throws {
-    do { try await driver.remove(id: id, force: true) } catch let e as DriverError where e.code == .notFound {}
+    try await driver.removeAndWait(id: id)
   }
 
   private func record(_ d: DesiredInstance, containerID: String?) async throws {

@@ -285,3 +285,24 @@ public struct DriverError: Error, Sendable, CustomStringConvertible {
   public static func notFound(_ m: String) -> Self { .init(.notFound, m) }
   public static func conflict(_ m: String) -> Self { .init(.conflict, m) }
 }
+
+extension Driver {
+  /// Removes a container (force) and returns once it is gone. A removal
+  /// already under way (a cthulhu killed mid-step left it running in the
+  /// engine) is waited for, not reported; a container already gone is fine.
+  public func removeAndWait(id: String, deadline: Duration = .seconds(60)) async throws {
+    do {
+      try await remove(id: id, force: true)
+      return
+    } catch let e as DriverError where e.code == .notFound {
+      return
+    } catch let e as DriverError where e.code == .conflict && e.message.contains("in progress") {
+      let end = ContinuousClock.now + deadline
+      while ContinuousClock.now < end {
+        do { _ = try await inspect(id: id) } catch let e as DriverError where e.code == .notFound { return }
+        try await Task.sleep(for: .milliseconds(50))
+      }
+      throw e
+    }
+  }
+}

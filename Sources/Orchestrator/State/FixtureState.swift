@@ -19,6 +19,11 @@ public struct FixtureState: Codable, Sendable, Hashable {
   /// Absolute path of the cthulhu binary that last applied (control shims call it).
   public var binary: String?
   public var updatedAt: Date?
+  /// `apply --ttl`: the fixture destroys itself this long after the last apply.
+  public var ttlSeconds: Double?
+  public var expiresAt: Date?
+  /// The detached reaper that will destroy the fixture at `expiresAt`.
+  public var ttlReaperPID: Int32?
 
   public init(fixture: String, root: String, driver: DriverKind) {
     self.fixture = fixture
