@@ -37,6 +37,7 @@ extension Cthulhu {
         var options = ApplyOptions()
         options.parallel = parallel
         options.ttl = ttl.map { $0 == "0" ? .zero : Units.duration($0)! }
+        options.replanWhenStale = saved == nil
         guard planned.plan.hasChanges else {
           Output.out(PlanRenderer.text(planned.plan))
           // Nothing to change, but a time to live is renewed by every apply.
@@ -47,7 +48,6 @@ extension Cthulhu {
           return
         }
         Output.out(PlanRenderer.text(planned.plan) + "\n")
-        options.replanWhenStale = saved == nil
         let interrupt = Interrupt()
         options.interrupt = interrupt
         let sigint = InterruptHandler(interrupt)
