@@ -12,16 +12,8 @@ final class FaultTests: XCTestCase {
   var driver: DockerDriver!
 
   override func setUp() async throws {
-    let d: DockerDriver
-    do { d = try DockerDriver() } catch { try Harness.require(false, "no Docker engine: \(error)"); return }
-    do { _ = try await d.networks() } catch {
-      try await d.shutdown()
-      try Harness.require(false, "the Docker engine does not answer: \(error)")
-    }
-    let image = try await d.imageID("cthulhu-test:latest")
-    if image == nil { try await d.shutdown() }
-    try Harness.require(image != nil, "image cthulhu-test:latest is missing (run scripts/test-image.sh)")
     try Harness.require(getuid() == 0, "network faults need root")
+    let d = try await Harness.engine()
     driver = d
     dir = try Harness.tempDir("faults")
     fixture = "ft-" + String(UUID().uuidString.prefix(6)).lowercased()

@@ -1,4 +1,5 @@
 import Foundation
+import Orchestrator
 import XCTest
 
 /// Runs the built `cthulhu` binary and captures what it prints.
@@ -54,6 +55,24 @@ enum Harness {
     guard !condition else { return }
     if underCI { XCTFail("CI=true and \(why)"); throw XCTSkip("failed above: \(why)") }
     throw XCTSkip(why)
+  }
+
+  /// A driver for the local engine, with the test image present; skips outside
+  /// CI and fails under CI=true when either is missing.
+  static func engine() async throws -> DockerDriver {
+    let d: DockerDriver
+    do { d = try DockerDriver() } catch {
+      try require(false, "no Docker engine: \(error)")
+      throw XCTSkip("no Docker engine")
+    }
+    do { _ = try await d.networks() } catch {
+      try await d.shutdown()
+      try require(false, "the Docker engine does not answer: \(error)")
+    }
+    let image = try await d.imageID("cthulhu-test:latest")
+    if image == nil { try await d.shutdown() }
+    try require(image != nil, "image cthulhu-test:latest is missing (run scripts/test-image.sh)")
+    return d
   }
 
   static func tempDir(_ tag: String) throws -> String {
