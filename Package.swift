@@ -14,6 +14,7 @@ let package = Package(
     .executable(name: "cthulhu", targets: ["cthulhu"]),
     .library(name: "Manifest", targets: ["Manifest"]),
     .library(name: "Orchestrator", targets: ["Orchestrator"]),
+    .executable(name: "cthulhu-demo", targets: ["cthulhu-demo"]),
   ],
   dependencies: [
     // Command-line parsing, help and validation errors (saves a hand-written parser).
@@ -56,6 +57,27 @@ let package = Package(
         "Manifest",
         "Orchestrator",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The demo system under test: leader election with a replicated value (docs/demo.md).
+    .executableTarget(
+      name: "cthulhu-demo",
+      dependencies: [
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "DemoTests",
+      dependencies: [
+        "cthulhu-demo",
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
       ],
       swiftSettings: swiftSettings
     ),

@@ -1,0 +1,81 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// `cthulhu-demo --config PATH [--listen HOST:PORT]`: one node of a small
+/// Raft-style cluster that elects a leader and replicates one value.
+/// See docs/demo.md.
+@main
+enum CthulhuDemo {
+  static let usage = """
+    usage: cthulhu-demo --config PATH [--listen HOST:PORT]
+
+    One node of a leader election with a replicated value (docs/demo.md).
+    The config file is JSON: {"self": "i001", "peers": {"i001": "172.30.0.2:8080", ...},
+    "listen": "172.30.0.2:8080", "election_timeout_ms": [300, 600], "heartbeat_ms": 100,
+    "state": "/opt/app/var/raft.json"}; only "self" and "peers" are required.
+    --listen (or env CTHULHU_DEMO_LISTEN) overrides the config's listen address.
+
+    HTTP: GET /health, GET /admin, GET /value, POST /value (leader only).
+    """
+
+  static func main() async {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    if arguments.contains("--help") || arguments.contains("-h") {
+      print(usage)
+      return
+    }
+    var configPath: String?
+    var listen = ProcessInfo.processInfo.environment["CTHULHU_DEMO_LISTEN"]
+    var rest = arguments[...]
+    while let flag = rest.popFirst() {
+      switch flag {
+      case "--config": configPath = rest.popFirst()
+      case "--listen": listen = rest.popFirst()
+      default: fail("unknown argument '\(flag)'; run cthulhu-demo --help")
+      }
+    }
+    guard let configPath else { fail("please give the config file with --config PATH") }
+
+    let config: DemoConfig
+    do { config = try DemoConfig.load(path: configPath, listen: listen) } catch { fail("\(error)") }
+
+    exitOnSignals()
+    var timeouts = HTTPClient.Configuration.Timeout(connect: Node.peerTimeout, read: Node.peerTimeout)
+    timeouts.write = Node.peerTimeout
+    let client = HTTPClient(
+      eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(timeout: timeouts))
+    let node = Node(config: config, client: client)
+    do {
+      try await withThrowingDiscardingTaskGroup { group in
+        group.addTask {
+          try await HTTPServer.serve(host: config.listen.host, port: config.listen.port) { request in
+            await node.respond(to: request)
+          }
+        }
+        group.addTask { await node.run() }
+      }
+    } catch {
+      fail("\(config.name): cannot serve on \(config.listen): \(error)", status: 1)
+    }
+  }
+
+  /// SIGTERM and SIGINT end the process at once with status 0: all its state
+  /// that matters is saved before every answer, so there is nothing to flush.
+  static func exitOnSignals() {
+    for signal in [SIGTERM, SIGINT] {
+      Foundation.signal(signal, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: signal, queue: .global())
+      source.setEventHandler { exit(0) }
+      source.resume()
+      sources.append(source)
+    }
+  }
+
+  nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+
+  static func fail(_ message: String, status: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("cthulhu-demo: \(message)\n".utf8))
+    exit(status)
+  }
+}
