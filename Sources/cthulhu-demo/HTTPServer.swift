@@ -34,6 +34,8 @@ enum HTTPServer {
   ) async throws {
     let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
       .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+      // `printf 'GET /admin HTTP/1.0\r\n\r\n' | nc HOST PORT` shuts its side once sent: still answer.
+      .childChannelOption(.allowRemoteHalfClosure, value: true)
       .bind(host: host, port: port) { channel in
         channel.eventLoop.makeCompletedFuture {
           try channel.pipeline.syncOperations.configureHTTPServerPipeline()

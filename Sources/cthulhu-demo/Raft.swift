@@ -141,7 +141,7 @@ struct Raft: Sendable {
   /// A voter grants at most one vote a term, and only to a candidate whose log
   /// is at least as up to date as its own (Raft §5.4.1).
   mutating func handle(_ request: VoteRequest, now: ContinuousClock.Instant) -> VoteResponse {
-    if request.term > term { stepDown(to: request.term) }
+    if request.term > term { stepDown(to: request.term, now: now) }
     let upToDate =
       (request.lastLogTerm, request.lastLogIndex) >= (term(at: log.count), log.count)
     let free = durable.votedFor == nil || durable.votedFor == request.candidate
@@ -154,7 +154,7 @@ struct Raft: Sendable {
   }
 
   mutating func handle(from peer: String, _ response: VoteResponse, now: ContinuousClock.Instant) -> [Action] {
-    if response.term > term { stepDown(to: response.term) }
+    if response.term > term { stepDown(to: response.term, now: now) }
     guard role == .candidate, response.term == term, response.granted else { return [] }
     votes.insert(peer)
     return hasMajority(votes.count) ? becomeLeader(now) : []
@@ -192,7 +192,7 @@ struct Raft: Sendable {
     guard request.term >= term else {
       return AppendResponse(term: term, success: false, matchIndex: log.count)
     }
-    if request.term > term || role != .follower { stepDown(to: request.term) }
+    if request.term > term || role != .follower { stepDown(to: request.term, now: now) }
     leader = request.leader
     resetElectionTimer(now)
     guard request.prevIndex <= log.count, term(at: request.prevIndex) == request.prevTerm else {
@@ -211,7 +211,7 @@ struct Raft: Sendable {
   }
 
   mutating func handle(from peer: String, _ response: AppendResponse, now: ContinuousClock.Instant) -> [Action] {
-    if response.term > term { stepDown(to: response.term) }
+    if response.term > term { stepDown(to: response.term, now: now) }
     guard role == .leader, response.term == term else { return [] }
     if response.success {
       matchIndex[peer] = max(matchIndex[peer] ?? 0, response.matchIndex)
@@ -249,7 +249,10 @@ struct Raft: Sendable {
   // MARK: Helpers
 
   /// Seeing a higher term (or the current term's leader) makes any node a follower.
-  private mutating func stepDown(to newTerm: Int) {
+  /// A leader never ran its election timer: it starts one now, or it would
+  /// call an election at once and depose the leader it just learned of.
+  private mutating func stepDown(to newTerm: Int, now: ContinuousClock.Instant) {
+    if role == .leader { resetElectionTimer(now) }
     if newTerm > term {
       durable.term = newTerm
       durable.votedFor = nil

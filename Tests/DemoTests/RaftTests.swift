@@ -174,6 +174,10 @@ final class RaftTests: XCTestCase {
     XCTAssertEqual(node.term, term + 1)
     XCTAssertNil(node.leader)
     XCTAssertNil(node.propose("late"))
+    XCTAssertEqual(
+      node.tick(now: cluster.now + node.electionTimeout.lowerBound - .milliseconds(1)), [],
+      "a deposed leader waits a whole election timeout before calling an election")
+    XCTAssertEqual(node.role, .follower)
   }
 
   func testElectionTimeoutIsRandomizedWithinTheRange() {
