@@ -45,9 +45,7 @@ public struct Resolver: Sendable {
     }
     return DesiredFixture(
       fixture: manifest.fixture, root: manifest.root, driver: manifest.driver,
-      network: NetworkSpec(
-        name: networkName, subnet: subnet, gateway: subnet.gateway,
-        labels: [Labels.fixture: manifest.fixture, Labels.root: manifest.root]),
+      network: NetworkSpec(name: networkName, subnet: subnet, gateway: subnet.gateway, labels: networkLabels),
       builds: builds, instances: instances)
   }
 
@@ -62,17 +60,50 @@ public struct Resolver: Sendable {
     }
   }
 
+  /// The process driver learns the fixture's `network.mode` from its network's labels.
+  var networkLabels: [String: String] {
+    var labels = [Labels.fixture: manifest.fixture, Labels.root: manifest.root]
+    if manifest.driver == .process { labels[Labels.networkMode] = manifest.network.mode.rawValue }
+    return labels
+  }
+
   // MARK: - Addresses and names
 
+  /// Where a subnet is picked when the manifest names none. The process
+  /// driver's loopback mode lives in 127.0.0.0/8 (every address there
+  /// reaches `lo` with no setup, so no root); its namespaces mode routes its
+  /// subnet to a host bridge, so it stays out of Docker's ranges (172.17–31,
+  /// 192.168) and of the docker driver's pool.
+  var pool: IPv4Network {
+    switch (manifest.driver, manifest.network.mode) {
+    case (.process, .loopback): IPv4Network("127.77.0.0/16")!
+    case (.process, .namespaces): IPv4Network("10.77.0.0/16")!
+    case (.docker, _): IPv4Network("172.30.0.0/15")!
+    }
+  }
+
+  /// A subnet the process driver's mode can use (loopback: inside 127.0.0.0/8; namespaces: outside).
+  func checkMode(_ s: IPv4Network) throws -> IPv4Network {
+    guard manifest.driver == .process else { return s }
+    let lo = IPv4Network("127.0.0.0/8")!
+    switch manifest.network.mode {
+    case .loopback where !(lo.contains(s.address) && s.prefix >= 8):
+      throw OrchestratorError(.subnet, "network.mode: loopback needs a subnet inside 127.0.0.0/8 (got \(s)); leave network.subnet out to get one")
+    case .namespaces where lo.overlaps(s):
+      throw OrchestratorError(.subnet, "network.mode: namespaces needs a subnet outside 127.0.0.0/8 (got \(s))")
+    default: return s
+    }
+  }
+
   /// The manifest's subnet, else the one the fixture already has, else the
-  /// first free one of the right size in 172.30.0.0/15 not used by another network.
+  /// first free one of the right size in the ``pool`` not used by another network.
   func chooseSubnet() throws -> IPv4Network {
     let total = manifest.groups.reduce(0) { $0 + $1.count }
-    if let s = manifest.network.subnet { return s }
+    if let s = manifest.network.subnet { return try checkMode(s) }
     if let s = previous?.subnet, s.capacity >= total { return s }
     var prefix = 24
     while IPv4Network(address: IPv4Address(0), prefix: prefix).capacity < total && prefix > 16 { prefix -= 1 }
-    let base = IPv4Network("172.30.0.0/15")!
+    let base = pool
     let step = UInt32(1) << UInt32(32 - prefix)
     // Start at a place derived from the fixture name, so parallel fixtures rarely race for one subnet.
     let slots = UInt32(base.size / UInt64(step))
@@ -143,7 +174,14 @@ public struct Resolver: Sendable {
     let dir = FixturePaths(root: manifest.root).instanceFolder(ip: slot.address)
     var env = group.env.map { "\($0.key)=\($0.value)" }
     env += ["CTHULHU_FIXTURE=\(manifest.fixture)", "CTHULHU_NAME=\(slot.name)", "CTHULHU_IP=\(slot.address)"]
-    let binds = group.mounts.map { Bind(host: dir + "/bindmounts/" + $0.name, container: $0.path) }
+    var binds = group.mounts.map { Bind(host: dir + "/bindmounts/" + $0.name, container: $0.path) }
+    if manifest.driver == .process {
+      // A host process sees no bind mounts: each mount is its host folder,
+      // named to the process by CTHULHU_MOUNT_<NAME> (upper case, other than
+      // letters and digits → _).
+      binds = binds.map { Bind(host: $0.host, container: $0.host, readOnly: $0.readOnly) }
+      env += group.mounts.map { "CTHULHU_MOUNT_\(Self.envName($0.name))=\(dir)/bindmounts/\($0.name)" }
+    }
     let ports = group.ports.map { p in
       PortBinding(container: p.container, proto: p.proto.rawValue, host: p.hostStart.map { $0 + slot.index })
     }
@@ -163,6 +201,13 @@ public struct Resolver: Sendable {
       memory: group.memory, nanoCPUs: group.cpus.map { Int64($0 * 1e9) },
       stopTimeout: group.stopTimeout.map { Int(($0.nanoseconds + 999_999_999) / 1_000_000_000) },
       healthcheck: health)
+  }
+}
+
+extension Resolver {
+  /// `my-data` → `MY_DATA`.
+  static func envName(_ mount: String) -> String {
+    String(mount.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
   }
 }
 

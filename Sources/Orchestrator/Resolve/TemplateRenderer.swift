@@ -6,7 +6,8 @@ import Stencil
 ///
 /// Context: `instance` {name, ip, index, ordinal, group}, `peers` (every other
 /// instance), `instances`, `groups` (group name → its instances), `fixture`
-/// {name, subnet, gateway, root}, `vars`, `mounts` (name → path inside the instance).
+/// {name, subnet, gateway, root}, `vars`, `mounts` (name → path inside the
+/// instance; with the process driver, which mounts nothing, the host folder).
 struct TemplateRenderer {
   let manifest: Manifest
   let slots: [Resolver.Slot]
@@ -46,6 +47,12 @@ struct TemplateRenderer {
     }
   }
 
+  /// Where the instance sees a mount: its path in the container, or for a
+  /// host process the folder itself, `<root>/<ip>/bindmounts/<name>`.
+  func mountPath(_ m: Mount, slot: Resolver.Slot) -> String {
+    manifest.driver == .process ? FixturePaths(root: manifest.root).mountFolder(ip: slot.address, mount: m.name) : m.path
+  }
+
   func files(for slot: Resolver.Slot, group: Group) throws -> [RenderedFile] {
     var out: [RenderedFile] = []
     if !group.templates.isEmpty {
@@ -60,7 +67,7 @@ struct TemplateRenderer {
           "root": manifest.root,
         ],
         "vars": vars,
-        "mounts": Dictionary(group.mounts.map { ($0.name, $0.path) }, uniquingKeysWith: { a, _ in a }),
+        "mounts": Dictionary(group.mounts.map { ($0.name, mountPath($0, slot: slot)) }, uniquingKeysWith: { a, _ in a }),
       ]
       let env = Environment()
       for t in group.templates {

@@ -60,7 +60,9 @@ enum Input {
         throw error
       }
     case .process:
-      throw OrchestratorError(.unsupported, "the process driver is not built yet; use driver: docker")
+      // Its network mode travels with the fixture's network (a label the
+      // Resolver sets), so one driver serves both modes and every command.
+      return try await body(ProcessDriver())
     }
   }
 }

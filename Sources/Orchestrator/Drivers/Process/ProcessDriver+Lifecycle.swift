@@ -1,0 +1,124 @@
+import Foundation
+import Manifest
+
+extension ProcessDriver {
+  public func start(id: String) async throws {
+    var r = try record(id)
+    if r.mode == .namespaces, let ns = r.namespace, !FileManager.default.fileExists(atPath: Namespaces.path(namespace: ns)) {
+      // Gone since create (a reboot, or `ip netns del` by hand): wire it again.
+      guard let net = registry.network(fixture: r.fixture) else { throw DriverError.notFound("network \(r.spec.network) not found") }
+      try Namespaces.requirePrivileges()
+      try await ensureBridge(net)
+      try await Namespaces.setUpInstance(r, network: net)
+    }
+    r = try registry.locked(r.fixture) { () throws -> ProcessInstance in
+      guard var r = registry.instance(id: id) else { throw DriverError.notFound("no such instance: \(id)") }
+      if let pid = r.pid, let start = r.startTime {
+        switch ProcFS.liveness(pid: pid, startTime: start) {
+        case .running, .paused: return r  // already started, as Docker's 304
+        case .zombie, .gone:
+          _ = ProcFS.reap(pid)  // a zombie child of this very process (a test runner, say)
+          Self.killLeftovers(pid: pid, startTime: start)
+        }
+      }
+      let pid = try spawn(r)
+      r.pid = pid
+      r.startTime = ProcStat.read(pid)?.startTime ?? 0
+      r.startedAt = Date()
+      r.finishedAt = nil
+      r.exitCode = nil
+      r.health = r.spec.healthcheck == nil ? nil : .starting
+      try registry.save(r)
+      return r
+    }
+  }
+
+  /// Spawns the instance's command, detached, its output appended to its log.
+  private func spawn(_ r: ProcessInstance) throws -> Int32 {
+    let parent = (r.log as NSString).deletingLastPathComponent
+    try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+    let log = open(r.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    guard log >= 0 else {
+      throw DriverError(.unsupported, "instance \(r.name): cannot open its log \(r.log): \(String(cString: strerror(errno)))")
+    }
+    defer { close(log) }
+    var cwd = r.cwd
+    var isDir: ObjCBool = false
+    if !FileManager.default.fileExists(atPath: cwd, isDirectory: &isDir) || !isDir.boolValue { cwd = "/" }
+    do {
+      return try Spawner.spawn(r.argv, env: r.env, cwd: cwd, streams: .init(stdin: nil, stdout: log, stderr: log))
+    } catch let e as DriverError {
+      throw DriverError(e.code, "instance \(r.name): \(e.message)")
+    }
+  }
+
+  public func stop(id: String, timeout: Int?) async throws {
+    let r = try record(id)
+    guard let pid = r.pid, let start = r.startTime else { return }
+    let live = ProcFS.liveness(pid: pid, startTime: start)
+    if live == .running || live == .paused {
+      ProcFS.send(SIGTERM, to: -pid)
+      if live == .paused { ProcFS.send(SIGCONT, to: -pid) }
+      var (exited, code) = await Self.waitExit(pid: pid, startTime: start, within: .seconds(timeout ?? r.spec.stopTimeout ?? Self.defaultStopTimeout))
+      if !exited {
+        ProcFS.send(SIGKILL, to: -pid)
+        (exited, code) = await Self.waitExit(pid: pid, startTime: start, within: .seconds(30))
+        guard exited else { throw DriverError(.engine(status: 500), "instance \(r.name) (PID \(pid)) did not die after SIGKILL") }
+      }
+      Self.killLeftovers(pid: pid, startTime: start)
+      try update(r) { $0.finishedAt = Date(); $0.exitCode = code }
+    } else {
+      _ = try settle(r)
+    }
+  }
+
+  public func restart(id: String, timeout: Int?) async throws {
+    try await stop(id: id, timeout: timeout)
+    try await start(id: id)
+  }
+
+  public func kill(id: String, signal: String) async throws {
+    let number = try Signals.number(signal)
+    let (r, pid, start) = try running(id, "kill")
+    ProcFS.send(number, to: pid)
+    guard number == SIGKILL else { return }
+    // The first process is gone: so is the rest of the instance, as in Docker.
+    ProcFS.send(SIGKILL, to: -pid)
+    let (_, code) = await Self.waitExit(pid: pid, startTime: start, within: .seconds(10))
+    try update(r) { $0.finishedAt = Date(); $0.exitCode = code }
+  }
+
+  public func pause(id: String) async throws {
+    let (r, pid, start) = try running(id, "pause")
+    if ProcFS.liveness(pid: pid, startTime: start) == .paused { throw DriverError.conflict("instance \(r.name) is already paused") }
+    ProcFS.send(SIGSTOP, to: -pid)
+    try await waitFor(.paused, r, pid: pid, start: start)
+  }
+
+  public func unpause(id: String) async throws {
+    let (r, pid, start) = try running(id, "unpause")
+    guard ProcFS.liveness(pid: pid, startTime: start) == .paused else { throw DriverError.conflict("instance \(r.name) is not paused") }
+    ProcFS.send(SIGCONT, to: -pid)
+    try await waitFor(.running, r, pid: pid, start: start)
+  }
+
+  /// The record and process of a running (or paused) instance; Docker's 409 otherwise.
+  func running(_ id: String, _ verb: String) throws -> (ProcessInstance, Int32, UInt64) {
+    let r = try record(id)
+    guard let pid = r.pid, let start = r.startTime,
+      [.running, .paused].contains(ProcFS.liveness(pid: pid, startTime: start))
+    else { throw DriverError.conflict("cannot \(verb) instance \(r.name): it is not running") }
+    return (r, pid, start)
+  }
+
+  /// Signals are delivered asynchronously: waits (1 s at most) until /proc
+  /// shows the state, so the next look reports it.
+  private func waitFor(_ wanted: Liveness, _ r: ProcessInstance, pid: Int32, start: UInt64) async throws {
+    let deadline = ContinuousClock.now + .seconds(1)
+    while ContinuousClock.now < deadline {
+      let now = ProcFS.liveness(pid: pid, startTime: start)
+      if now == wanted || now == .gone || now == .zombie { return }
+      try await Task.sleep(for: .milliseconds(1))
+    }
+  }
+}
