@@ -21,11 +21,13 @@ enum Namespaces {
   /// `iptables -S` knows whose it is.
   static func comment(fixture: String) -> String { "cthulhu:" + fixture }
 
-  /// Fails with one sentence unless this process may make namespaces, links and rules.
+  /// Fails with one sentence unless this process may make namespaces, links
+  /// and rules. (An `OrchestratorError`, not a `DriverError`: no engine
+  /// operation is under way that apply should wait for or adopt.)
   static func requirePrivileges() throws {
     let netAdmin: UInt64 = 1 << 12, sysAdmin: UInt64 = 1 << 21
     guard let caps = ProcFS.effectiveCapabilities(), caps & netAdmin != 0, caps & sysAdmin != 0 else {
-      throw DriverError(
+      throw OrchestratorError(
         .unsupported,
         "network.mode: namespaces needs root (CAP_NET_ADMIN, and CAP_SYS_ADMIN for `ip netns`) to make a bridge, network namespaces and veth pairs; run cthulhu with sudo, or use network.mode: loopback")
     }

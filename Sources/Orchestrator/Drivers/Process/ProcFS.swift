@@ -54,6 +54,26 @@ enum ProcFS {
     }
   }
 
+  /// Session leaders whose environment holds `entry` (`KEY=VALUE`): finds
+  /// an instance's process when a cthulhu was killed between spawning it and
+  /// recording its PID. Reads every process's stat, so only for that case.
+  static func sessionLeaders(withEnvironment entry: String) -> [ProcStat] {
+    let needle = Array(entry.utf8) + [0]
+    var found: [ProcStat] = []
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+      guard let pid = Int32(name), let s = ProcStat.read(pid), s.session == pid, s.state != "Z",
+        let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+      else { continue }
+      let bytes = [UInt8](env)
+      if bytes.count >= needle.count, (0...(bytes.count - needle.count)).contains(where: { i in
+        (i == 0 || bytes[i - 1] == 0) && bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle
+      }) {
+        found.append(s)
+      }
+    }
+    return found
+  }
+
   /// Collects the exit status of `pid` if it is this process's own child and
   /// has exited: Docker's convention, the code, or 128 + the signal that killed it.
   static func reap(_ pid: Int32) -> Int? {

@@ -3,16 +3,20 @@ import Manifest
 
 extension ProcessDriver {
   public func start(id: String) async throws {
-    var r = try record(id)
-    if r.mode == .namespaces, let ns = r.namespace, !FileManager.default.fileExists(atPath: Namespaces.path(namespace: ns)) {
-      // Gone since create (a reboot, or `ip netns del` by hand): wire it again.
+    var r = try settle(try record(id)).0
+    if r.mode == .namespaces, let ns = r.namespace,
+      r.wired != true || !FileManager.default.fileExists(atPath: Namespaces.path(namespace: ns))
+    {
+      // Half-wired by a killed cthulhu, or gone since (a reboot, `ip netns del`): wire it again.
       guard let net = registry.network(fixture: r.fixture) else { throw DriverError.notFound("network \(r.spec.network) not found") }
-      try Namespaces.requirePrivileges()
-      try await ensureBridge(net)
-      try await Namespaces.setUpInstance(r, network: net)
+      try await wire(r, net)
     }
     r = try registry.locked(r.fixture) { () throws -> ProcessInstance in
       guard var r = registry.instance(id: id) else { throw DriverError.notFound("no such instance: \(id)") }
+      // (Locks are not re-entrant: a start killed since `settle` above is cleaned up here, not adopted.)
+      if r.spawning != nil {
+        for p in ProcFS.sessionLeaders(withEnvironment: r.marker) { ProcFS.send(SIGKILL, to: -p.pid) }
+      }
       if let pid = r.pid, let start = r.startTime {
         switch ProcFS.liveness(pid: pid, startTime: start) {
         case .running, .paused: return r  // already started, as Docker's 304
@@ -21,7 +25,15 @@ extension ProcessDriver {
           Self.killLeftovers(pid: pid, startTime: start)
         }
       }
-      let pid = try spawn(r)
+      r.spawning = Date()
+      try registry.save(r)
+      let pid: Int32
+      do { pid = try spawn(r) } catch {
+        r.spawning = nil
+        try? registry.save(r)
+        throw error
+      }
+      r.spawning = nil
       r.pid = pid
       r.startTime = ProcStat.read(pid)?.startTime ?? 0
       r.startedAt = Date()

@@ -20,11 +20,11 @@ extension ProcessDriver {
     let loopback = IPv4Network("127.0.0.0/8")!
     switch mode {
     case .loopback where !loopback.contains(spec.subnet.address) || spec.subnet.prefix < 8:
-      throw DriverError(.unsupported, "network.mode: loopback needs a subnet inside 127.0.0.0/8 (got \(spec.subnet))")
+      throw OrchestratorError(.unsupported, "network.mode: loopback needs a subnet inside 127.0.0.0/8 (got \(spec.subnet))")
     case .namespaces:
       try Namespaces.requirePrivileges()
       if loopback.overlaps(spec.subnet) {
-        throw DriverError(.unsupported, "network.mode: namespaces needs a subnet outside 127.0.0.0/8 (got \(spec.subnet))")
+        throw OrchestratorError(.unsupported, "network.mode: namespaces needs a subnet outside 127.0.0.0/8 (got \(spec.subnet))")
       }
     default: break
     }

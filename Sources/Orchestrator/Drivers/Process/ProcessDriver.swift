@@ -93,6 +93,7 @@ public final class ProcessDriver: Driver {
 
   /// Notices an exit and records it.
   func settle(_ r: ProcessInstance) throws -> (ProcessInstance, ContainerState) {
+    if r.spawning != nil { return try settle(adoptOrphan(r)) }
     guard let pid = r.pid, let start = r.startTime else { return (r, r.finishedAt == nil ? .created : .exited) }
     switch ProcFS.liveness(pid: pid, startTime: start) {
     case .running: return (r, .running)
@@ -102,6 +103,31 @@ public final class ProcessDriver: Driver {
       let code = ProcFS.reap(pid)
       Self.killLeftovers(pid: pid, startTime: start)
       return (try update(r) { $0.finishedAt = Date(); $0.exitCode = code }, .exited)
+    }
+  }
+
+  /// A cthulhu was killed between spawning the instance's process and
+  /// recording it: takes the process found by its `CTHULHU_ID` as the
+  /// instance's (as if the start had finished), or records none.
+  func adoptOrphan(_ r: ProcessInstance) throws -> ProcessInstance {
+    try registry.locked(r.fixture) {
+      guard var now = registry.instance(id: r.id) else { return r }
+      guard now.spawning != nil else { return now }
+      let found = ProcFS.sessionLeaders(withEnvironment: now.marker).sorted { $0.startTime < $1.startTime }
+      // Only one start can have been under way (starts hold the lock); any
+      // extra is killed rather than left behind.
+      for extra in found.dropLast() { ProcFS.send(SIGKILL, to: -extra.pid) }
+      if let p = found.last {
+        now.pid = p.pid
+        now.startTime = p.startTime
+        now.startedAt = now.spawning
+        now.finishedAt = nil
+        now.exitCode = nil
+        now.health = now.spec.healthcheck == nil ? nil : .starting
+      }
+      now.spawning = nil
+      try registry.save(now)
+      return now
     }
   }
 
@@ -158,9 +184,10 @@ public final class ProcessDriver: Driver {
       if registry.instances(fixture: fixture).contains(where: { $0.name == spec.name }) {
         throw DriverError.conflict("instance name \(spec.name) is already in use")
       }
+      let id = ProcessRegistry.newID()
       var r = ProcessInstance(
-        id: ProcessRegistry.newID(), fixture: fixture, spec: spec, createdAt: Date(), mode: net.mode, argv: command,
-        env: baseEnvironment + spec.env, cwd: cwd, log: log)
+        id: id, fixture: fixture, spec: spec, createdAt: Date(), mode: net.mode, argv: command,
+        env: baseEnvironment + spec.env + ["CTHULHU_ID=" + id], cwd: cwd, log: log)
       if net.mode == .namespaces {
         let ns = Namespaces.namespace(fixture: fixture, instance: instance)
         r.namespace = ns
@@ -170,16 +197,26 @@ public final class ProcessDriver: Driver {
       try registry.save(r)
       return (r, net)
     }
-    if made.mode == .namespaces {
-      try Namespaces.requirePrivileges()
-      try await ensureBridge(network)
-      try await Namespaces.setUpInstance(made, network: network)
-    }
+    if made.mode == .namespaces { try await wire(made, network) }
     return made.id
   }
 
+  /// Namespaces mode: the fixture's bridge and the instance's namespace,
+  /// set up (again) and then marked wired.
+  func wire(_ r: ProcessInstance, _ network: ProcessNetwork) async throws {
+    try Namespaces.requirePrivileges()
+    try await ensureBridge(network)
+    try await Namespaces.setUpInstance(r, network: network)
+    try registry.locked(r.fixture) {
+      guard var now = registry.instance(id: r.id) else { return }
+      now.wired = true
+      try registry.save(now)
+    }
+  }
+
   public func remove(id: String, force: Bool) async throws {
-    let r = try record(id)
+    var r = try record(id)
+    if r.spawning != nil { r = try settle(r).0 }
     if let pid = r.pid, let start = r.startTime {
       let live = ProcFS.liveness(pid: pid, startTime: start)
       if live == .running || live == .paused {

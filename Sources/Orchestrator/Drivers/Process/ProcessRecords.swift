@@ -24,6 +24,12 @@ struct ProcessInstance: Codable, Sendable, Hashable {
   /// the host end of its veth pair.
   var namespace: String?
   var hostLink: String?
+  /// The namespace is wired to the bridge (set after the last `ip` command).
+  var wired: Bool?
+  /// Set just before a spawn and cleared with the PID recorded: a cthulhu
+  /// killed in between leaves it, and the process is then found by its
+  /// `CTHULHU_ID` (see ``ProcFS/sessionLeaders(withEnvironment:)``).
+  var spawning: Date?
   /// The last start: PID (also its process group and session) and the start
   /// time that tells it from a later process with the same PID.
   var pid: Int32?
@@ -35,6 +41,8 @@ struct ProcessInstance: Codable, Sendable, Hashable {
   var health: HealthRecord?
 
   var name: String { spec.name }
+  /// In every instance's environment, so its process can be found again.
+  var marker: String { "CTHULHU_ID=" + id }
   var instance: String { spec.labels[Labels.instance] ?? spec.name }
 }
 

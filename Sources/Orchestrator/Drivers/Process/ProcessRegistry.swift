@@ -23,7 +23,10 @@ struct ProcessRegistry: Sendable {
 
   func fixtureFolder(_ fixture: String) -> String { folder + "/" + fixture }
 
-  /// Runs `body` holding the fixture's lock (created with its folder).
+  /// Runs `body` holding the fixture's lock (created with its folder). Not
+  /// re-entrant (a second `flock` from this process would wait for itself),
+  /// and `body` is synchronous: no task ever waits for the lock while its
+  /// holder is suspended.
   func locked<T>(_ fixture: String, _ body: () throws -> T) throws -> T {
     let dir = fixtureFolder(fixture)
     try makeFolders(dir)
