@@ -93,6 +93,8 @@ let package = Package(
       swiftSettings: swiftSettings
     ),
     .testTarget(name: "DockerDriverTests", dependencies: ["Orchestrator", "Manifest"], swiftSettings: swiftSettings),
+    // The process driver on the host, and end to end through the built binary.
+    .testTarget(name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest"], swiftSettings: swiftSettings),
     .testTarget(
       name: "OrchestratorTests",
       dependencies: ["Orchestrator", "Manifest"],

@@ -120,9 +120,23 @@ struct ProcessRegistry: Sendable {
     Hashing.sha256("\(UUID().uuidString) \(getpid()) \(Date().timeIntervalSince1970)")
   }
 
+  /// Times as seconds with a fraction: health checks run every few hundred
+  /// milliseconds, and ISO 8601 as the state file writes it keeps whole seconds.
+  static let encoder: JSONEncoder = {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    e.dateEncodingStrategy = .secondsSince1970
+    return e
+  }()
+  static let decoder: JSONDecoder = {
+    let d = JSONDecoder()
+    d.dateDecodingStrategy = .secondsSince1970
+    return d
+  }()
+
   private func write<T: Encodable>(_ value: T, to path: String) throws {
     do {
-      try AtomicFile.write(try JSONEncoder.cthulhu.encode(value), to: path, mode: 0o600)
+      try AtomicFile.write(try Self.encoder.encode(value), to: path, mode: 0o600)
     } catch let e as OrchestratorError {
       throw DriverError(.engineUnavailable, "process driver registry: \(e)")
     }
@@ -130,6 +144,6 @@ struct ProcessRegistry: Sendable {
 
   private static func decode<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
-    return try? JSONDecoder.cthulhu.decode(type, from: data)
+    return try? decoder.decode(type, from: data)
   }
 }

@@ -1,0 +1,124 @@
+import Foundation
+@testable import Orchestrator
+import XCTest
+
+/// The built `cthulhu` binary and a few host checks for the process driver's
+/// tests (the EndToEndTests harness lives in another target).
+enum Host {
+  static var products: URL {
+    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+      return bundle.bundleURL.deletingLastPathComponent()
+    }
+    return Bundle.main.bundleURL
+  }
+
+  static var cthulhuBinary: String { products.appendingPathComponent("cthulhu").path }
+
+  struct Run {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+  }
+
+  /// Runs a program with its output in files (a chatty child never blocks
+  /// on a pipe, and a detached instance holding a pipe cannot hang us).
+  @discardableResult
+  static func run(_ exe: String, _ args: [String], in dir: String? = nil, env: [String: String] = [:]) throws -> Run {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
+    p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
+    let base = NSTemporaryDirectory() + "cthulhu-run-\(UUID().uuidString)"
+    FileManager.default.createFile(atPath: base + ".out", contents: nil)
+    FileManager.default.createFile(atPath: base + ".err", contents: nil)
+    defer {
+      try? FileManager.default.removeItem(atPath: base + ".out")
+      try? FileManager.default.removeItem(atPath: base + ".err")
+    }
+    p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+    p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
+    try p.run()
+    p.waitUntilExit()
+    let o = FileManager.default.contents(atPath: base + ".out") ?? Data()
+    let e = FileManager.default.contents(atPath: base + ".err") ?? Data()
+    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+  }
+
+  static func sh(_ script: String) throws -> Run { try run("/bin/sh", ["-c", script]) }
+
+  static var underCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+  /// Skips outside CI when `condition` fails; under `CI=true` fails instead.
+  static func require(_ condition: Bool, _ why: String) throws {
+    guard !condition else { return }
+    if underCI { XCTFail("CI=true and \(why)"); throw XCTSkip("failed above: \(why)") }
+    throw XCTSkip(why)
+  }
+
+  static let busybox = "/bin/busybox"
+
+  static func requireBusybox() throws {
+    try require(FileManager.default.isExecutableFile(atPath: busybox), "\(busybox) is missing (apt install busybox-static)")
+  }
+
+  /// Namespaces mode needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) and iproute2.
+  static func requireRoot() throws {
+    let caps = ProcFS.effectiveCapabilities() ?? 0
+    try require(caps & (1 << 12) != 0 && caps & (1 << 21) != 0, "network.mode: namespaces needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN)")
+    try require(HostCommand.locate("ip") != nil && HostCommand.locate("iptables") != nil, "ip (iproute2) or iptables is missing")
+  }
+
+  static func tempDir(_ tag: String) throws -> String {
+    let d = NSTemporaryDirectory() + "cthulhu-\(tag)-\(UUID().uuidString.prefix(8).lowercased())"
+    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+  }
+
+  static func uniqueName(_ prefix: String) -> String { prefix + "-" + String(UUID().uuidString.prefix(6)).lowercased() }
+
+  // MARK: - What a fixture may leave behind
+
+  /// Processes whose environment names this fixture (every instance has `CTHULHU_FIXTURE`).
+  static func processes(fixture: String) -> [Int32] {
+    let needle = "CTHULHU_FIXTURE=\(fixture)"
+    return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name -> Int32? in
+      guard let pid = Int32(name), let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
+        let s = ProcStat.read(pid), s.state != "Z"
+      else { return nil }
+      return env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == needle } ? pid : nil
+    }
+  }
+
+  static func namespaces(fixture: String) throws -> [String] {
+    let prefix = "cth-" + Namespaces.hash(fixture)
+    return try sh("ip netns list").stdout.split(separator: "\n").map { String($0.split(separator: " ")[0]) }.filter { $0.hasPrefix(prefix) }
+  }
+
+  static func links(fixture: String) throws -> [String] {
+    let h = Namespaces.hash(fixture)
+    return try sh("ip -o link show").stdout.split(separator: "\n").compactMap { line -> String? in
+      let name = line.split(separator: " ")[1].split(separator: "@")[0].trimmingCharacters(in: CharacterSet(charactersIn: ":"))
+      return name.contains(h) ? name : nil
+    }
+  }
+
+  static func rules(fixture: String) throws -> [String] {
+    try sh("iptables -w -S").stdout.split(separator: "\n").map(String.init).filter { $0.contains("cthulhu:\(fixture)\"") || $0.contains("cthulhu:\(fixture) ") }
+  }
+
+  /// Kills what a failed test left (only processes of its own fixture).
+  static func killLeftovers(fixture: String) {
+    for pid in processes(fixture: fixture) { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
+  }
+
+  /// Polls `condition` until it holds or `seconds` pass.
+  static func eventually(_ what: String, within seconds: Double = 10, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+      if try await condition() { return }
+      try await Task.sleep(for: .milliseconds(20))
+    }
+    XCTFail("not within \(seconds)s: \(what)")
+  }
+}
