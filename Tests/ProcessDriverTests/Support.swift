@@ -79,13 +79,20 @@ enum Host {
 
   // MARK: - What a fixture may leave behind
 
-  /// Processes whose environment names this fixture (every instance has `CTHULHU_FIXTURE`).
-  static func processes(fixture: String) -> [Int32] {
+  /// Live processes whose environment names this fixture (instances, and
+  /// what exec and health checks run, have `CTHULHU_FIXTURE`), and whose
+  /// command line holds `command` when given.
+  static func processes(fixture: String, command: String? = nil) -> [Int32] {
     let needle = "CTHULHU_FIXTURE=\(fixture)"
     return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name -> Int32? in
       guard let pid = Int32(name), let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ"),
         let s = ProcStat.read(pid), s.state != "Z"
       else { return nil }
+      if let command {
+        guard let argv = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+          String(decoding: argv, as: UTF8.self).contains(command)
+        else { return nil }
+      }
       return env.split(separator: 0).contains { String(decoding: $0, as: UTF8.self) == needle } ? pid : nil
     }
   }
