@@ -100,7 +100,9 @@ public struct Resolver: Sendable {
   func chooseSubnet() throws -> IPv4Network {
     let total = manifest.groups.reduce(0) { $0 + $1.count }
     if let s = manifest.network.subnet { return try checkMode(s) }
-    if let s = previous?.subnet, s.capacity >= total { return s }
+    // (A subnet of the other process network mode is not kept: the planner
+    // then asks for a destroy, instead of the mode changing silently.)
+    if let s = previous?.subnet, s.capacity >= total, (try? checkMode(s)) != nil { return s }
     var prefix = 24
     while IPv4Network(address: IPv4Address(0), prefix: prefix).capacity < total && prefix > 16 { prefix -= 1 }
     let base = pool
