@@ -165,6 +165,34 @@ final class ProcessDriverTests: XCTestCase {
     kill(pid, SIGKILL)
   }
 
+  func testAStartCutShortIsAdoptedOrForgotten() async throws {
+    let net = network()
+    _ = try await driver.createNetwork(net)
+    let id = try await driver.create(try spec("i001", sleeper, on: net))
+    // As a cthulhu killed between posix_spawn and recording the PID leaves it.
+    var r = try XCTUnwrap(driver.registry.instance(id: id))
+    r.spawning = Date()
+    try driver.registry.save(r)
+    let pid = try Spawner.spawn(r.argv, env: r.env, cwd: r.cwd, streams: .init())
+    let d = try await driver.inspect(id: id)
+    XCTAssertEqual(d.state, .running)
+    XCTAssertEqual(d.pid, pid, "the spawned process is found by its CTHULHU_ID and adopted")
+    try await driver.stop(id: id, timeout: 1)
+    let stopped = try await driver.inspect(id: id).state
+    XCTAssertEqual(stopped, .exited)
+    // Killed before the spawn: nothing to adopt, and the next start starts it.
+    r = try XCTUnwrap(driver.registry.instance(id: id))
+    r.spawning = Date()
+    try driver.registry.save(r)
+    let forgotten = try await driver.inspect(id: id).state
+    XCTAssertEqual(forgotten, .exited)
+    XCTAssertNil(driver.registry.instance(id: id)?.spawning)
+    try await driver.start(id: id)
+    XCTAssertEqual(Host.processes(fixture: fixture).count, 1)
+    let exec = try await driver.exec(id: id, command: [Host.busybox, "sh", "-c", "echo ${CTHULHU_ID:-none}"])
+    XCTAssertEqual(exec.stdout, "none\n", "only the instance's own process carries the marker")
+  }
+
   func testKillSendsTheSignalToTheFirstProcess() async throws {
     let net = network()
     _ = try await driver.createNetwork(net)

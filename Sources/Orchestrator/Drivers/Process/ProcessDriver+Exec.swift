@@ -22,7 +22,8 @@ extension ProcessDriver {
     var isDir: ObjCBool = false
     let cwd = FileManager.default.fileExists(atPath: r.cwd, isDirectory: &isDir) && isDir.boolValue ? r.cwd : "/"
     do {
-      return try await Spawner.run(argv, env: r.env, cwd: cwd, timeout: timeout)
+      // Without CTHULHU_ID: only the instance's own process carries it.
+      return try await Spawner.run(argv, env: r.env.filter { !$0.hasPrefix("CTHULHU_ID=") }, cwd: cwd, timeout: timeout)
     } catch let e as DriverError where e.code == .unsupported {
       return Spawner.Output(status: 127, stdout: Data(), stderr: Data((e.message + "\n").utf8))
     }

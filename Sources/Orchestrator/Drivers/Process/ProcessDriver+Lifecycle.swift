@@ -16,6 +16,7 @@ extension ProcessDriver {
       // (Locks are not re-entrant: a start killed since `settle` above is cleaned up here, not adopted.)
       if r.spawning != nil {
         for p in ProcFS.sessionLeaders(withEnvironment: r.marker) { ProcFS.send(SIGKILL, to: -p.pid) }
+        r.spawning = nil
       }
       if let pid = r.pid, let start = r.startTime {
         switch ProcFS.liveness(pid: pid, startTime: start) {

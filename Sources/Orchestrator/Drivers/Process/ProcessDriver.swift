@@ -111,13 +111,18 @@ public final class ProcessDriver: Driver {
   /// instance's (as if the start had finished), or records none.
   func adoptOrphan(_ r: ProcessInstance) throws -> ProcessInstance {
     try registry.locked(r.fixture) {
-      guard var now = registry.instance(id: r.id) else { return r }
+      guard var now = registry.instance(id: r.id) else {
+        var gone = r
+        gone.spawning = nil
+        return gone
+      }
       guard now.spawning != nil else { return now }
+      // Only one start can have been under way (starts hold the lock). The
+      // oldest with the marker is it; a newer one is something it started
+      // that made a session of its own (exec and health checks run without
+      // the marker).
       let found = ProcFS.sessionLeaders(withEnvironment: now.marker).sorted { $0.startTime < $1.startTime }
-      // Only one start can have been under way (starts hold the lock); any
-      // extra is killed rather than left behind.
-      for extra in found.dropLast() { ProcFS.send(SIGKILL, to: -extra.pid) }
-      if let p = found.last {
+      if let p = found.first {
         now.pid = p.pid
         now.startTime = p.startTime
         now.startedAt = now.spawning
