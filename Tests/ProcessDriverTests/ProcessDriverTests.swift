@@ -174,6 +174,13 @@ final class ProcessDriverTests: XCTestCase {
     r.spawning = Date()
     try driver.registry.save(r)
     let pid = try Spawner.spawn(r.argv, env: r.env, cwd: r.cwd, streams: .init())
+    // posix_spawn returns while the kernel is still inside execve, before the
+    // new image's environment is readable in /proc: the next cthulhu looks
+    // later than that.
+    let marker = r.marker
+    try await Host.eventually("the spawned process shows its environment") {
+      (FileManager.default.contents(atPath: "/proc/\(pid)/environ").map { String(decoding: $0, as: UTF8.self) } ?? "").contains(marker)
+    }
     let d = try await driver.inspect(id: id)
     XCTAssertEqual(d.state, .running)
     XCTAssertEqual(d.pid, pid, "the spawned process is found by its CTHULHU_ID and adopted")
