@@ -23,7 +23,7 @@ extension Cthulhu {
         }
         let report = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).destroy(root: root, keepFiles: keepFiles) }
         Output.out(
-          "Destroyed fixture '\(report.fixture)': \(report.containers.count) container(s), \(report.networks.count) network(s)"
+          "Destroyed fixture '\(report.fixture)': \(report.containers.count) instance(s), \(report.networks.count) network(s)"
             + (keepFiles ? "; kept \(root)\n" : "; removed \(root)\n"))
       }
     }

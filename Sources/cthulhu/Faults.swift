@@ -219,7 +219,7 @@ extension Cthulhu {
           while true {
             do {
               let r = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).destroy(root: fixture) }
-              Output.out("ttl: destroyed fixture '\(r.fixture)' (\(r.containers.count) container(s))\n")
+              Output.out("ttl: destroyed fixture '\(r.fixture)' (\(r.containers.count) instance(s))\n")
               return
             } catch let e as OrchestratorError where e.code == .locked && Date() < deadline {
               try await Task.sleep(for: .seconds(1))

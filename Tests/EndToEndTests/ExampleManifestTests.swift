@@ -26,6 +26,8 @@ final class ExampleManifestTests: XCTestCase {
       let unique = "ex-" + String(UUID().uuidString.prefix(6)).lowercased()
       let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
       let renamed = text.replacingOccurrences(of: #"(?m)^fixture: .*$"#, with: "fixture: \(unique)", options: .regularExpression)
+        // A process program beside the repository (the quickstart's demo build) stays where it is.
+        .replacingOccurrences(of: "\"../.build/", with: "\"" + Self.examples + "/../.build/")
       try renamed.write(toFile: dir + "/" + file, atomically: true, encoding: .utf8)
 
       var r = try Harness.cthulhu(["plan", "--out", "plan.json", file], in: dir)

@@ -156,6 +156,27 @@ final class DecodingTests: XCTestCase {
     XCTAssertEqual(m.groups[0].command, ["/bin/sh", "-c", "sleep 100"])
   }
 
+  func testProcessProgramsNextToTheManifestAreFoundFromAnywhere() throws {
+    let dir = try TempDir()
+    let m = try load(
+      """
+      fixture: procs
+      driver: process
+      groups:
+        a: { command: ["../bin/app", "--config", "etc/app.json"], healthcheck: { command: ["./probe", "x"] } }
+        b: { command: ["app", "./not-a-program"] }
+        c: { command: ["/usr/bin/app"] }
+      """, in: dir)
+    let parent = (dir.path as NSString).deletingLastPathComponent
+    XCTAssertEqual(m.groups[0].command, [parent + "/bin/app", "--config", "etc/app.json"], "only the program, not its arguments")
+    XCTAssertEqual(m.groups[0].healthcheck?.command, [dir.path + "/probe", "x"])
+    XCTAssertEqual(m.groups[1].command, ["app", "./not-a-program"], "a bare name is looked up on PATH")
+    XCTAssertEqual(m.groups[2].command, ["/usr/bin/app"])
+    // The docker driver's commands run inside the image: never rewritten.
+    let d = try load("fixture: d\ngroups:\n  a: { image: x, command: [\"./run\"] }\n", in: dir)
+    XCTAssertEqual(d.groups[0].command, ["./run"])
+  }
+
   func testUnits() {
     XCTAssertEqual(Units.duration("500ms"), .milliseconds(500))
     XCTAssertEqual(Units.duration("2s"), .seconds(2))

@@ -68,7 +68,21 @@ struct GroupDecoder {
       }
     }
     if let n = f["depends_on"], let list = reader.strings(n, "'depends_on' of \(what)") { g.dependsOn = list }
+    if driver == .process {
+      g.command = g.command.map(hostProgram)
+      if let probe = g.healthcheck?.command { g.healthcheck?.command = hostProgram(probe) }
+    }
     return g
+  }
+
+  /// The process driver runs a program of the repository next to the
+  /// manifest (`./bin/server`, `../.build/debug/app`) wherever cthulhu is
+  /// started from: a first word that starts with `./` or `../` is made
+  /// absolute against the manifest's folder. A bare name is looked up on
+  /// `PATH`, and an absolute path is kept.
+  func hostProgram(_ argv: [String]) -> [String] {
+    guard let first = argv.first, first.hasPrefix("./") || first.hasPrefix("../") else { return argv }
+    return [owner.absolute(first)] + argv.dropFirst()
   }
 
   func decodeSource(_ f: [String: YAMLNode], _ g: inout Group) {
