@@ -4,6 +4,11 @@
 
 : "${CTHULHU:=cthulhu}"
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
+# What the fixture runs on: docker (containers), namespaces (host processes,
+# each in its own network namespace; root) or loopback (host processes on
+# 127.x addresses; network faults are refused).
+: "${CTHULHU_BATS_TARGET:=docker}"
+REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
 # wait_until SECONDS COMMAND…: retry COMMAND every 0.2 s until it succeeds;
 # fail (printing the last output) when the deadline passes.
@@ -24,18 +29,38 @@ wait_until() {
 reaches() {
   local ip
   ip=$(readlink "$FIXTURE/$2")
-  "$FIXTURE/control" exec "$1" -- sh -c "printf 'GET /config.json HTTP/1.0\r\n\r\n' | nc -w 1 $ip 8080" | grep -q "200 OK"
+  "$FIXTURE/control" exec "$1" -- busybox sh -c "printf 'GET /config.json HTTP/1.0\r\n\r\n' | busybox nc -w 1 $ip 8080" | grep -q "200 OK"
 }
 
 cut_off() { ! reaches "$1" "$2"; }
 
-# start_fixture: apply the example manifest under a unique name in a temp folder.
+# start_fixture: apply the example manifest of $CTHULHU_BATS_TARGET (busybox
+# web servers serving their rendered config.json) under a unique name in a
+# temp folder.
 start_fixture() {
+  local manifest
+  case "$CTHULHU_BATS_TARGET" in
+    docker) manifest=three-nodes.yaml ;;
+    namespaces | loopback) manifest=process-loopback.yaml ;;
+    *) echo "CTHULHU_BATS_TARGET must be docker, namespaces or loopback" >&3; return 1 ;;
+  esac
+  use_manifest "$manifest"
+}
+
+# use_manifest FILE: copy manifests/FILE and its templates into a temp folder
+# with a unique fixture name and the process network mode of
+# $CTHULHU_BATS_TARGET, and apply it. A program of the repository's build
+# (../.build/debug/…) is taken from where $CTHULHU was built.
+use_manifest() {
   export WORK="$BATS_FILE_TMPDIR/work"
   mkdir -p "$WORK"
-  cp -r "$BATS_TEST_DIRNAME/../../manifests/templates" "$WORK/"
+  cp -r "$REPO/manifests/templates" "$WORK/"
   export NAME="bats-$$-$RANDOM"
-  sed "s/^fixture: .*/fixture: $NAME/" "$BATS_TEST_DIRNAME/../../manifests/three-nodes.yaml" >"$WORK/cthulhu.yaml"
+  local mode=$CTHULHU_BATS_TARGET bin
+  [ "$mode" = docker ] && mode=loopback
+  bin=$(cd "$(dirname "$(command -v "$CTHULHU")")" && pwd)
+  sed -e "s/^fixture: .*/fixture: $NAME/" -e "s/mode: loopback/mode: $mode/" \
+    -e "s|\"\.\./\.build/debug/|\"$bin/|" "$REPO/manifests/$1" >"$WORK/cthulhu.yaml"
   (cd "$WORK" && "$CTHULHU" apply) >/dev/null
   export FIXTURE="$WORK/cthulhu-fixture"
 }
