@@ -84,6 +84,9 @@ final class MalformedManifestTests: XCTestCase {
     ("top-level list", "- a\n- b\n", "1:1: the manifest must be a mapping, not a list"),
     ("process driver with image", "fixture: f\ndriver: process\ngroups:\n  a: {image: x, command: [x]}\n", "4:14: group 'a': 'image' and 'build' are for the docker driver; the process driver runs 'command' on the host"),
     ("process driver without command", "fixture: f\ndriver: process\ngroups:\n  a: {count: 2}\n", "4:3: group 'a' needs a 'command' (the process driver runs it on the host)"),
+    ("process driver with ports", "fixture: f\ndriver: process\ngroups:\n  a: {command: [x], ports: [8080]}\n", "4:28: 'ports' of group 'a': the process driver publishes no ports; an instance listens on its own address (instance.ip, CTHULHU_IP)"),
+    ("process driver with memory", "fixture: f\ndriver: process\ndefaults: {memory: 16m}\ngroups:\n  a: {command: [x]}\n", "3:20: 'memory' of group 'a' is a container limit; the process driver cannot apply it"),
+    ("process driver with cpus", "fixture: f\ndriver: process\ngroups:\n  a: {command: [x], cpus: 1}\n", "4:27: 'cpus' of group 'a' is a container limit; the process driver cannot apply it"),
     ("yes as a bool-like count", "fixture: f\ngroups:\n  a: {image: x, count: yes}\n", "3:24: 'count' of group 'a' must be a whole number, not 'yes'"),
   ]
 

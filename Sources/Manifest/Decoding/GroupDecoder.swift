@@ -69,6 +69,14 @@ struct GroupDecoder {
     }
     if let n = f["depends_on"], let list = reader.strings(n, "'depends_on' of \(what)") { g.dependsOn = list }
     if driver == .process {
+      // Said at once rather than ignored: a host process has no published
+      // ports (it listens on its own address) and no container cgroup.
+      if let n = f["ports"] {
+        reader.error(n.location, "'ports' of \(what): the process driver publishes no ports; an instance listens on its own address (instance.ip, CTHULHU_IP)")
+      }
+      for key in ["memory", "cpus"] {
+        if let n = f[key] { reader.error(n.location, "'\(key)' of \(what) is a container limit; the process driver cannot apply it") }
+      }
       g.command = g.command.map(hostProgram)
       if let probe = g.healthcheck?.command { g.healthcheck?.command = hostProgram(probe) }
     }
