@@ -10,33 +10,18 @@ public enum HostCommand {
   }
 
   /// Runs `arguments` (the first one an absolute path or a name found on PATH),
-  /// with `input` on stdin. Never goes through a shell.
-  public static func run(_ arguments: [String], input: String? = nil) async throws -> Result {
-    let p = Process()
+  /// with `input` on stdin. Never goes through a shell; both pipes are read
+  /// while it runs (``Spawner/run(_:env:cwd:input:timeout:)``), and after
+  /// `timeout` its process group is killed.
+  public static func run(_ arguments: [String], input: String? = nil, timeout: Duration = .seconds(30)) async throws -> Result {
     guard let exe = locate(arguments[0]) else {
       throw OrchestratorError(.unsupported, "\(arguments[0]) is not installed; network faults need it (Debian: \(package(arguments[0])))")
     }
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = Array(arguments.dropFirst())
-    let out = Pipe(), err = Pipe(), inp = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    p.standardInput = input == nil ? FileHandle.nullDevice : inp
-    let status: Int32 = try await withCheckedThrowingContinuation { cont in
-      p.terminationHandler = { cont.resume(returning: $0.terminationStatus) }
-      do { try p.run() } catch {
-        p.terminationHandler = nil
-        cont.resume(throwing: error)
-        return
-      }
-      if let input {
-        inp.fileHandleForWriting.write(Data(input.utf8))
-        try? inp.fileHandleForWriting.close()
-      }
+    let r = try await Spawner.run([exe] + arguments.dropFirst(), input: input.map { Data($0.utf8) }, timeout: timeout)
+    if r.timedOut {
+      throw OrchestratorError(.unsupported, "`\(arguments.joined(separator: " "))` did not finish within \(timeout) and was killed")
     }
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    return Result(status: status, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return Result(status: r.status, stdout: String(decoding: r.stdout, as: UTF8.self), stderr: String(decoding: r.stderr, as: UTF8.self))
   }
 
   static func locate(_ name: String) -> String? {
