@@ -8,34 +8,19 @@ public enum Reaper {
   /// Starts `binary arguments…` detached; returns its PID.
   public static func spawn(binary: String, arguments: [String], root: String) throws -> Int32 {
     let log = root + "/.cthulhu/reaper.log"
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    // Nothing else: an inherited pipe would keep whoever waits on it (a test
-    // runner, `$(…)` in a shell) waiting until the fault expires.
-    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
-      if let fd = Int32(name), fd > 2 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw OrchestratorError(.io, "\(log): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    // Its own session (no terminal hang-up reaches it), a clean signal state,
+    // and no inherited descriptor but these: an inherited pipe would keep
+    // whoever waits on it (a test runner, `$(…)` in a shell) waiting until
+    // the fault expires.
+    do {
+      return try Spawner.spawn(
+        [binary] + arguments, env: Spawner.inheritedEnvironment, cwd: nil, streams: .init(stdin: nil, stdout: fd, stderr: fd))
+    } catch {
+      throw OrchestratorError(.io, "could not start \(binary): \(error)")
     }
-    var attr = posix_spawnattr_t()
-    posix_spawnattr_init(&attr)
-    defer { posix_spawnattr_destroy(&attr) }
-    // POSIX_SPAWN_SETSID (glibc): a new session, so no terminal hang-up reaches it.
-    posix_spawnattr_setflags(&attr, Int16(0x80 | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-    var none = sigset_t()
-    sigemptyset(&none)
-    posix_spawnattr_setsigmask(&attr, &none)
-    var all = sigset_t()
-    sigfillset(&all)
-    posix_spawnattr_setsigdefault(&attr, &all)
-    let argv = ([binary] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, binary, &actions, &attr, argv, environ)
-    guard rc == 0 else { throw OrchestratorError(.io, "could not start \(binary): \(String(cString: strerror(rc)))") }
-    return pid
   }
 
   /// Stops the reaper `pid` if it is still the one cthulhu started for `root`
