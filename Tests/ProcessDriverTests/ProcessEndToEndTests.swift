@@ -124,6 +124,13 @@ final class ProcessEndToEndTests: XCTestCase {
       let r = try cthulhu("partition", "--fixture", root, "i001", "i002,i003")
       XCTAssertEqual(r.status, 1)
       XCTAssertTrue(r.stderr.contains("network.mode: namespaces"), r.stderr)
+      // Without root as well: what to change is the mode, not the user.
+      let setpriv = "/usr/bin/setpriv"
+      if FileManager.default.isExecutableFile(atPath: setpriv) {
+        let np = try Host.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Host.cthulhuBinary, "partition", "--fixture", root, "i001", "i002"], in: dir)
+        XCTAssertEqual(np.status, 1)
+        XCTAssertTrue(np.stderr.contains("network.mode: namespaces") && !np.stderr.contains("sudo"), np.stderr)
+      }
     } else {
       try mustSucceed("partition", "--fixture", root, "i001", "i002,i003")
       XCTAssertFalse(try reaches("i001", "i002"))

@@ -90,8 +90,9 @@ extension FixtureController {
     let rules = NetRules.compute(book: book, ips: Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a }))
     let wanted = Set(names).filter { !(rules[$0]?.isEmpty ?? true) }
     guard !wanted.isEmpty else { return }
-    try NetFaultEnforcer.checkPrivileges()
+    // The namespaces first: a driver without them (loopback) says so, which root would not fix.
     let targets = try await namespaces(of: wanted, state: state)
+    try NetFaultEnforcer.checkPrivileges()
     try await enforce(targets.map { ($0, rules[$0.name]!) })
     EventLog(root: root).append(
       Event(actor: "faults[\(getpid())]", action: "reapply", targets: targets.map(\.name).sorted(), outcome: "ok"))
@@ -136,11 +137,12 @@ extension FixtureController {
     let start = ContinuousClock.now
     do {
       if !changed.isEmpty {
+        // The namespaces first: a driver without them (loopback) says so, which root would not fix.
+        let targets = try await namespaces(of: changed, state: state)
         try NetFaultEnforcer.checkPrivileges()
         if changed.contains(where: { after[$0]?.delayMs != nil && after[$0]?.delayMs != before[$0]?.delayMs }) {
           try await NetFaultEnforcer.checkNetem()
         }
-        let targets = try await namespaces(of: changed, state: state)
         do {
           try await enforce(targets.map { ($0, after[$0.name]!) })
         } catch {
