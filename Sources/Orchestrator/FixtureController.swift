@@ -40,7 +40,7 @@ public struct FixtureController: Sendable {
     if let c = observed.containers.first(where: { $0.labels[Labels.root] != manifest.root }) {
       throw OrchestratorError(
         .foreign,
-        "fixture '\(manifest.fixture)' is already running from \(c.labels[Labels.root] ?? "another folder") (container \(c.name)); destroy it there or rename this fixture")
+        "fixture '\(manifest.fixture)' is already running from \(c.labels[Labels.root] ?? "another folder") (\(manifest.driver == .process ? "instance" : "container") \(c.name)); destroy it there or rename this fixture")
     }
   }
 

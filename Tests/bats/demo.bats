@@ -17,6 +17,7 @@ teardown_file() {
 }
 
 teardown() {
+  [ -d "$FIXTURE" ] || return 0   # the last test destroys it
   "$FIXTURE/control" heal >/dev/null
   "$FIXTURE/control" start >/dev/null
   wait_until 20 one_leader i001 i002 i003 i004 i005
@@ -126,4 +127,20 @@ others() {
   "$FIXTURE/control" heal
   wait_until 20 one_leader i001 i002 i003 i004 i005
   for n in i001 i002 i003 i004 i005; do wait_until 20 has_value "$n" "$value"; done
+}
+
+@test "destroy leaves no process, namespace, link, rule or registry record" {
+  pids=$(cat "$FIXTURE"/[0-9]*/pid.txt)
+  [ "$(wc -w <<<"$pids")" -eq 5 ]
+  (cd "$WORK" && "$CTHULHU" destroy)
+  [ ! -e "$FIXTURE" ]
+  for pid in $pids; do
+    # Gone, or a zombie where PID 1 reaps no orphans (nothing runs).
+    [ ! -e "/proc/$pid" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat")" = Z ]
+  done
+  h=$(printf %s "$NAME" | sha256sum | cut -c1-8)
+  ! ip netns list | grep -q "cth-$h"
+  ! ip -o link | grep -Eq "cth-$h|v$h"
+  ! iptables -w -S FORWARD | grep -q "cthulhu:$NAME\""
+  ! "$CTHULHU" status --fixture "$FIXTURE" >/dev/null 2>&1
 }
