@@ -155,7 +155,7 @@ public struct FixtureController: Sendable {
   /// network, and (unless `keepFiles`) its folder. Images built from `build:`
   /// stay as a build cache (tagged `cthulhu-<fixture>-<group>:<hash>`, labelled).
   /// Works from the state and labels alone, so the manifest may be gone.
-  public func destroy(root: String, fixture: String? = nil, keepFiles: Bool = false) async throws -> DestroyReport {
+  public func destroy(root: String, fixture: String? = nil, keepFiles: Bool = false, removeImages: Bool = false) async throws -> DestroyReport {
     let paths = FixturePaths(root: root)
     let state = try FixtureState.load(root: root)
     guard let name = fixture ?? state?.fixture else {
@@ -181,6 +181,7 @@ public struct FixtureController: Sendable {
       try await driver.removeNetwork(id: net.id)
       report.networks.append(net.name)
     }
+    if removeImages { report.images = try await driver.removeBuiltImages(fixture: name) }
     if !keepFiles {
       if FileManager.default.fileExists(atPath: root) { try FileManager.default.removeItem(atPath: root) }
     } else {
@@ -194,6 +195,8 @@ public struct FixtureController: Sendable {
     public var fixture: String
     public var containers: [String] = []
     public var networks: [String] = []
+    /// Built images removed (`removeImages`).
+    public var images: [String] = []
   }
 
   /// Live status of each instance of the fixture at `root`.

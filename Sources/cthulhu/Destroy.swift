@@ -12,6 +12,7 @@ extension Cthulhu {
     var manifest: String?
     @OptionGroup var locator: FixtureLocator
     @Flag(help: "Keep the fixture folder (configs, logs) for a post-mortem.") var keepFiles = false
+    @Flag(help: "Also remove the images built for the fixture from 'build:' (kept as a cache otherwise).") var rmi = false
 
     func run() async throws {
       let root = try locator.root(positional: manifest)
@@ -21,9 +22,10 @@ extension Cthulhu {
           Output.out("Nothing to destroy: \(root) holds no cthulhu fixture.\n")
           return
         }
-        let report = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).destroy(root: root, keepFiles: keepFiles) }
+        let report = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).destroy(root: root, keepFiles: keepFiles, removeImages: rmi) }
         Output.out(
           "Destroyed fixture '\(report.fixture)': \(report.containers.count) instance(s), \(report.networks.count) network(s)"
+            + (rmi ? ", \(report.images.count) built image(s)" : "")
             + (keepFiles ? "; kept \(root)\n" : "; removed \(root)\n"))
       }
     }

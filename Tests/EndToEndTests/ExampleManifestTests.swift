@@ -47,11 +47,14 @@ final class ExampleManifestTests: XCTestCase {
         XCTAssertEqual(row["state"] as? String, "running", "\(file): \(row)")
         if let h = row["health"] as? String { XCTAssertEqual(h, "healthy", "\(file): \(row)") }
       }
-      r = try Harness.cthulhu(["destroy", file], in: dir)
+      // Built images are a cache that plain destroy keeps; --rmi removes them too.
+      let builds = text.contains("build:")
+      r = try Harness.cthulhu(["destroy", "--rmi", file], in: dir)
       XCTAssertEqual(r.status, 0, "\(file): \(r.stderr)")
+      XCTAssertTrue(r.stdout.contains(builds ? ", 1 built image(s)" : ", 0 built image(s)"), "\(file): \(r.stdout)")
       XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture"))
-      // destroy keeps built images as a cache; the test removes what it made.
-      try Harness.run("/bin/sh", ["-c", "ids=$(docker images -q --filter label=\(Labels.fixture)=\(unique)); [ -z \"$ids\" ] || docker rmi -f $ids >/dev/null"], env: ["DOCKER_API_VERSION": "1.41"])
+      let left = try Harness.run("/bin/sh", ["-c", "docker images -q --filter label=\(Labels.fixture)=\(unique)"], env: ["DOCKER_API_VERSION": "1.41"])
+      XCTAssertEqual(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "", "\(file): destroy --rmi left images")
     }
   }
 }

@@ -52,6 +52,14 @@ public protocol Driver: Sendable {
   /// not running. Throws `DriverError(.unsupported, …)` with a sentence a
   /// person can act on when this driver or mode cannot host network faults.
   func networkNamespace(id: String) async throws -> String?
+  /// Removes the images built for `fixture` (they carry its label), as
+  /// `destroy --rmi` asks; returns their tags (or ids). Drivers that build
+  /// nothing remove nothing.
+  func removeBuiltImages(fixture: String) async throws -> [String]
+}
+
+extension Driver {
+  public func removeBuiltImages(fixture: String) async throws -> [String] { [] }
 }
 
 /// A bridge network for one fixture.

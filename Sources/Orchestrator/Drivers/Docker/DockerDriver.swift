@@ -167,6 +167,17 @@ public final class DockerDriver: Driver {
       "DELETE", "/images/\(Self.escape(reference))", query: ["force": force ? "1" : "0"], what: "remove image \(reference)")
   }
 
+  public func removeBuiltImages(fixture: String) async throws -> [String] {
+    let filter = String(decoding: try JSONEncoder().encode(["label": ["\(Labels.fixture)=\(fixture)"]]), as: UTF8.self)
+    let images = try await api().json([API.ImageSummary].self, "GET", "/images/json", query: ["filters": filter])
+    var removed: [String] = []
+    for image in images {
+      try await removeImage(image.Id)
+      removed.append(image.RepoTags?.first { $0 != "<none>:<none>" } ?? image.Id)
+    }
+    return removed.sorted()
+  }
+
   public func createNetwork(_ spec: NetworkSpec) async throws -> String {
     let body = API.CreateNetwork(
       Name: spec.name, IPAM: .init(Config: [.init(Subnet: spec.subnet.description, Gateway: spec.gateway.description)]),

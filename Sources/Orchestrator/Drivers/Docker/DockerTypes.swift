@@ -103,6 +103,10 @@ enum API {
   }
 
   struct ImageInspect: Decodable { var Id: String }
+  struct ImageSummary: Decodable {
+    var Id: String
+    var RepoTags: [String]?
+  }
 
   struct ExecCreate: Encodable {
     var AttachStdout = true
