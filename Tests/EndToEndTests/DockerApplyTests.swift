@@ -167,4 +167,60 @@ final class DockerApplyTests: XCTestCase {
     }
     return out
   }
+
+  /// A new subnet is a planned readdress, not a refusal: the network and
+  /// every instance are replaced; names, folders and logs stay, addresses move.
+  func testANewSubnetReaddressesEveryInstanceKeepingNamesFoldersAndLogs() async throws {
+    try writeManifest(count: 3)
+    var r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let root = dir + "/cthulhu-fixture"
+    let old = try XCTUnwrap(try FixtureState.load(root: root)?.subnet)
+    try "before the move\n".write(toFile: root + "/i001/bindmounts/var/mark.log", atomically: true, encoding: .utf8)
+    // A free /24 that no engine network overlaps.
+    let taken = try await driver.networks().flatMap(\.subnets)
+    let free = try XCTUnwrap((200...254).lazy.compactMap { IPv4Network("172.31.\($0).0/24") }.first { n in !taken.contains { $0.overlaps(n) } })
+    let manifest = try String(contentsOfFile: dir + "/cthulhu.yaml", encoding: .utf8)
+    try manifest.replacingOccurrences(of: "groups:", with: "network: { subnet: \(free) }\ngroups:")
+      .write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+
+    r = try cthulhu("plan")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("-/+ network:cthulhu-\(fixture!)  replace"), r.stdout)
+    XCTAssertTrue(r.stdout.contains("subnet \(old) → \(free)"), r.stdout)
+    XCTAssertTrue(r.stdout.contains("address \(old.host(0)) → \(free.host(0))"), r.stdout)
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+
+    let state = try XCTUnwrap(try FixtureState.load(root: root))
+    XCTAssertEqual(state.subnet, free)
+    XCTAssertEqual(state.instances.map(\.name), ["i001", "i002", "i003"])
+    XCTAssertTrue(state.instances.allSatisfy { free.contains($0.ip) }, "\(state.instances.map(\.ip))")
+    let entries = try FileManager.default.contentsOfDirectory(atPath: root)
+    XCTAssertFalse(entries.contains { IPv4Address($0).map(old.contains) ?? false }, "an old address folder is left: \(entries)")
+    XCTAssertEqual(try String(contentsOfFile: root + "/i001/bindmounts/var/mark.log", encoding: .utf8), "before the move\n")
+    XCTAssertTrue(try String(contentsOfFile: root + "/i002/bindmounts/etc/config.json", encoding: .utf8).contains("\"self\": \"\(free.host(1))\""))
+    let mine = try await driver.networks().filter { $0.name == "cthulhu-" + fixture }
+    XCTAssertEqual(mine.map(\.subnets), [[free]], "exactly one fixture network, on the new subnet")
+    let live = try await driver.containers(fixture: fixture)
+    XCTAssertEqual(live.filter { $0.state == .running }.count, 3)
+    let peer = try XCTUnwrap(live.first { $0.labels[Labels.instance] == "i001" })
+    let got = try await eventually(peer.id, ["sh", "-c", "printf 'GET /config.json HTTP/1.0\\r\\n\\r\\n' | nc -w 1 \(free.host(2)) 8080"]) { $0.stdout.contains("200 OK") }
+    XCTAssertTrue(got.stdout.contains("\"name\": \"i003\""), "i001 reaches i003 at its new address: \(got.stdout)")
+    r = try cthulhu("plan", "--detailed-exitcode")
+    XCTAssertEqual(r.status, 0, "converged: " + r.stdout)
+
+    // The same addresses in a /25 of the same base: only the network changes,
+    // and the instances are still replaced, since its containers go with it.
+    try manifest.replacingOccurrences(of: "groups:", with: "network: { subnet: \(free.address)/25 }\ngroups:")
+      .write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    r = try cthulhu("plan")
+    XCTAssertTrue(r.stdout.contains("its network is replaced"), r.stdout)
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    r = try cthulhu("plan", "--detailed-exitcode")
+    XCTAssertEqual(r.status, 0, "converged: " + r.stdout)
+    let after = try await driver.containers(fixture: fixture)
+    XCTAssertEqual(after.filter { $0.state == .running }.count, 3)
+  }
 }

@@ -113,6 +113,7 @@ struct Executor {
   func perform(_ step: Step) async throws {
     switch step.kind {
     case "network":
+      if step.action == .replace { try await takeDownNetwork() }
       let id: String
       do {
         id = try await driver.createNetwork(desired.network)
@@ -140,6 +141,29 @@ struct Executor {
     default:
       try await performInstance(step)
     }
+  }
+
+  /// Readdressing (a network `replace`): the fixture's containers go (each
+  /// instance's own replace step recreates it on the new network), then the
+  /// old network; each instance's folder moves to its new address, logs,
+  /// state files and all, so only its address changes.
+  func takeDownNetwork() async throws {
+    for c in try await driver.containers(fixture: desired.fixture) where c.labels[Labels.root] == desired.root {
+      try await driver.removeAndWait(id: c.id)
+    }
+    for net in try await driver.networks() where net.name == desired.network.name && net.labels[Labels.fixture] == desired.fixture {
+      do { try await driver.removeNetwork(id: net.id) } catch let e as DriverError where e.code == .notFound {}
+    }
+    try await store.update { $0.networkID = nil }
+    let fm = FileManager.default
+    let moves = await store.state.instances.compactMap { r -> (from: String, to: String)? in
+      guard let d = desired.instance(named: r.name), d.ip != r.ip else { return nil }
+      return (paths.instanceFolder(ip: r.ip), paths.instanceFolder(ip: d.ip))
+    }
+    // In two passes: one instance's new address may be another's old one.
+    let parked = moves.enumerated().map { (i, m) in (m.from + ".readdress-\(i)", m.to) }
+    for (m, p) in zip(moves, parked) where fm.fileExists(atPath: m.from) { try fm.moveItem(atPath: m.from, toPath: p.0) }
+    for (from, to) in parked where fm.fileExists(atPath: from) && !fm.fileExists(atPath: to) { try fm.moveItem(atPath: from, toPath: to) }
   }
 
   func performInstance(_ step: Step) async throws {

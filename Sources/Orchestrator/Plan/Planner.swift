@@ -8,11 +8,14 @@ public enum Planner {
     var steps: [Step] = []
     let networkTarget = "network:" + desired.network.name
     var networkStep = false
+    var networkReplace: Step?
     if let net = observed.network {
       if !net.subnets.contains(desired.network.subnet) {
-        throw OrchestratorError(
-          .subnet,
-          "network \(net.name) has subnet \(net.subnets.map(\.description).joined(separator: ", ")) but the manifest asks for \(desired.network.subnet): run `cthulhu destroy` first to readdress the fixture")
+        // Readdressing: every instance gets a new address (same name, same
+        // folder and logs, moved), so every instance is replaced after it.
+        let was = net.subnets.map(\.description).joined(separator: ", ")
+        networkReplace = Step(target: networkTarget, action: .replace, reasons: ["subnet \(was) → \(desired.network.subnet)"])
+        networkStep = true
       }
     } else {
       let why = observed.state?.networkID != nil ? "network removed outside cthulhu" : "new fixture network \(desired.network.subnet)"
@@ -67,9 +70,9 @@ public enum Planner {
         continue
       }
       let liveHash = c.labels[Labels.specHash]
-      if liveHash != d.specHash {
+      if liveHash != d.specHash || networkReplace != nil {
         var reasons = specReasons(old: record?.spec, new: d.container)
-        if reasons.isEmpty { reasons = ["container spec changed"] }
+        if reasons.isEmpty { reasons = [liveHash != d.specHash ? "container spec changed" : "its network is replaced"] }
         instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .replace, reasons: reasons, dependsOn: deps)
         continue
       }
@@ -104,6 +107,11 @@ public enum Planner {
       step.dependsOn = Array(Set(step.dependsOn)).sorted()
       instanceSteps[d.name] = step
     }
+    if var replace = networkReplace {
+      // The old network is removed only once the instances scaled away are gone.
+      replace.dependsOn = deletes.values.map(\.target).sorted()
+      steps.insert(replace, at: 0)
+    }
     let ordered = (Array(deletes.values) + Array(instanceSteps.values)).sorted {
       (InstanceName.ordinal($0.name) ?? 0, $0.action == .delete ? 0 : 1) < (InstanceName.ordinal($1.name) ?? 0, $1.action == .delete ? 0 : 1)
     }
@@ -112,9 +120,19 @@ public enum Planner {
   }
 
   /// What differs between two container specs, in words.
-  static func specReasons(old: ContainerSpec?, new: ContainerSpec) -> [String] {
-    guard let old else { return [] }
+  static func specReasons(old original: ContainerSpec?, new: ContainerSpec) -> [String] {
+    guard var old = original else { return [] }
     var r: [String] = []
+    if old.ip != new.ip {
+      // Said once: the address, its folder in bind paths and CTHULHU_* values follow it.
+      r.append("address \(old.ip) → \(new.ip)")
+      let moved = { (s: String) in
+        s == "CTHULHU_IP=\(old.ip)" ? "CTHULHU_IP=\(new.ip)" : s.replacingOccurrences(of: "/\(old.ip)/", with: "/\(new.ip)/")
+      }
+      old.env = old.env.map(moved)
+      old.binds = old.binds.map { Bind(host: moved($0.host), container: moved($0.container), readOnly: $0.readOnly) }
+      old.ip = new.ip
+    }
     if old.image != new.image { r.append("image \(old.image) → \(new.image)") }
     else if old.imageID != new.imageID { r.append("image \(new.image) now has id \(short(new.imageID)) (was \(short(old.imageID)))") }
     if old.command != new.command { r.append("command changed") }
@@ -130,7 +148,6 @@ public enum Planner {
     if old.nanoCPUs != new.nanoCPUs { r.append("cpus changed") }
     if old.stopTimeout != new.stopTimeout { r.append("stop_timeout changed") }
     if old.healthcheck != new.healthcheck { r.append("healthcheck changed") }
-    if old.ip != new.ip { r.append("address \(old.ip) → \(new.ip)") }
     if old.network != new.network { r.append("network \(old.network) → \(new.network)") }
     return r
   }
