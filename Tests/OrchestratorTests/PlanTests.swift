@@ -105,6 +105,32 @@ final class PlanTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/fixture/172.28.5.4"))
   }
 
+  func testANewSubnetWhileScalingDownReplacesTheNetworkAfterTheDeletes() async throws {
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]))
+    _ = try await apply(manifest(count: 3), o)
+    var m = manifest(count: 2)
+    m.network.subnet = IPv4Network("10.9.9.0/24")
+    let planned = try await o.plan(m).plan
+    let net = try XCTUnwrap(planned.steps.first)
+    XCTAssertEqual(net.target, "network:cthulhu-kv")
+    XCTAssertEqual(net.action, .replace)
+    XCTAssertEqual(net.reasons, ["subnet 172.28.5.0/24 → 10.9.9.0/24"])
+    XCTAssertEqual(net.dependsOn, ["instance:i003"], "the scaled-away instance goes first")
+    let i001 = try XCTUnwrap(planned.steps.first { $0.target == "instance:i001" })
+    XCTAssertEqual(i001.action, .replace)
+    XCTAssertEqual(i001.reasons, ["address 172.28.5.2 → 10.9.9.2"])
+    XCTAssertTrue(i001.dependsOn.contains("network:cthulhu-kv"))
+    try "kept\n".write(toFile: dir + "/fixture/172.28.5.3/bindmounts/etc/kept", atomically: true, encoding: .utf8)
+    let r = try await apply(m, o)
+    XCTAssertEqual(r.state.instances.map { "\($0.name)@\($0.ip)" }, ["i001@10.9.9.2", "i002@10.9.9.3"])
+    XCTAssertEqual(r.state.subnet, IPv4Network("10.9.9.0/24"))
+    XCTAssertEqual(try String(contentsOfFile: dir + "/fixture/i002/bindmounts/etc/kept", encoding: .utf8), "kept\n")
+    let left = try FileManager.default.contentsOfDirectory(atPath: dir + "/fixture").filter { $0.hasPrefix("172.28.5.") }
+    XCTAssertEqual(left, [], "no folder at an old address")
+    let again = try await o.plan(m).plan
+    XCTAssertTrue(again.steps.isEmpty, "\(again.steps)")
+  }
+
   func testStickyIdentityTakesLowestFreeNames() async throws {
     let o = FixtureController(driver: MemoryDriver(images: ["app:1", "db:1"]))
     let db = Group(name: "db", source: .image("db:1"), count: 1, mounts: [])
