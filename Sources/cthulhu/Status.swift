@@ -23,7 +23,7 @@ extension Cthulhu {
           Output.out(String(decoding: try e.encode(rows), as: UTF8.self) + "\n")
           return
         }
-        var table = [["NAME", "GROUP", "IP", "STATE", "HEALTH", "PORTS", "FAULTS", "CONTAINER"]]
+        var table = [["NAME", "GROUP", "IP", "STATE", "HEALTH", "PORTS", "FAULTS", state.driver == .process ? "ID" : "CONTAINER"]]
         for r in rows {
           table.append([
             r.name, r.group, r.ip.description, r.state, r.health ?? "-",
