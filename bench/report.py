@@ -18,7 +18,7 @@ CONTENDERS = {
     "raw": "raw Engine API (curl, xargs -P 8)",
     "process": "cthulhu (process driver, loopback)",
     "original": "original cthulhu (Python): writes the folder only",
-    "cthulhu-memory": "cthulhu (in-memory engine)",
+    "cthulhu-memory": "cthulhu (in-memory engine, `cthulhu-bench`)",
 }
 SCENARIOS = [
     ("cold-10", "cold apply, N = 10"),
@@ -30,6 +30,7 @@ SCENARIOS = [
 ]
 plan_n = meta.get("plan_n", "1000")
 SCENARIOS += [
+    (f"plan-{plan_n}-cli", f"`cthulhu plan` of {plan_n} instances (process driver, empty state; the whole CLI run)"),
     (f"plan-{plan_n}-empty", f"plan of {plan_n} instances, empty state"),
     (f"plan-{plan_n}-converged", f"plan of {plan_n} instances, converged state"),
     (f"load-{plan_n}", f"load + validate the {plan_n}-instance manifest"),
@@ -155,11 +156,19 @@ for sid in (f"plan-{plan_n}-empty", f"plan-{plan_n}-converged"):
     target(f"{sid} ≤ 0.3 s (in-memory engine)", v, 0.3, fmt(v))
 v = med("cold-30", "process")
 target("process driver cold apply of 30 ≤ 0.5 s", v, 0.5, fmt(v))
-for c in ("cthulhu", "process", "cthulhu-memory"):
+v = med(f"plan-{plan_n}-cli", "process")
+target(f"`cthulhu plan` of {plan_n} (CLI, process driver) ≤ 0.3 s", v, 0.3, fmt(v))
+for c in ("cthulhu", "process"):
     r = rss(c)
     v = max(r) / 1024 if r else None
-    target(f"peak RSS of {CONTENDERS[c]} ≤ 60 MB (largest of all its commands)", v, 60, "—" if v is None else f"{v:.1f} MB")
+    target(f"peak RSS of {CONTENDERS[c]} ≤ 60 MB (largest of all its `cthulhu` commands)", v, 60, "—" if v is None else f"{v:.1f} MB")
 p()
+r = rss("cthulhu-memory")
+if r:
+    p(f"Not counted against the RSS goal: `cthulhu-bench` peaks at {max(r) / 1024:.1f} MB, a harness that keeps")
+    p(f"the {plan_n}-instance manifest, its plans and a {plan_n}-instance in-memory engine in one process; the")
+    p(f"`cthulhu plan` of the same {plan_n} instances is the CLI figure above.")
+    p()
 
 notes = Path(__file__).with_name("notes.md")
 if notes.exists():
