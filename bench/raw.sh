@@ -57,7 +57,13 @@ down)
   if [ -n "$ids" ]; then
     printf '%s\n' "$ids" | xargs -P "$P" -I{} curl -sS --fail --unix-socket "$SOCK" -o /dev/null -X DELETE "$API/containers/{}?force=true"
   fi
-  curl -sS --unix-socket "$SOCK" -o /dev/null -X DELETE "$API/networks/$prefix-net" || true
+  # Just after a forced remove the engine may still count an endpoint on the
+  # network for a moment ("has active endpoints"): try again until it is gone.
+  for _ in $(seq 1 50); do
+    code=$(curl -sS --unix-socket "$SOCK" -o /dev/null -w '%{http_code}' -X DELETE "$API/networks/$prefix-net")
+    case $code in 204 | 404) break ;; esac
+    sleep 0.1
+  done
   ;;
 *) echo "raw.sh: unknown command $cmd" >&2; exit 2 ;;
 esac

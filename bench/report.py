@@ -187,6 +187,19 @@ if meta.get("orig"):
     p("`config.json`, `control` scripts, `spec.json`) and starts nothing; its times are the")
     p("\"original: write the fixture folder\" tables above. They compare with the part of cthulhu's")
     p("apply that writes files, not with starting containers, so they carry no ratio to cthulhu.")
+    bridge = meta.get("orig_bridge", "docker0")
+    if bridge != "docker0":
+        p()
+        p(f"The host had no `docker0` with an address when this run started, and the original reads the")
+        p(f"addresses it numbers instances from that bridge (`--docker-bridge`, default `docker0`); it")
+        p(f"ran with `--docker-bridge {bridge}`, so its `config.json` and `spec.json` hold that interface's")
+        p("neighbouring addresses. It writes the same folder otherwise.")
+    orig_fail = [r for r in fails if r["contender"] == "original"]
+    if orig_fail:
+        log = (out / "run.log").read_text() if (out / "run.log").exists() else ""
+        why = next((line for line in log.splitlines() if "not a valid newtork interface" in line or "does not have an address" in line), "")
+        p()
+        p(f"In this run {len(orig_fail)} of its commands failed" + (f", saying: `{why.strip()}`" if why else " (see run.log)") + ".")
     p()
     p("What does not run:")
     p()
