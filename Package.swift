@@ -71,6 +71,8 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // Plan timings against the in-memory engine for bench/run (not part of the tests).
+    .executableTarget(name: "cthulhu-bench", dependencies: ["Manifest", "Orchestrator"], swiftSettings: swiftSettings),
     .testTarget(
       name: "DemoTests",
       dependencies: [

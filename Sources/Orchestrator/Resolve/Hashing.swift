@@ -3,8 +3,19 @@ import Foundation
 
 /// SHA-256 helpers for spec and file hashes.
 enum Hashing {
-  static func sha256(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+  static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+
+  /// Lower-case hex of a byte sequence. Written out by hand: `String(format:
+  /// "%02x")` per byte was a quarter of the time of planning 1,000 instances.
+  static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(64)
+    for b in bytes {
+      out.append(digits[Int(b >> 4)])
+      out.append(digits[Int(b & 0x0f)])
+    }
+    return String(decoding: out, as: UTF8.self)
   }
 
   static func sha256(_ text: String) -> String { sha256(Data(text.utf8)) }

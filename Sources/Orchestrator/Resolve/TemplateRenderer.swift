@@ -59,7 +59,8 @@ struct TemplateRenderer {
       let me = Self.dictionary(slot)
       let context: [String: Any] = [
         "instance": me,
-        "peers": all.filter { ($0["name"] as? String) != slot.name },
+        // By the slot's name, not a cast from each dictionary: this runs for every pair of instances.
+        "peers": zip(slots, all).filter { $0.0.name != slot.name }.map(\.1),
         "instances": all,
         "groups": byGroup,
         "fixture": [

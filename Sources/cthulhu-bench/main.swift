@@ -1,0 +1,81 @@
+// Times the pure half of cthulhu (load, resolve, observe, diff) for a large
+// manifest against the in-memory engine, so `bench/run` can measure plan
+// cost without Docker: `cthulhu-bench plan --instances 1000 --rounds 7`.
+// Prints one line per measurement: `SCENARIO ROUND SECONDS`.
+import Foundation
+import Manifest
+import Orchestrator
+
+func usage() -> Never {
+  FileHandle.standardError.write(Data("usage: cthulhu-bench plan [--instances N] [--rounds R] [--dir DIR]\n".utf8))
+  exit(2)
+}
+
+var args = Array(CommandLine.arguments.dropFirst())
+guard args.first == "plan" else { usage() }
+args.removeFirst()
+var instances = 1000
+var rounds = 7
+var dir = NSTemporaryDirectory() + "cthulhu-bench-\(getpid())"
+while !args.isEmpty {
+  let flag = args.removeFirst()
+  guard let value = args.first else { usage() }
+  args.removeFirst()
+  switch flag {
+  case "--instances": instances = Int(value) ?? { usage() }()
+  case "--rounds": rounds = Int(value) ?? { usage() }()
+  case "--dir": dir = value
+  default: usage()
+  }
+}
+
+let fm = FileManager.default
+try fm.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
+defer { try? fm.removeItem(atPath: dir) }
+try "{\"self\": \"{{ instance.ip }}\", \"name\": \"{{ instance.name }}\"}\n"
+  .write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
+// A /22 holds 1,021 instances; the manifest allows at most 1,000.
+try """
+  fixture: bench-plan
+  network: { subnet: 10.99.0.0/22 }
+  groups:
+    node:
+      image: cthulhu-test:latest
+      count: \(instances)
+      command: ["sleep", "3600"]
+      memory: 16m
+      templates:
+        - { source: templates/config.json, target: etc/config.json }
+  """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+
+let clock = ContinuousClock()
+func seconds(_ d: Duration) -> String {
+  String(format: "%.6f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+}
+func report(_ scenario: String, _ round: Int, _ d: Duration) {
+  print("\(scenario) \(round) \(seconds(d))")
+}
+
+let controller = FixtureController(driver: MemoryDriver(images: ["cthulhu-test:latest"]))
+var manifest: Manifest! = nil
+for r in 0...rounds {  // round 0 is the warm-up
+  let t0 = clock.now
+  manifest = try ManifestLoader.load(path: dir + "/cthulhu.yaml")
+  let t1 = clock.now
+  let p = try await controller.plan(manifest)
+  let t2 = clock.now
+  precondition(p.plan.steps.count == instances + 1, "an empty state plans every instance and the network")
+  report("load-\(instances)", r, t1 - t0)
+  report("plan-\(instances)-empty", r, t2 - t1)
+}
+let t0 = clock.now
+let applied = try await controller.apply(try await controller.plan(manifest))
+precondition(applied.failures.isEmpty, "apply to the in-memory engine failed: \(applied.failures)")
+report("apply-\(instances)-memory", 1, clock.now - t0)
+for r in 0...rounds {
+  let t1 = clock.now
+  let p = try await controller.plan(manifest)
+  let t2 = clock.now
+  precondition(!p.plan.hasChanges, "a converged fixture plans no change")
+  report("plan-\(instances)-converged", r, t2 - t1)
+}
