@@ -13,6 +13,8 @@ if [ "$(id -u)" = 0 ]; then
 fi
 swift build
 swift test
+# Under CI, a bounded fuzzing run of the manifest loader (Fuzz/, ~60 s).
+if [ "${CI:-}" = true ]; then scripts/fuzz.sh "${CTHULHU_FUZZ_SECONDS:-60}"; fi
 if ! command -v bats >/dev/null; then
   if [ "${CI:-}" = true ]; then echo "bats is not installed (apt install bats)" >&2; exit 1; fi
   echo "bats is not installed: skipping Tests/bats (apt install bats)" >&2

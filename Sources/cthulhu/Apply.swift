@@ -58,7 +58,7 @@ extension Cthulhu {
         let s = planned.plan.summary
         defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
         if result.interrupted {
-          for f in result.failures { Output.error("error: \(f.target): \(f.error)") }
+          Self.report(result.failures)
           let undone = result.notStarted.map(\.target)
           Output.error(
             "Interrupted: the steps in flight finished and the state is recorded; not started: "
@@ -68,7 +68,7 @@ extension Cthulhu {
         if result.failures.isEmpty {
           Output.out("\nApply complete in \(Seconds(clock.now - t0)): \(s.add) added, \(s.change) changed, \(s.destroy) destroyed. Fixture: \(m.root)\n")
         } else {
-          for f in result.failures { Output.error("error: \(f.target): \(f.error)") }
+          Self.report(result.failures)
           Output.error("Apply failed: \(result.failures.count) step(s) failed; the state is recorded, run `cthulhu apply` again to converge.")
           throw ExitCode.failure
         }
@@ -134,5 +134,19 @@ enum SavedPlan {
   static func read(_ path: String) -> Orchestrator.Plan? {
     guard path.hasSuffix(".json"), let data = FileManager.default.contents(atPath: path) else { return nil }
     return try? JSONDecoder().decode(Orchestrator.Plan.self, from: data)
+  }
+}
+
+extension Cthulhu.Apply {
+  /// One `error:` line a failed step, except that an engine gone away (every
+  /// step in flight fails the same way) is said once, naming the steps.
+  static func report(_ failures: [(target: String, error: any Error)]) {
+    let gone = failures.filter { ($0.error as? DriverError)?.code == .engineUnavailable }
+    if let first = gone.first {
+      Output.error("error: \(first.error) (steps not done: \(gone.map(\.target).joined(separator: ", ")))")
+    }
+    for f in failures where (f.error as? DriverError)?.code != .engineUnavailable {
+      Output.error("error: \(f.target): \(f.error)")
+    }
   }
 }

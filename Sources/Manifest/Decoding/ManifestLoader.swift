@@ -28,6 +28,13 @@ public enum ManifestLoader {
     return try decode(bytes: Array(text.utf8), displayPath: path, absolutePath: (absolute as NSString).standardizingPath)
   }
 
+  /// Decodes manifest bytes as read from a file (invalid UTF-8 is reported,
+  /// not repaired); `path` is used for messages and as the base of relative paths.
+  public static func load(bytes: [UInt8], path: String) throws(ManifestErrors) -> Manifest {
+    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    return try decode(bytes: bytes, displayPath: path, absolutePath: (absolute as NSString).standardizingPath)
+  }
+
   static func decode(bytes: [UInt8], displayPath: String, absolutePath: String) throws(ManifestErrors) -> Manifest {
     let source = String(decoding: bytes, as: UTF8.self)
     let root: YAMLNode?

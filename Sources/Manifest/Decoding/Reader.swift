@@ -93,6 +93,12 @@ final class Reader {
       error(node.location, "\(what) must be a duration such as 500ms, 2s, 1m30s, not \(node.scalar.map { "'\($0)'" } ?? node.kindName)")
       return nil
     }
+    // A health check's budget, start_period + (retries + 1) × (interval + timeout)
+    // in nanoseconds, must fit an Int64 even with 10000 retries.
+    guard d <= .seconds(24 * 3600) else {
+      error(node.location, "\(what) must be at most 24h, not '\(node.scalar ?? "")'")
+      return nil
+    }
     return d
   }
 

@@ -2,7 +2,7 @@
 public enum Units {
   /// `500ms`, `2s`, `1m`, `1h` and sums such as `1m30s`; nil when malformed.
   public static func duration(_ text: String) -> Duration? {
-    var total: Duration = .zero
+    var total: Int64 = 0  // milliseconds
     var rest = Substring(text)
     guard !rest.isEmpty else { return nil }
     while !rest.isEmpty {
@@ -19,9 +19,13 @@ public enum Units {
       case "h": scale = 3600
       default: return nil
       }
-      total += .milliseconds(Int64((n * scale * 1000).rounded()))
+      // Overflow is malformed, not a trap: `99999999999999999999h` must not crash.
+      guard let ms = Int64(exactly: (n * scale * 1000).rounded()),
+        case let (sum, overflow) = total.addingReportingOverflow(ms), !overflow
+      else { return nil }
+      total = sum
     }
-    return total
+    return .milliseconds(total)
   }
 
   /// Bytes from `16m`, `1g`, `512k` (powers of 1024) or a plain number; nil when malformed.
@@ -31,11 +35,15 @@ public enum Units {
     var number = unit == nil ? Substring(t) : t.dropLast()
     if unit != "b", number.last == "b" { number = number.dropLast() }
     guard let n = Int64(number), n >= 0 else { return nil }
+    let shift: Int64
     switch unit {
-    case "k": return n << 10
-    case "m": return n << 20
-    case "g": return n << 30
-    default: return n
+    case "k": shift = 1 << 10
+    case "m": shift = 1 << 20
+    case "g": shift = 1 << 30
+    default: shift = 1
     }
+    // `<<` would drop the high bits silently: `99999999999g` must be refused.
+    let (bytes, overflow) = n.multipliedReportingOverflow(by: shift)
+    return overflow ? nil : bytes
   }
 }
