@@ -58,7 +58,7 @@ extension Cthulhu {
         let s = planned.plan.summary
         defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
         if result.interrupted {
-          Self.report(result.failures)
+          await Self.report(result.failures, driver: driver)
           let undone = result.notStarted.map(\.target)
           Output.error(
             "Interrupted: the steps in flight finished and the state is recorded; not started: "
@@ -68,7 +68,7 @@ extension Cthulhu {
         if result.failures.isEmpty {
           Output.out("\nApply complete in \(Seconds(clock.now - t0)): \(s.add) added, \(s.change) changed, \(s.destroy) destroyed. Fixture: \(m.root)\n")
         } else {
-          Self.report(result.failures)
+          await Self.report(result.failures, driver: driver)
           Output.error("Apply failed: \(result.failures.count) step(s) failed; the state is recorded, run `cthulhu apply` again to converge.")
           throw ExitCode.failure
         }
@@ -140,13 +140,19 @@ enum SavedPlan {
 extension Cthulhu.Apply {
   /// One `error:` line a failed step, except that an engine gone away (every
   /// step in flight fails the same way) is said once, naming the steps.
-  static func report(_ failures: [(target: String, error: any Error)]) {
-    let gone = failures.filter { ($0.error as? DriverError)?.code == .engineUnavailable }
-    if let first = gone.first {
-      Output.error("error: \(first.error) (steps not done: \(gone.map(\.target).joined(separator: ", ")))")
+  static func report(_ failures: [(target: String, error: any Error)], driver: any Driver) async {
+    guard !failures.isEmpty else { return }
+    // A step that failed because the engine went away may say something else
+    // (a health check that saw its container stopped by a daemon shutting
+    // down): when the engine does not answer now, that is the one error.
+    var gone = failures.first { ($0.error as? DriverError)?.code == .engineUnavailable }?.error
+    if gone == nil {
+      do { _ = try await driver.networks() } catch let e as DriverError where e.code == .engineUnavailable { gone = e } catch {}
     }
-    for f in failures where (f.error as? DriverError)?.code != .engineUnavailable {
-      Output.error("error: \(f.target): \(f.error)")
+    if let gone {
+      Output.error("error: \(gone) (steps not done: \(failures.map(\.target).joined(separator: ", ")))")
+      return
     }
+    for f in failures { Output.error("error: \(f.target): \(f.error)") }
   }
 }

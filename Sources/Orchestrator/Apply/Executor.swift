@@ -177,33 +177,7 @@ struct Executor {
       if let r = record { try writer.removeInstance(name: name, ip: r.ip) }
       try await store.update { $0.removeInstance(name) }
     case .create, .replace:
-      let d = desired.instance(named: name)!
-      if let id = live?.id { try await removeIgnoringMissing(id) }
-      try writer.prepare(d, mounts: mounts[d.group] ?? [])
-      // An image pulled or built during this apply gets its id only now; the
-      // hash must cover it, as the next plan's will.
-      var spec = d.container
-      if spec.imageID == nil { spec.imageID = try await driver.imageID(spec.image) }
-      let hash = Hashing.sha256(json: spec)
-      spec.labels[Labels.specHash] = hash
-      let id: String
-      do {
-        id = try await driver.create(spec)
-      } catch let e as DriverError where e.code == .conflict {
-        // The same: a container of this fixture made by a killed apply. Replace it.
-        guard let stale = try await driver.containers(fixture: desired.fixture).first(where: {
-          $0.name == spec.name && $0.labels[Labels.root] == desired.root
-        }) else { throw e }
-        try await driver.removeAndWait(id: stale.id)
-        id = try await driver.create(spec)
-      }
-      var made = d
-      made.container = spec
-      made.container.labels[Labels.specHash] = nil
-      made.specHash = hash
-      try await record(made, containerID: id)
-      try await driver.start(id: id)
-      try await settle(d, id: id)
+      try await recreate(desired.instance(named: name)!, replacing: live?.id)
     case .update:
       let d = desired.instance(named: name)!
       try writer.writeFiles(d)
@@ -218,9 +192,48 @@ struct Executor {
     case .start:
       let d = desired.instance(named: name)!
       guard let id = live?.id else { return }
-      if step.paused == true { try await driver.unpause(id: id) } else { try await driver.start(id: id) }
+      do {
+        if step.paused == true { try await driver.unpause(id: id) } else { try await driver.start(id: id) }
+      } catch let e as DriverError where e.message.contains("already exists") {
+        // A dockerd killed while the container ran leaves its task behind
+        // (containerd and the shim outlive it); the restarted engine calls the
+        // container exited but cannot start it again. A new one can.
+        try await recreate(d, replacing: id)
+        return
+      }
       try await settle(d, id: id)
     }
+  }
+
+  /// Creates the instance's container (removing `old` first), records it, starts it, waits for it.
+  private func recreate(_ d: DesiredInstance, replacing old: String?) async throws {
+    let writer = FixtureWriter(paths: paths)
+    if let old { try await removeIgnoringMissing(old) }
+    try writer.prepare(d, mounts: mounts[d.group] ?? [])
+    // An image pulled or built during this apply gets its id only now; the
+    // hash must cover it, as the next plan's will.
+    var spec = d.container
+    if spec.imageID == nil { spec.imageID = try await driver.imageID(spec.image) }
+    let hash = Hashing.sha256(json: spec)
+    spec.labels[Labels.specHash] = hash
+    let id: String
+    do {
+      id = try await driver.create(spec)
+    } catch let e as DriverError where e.code == .conflict {
+      // The same: a container of this fixture made by a killed apply. Replace it.
+      guard let stale = try await driver.containers(fixture: desired.fixture).first(where: {
+        $0.name == spec.name && $0.labels[Labels.root] == desired.root
+      }) else { throw e }
+      try await driver.removeAndWait(id: stale.id)
+      id = try await driver.create(spec)
+    }
+    var made = d
+    made.container = spec
+    made.container.labels[Labels.specHash] = nil
+    made.specHash = hash
+    try await record(made, containerID: id)
+    try await driver.start(id: id)
+    try await settle(d, id: id)
   }
 
   private func removeIgnoringMissing(_ id: String) async throws {
