@@ -89,14 +89,17 @@ let package = Package(
       dependencies: ["Manifest"],
       swiftSettings: swiftSettings
     ),
+    // What the test targets share: the built binary, program runs, the engine, skip-or-fail.
+    .target(name: "TestSupport", dependencies: ["Orchestrator"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["cthulhu", "Orchestrator", "Manifest"],
+      dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"],
       swiftSettings: swiftSettings
     ),
-    .testTarget(name: "DockerDriverTests", dependencies: ["Orchestrator", "Manifest"], swiftSettings: swiftSettings),
+    .testTarget(name: "DockerDriverTests", dependencies: ["Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),
     // The process driver on the host, and end to end through the built binary.
-    .testTarget(name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "OrchestratorTests",
       dependencies: ["Orchestrator", "Manifest"],

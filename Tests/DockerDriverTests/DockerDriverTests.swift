@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 @testable import Orchestrator
+import TestSupport
 import XCTest
 
 /// The Docker driver against the real engine. Everything made here carries a
@@ -38,22 +39,7 @@ final class DockerDriverTests: XCTestCase {
   /// A driver on an engine that answers and has the test image, or a skip
   /// (a failure under CI=true) saying why not.
   func engine() async throws -> DockerDriver {
-    func unavailable(_ why: String) throws -> Never {
-      if ProcessInfo.processInfo.environment["CI"] == "true" {
-        XCTFail("CI=true and \(why)")
-        throw DriverError(.engineUnavailable, why)
-      }
-      throw XCTSkip(why)
-    }
-    let d = try DockerDriver()
-    do { _ = try await d.networks() } catch {
-      try? await d.shutdown()
-      try unavailable("the Docker engine does not answer: \(error) (run scripts/dockerd-start.sh)")
-    }
-    guard try await d.imageID(Self.image) != nil else {
-      try? await d.shutdown()
-      try unavailable("image \(Self.image) is missing (run scripts/test-image.sh)")
-    }
+    let d = try await Harness.engine()
     driver = d
     return d
   }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The binary's behaviour that needs no engine: help, validation, exit codes.

@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Orchestrator
+import TestSupport
 import XCTest
 
 /// The product on a real engine: apply the three-node example, check the

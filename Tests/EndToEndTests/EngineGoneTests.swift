@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 @testable import Orchestrator
+import TestSupport
 import XCTest
 
 /// The engine going away mid-apply (issue #7): dockerd is killed while an

@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Orchestrator
+import TestSupport
 import XCTest
 
 /// Every topology in `manifests/` is applied for real, converges, and is destroyed.

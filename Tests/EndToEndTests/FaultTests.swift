@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Orchestrator
+import TestSupport
 import XCTest
 
 /// Network faults on a real engine, driven through the CLI as a user would,

@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Orchestrator
+import TestSupport
 import XCTest
 
 /// What must hold when things go wrong: apply killed at any point, Ctrl-C,

@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Orchestrator
+import TestSupport
 import XCTest
 
 /// The library face, used from Swift the way Testcontainers is used from JUnit.

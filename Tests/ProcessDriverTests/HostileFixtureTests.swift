@@ -1,5 +1,6 @@
 import Foundation
 @testable import Orchestrator
+import TestSupport
 import XCTest
 
 /// Hostile input that reaches the host (issue #7), through the built binary

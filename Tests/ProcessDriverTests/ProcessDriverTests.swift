@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 @testable import Orchestrator
+import TestSupport
 import XCTest
 
 /// The process driver against the real host: processes, /proc, and (as

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Orchestrator
+import TestSupport
 import XCTest
 
 /// `driver: process` through the built `cthulhu` binary, in both network

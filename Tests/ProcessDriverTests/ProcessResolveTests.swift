@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 @testable import Orchestrator
+import TestSupport
 import XCTest
 
 /// What the Resolver gives the process driver: subnets of its mode, mounts

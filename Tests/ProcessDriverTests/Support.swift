@@ -1,60 +1,25 @@
 import Foundation
 @testable import Orchestrator
+import TestSupport
 import XCTest
 
-/// The built `cthulhu` binary and a few host checks for the process driver's
-/// tests (the EndToEndTests harness lives in another target).
+/// Host checks for the process driver's tests; the built binary, program
+/// runs and skip-or-fail come from TestSupport's ``Harness``.
 enum Host {
-  static var products: URL {
-    for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
-      return bundle.bundleURL.deletingLastPathComponent()
-    }
-    return Bundle.main.bundleURL
-  }
+  typealias Run = TestSupport.Run
 
-  static var cthulhuBinary: String { products.appendingPathComponent("cthulhu").path }
-
-  struct Run {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-  }
+  static var cthulhuBinary: String { Harness.binary }
 
   /// Runs a program with its output in files (a chatty child never blocks
   /// on a pipe, and a detached instance holding a pipe cannot hang us).
   @discardableResult
   static func run(_ exe: String, _ args: [String], in dir: String? = nil, env: [String: String] = [:]) throws -> Run {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    if let dir { p.currentDirectoryURL = URL(fileURLWithPath: dir) }
-    p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
-    let base = NSTemporaryDirectory() + "cthulhu-run-\(UUID().uuidString)"
-    FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    FileManager.default.createFile(atPath: base + ".err", contents: nil)
-    defer {
-      try? FileManager.default.removeItem(atPath: base + ".out")
-      try? FileManager.default.removeItem(atPath: base + ".err")
-    }
-    p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
-    p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
-    try p.run()
-    p.waitUntilExit()
-    let o = FileManager.default.contents(atPath: base + ".out") ?? Data()
-    let e = FileManager.default.contents(atPath: base + ".err") ?? Data()
-    return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    try Harness.run(exe, args, in: dir, env: env)
   }
 
   static func sh(_ script: String) throws -> Run { try run("/bin/sh", ["-c", script]) }
 
-  static var underCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
-
-  /// Skips outside CI when `condition` fails; under `CI=true` fails instead.
-  static func require(_ condition: Bool, _ why: String) throws {
-    guard !condition else { return }
-    if underCI { XCTFail("CI=true and \(why)"); throw XCTSkip("failed above: \(why)") }
-    throw XCTSkip(why)
-  }
+  static func require(_ condition: Bool, _ why: String) throws { try Harness.require(condition, why) }
 
   static let busybox = "/bin/busybox"
 
@@ -69,13 +34,9 @@ enum Host {
     try require(HostCommand.locate("ip") != nil && HostCommand.locate("iptables") != nil, "ip (iproute2) or iptables is missing")
   }
 
-  static func tempDir(_ tag: String) throws -> String {
-    let d = NSTemporaryDirectory() + "cthulhu-\(tag)-\(UUID().uuidString.prefix(8).lowercased())"
-    try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-    return d
-  }
+  static func tempDir(_ tag: String) throws -> String { try Harness.tempDir(tag) }
 
-  static func uniqueName(_ prefix: String) -> String { prefix + "-" + String(UUID().uuidString.prefix(6)).lowercased() }
+  static func uniqueName(_ prefix: String) -> String { Harness.uniqueName(prefix) }
 
   // MARK: - What a fixture may leave behind
 

@@ -2,30 +2,34 @@ import Foundation
 import Orchestrator
 import XCTest
 
-/// Runs the built `cthulhu` binary and captures what it prints.
-struct Run {
-  var status: Int32
-  var stdout: String
-  var stderr: String
+/// What a program run by the tests printed, and how it ended.
+public struct Run: Sendable {
+  public var status: Int32
+  public var stdout: String
+  public var stderr: String
 }
 
-enum Harness {
+/// Shared by the test targets: the built `cthulhu` binary, programs run with
+/// their output in files, the Docker engine the tests need, and the rule
+/// that a test which cannot run skips with its reason, or fails under CI=true.
+public enum Harness {
   /// The folder that holds the built products (`cthulhu` among them).
-  static var products: URL {
+  public static var products: URL {
     for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
       return bundle.bundleURL.deletingLastPathComponent()
     }
     return Bundle.main.bundleURL
   }
 
-  static var binary: String { products.appendingPathComponent("cthulhu").path }
+  public static var binary: String { products.appendingPathComponent("cthulhu").path }
 
   @discardableResult
-  static func cthulhu(_ args: [String], in dir: String? = nil, env: [String: String] = [:]) throws -> Run {
+  public static func cthulhu(_ args: [String], in dir: String? = nil, env: [String: String] = [:]) throws -> Run {
     try run(binary, args, in: dir, env: env)
   }
 
-  static func run(_ exe: String, _ args: [String], in dir: String? = nil, env: [String: String] = [:]) throws -> Run {
+  @discardableResult
+  public static func run(_ exe: String, _ args: [String], in dir: String? = nil, env: [String: String] = [:]) throws -> Run {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: exe)
     p.arguments = args
@@ -48,10 +52,10 @@ enum Harness {
     return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
   }
 
-  static var underCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+  public static var underCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
   /// Skips outside CI when `condition` fails; under `CI=true` fails instead.
-  static func require(_ condition: Bool, _ why: String) throws {
+  public static func require(_ condition: Bool, _ why: String) throws {
     guard !condition else { return }
     if underCI { XCTFail("CI=true and \(why)"); throw XCTSkip("failed above: \(why)") }
     throw XCTSkip(why)
@@ -59,7 +63,7 @@ enum Harness {
 
   /// A driver for the local engine, with the test image present; skips outside
   /// CI and fails under CI=true when either is missing.
-  static func engine() async throws -> DockerDriver {
+  public static func engine() async throws -> DockerDriver {
     let d: DockerDriver
     do { d = try DockerDriver() } catch {
       try require(false, "no Docker engine: \(error)")
@@ -75,7 +79,9 @@ enum Harness {
     return d
   }
 
-  static func tempDir(_ tag: String) throws -> String {
+  public static func uniqueName(_ prefix: String) -> String { prefix + "-" + String(UUID().uuidString.prefix(6)).lowercased() }
+
+  public static func tempDir(_ tag: String) throws -> String {
     let d = NSTemporaryDirectory() + "cthulhu-\(tag)-\(UUID().uuidString.prefix(8).lowercased())"
     try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     return d
