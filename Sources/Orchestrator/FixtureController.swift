@@ -20,9 +20,7 @@ public struct FixtureController: Sendable {
   /// Observes the world once and diffs it against the manifest. Changes nothing.
   public func plan(_ manifest: Manifest) async throws -> PlannedChange {
     let state = try FixtureState.load(root: manifest.root)
-    if let s = state, s.fixture != manifest.fixture {
-      throw OrchestratorError(.foreign, "\(manifest.root) holds fixture '\(s.fixture)', not '\(manifest.fixture)'; destroy it or choose another root")
-    }
+    _ = try FixtureRoot.check(root: manifest.root, fixture: manifest.fixture, manifest: manifest.path, state: state)
     let images = manifest.groups.compactMap { g -> String? in if case .image(let r) = g.source { return r }; return nil }
     // Build tags depend only on the context, so they are known before observing.
     let buildTags = try Resolver(manifest: manifest, previous: state).builds().map(\.tag)
@@ -97,7 +95,16 @@ public struct FixtureController: Sendable {
   public func apply(_ planned: PlannedChange, options: ApplyOptions = .init(), observer: (any ApplyObserver)? = nil) async throws -> ApplyResult {
     let m = planned.manifest
     let paths = FixturePaths(root: m.root)
-    try FileManager.default.createDirectory(atPath: m.root, withIntermediateDirectories: true)
+    // The root is made (or adopted) only as FixtureRoot allows; whether
+    // cthulhu made it is recorded with the first state.
+    let adoption = try FixtureRoot.check(root: m.root, fixture: m.fixture, manifest: m.path, state: planned.observed.state)
+    var createdRoot = false
+    if adoption == .missing {
+      try FileManager.default.createDirectory(
+        atPath: (m.root as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+      guard mkdir(m.root, 0o755) == 0 else { throw OrchestratorError.io(path: m.root, errno: errno) }
+      createdRoot = true
+    }
     let lock = try FixtureLock(paths: paths, command: "apply")
     defer { lock.release() }
     // Re-plan under the lock: the world may have moved since the plan was shown.
@@ -118,6 +125,11 @@ public struct FixtureController: Sendable {
     initial.binary = options.binary
     initial.subnet = planned.desired.network.subnet
     if initial.networkID == nil { initial.networkID = planned.observed.network?.id }
+    if createdRoot { initial.createdRoot = true }
+    // Every root entry this apply may make is recorded before it is made:
+    // instance folders and links, and the fixture-wide files.
+    let making = planned.plan.steps.filter { $0.kind == "instance" && $0.action != .delete }.compactMap { planned.desired.instance(named: $0.name) }
+    initial.claim(FixturePaths.fixtureFiles + making.flatMap { [$0.ip.description, $0.name] })
     let store = StateStore(initial)
     try await store.update { _ in }
     // Images named by `image:` that this machine lacks are pulled first.
@@ -142,61 +154,19 @@ public struct FixtureController: Sendable {
     if !restarted.isEmpty {
       do { try await reapplyFaults(root: m.root, names: restarted) } catch { failures.append(Executor.Failure(target: "faults", error: error)) }
     }
-    if planned.plan.hasChanges || !FileManager.default.fileExists(atPath: paths.spec) {
+    if planned.plan.hasChanges || !FileManager.default.fileExists(atPath: paths.spec) || !FileManager.default.fileExists(atPath: paths.fixtureInfo) {
       try FixtureWriter(paths: paths).writeIndex(state: state, binary: options.binary)
+      // Entries recorded for steps that never ran (or folders since moved) are forgotten.
+      try await store.update { s in
+        let missing = (s.entries ?? []).filter { var st = stat(); return lstat(paths.root + "/" + $0, &st) != 0 }
+        if !missing.isEmpty { s.release(Set(missing)) }
+      }
+      state = await store.state
     }
     state = try await armTimeToLive(store: store, root: m.root, requested: options.ttl, binary: options.binary)
     return ApplyResult(
       plan: planned.plan, state: state, failures: failures.map { ($0.target, $0.error) },
       notStarted: outcome.notStarted, interrupted: options.interrupt?.requested ?? false)
-  }
-
-  /// Removes exactly what the fixture made: its containers (by label), its
-  /// network, and (unless `keepFiles`) its folder. Images built from `build:`
-  /// stay as a build cache (tagged `cthulhu-<fixture>-<group>:<hash>`, labelled).
-  /// Works from the state and labels alone, so the manifest may be gone.
-  public func destroy(root: String, fixture: String? = nil, keepFiles: Bool = false, removeImages: Bool = false) async throws -> DestroyReport {
-    let paths = FixturePaths(root: root)
-    let state = try FixtureState.load(root: root)
-    guard let name = fixture ?? state?.fixture else {
-      throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture (no .cthulhu/state.json)")
-    }
-    let lock: FixtureLock? = FileManager.default.fileExists(atPath: root) ? try FixtureLock(paths: paths, command: "destroy") : nil
-    defer { lock?.release() }
-    var report = DestroyReport(fixture: name)
-    // Faults die with the namespaces; their reapers must not outlive the fixture.
-    stopReapers(root: root)
-    if let pid = state?.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
-    let containers = try await driver.containers(fixture: name).filter { $0.labels[Labels.root] == nil || $0.labels[Labels.root] == root }
-    try await withThrowingTaskGroup(of: String.self) { group in
-      for c in containers {
-        group.addTask {
-          try await driver.removeAndWait(id: c.id)
-          return c.name
-        }
-      }
-      for try await n in group { report.containers.append(n) }
-    }
-    for net in try await driver.networks() where net.labels[Labels.fixture] == name && net.name == Naming.network(name) {
-      try await driver.removeNetwork(id: net.id)
-      report.networks.append(net.name)
-    }
-    if removeImages { report.images = try await driver.removeBuiltImages(fixture: name) }
-    if !keepFiles {
-      if FileManager.default.fileExists(atPath: root) { try FileManager.default.removeItem(atPath: root) }
-    } else {
-      try? FileManager.default.removeItem(atPath: paths.stateFolder + "/state.json")
-    }
-    report.containers.sort()
-    return report
-  }
-
-  public struct DestroyReport: Sendable {
-    public var fixture: String
-    public var containers: [String] = []
-    public var networks: [String] = []
-    /// Built images removed (`removeImages`).
-    public var images: [String] = []
   }
 
   /// Live status of each instance of the fixture at `root`.

@@ -6,27 +6,104 @@ import Orchestrator
 extension Cthulhu {
   struct Destroy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Remove exactly what the fixture made: its containers, its network and its folder.")
+      abstract: "Remove exactly what the fixture made: its containers, its network and the files it wrote.",
+      discussion: """
+        Entries of the fixture folder that cthulhu did not make are kept, and named. \
+        Without a usable state file, the fixture's containers, networks and processes \
+        are found by their labels; --fixture-name NAME needs no folder at all.
+        """)
 
     @Argument(help: "The manifest (default: ./cthulhu.yaml unless --fixture is given).")
     var manifest: String?
     @OptionGroup var locator: FixtureLocator
+    @Option(
+      name: .customLong("fixture-name"),
+      help: "Destroy the fixture of this name wherever it was made, found by its labels (as `docker compose -p NAME down`).")
+    var fixtureName: String?
     @Flag(help: "Keep the fixture folder (configs, logs) for a post-mortem.") var keepFiles = false
     @Flag(help: "Also remove the images built for the fixture from 'build:' (kept as a cache otherwise).") var rmi = false
 
-    func run() async throws {
-      let root = try locator.root(positional: manifest)
-      try await failing {
-        let state = try FixtureState.load(root: root)
-        guard let state else {
-          Output.out("Nothing to destroy: \(root) holds no cthulhu fixture.\n")
-          return
+    func validate() throws {
+      if let n = fixtureName {
+        guard Names.isFixture(n) else { throw ValidationError("Please give --fixture-name a fixture name ([a-z0-9][a-z0-9-]*).") }
+        guard manifest == nil, locator.fixtureDir == nil, locator.manifestPath == nil else {
+          throw ValidationError("Please give either --fixture-name or a manifest / --fixture DIR, not both.")
         }
-        let report = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).destroy(root: root, keepFiles: keepFiles, removeImages: rmi) }
-        Output.out(
-          "Destroyed fixture '\(report.fixture)': \(report.containers.count) instance(s), \(report.networks.count) network(s)"
-            + (rmi ? ", \(report.images.count) built image(s)" : "")
-            + (keepFiles ? "; kept \(root)\n" : "; removed \(root)\n"))
+      }
+    }
+
+    func run() async throws {
+      if let name = fixtureName { return try await failing { try await destroy(named: name) } }
+      let (root, manifest) = try locator.target(positional: manifest)
+      try await failing {
+        // The state names its driver; without one (lost, unreadable), the
+        // manifest does; without that, every driver is asked.
+        let state = try? FixtureState.load(root: root)
+        let kinds = state.map { [$0.driver] } ?? manifest.map { [$0.driver] } ?? [.docker, .process]
+        let reports = try await Self.destroy(root: root, fixture: manifest?.fixture, kinds: kinds, keepFiles: keepFiles, rmi: rmi)
+        if reports.isEmpty { Output.out("Nothing to destroy: \(root) holds no cthulhu fixture.\n") }
+        for r in reports { print(r, root: root) }
+      }
+    }
+
+    /// `--fixture-name`: every folder the fixture was made from, found by label on every driver.
+    func destroy(named name: String) async throws {
+      var found = false
+      for kind in [DriverKind.docker, .process] {
+        let roots: [String]
+        do {
+          roots = try await Input.withDriver(kind) { try await FixtureController(driver: $0).roots(ofFixture: name) }
+        } catch let e as DriverError where e.code == .engineUnavailable {
+          Output.error("note: \(e) (its containers were not looked for)")
+          continue
+        }
+        for root in roots {
+          found = true
+          for r in try await Self.destroy(root: root, fixture: name, kinds: [kind], keepFiles: keepFiles, rmi: rmi) { print(r, root: root) }
+        }
+      }
+      if !found { Output.out("Nothing to destroy: no container, network or process carries fixture '\(name)'.\n") }
+    }
+
+    /// Destroys with each driver in turn; a driver that finds nothing, or
+    /// (when several are asked) does not answer, is passed over.
+    static func destroy(
+      root: String, fixture: String?, kinds: [DriverKind], keepFiles: Bool, rmi: Bool
+    ) async throws -> [FixtureController.DestroyReport] {
+      var reports: [FixtureController.DestroyReport] = []
+      for kind in kinds {
+        do {
+          reports.append(
+            try await Input.withDriver(kind) {
+              try await FixtureController(driver: $0).destroy(root: root, fixture: fixture, keepFiles: keepFiles, removeImages: rmi)
+            })
+        } catch let e as OrchestratorError where e.code == .noFixture {
+          continue
+        } catch let e as DriverError where e.code == .engineUnavailable && kinds.count > 1 {
+          Output.error("note: \(e) (its containers were not looked for)")
+        }
+      }
+      return reports
+    }
+
+    func print(_ r: FixtureController.DestroyReport, root: String) {
+      var line = "Destroyed fixture '\(r.fixture)': \(r.containers.count) instance(s), \(r.networks.count) network(s)"
+      if rmi { line += ", \(r.images.count) built image(s)" }
+      if r.keptFiles {
+        line += "; kept \(root)"
+      } else if r.removedRoot {
+        line += "; removed \(root)"
+      } else {
+        line += "; removed its files from \(root)"
+      }
+      Output.out(line + "\n")
+      if let why = r.withoutState { Output.out("Found by label: \(why).\n") }
+      if !r.kept.isEmpty {
+        let shown = r.kept.map { n -> String in
+          var isDir: ObjCBool = false
+          return FileManager.default.fileExists(atPath: root + "/" + n, isDirectory: &isDir) && isDir.boolValue ? n + "/" : n
+        }
+        Output.out("Kept \(r.kept.count) entr\(r.kept.count == 1 ? "y" : "ies") cthulhu did not make: \(shown.joined(separator: ", "))\n")
       }
     }
   }

@@ -96,7 +96,7 @@ final class DockerApplyTests: XCTestCase {
       XCTAssertGreaterThan(Int(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 0)
     }
     let spec = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/spec.json"))) as! [String: Any]
-    let specInstances = spec["instances"] as! [String: [String: Any]]
+    let specInstances = spec as! [String: [String: Any]]
     XCTAssertEqual(specInstances["i002"]?["ip"] as? String, ips["i002"])
     XCTAssertEqual(specInstances["i002"]?["id"] as? String, live[1].id)
 
@@ -223,5 +223,32 @@ final class DockerApplyTests: XCTestCase {
     XCTAssertEqual(r.status, 0, "converged: " + r.stdout)
     let after = try await driver.containers(fixture: fixture)
     XCTAssertEqual(after.filter { $0.state == .running }.count, 3)
+  }
+
+  /// Issue 12 on Docker: a root that existed (empty) is adopted; what a test
+  /// leaves in it is kept byte for byte; with the state file deleted,
+  /// destroy still finds and removes every container and the network by label.
+  func testDestroyWithoutStateRemovesContainersAndNetworkByLabelAndKeepsForeignFiles() async throws {
+    try writeManifest(count: 2)
+    let root = dir + "/cthulhu-fixture"
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    var r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let results = Data("2 passed\n".utf8)
+    try results.write(to: URL(fileURLWithPath: root + "/results.txt"))
+    let made = try await driver.containers(fixture: fixture)
+    XCTAssertEqual(made.count, 2)
+    try FileManager.default.removeItem(atPath: root + "/.cthulhu/state.json")
+    r = try cthulhu("destroy")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains("Destroyed fixture '\(fixture!)': 2 instance(s), 1 network(s)"), r.stdout)
+    XCTAssertTrue(r.stdout.contains("Found by label: it has no state file."), r.stdout)
+    XCTAssertTrue(r.stdout.contains("Kept 1 entry cthulhu did not make: results.txt"), r.stdout)
+    let left = try await driver.containers(fixture: fixture)
+    XCTAssertEqual(left, [])
+    let networks = try await driver.networks()
+    XCTAssertFalse(networks.contains { $0.name == Naming.network(fixture) })
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), ["results.txt"])
+    XCTAssertEqual(FileManager.default.contents(atPath: root + "/results.txt"), results)
   }
 }

@@ -78,7 +78,8 @@ final class PlanTests: XCTestCase {
     XCTAssertTrue(fm.isExecutableFile(atPath: dir + "/fixture/control"))
     XCTAssertTrue(fm.isExecutableFile(atPath: dir + "/fixture/172.28.5.2/control"))
     let spec = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/fixture/spec.json"))) as! [String: Any]
-    let i1 = (spec["instances"] as! [String: Any])["i001"] as! [String: Any]
+    XCTAssertEqual(spec.keys.sorted(), ["i001", "i002", "i003"], "the original's shape: instances only")
+    let i1 = spec["i001"] as! [String: Any]
     XCTAssertEqual(i1["ip"] as? String, "172.28.5.2")
     XCTAssertFalse(fm.fileExists(atPath: dir + "/fixture/.cthulhu/lock"), "the lock is released")
     let again = try await text(manifest(), o)

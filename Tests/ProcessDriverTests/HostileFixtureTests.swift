@@ -85,8 +85,8 @@ final class HostileFixtureTests: XCTestCase {
     XCTAssertTrue(fixtureStatus.stdout.contains("i001"), fixtureStatus.stdout)
     let instanceStatus = try Host.run(root + "/i001/control", ["status"], env: ["CTHULHU_BIN": Host.cthulhuBinary])
     XCTAssertEqual(instanceStatus.status, 0, instanceStatus.stdout + instanceStatus.stderr)
-    let spec = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/spec.json"))) as? [String: Any]
-    XCTAssertEqual(spec?["root"] as? String, root)
+    let info = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: root + "/fixture.json"))) as? [String: Any]
+    XCTAssertEqual(info?["root"] as? String, root)
 
     let destroy = try cthulhu("destroy", "--fixture", root)
     XCTAssertEqual(destroy.status, 0, destroy.stdout + destroy.stderr)

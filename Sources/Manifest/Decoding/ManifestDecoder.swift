@@ -49,9 +49,9 @@ final class ManifestDecoder {
         reader.error(n.location, "unknown driver '\(s)'; use 'docker' or 'process'")
       }
     }
-    var rootPath = absolute("cthulhu-fixture")
+    var rootPath = FixturePath.normalize("cthulhu-fixture", relativeTo: directory)
     if let n = fields["root"], let s = reader.string(n, "'root'") {
-      if s.isEmpty { reader.error(n.location, "'root' must not be empty") } else { rootPath = absolute(s) }
+      if s.isEmpty { reader.error(n.location, "'root' must not be empty") } else { rootPath = FixturePath.normalize(s, relativeTo: directory) }
       if rootPath == "/" || rootPath == directory {
         reader.error(n.location, "'root' must be a folder of its own, not \(rootPath)")
       }

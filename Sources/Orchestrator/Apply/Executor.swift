@@ -162,6 +162,7 @@ struct Executor {
     }
     // In two passes: one instance's new address may be another's old one.
     let parked = moves.enumerated().map { (i, m) in (m.from + ".readdress-\(i)", m.to) }
+    try await store.update { s in s.claim(parked.map { ($0.0 as NSString).lastPathComponent } + moves.map { ($0.to as NSString).lastPathComponent }) }
     for (m, p) in zip(moves, parked) where fm.fileExists(atPath: m.from) { try fm.moveItem(atPath: m.from, toPath: p.0) }
     for (from, to) in parked where fm.fileExists(atPath: from) && !fm.fileExists(atPath: to) { try fm.moveItem(atPath: from, toPath: to) }
   }
@@ -175,6 +176,8 @@ struct Executor {
       let record = await store.state.instance(named: name)
       if let id = live?.id ?? record?.containerID { try await removeIgnoringMissing(id) }
       if let r = record { try writer.removeInstance(name: name, ip: r.ip) }
+      // (Its entries stay recorded until apply's end forgets those that are gone:
+      // another instance may be taking its address in this apply.)
       try await store.update { $0.removeInstance(name) }
     case .create, .replace:
       try await recreate(desired.instance(named: name)!, replacing: live?.id)

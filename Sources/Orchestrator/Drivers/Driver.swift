@@ -12,6 +12,9 @@ import Manifest
 public protocol Driver: Sendable {
   /// Containers that carry `io.cthulhu.fixture=<fixture>` (running or not).
   func containers(fixture: String) async throws -> [ObservedContainer]
+  /// Containers that carry `io.cthulhu.root=<root>`, of whichever fixture:
+  /// how `destroy` finds what a folder's fixture made when its state is gone.
+  func containers(root: String) async throws -> [ObservedContainer]
   /// Every network the engine knows (cthulhu's and others'), so that a free
   /// subnet can be picked and collisions reported.
   func networks() async throws -> [ObservedNetwork]

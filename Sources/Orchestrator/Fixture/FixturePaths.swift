@@ -14,8 +14,13 @@ public struct FixturePaths: Sendable, Hashable {
   /// `<root>/i001` → `<ip>`
   public func link(name: String) -> String { root + "/" + name }
   public var spec: String { root + "/spec.json" }
+  /// Fixture-wide facts (name, driver, subnet, instances), beside `spec.json`.
+  public var fixtureInfo: String { root + "/fixture.json" }
   public var control: String { root + "/control" }
   public var events: String { root + "/events.jsonl" }
   public var stateFolder: String { root + "/.cthulhu" }
   public var lock: String { root + "/.cthulhu/lock" }
+
+  /// The fixture-wide entries cthulhu writes in a root (besides `.cthulhu`).
+  public static let fixtureFiles = ["control", "spec.json", "fixture.json", "events.jsonl"]
 }

@@ -60,12 +60,12 @@ struct FixtureWriter {
     try AtomicFile.write(Data((pid > 0 ? "\(pid)\n" : "").utf8), to: paths.instanceFolder(ip: ip) + "/pid.txt")
   }
 
-  /// Removes an instance's folder and link.
+  /// Removes an instance's folder and link (the link only if it is one).
+  /// Neither is followed: see ``SafeTree``.
   func removeInstance(name: String, ip: IPv4Address) throws {
-    let link = paths.link(name: name)
-    if (try? fm.destinationOfSymbolicLink(atPath: link)) != nil { try fm.removeItem(atPath: link) }
-    let dir = paths.instanceFolder(ip: ip)
-    if fm.fileExists(atPath: dir) { try fm.removeItem(atPath: dir) }
+    var st = stat()
+    if lstat(paths.link(name: name), &st) == 0, st.st_mode & S_IFMT == S_IFLNK { try SafeTree.remove(name, inFolder: paths.root) }
+    try SafeTree.remove(ip.description, inFolder: paths.root)
   }
 
   /// Links, control shims and `spec.json` from the state: cheap, rewritten after every apply.
@@ -74,24 +74,29 @@ struct FixtureWriter {
     // Links: relative, so the fixture folder can move.
     let wanted = Set(state.instances.map(\.name))
     for entry in (try? fm.contentsOfDirectory(atPath: paths.root)) ?? [] where InstanceName.ordinal(entry) != nil && !wanted.contains(entry) {
-      if (try? fm.destinationOfSymbolicLink(atPath: paths.link(name: entry))) != nil { try? fm.removeItem(atPath: paths.link(name: entry)) }
+      if (try? fm.destinationOfSymbolicLink(atPath: paths.link(name: entry))) != nil { try SafeTree.remove(entry, inFolder: paths.root) }
     }
     for r in state.instances {
       let link = paths.link(name: r.name)
       if let dest = try? fm.destinationOfSymbolicLink(atPath: link) {
         if dest == r.ip.description { continue }
-        try fm.removeItem(atPath: link)
+        try SafeTree.remove(r.name, inFolder: paths.root)
       }
       try fm.createSymbolicLink(atPath: link, withDestinationPath: r.ip.description)
       try ControlScript.writeInstance(at: paths.instanceFolder(ip: r.ip) + "/control", binary: binary, root: paths.root, instance: r.name)
     }
     try ControlScript.writeFixture(at: paths.control, binary: binary, root: paths.root)
     try AtomicFile.write(try SpecFile.make(state: state), to: paths.spec)
+    try AtomicFile.write(try SpecFile.fixture(state: state), to: paths.fixtureInfo)
   }
 }
 
-/// `spec.json`: name → ip, root, ports, container id (the original's `port`
-/// key is the first published host port).
+/// `spec.json`, in the original tool's shape: an object keyed by instance
+/// name, each holding `ip`, `root` (its folder) and `port` (the first
+/// published host port, null when none is published), and cthulhu's
+/// additions (`name`, `group`, `id`, `ports`). Nothing else is at the top
+/// level, so `jq -r .i001.port spec.json` and `jq -r 'keys[]' spec.json`
+/// work as they did; fixture-wide facts are in `fixture.json`.
 enum SpecFile {
   static func make(state: FixtureState) throws -> Data {
     var instances: [String: Any] = [:]
@@ -107,9 +112,14 @@ enum SpecFile {
       entry["port"] = published.first?.host ?? NSNull()
       instances[r.name] = entry
     }
+    return try JSONSerialization.data(withJSONObject: instances, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+  }
+
+  /// `fixture.json`: the fixture's name, folder, driver, subnet and instance names.
+  static func fixture(state: FixtureState) throws -> Data {
     let doc: [String: Any] = [
-      "fixture": state.fixture, "root": state.root, "subnet": state.subnet?.description ?? NSNull(),
-      "instances": instances,
+      "fixture": state.fixture, "root": state.root, "driver": state.driver.rawValue,
+      "subnet": state.subnet?.description ?? NSNull(), "instances": state.instances.map(\.name),
     ]
     return try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
   }

@@ -24,6 +24,13 @@ public struct FixtureState: Codable, Sendable, Hashable {
   public var expiresAt: Date?
   /// The detached reaper that will destroy the fixture at `expiresAt`.
   public var ttlReaperPID: Int32?
+  /// `apply` created the root folder: `destroy` removes it once it is empty.
+  /// (A root that existed, empty, before the first apply is left in place.)
+  public var createdRoot: Bool?
+  /// The entries of the root folder cthulhu made (instance folders, links,
+  /// `control`, `spec.json`, …), each recorded before it is made: `destroy`
+  /// removes these and nothing else (besides `.cthulhu`). Sorted.
+  public var entries: [String]?
 
   public init(fixture: String, root: String, driver: DriverKind) {
     self.fixture = fixture
@@ -43,6 +50,29 @@ public struct FixtureState: Codable, Sendable, Hashable {
   }
 
   mutating func removeInstance(_ name: String) { instances.removeAll { $0.name == name } }
+
+  /// Records root entries as cthulhu's, before they are made.
+  mutating func claim<S: Sequence>(_ names: S) where S.Element == String {
+    var all = Set(entries ?? [])
+    let before = all.count
+    all.formUnion(names)
+    if all.count != before || entries == nil { entries = all.sorted() }
+  }
+
+  /// Forgets root entries cthulhu removed.
+  mutating func release(_ names: Set<String>) {
+    entries?.removeAll { names.contains($0) }
+  }
+
+  /// The root's entries that are cthulhu's: the recorded ones, each
+  /// instance's folder and link, and the fixture-wide files (a state written
+  /// before entries were recorded still names these).
+  public var ownedEntries: [String] {
+    var all = Set(entries ?? [])
+    all.formUnion(FixturePaths.fixtureFiles)
+    for r in instances { all.insert(r.ip.description); all.insert(r.name) }
+    return all.filter(SafeTree.isEntryName).sorted()
+  }
 }
 
 public struct InstanceRecord: Codable, Sendable, Hashable {
@@ -66,10 +96,29 @@ extension FixtureState {
   public static func load(root: String) throws -> FixtureState? {
     let p = path(root: root)
     guard let data = FileManager.default.contents(atPath: p) else { return nil }
+    let state: FixtureState
     do {
-      return try JSONDecoder.cthulhu.decode(FixtureState.self, from: data)
+      state = try JSONDecoder.cthulhu.decode(FixtureState.self, from: data)
     } catch {
       throw OrchestratorError.corruptState(path: p, reason: "\(error)")
+    }
+    try state.validate(path: p)
+    return state
+  }
+
+  /// A state file is input like any other: names that could mean a path
+  /// other than the one cthulhu gives them are refused.
+  func validate(path p: String) throws {
+    guard formatVersion == Self.currentVersion else {
+      throw OrchestratorError.corruptState(
+        path: p, reason: "format version \(formatVersion); this cthulhu reads version \(Self.currentVersion)")
+    }
+    guard Names.isFixture(fixture) else { throw OrchestratorError.corruptState(path: p, reason: "fixture name '\(fixture)' is not a fixture name") }
+    if let bad = instances.first(where: { InstanceName.ordinal($0.name) == nil || InstanceName.make(InstanceName.ordinal($0.name)!) != $0.name }) {
+      throw OrchestratorError.corruptState(path: p, reason: "instance name '\(bad.name)' is not an instance name")
+    }
+    if let bad = (entries ?? []).first(where: { !SafeTree.isEntryName($0) }) {
+      throw OrchestratorError.corruptState(path: p, reason: "entry '\(bad)' is not a single folder entry")
     }
   }
 

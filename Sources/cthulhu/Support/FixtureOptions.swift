@@ -21,19 +21,29 @@ struct FixtureLocator: ParsableArguments {
   var manifestPath: String?
 
   /// The fixture folder (absolute).
-  func root(positional: String? = nil) throws -> String {
-    if let d = fixtureDir { return Input.absolute(d) }
-    if let m = manifestPath ?? positional { return try Input.manifest(at: m).root }
+  func root(positional: String? = nil) throws -> String { try target(positional: positional).root }
+
+  /// The fixture folder (absolute), and the manifest when one named it.
+  func target(positional: String? = nil) throws -> (root: String, manifest: Manifest?) {
+    if let d = fixtureDir { return (Input.absolute(d), nil) }
+    if let m = manifestPath ?? positional {
+      let manifest = try Input.manifest(at: m)
+      return (manifest.root, manifest)
+    }
     let cwd = FileManager.default.currentDirectoryPath
-    if FileManager.default.fileExists(atPath: cwd + "/.cthulhu/state.json") { return cwd }
-    if FileManager.default.fileExists(atPath: cwd + "/cthulhu.yaml") { return try Input.manifest(at: "cthulhu.yaml").root }
+    if FileManager.default.fileExists(atPath: cwd + "/.cthulhu/state.json") { return (cwd, nil) }
+    if FileManager.default.fileExists(atPath: cwd + "/cthulhu.yaml") {
+      let manifest = try Input.manifest(at: "cthulhu.yaml")
+      return (manifest.root, manifest)
+    }
     throw ValidationError("Please name a fixture with --fixture DIR or -f MANIFEST, or run from a fixture folder.")
   }
 }
 
 enum Input {
+  /// A fixture folder's path written as the manifest's `root:` is (see ``FixturePath``).
   static func absolute(_ p: String) -> String {
-    p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
+    FixturePath.normalize(p, relativeTo: FileManager.default.currentDirectoryPath)
   }
 
   /// Loads and validates a manifest; diagnostics go to stderr, compiler style.

@@ -48,13 +48,22 @@ public final class DockerDriver: Driver {
   }
 
   public func containers(fixture: String) async throws -> [ObservedContainer] {
+    try await containers(labelled: "\(Labels.fixture)=\(fixture)", network: Naming.network(fixture))
+  }
+
+  public func containers(root: String) async throws -> [ObservedContainer] {
+    try await containers(labelled: "\(Labels.root)=\(root)", network: nil)
+  }
+
+  func containers(labelled label: String, network: String?) async throws -> [ObservedContainer] {
     let list = try await api().json(
       [API.ContainerSummary].self, "GET", "/containers/json",
-      query: ["all": "1", "filters": Self.labelFilter(["\(Labels.fixture)=\(fixture)"])])
+      query: ["all": "1", "filters": Self.labelFilter([label])])
     return list.map { c in
       let status = c.Status ?? ""
       let health = status.contains("(healthy)") ? "healthy" : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : nil
-      let ip = Self.address(c.NetworkSettings?.Networks, preferring: Naming.network(fixture))
+      let ip = Self.address(
+        c.NetworkSettings?.Networks, preferring: network ?? c.Labels?[Labels.fixture].map(Naming.network))
       let ports = (c.Ports ?? []).filter { $0.PublicPort != nil && ($0.IP == nil || !$0.IP!.contains(":")) }.map {
         PortBinding(container: $0.PrivatePort, proto: $0.Type ?? "tcp", host: $0.PublicPort)
       }

@@ -37,6 +37,9 @@ public final class MemoryDriver: Driver {
   public func containers(fixture: String) async throws -> [ObservedContainer] {
     world.withLock { w in w.containers.values.map(\.observed).filter { $0.labels[Labels.fixture] == fixture }.sorted { $0.name < $1.name } }
   }
+  public func containers(root: String) async throws -> [ObservedContainer] {
+    world.withLock { w in w.containers.values.map(\.observed).filter { $0.labels[Labels.root] == root }.sorted { $0.name < $1.name } }
+  }
   public func networks() async throws -> [ObservedNetwork] { world.withLock { Array($0.networks.values) } }
   public func imageID(_ reference: String) async throws -> String? { world.withLock { $0.images[reference] } }
   public func pull(_ reference: String) async throws -> String {

@@ -46,8 +46,15 @@ public final class ProcessDriver: Driver {
   // MARK: - Listing
 
   public func containers(fixture: String) async throws -> [ObservedContainer] {
-    let records = registry.instances(fixture: fixture)
-    return try await withThrowingTaskGroup(of: ObservedContainer.self) { group in
+    try await observe(registry.instances(fixture: fixture))
+  }
+
+  public func containers(root: String) async throws -> [ObservedContainer] {
+    try await observe(registry.fixtures().flatMap { registry.instances(fixture: $0) }.filter { $0.spec.labels[Labels.root] == root })
+  }
+
+  func observe(_ records: [ProcessInstance]) async throws -> [ObservedContainer] {
+    try await withThrowingTaskGroup(of: ObservedContainer.self) { group in
       for r in records {
         group.addTask {
           let (r, state) = try await self.look(r)

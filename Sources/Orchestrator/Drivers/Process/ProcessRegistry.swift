@@ -21,7 +21,11 @@ struct ProcessRegistry: Sendable {
     return "/tmp/cthulhu-\(geteuid())/process"
   }
 
-  func fixtureFolder(_ fixture: String) -> String { folder + "/" + fixture }
+  /// A fixture's folder. A name that is not a fixture name (a forged
+  /// state's, say) maps to a folder that cannot exist, never to a path elsewhere.
+  func fixtureFolder(_ fixture: String) -> String {
+    folder + "/" + (Names.isFixture(fixture) ? fixture : ".invalid-fixture-name")
+  }
 
   /// Runs `body` holding the fixture's lock (created with its folder). Not
   /// re-entrant (a second `flock` from this process would wait for itself),
@@ -57,14 +61,16 @@ struct ProcessRegistry: Sendable {
 
   /// Names of the fixtures that have a folder.
   func fixtures() -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter(Names.isFixture).sorted()
   }
 
   /// Drops a fixture's folder once it holds no record.
   func removeFixtureIfEmpty(_ fixture: String) {
     let dir = fixtureFolder(fixture)
-    let left = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") }
-    if left.isEmpty { try? FileManager.default.removeItem(atPath: dir) }
+    let left = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0 != ".lock" }
+    guard left.isEmpty, Names.isFixture(fixture) else { return }
+    unlink(dir + "/.lock")
+    rmdir(dir)
   }
 
   // MARK: - Instances
