@@ -25,7 +25,7 @@ fi
 export CTHULHU="$PWD/.build/debug/cthulhu"
 # The control-script suite on containers, and the demo's consensus suite on
 # host processes in loopback mode (no root: partitions are refused there).
-CTHULHU_BATS_TARGET=docker bats Tests/bats/fixture.bats
+CTHULHU_BATS_TARGET=docker bats Tests/bats/fixture.bats Tests/bats/original.bats
 CTHULHU_BATS_TARGET=loopback bats Tests/bats/demo.bats
 # Both again on host processes in network namespaces (root).
 if [ "$(id -u)" != 0 ]; then

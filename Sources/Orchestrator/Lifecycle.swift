@@ -21,7 +21,8 @@ extension FixtureController {
     let wanted = names.isEmpty ? known : Set(names)
     let live = try await driver.containers(fixture: state.fixture)
     var done: [String] = []
-    try await withThrowingTaskGroup(of: String?.self) { group in
+    var published: [String: [PortBinding]] = [:]
+    try await withThrowingTaskGroup(of: (String, [PortBinding]?)?.self) { group in
       for r in state.instances where wanted.contains(r.name) {
         guard let c = live.first(where: { $0.labels[Labels.instance] == r.name }) else {
           throw OrchestratorError(.noFixture, "instance \(r.name) has no container (run `cthulhu apply` to recreate it)")
@@ -45,12 +46,19 @@ extension FixtureController {
           if verb == .start || verb == .restart {
             let d = try await driver.inspect(id: c.id)
             try? FixtureWriter(paths: FixturePaths(root: root)).writePID(d.pid, ip: r.ip)
+            // An engine-chosen host port may differ after a start.
+            return (r.name, d.ports.isEmpty || d.ports == r.ports ? nil : d.ports)
           }
-          return r.name
+          return (r.name, nil)
         }
       }
-      for try await n in group { if let n { done.append(n) } }
+      for try await result in group {
+        guard let (name, ports) = result else { continue }
+        done.append(name)
+        if let ports { published[name] = ports }
+      }
     }
+    if !published.isEmpty { try recordPorts(published, root: root) }
     // A started container has a fresh network namespace: put its faults back.
     if verb == .start || verb == .restart {
       try await reapplyFaults(root: root, names: done)
@@ -59,5 +67,25 @@ extension FixtureController {
       Event(actor: "control[\(getpid())]", action: verb == .kill ? "kill \(signal)" : verb.rawValue, targets: names.isEmpty ? ["all"] : names,
             outcome: done.isEmpty ? "ok (nothing to do)" : "ok: " + done.sorted().joined(separator: ",")))
     return done.sorted()
+  }
+}
+
+extension FixtureController {
+  /// Records host ports the engine published anew and rewrites `spec.json`,
+  /// under the fixture lock (an apply holding it for long is not waited for:
+  /// its own index will hold the ports it sees).
+  func recordPorts(_ published: [String: [PortBinding]], root: String) throws {
+    let paths = FixturePaths(root: root)
+    guard let lock = try? FixtureLock(paths: paths, command: "start", wait: .seconds(5)) else { return }
+    defer { lock.release() }
+    guard var state = try FixtureState.load(root: root) else { return }
+    for (name, ports) in published {
+      guard var r = state.instance(named: name) else { continue }
+      r.ports = ports
+      state.upsert(r)
+    }
+    state.updatedAt = Date()
+    try state.save()
+    try AtomicFile.write(try SpecFile.make(state: state), to: paths.spec)
   }
 }
