@@ -50,8 +50,8 @@ final class HardeningTests: XCTestCase {
     p.arguments = args
     p.currentDirectoryURL = URL(fileURLWithPath: folder ?? dir)
     let base = (folder ?? dir) + "/run-\(UUID().uuidString.prefix(6))"
-    FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    FileManager.default.createFile(atPath: base + ".err", contents: nil)
+    _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+    _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
     p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
     try p.run()

@@ -97,7 +97,7 @@ final class HostileInputTests: XCTestCase {
     var path = "/proc/self/mem"
     if getuid() != 0 {
       path = NSTemporaryDirectory() + "cthulhu-unreadable-\(UUID().uuidString).yaml"
-      FileManager.default.createFile(atPath: path, contents: Data("fixture: f\n".utf8), attributes: [.posixPermissions: 0])
+      _ = FileManager.default.createFile(atPath: path, contents: Data("fixture: f\n".utf8), attributes: [.posixPermissions: 0])
     }
     defer { if path != "/proc/self/mem" { try? FileManager.default.removeItem(atPath: path) } }
     do {

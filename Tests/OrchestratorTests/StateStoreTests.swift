@@ -37,7 +37,7 @@ final class StateStoreTests: XCTestCase {
     defer { try? FileManager.default.removeItem(atPath: base) }
     // The fixture folder's parent is a file: no save can succeed.
     try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: base + "/blocked", contents: Data())
+    _ = FileManager.default.createFile(atPath: base + "/blocked", contents: Data())
     let store = StateStore(FixtureState(fixture: "s", root: base + "/blocked/root", driver: .docker))
     do {
       try await store.update { $0.networkID = "n1" }
