@@ -9,8 +9,9 @@ extension Cthulhu {
     static let configuration = CommandConfiguration(
       abstract: "Converge the fixture to a manifest (or to a plan saved with `plan --out`).")
 
-    @Argument(help: "The manifest, or a plan saved by `cthulhu plan --out` (default: ./cthulhu.yaml).")
-    var manifest: String = "cthulhu.yaml"
+    @Argument(help: "The manifest, or a plan saved by `cthulhu plan --out` (default: the current folder's cthulhu.yaml, or its only manifest).")
+    var manifest: String?
+    @OptionGroup var locator: FixtureLocator
     @Option(help: "How many steps run at once.") var parallel: Int = 8
     @Option(help: ArgumentHelp(
       "Destroy the fixture by itself this long after the last apply (30m, 2h; 0 removes it), even if every cthulhu and the test runner were killed.",
@@ -25,14 +26,14 @@ extension Cthulhu {
     }
 
     func run() async throws {
-      let saved = SavedPlan.read(manifest)
-      let m = try Input.manifest(at: saved?.manifest ?? manifest)
+      let saved = try manifest.flatMap(SavedPlan.read)
+      let m = try saved.map { try Input.manifest(at: $0.manifest) } ?? ManifestArgument.load(locator.target(positional: manifest))
       try await failing {
         try await Input.withDriver(m.driver) { driver in
         let orchestrator = FixtureController(driver: driver)
         let planned = try await orchestrator.plan(m)
         if let saved, saved.basis != planned.plan.basis || saved.steps != planned.plan.steps {
-          throw OrchestratorError(.stalePlan, "\(manifest): the fixture or the manifest changed since this plan was saved; run `cthulhu plan` again")
+          throw OrchestratorError(.stalePlan, "\(manifest ?? m.path): the fixture or the manifest changed since this plan was saved; run `cthulhu plan` again")
         }
         var options = ApplyOptions()
         options.parallel = parallel
@@ -130,10 +131,24 @@ struct Seconds: CustomStringConvertible {
 }
 
 enum SavedPlan {
-  /// A saved plan is a JSON file with a `formatVersion`; anything else is a manifest.
-  static func read(_ path: String) -> Orchestrator.Plan? {
-    guard path.hasSuffix(".json"), let data = FileManager.default.contents(atPath: path) else { return nil }
-    return try? JSONDecoder().decode(Orchestrator.Plan.self, from: data)
+  /// A `.json` argument is a plan saved by `plan --out` (anything else is a
+  /// manifest): one of another format version, or no plan at all, is refused.
+  static func read(_ path: String) throws -> Orchestrator.Plan? {
+    guard path.hasSuffix(".json") else { return nil }
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): no such plan file") }
+    struct Header: Decodable { var formatVersion: Int }
+    guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+      throw CLIError("\(path) is not a plan saved by `cthulhu plan --out` (no formatVersion)")
+    }
+    guard header.formatVersion == Orchestrator.Plan.currentFormatVersion else {
+      throw CLIError(
+        "\(path) is a plan of format version \(header.formatVersion); this cthulhu reads version \(Orchestrator.Plan.currentFormatVersion): run `cthulhu plan --out` again")
+    }
+    do {
+      return try JSONDecoder().decode(Orchestrator.Plan.self, from: data)
+    } catch {
+      throw CLIError("\(path) is not a readable plan (\(error)); run `cthulhu plan --out` again")
+    }
   }
 }
 

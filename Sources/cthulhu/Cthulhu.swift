@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Cthulhu: AsyncParsableCommand {
@@ -11,4 +12,28 @@ struct Cthulhu: AsyncParsableCommand {
       Partition.self, Isolate.self, Loss.self, Rate.self, Delay.self, Heal.self, Faults.self, Reap.self,
     ]
   )
+
+  /// As argument-parser's, except that a mistake is one `error:` line that
+  /// says what to do, without the usage block (`--help` still prints it).
+  static func main() async {
+    do {
+      var command = try await asyncParseAsRoot(nil)
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      let code = exitCode(for: error)
+      // Help, and errors already reported (ExitCode), go the usual way.
+      if code == .success || error is ExitCode { exit(withError: error) }
+      let text: String
+      if let e = error as? CLIError { text = e.description } else { text = message(for: error) }
+      if !text.isEmpty {
+        let line = text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
+        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+      }
+      Foundation.exit(code.rawValue)
+    }
+  }
 }

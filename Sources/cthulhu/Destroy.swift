@@ -34,7 +34,8 @@ extension Cthulhu {
 
     func run() async throws {
       if let name = fixtureName { return try await failing { try await destroy(named: name) } }
-      let (root, manifest) = try locator.target(positional: manifest)
+      let target = try locator.target(positional: manifest)
+      let (root, manifest) = (target.root, target.manifest)
       try await failing {
         // The state names its driver; without one (lost, unreadable), the
         // manifest does; without that, every driver is asked.

@@ -7,12 +7,13 @@ extension Cthulhu {
     static let configuration = CommandConfiguration(
       abstract: "Print the fixture's event log (every apply step and control action) as a timeline.")
 
+    @Argument(help: "The manifest (default: the current folder's fixture).") var manifest: String?
     @OptionGroup var locator: FixtureLocator
     @Flag(help: "Keep printing events as they are appended (Ctrl-C to stop).") var follow = false
     @Flag(help: "Print the raw JSON lines.") var json = false
 
     func run() async throws {
-      let root = try locator.root()
+      let root = try locator.root(positional: manifest)
       let log = EventLog(root: root)
       var printed = 0
       repeat {

@@ -17,13 +17,17 @@ struct FaultOptions: ParsableArguments {
     return d
   }
 
-  /// Loads the fixture, runs `body` with its state and driver, and prints the fault made.
-  func inject(_ request: @escaping @Sendable (FixtureState) throws -> FaultRequest) async throws {
-    let root = try locator.root()
+  /// Loads the fixture (a manifest among `arguments` may name it), turns the
+  /// rest of the arguments into a request, injects it and prints the fault made.
+  func inject(
+    _ arguments: [String], empty: [String] = ["all"], _ request: @escaping @Sendable (FixtureState, [String]) throws -> FaultRequest
+  ) async throws {
+    let (target, arguments) = try locator.target(instances: arguments, empty: empty)
+    let root = target.root
     let lasting = try duration()
     try await failing {
       let state = try FixtureState.require(root: root)
-      let req = try request(state)
+      let req = try request(state, arguments)
       let f = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).inject(req, root: root, lasting: lasting) }
       Output.out("\(f.id): \(f.summary)" + (f.expiresAt.map { " (until \(Clock.format($0)))" } ?? "") + "\n")
     }
@@ -75,8 +79,8 @@ extension Cthulhu {
     func run() async throws {
       let shape: PartitionShape? =
         halves ? .halves : majority ? .majority : majoritiesRing ? .majoritiesRing : bridge ? .bridge : random ? .halves : nil
-      let (sets, random, seed) = (self.sets, self.random, self.seed)
-      try await options.inject { state in
+      let (random, seed) = (self.random, self.seed)
+      try await options.inject(self.sets, empty: []) { state, sets in
         guard let shape else { return .partition(sets: try sets.map { try Targets.resolve([$0], in: state) }) }
         var names = try Targets.resolve(sets.isEmpty ? ["all"] : sets, in: state)
         if random {
@@ -94,8 +98,7 @@ extension Cthulhu {
     @OptionGroup var options: FaultOptions
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
     func run() async throws {
-      let targets = self.targets
-      try await options.inject { .isolate(try Targets.resolve(targets, in: $0)) }
+      try await options.inject(targets) { .isolate(try Targets.resolve($1, in: $0)) }
     }
   }
 
@@ -110,8 +113,7 @@ extension Cthulhu {
       guard let p = Double(percent.hasSuffix("%") ? String(percent.dropLast()) : percent), p >= 0, p <= 100 else {
         throw ValidationError("Please give the loss as a percentage from 0 to 100, e.g. 30 or 30% (got '\(percent)').")
       }
-      let targets = self.targets
-      try await options.inject { .loss(percent: p, try Targets.resolve(targets, in: $0)) }
+      try await options.inject(targets) { .loss(percent: p, try Targets.resolve($1, in: $0)) }
     }
   }
 
@@ -126,8 +128,7 @@ extension Cthulhu {
       guard let bits = Fault.parseRate(rate) else {
         throw ValidationError("Please give a rate such as 512kbit, 10mbit, 1gbit (bits) or 64kbps, 1mbps (bytes) (got '\(rate)').")
       }
-      let targets = self.targets
-      try await options.inject { .rate(bitsPerSecond: bits, try Targets.resolve(targets, in: $0)) }
+      try await options.inject(targets) { .rate(bitsPerSecond: bits, try Targets.resolve($1, in: $0)) }
     }
   }
 
@@ -146,8 +147,8 @@ extension Cthulhu {
         guard let v = Fault.milliseconds(jitter) else { throw ValidationError("Please give --jitter as a duration such as 20ms (got '\(jitter)').") }
         j = v
       }
-      let (targets, jit) = (self.targets, j)
-      try await options.inject { .delay(milliseconds: ms, jitter: jit, try Targets.resolve(targets, in: $0)) }
+      let jit = j
+      try await options.inject(targets) { .delay(milliseconds: ms, jitter: jit, try Targets.resolve($1, in: $0)) }
     }
   }
 
@@ -156,7 +157,8 @@ extension Cthulhu {
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances to heal (default: all faults).") var targets: [String] = []
     func run() async throws {
-      let root = try locator.root()
+      let (target, targets) = try locator.target(instances: self.targets, empty: [])
+      let root = target.root
       try await failing {
         let state = try FixtureState.require(root: root)
         let names = targets.isEmpty ? nil : try Targets.resolve(targets, in: state)
@@ -171,10 +173,11 @@ extension Cthulhu {
 
   struct Faults: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the faults in force.")
+    @Argument(help: "The manifest (default: the current folder's fixture).") var manifest: String?
     @OptionGroup var locator: FixtureLocator
     @Flag(help: "Print JSON.") var json = false
     func run() async throws {
-      let root = try locator.root()
+      let root = try locator.root(positional: manifest)
       try await failing {
         let state = try FixtureState.require(root: root)
         // A reaper may have been killed: lift what has run out before listing.

@@ -14,7 +14,8 @@ extension LifecycleCommand {
   var signalName: String { "KILL" }
 
   func run() async throws {
-    let root = try locator.root()
+    let (target, targets) = try locator.target(instances: self.targets)
+    let root = target.root
     try await failing {
       let state = try FixtureState.require(root: root)
       let names = try Targets.resolve(targets, in: state)

@@ -20,7 +20,8 @@ extension Cthulhu {
     @Argument(help: "Instances: names, globs, group names, all, or comma lists.") var targets: [String] = ["all"]
 
     func run() async throws {
-      let root = try locator.root()
+      let (target, targets) = try locator.target(instances: self.targets)
+      let root = target.root
       try await failing {
         let state = try FixtureState.require(root: root)
         let names = try Targets.resolve(targets, in: state)
@@ -49,10 +50,11 @@ extension Cthulhu {
   struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Run a command inside one instance; its exit code is passed through.",
-      usage: "cthulhu exec [--fixture DIR | -f MANIFEST] TARGET -- COMMAND [ARG...]")
+      usage: "cthulhu exec [MANIFEST | --fixture DIR | -f MANIFEST] TARGET -- COMMAND [ARG...]")
 
     @OptionGroup var locator: FixtureLocator
-    @Argument(help: "One instance.") var target: String
+    @Argument(help: "One instance, or the manifest and then one instance.") var first: String
+    @Argument(help: "The instance, when the first argument is the manifest.") var second: String?
     @Argument(parsing: .postTerminator, help: "The command and its arguments.") var command: [String] = []
 
     func validate() throws {
@@ -60,7 +62,11 @@ extension Cthulhu {
     }
 
     func run() async throws {
-      let root = try locator.root()
+      let (fixture, rest) = try locator.target(instances: [first] + (second.map { [$0] } ?? []), empty: [])
+      guard rest.count == 1, let target = rest.first else {
+        throw CLIError("exec runs in one instance: give one name before -- (got \(rest.isEmpty ? "none" : rest.joined(separator: " ")))")
+      }
+      let root = fixture.root
       let code: Int32 = try await failing {
         let state = try FixtureState.require(root: root)
         let names = try Targets.resolve([target], in: state)
