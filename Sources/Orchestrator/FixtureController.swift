@@ -146,6 +146,7 @@ public struct FixtureController: Sendable {
       mounts: Dictionary(m.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a }))
     let outcome = await executor.run()
     var failures = outcome.failures
+    failures += await checkStarted(planned, failed: Set(failures.map(\.target)), options: options)
     var state = await store.state
     // New, replaced and started instances have fresh namespaces: put their faults back.
     let renewed = planned.plan.steps.filter { $0.kind == "instance" && [.create, .replace, .start].contains($0.action) }.map(\.name)
@@ -167,6 +168,54 @@ public struct FixtureController: Sendable {
     return ApplyResult(
       plan: planned.plan, state: state, failures: failures.map { ($0.target, $0.error) },
       notStarted: outcome.notStarted, interrupted: options.interrupt?.requested ?? false)
+  }
+
+  /// Apply ends on the truth: an instance it started that has exited a
+  /// moment later (`settle`) is a failure, with its exit code and last log
+  /// lines, unless its group runs once and it exited with 0.
+  func checkStarted(_ planned: PlannedChange, failed: Set<String>, options: ApplyOptions) async -> [Executor.Failure] {
+    let started = planned.plan.steps.filter { step in
+      guard step.kind == "instance", !failed.contains(step.target) else { return false }
+      switch step.action {
+      case .create, .replace, .start: return true
+      case .update: return step.effect == .restart
+      case .delete: return false
+      }
+    }.map(\.name)
+    guard !started.isEmpty, options.settle > .zero, !(options.interrupt?.requested ?? false) else { return [] }
+    try? await Task.sleep(for: options.settle)
+    guard let live = try? await driver.containers(fixture: planned.desired.fixture) else { return [] }
+    let byName = Dictionary(live.compactMap { c in c.labels[Labels.instance].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
+    var failures: [Executor.Failure] = []
+    for name in started {
+      guard let c = byName[name], c.state == .exited || c.state == .dead, let d = planned.desired.instance(named: name) else { continue }
+      let code = (try? await driver.inspect(id: c.id))?.exitCode
+      if d.runOnce && code == 0 { continue }
+      var tail: [String] = []
+      if let lines = try? await collect(driver.logs(id: c.id, follow: false, since: nil, timestamps: false)) {
+        tail = lines.suffix(5).map { "  | " + $0.text }
+      }
+      let how = code.map { "with code \($0)" } ?? "(\(c.state.rawValue))"
+      let what = d.runOnce ? "ran once and exited \(how)" : "exited \(how) right after its start"
+      failures.append(
+        Executor.Failure(
+          target: "instance:" + name,
+          error: OrchestratorError(
+            .exited,
+            "instance \(name) \(what)"
+              + (tail.isEmpty ? "; it logged nothing" : "; the last lines it logged:\n" + tail.joined(separator: "\n"))
+              + (d.runOnce ? "" : "\n  (a group meant to run and exit says `run_once: true`)"))))
+    }
+    return failures
+  }
+
+  private func collect(_ stream: AsyncThrowingStream<LogLine, any Error>) async throws -> [LogLine] {
+    var all: [LogLine] = []
+    for try await line in stream {
+      all.append(line)
+      if all.count > 200 { all.removeFirst(100) }
+    }
+    return all
   }
 
   /// Live status of each instance of the fixture at `root`.

@@ -56,6 +56,15 @@ final class Reader {
     return n
   }
 
+  /// `true` or `false` (YAML 1.2's core schema; `yes`/`no` are strings there).
+  func bool(_ node: YAMLNode, _ what: String) -> Bool? {
+    guard case .scalar(let s, let plain) = node.kind, plain, s == "true" || s == "false" else {
+      error(node.location, "\(what) must be true or false, not \(node.scalar.map { "'\($0)'" } ?? node.kindName)")
+      return nil
+    }
+    return s == "true"
+  }
+
   func double(_ node: YAMLNode, _ what: String) -> Double? {
     guard case .scalar(let s, let plain) = node.kind, plain, let d = Double(s), d.isFinite else {
       error(node.location, "\(what) must be a number, not \(node.scalar.map { "'\($0)'" } ?? node.kindName)")

@@ -109,6 +109,11 @@ public struct Group: Sendable, Hashable {
   public var onChange: OnChange
   /// `depends_on:` group names, started and healthy first.
   public var dependsOn: [String]
+  /// `run_once: true`: the instances are meant to run and exit (a setup job,
+  /// a client). Exiting with code 0 is their success; they are not started
+  /// again by later applies. Without it, an instance that exits right after
+  /// its start fails the apply.
+  public var runOnce = false
 
   public init(
     name: String, location: SourceLocation = .unknown, source: ImageSource, count: Int = 1,
@@ -142,7 +147,7 @@ public struct Group: Sendable, Hashable {
       && a.mounts == b.mounts && a.templates == b.templates && a.files == b.files
       && a.ports == b.ports && a.healthcheck == b.healthcheck && a.memory == b.memory
       && a.cpus == b.cpus && a.stopTimeout == b.stopTimeout && a.onChange == b.onChange
-      && a.dependsOn == b.dependsOn
+      && a.dependsOn == b.dependsOn && a.runOnce == b.runOnce
   }
 
   public func hash(into h: inout Hasher) {

@@ -27,6 +27,10 @@ public struct ApplyOptions: Sendable {
   public var replanWhenStale = false
   /// Set (by a Ctrl-C handler) to finish the steps in flight and start no more.
   public var interrupt: Interrupt?
+  /// How long after its start an instance must still run for apply to call
+  /// it started (a `run_once` instance must instead have exited with 0 or
+  /// still run). Checked once for all, after the last step: one wait, one listing.
+  public var settle: Duration = .milliseconds(250)
   /// Destroy the fixture by itself this long after this apply (see `Reaper`).
   /// Nil keeps the fixture's previous time to live, if it had one; zero removes it.
   public var ttl: Duration?

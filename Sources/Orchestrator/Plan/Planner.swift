@@ -93,6 +93,8 @@ public enum Planner {
         instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container paused"], paused: true)
       case .created:
         instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container created but never started"])
+      case .exited where d.runOnce:
+        break  // it ran, as its group says it should, once
       case .exited, .dead, .removing:
         instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container \(c.state.rawValue)"])
       }

@@ -39,6 +39,8 @@ public struct DesiredInstance: Sendable, Hashable {
   public var onChange: OnChange
   public var dependsOnGroups: [String]
   public var hasHealthcheck: Bool
+  /// The group's `run_once`: exiting is this instance's way to finish.
+  public var runOnce = false
   /// Hash of the container spec (image id included, files excluded).
   public var specHash: String
   /// Hash of every rendered file's path, mode and content.

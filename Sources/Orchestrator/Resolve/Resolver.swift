@@ -41,7 +41,8 @@ public struct Resolver: Sendable {
         DesiredInstance(
           name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
           container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
-          hasHealthcheck: group.healthcheck != nil, specHash: Hashing.sha256(json: container), filesHash: filesHash))
+          hasHealthcheck: group.healthcheck != nil, runOnce: group.runOnce, specHash: Hashing.sha256(json: container),
+          filesHash: filesHash))
     }
     return DesiredFixture(
       fixture: manifest.fixture, root: manifest.root, driver: manifest.driver,
