@@ -76,7 +76,7 @@ public struct FixtureController: Sendable {
   /// that destroys the fixture when it runs out. Every apply extends it.
   func armTimeToLive(store: StateStore, root: String, requested: Duration?, binary: String) async throws -> FixtureState {
     let old = await store.state
-    let ttl = requested.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 } ?? old.ttlSeconds
+    let ttl = requested.map(\.seconds) ?? old.ttlSeconds
     guard let ttl else { return old }
     if let pid = old.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
     guard ttl > 0 else {

@@ -50,7 +50,7 @@ try """
 
 let clock = ContinuousClock()
 func seconds(_ d: Duration) -> String {
-  String(format: "%.6f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+  String(format: "%.6f", d.seconds)
 }
 func report(_ scenario: String, _ round: Int, _ d: Duration) {
   print("\(scenario) \(round) \(seconds(d))")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Manifest
 import Orchestrator
 
 /// `cthulhu start|stop|restart|kill|pause|unpause TARGETS…`: one body, six verbs.
@@ -19,7 +20,7 @@ extension LifecycleCommand {
     try await failing {
       let state = try FixtureState.require(root: root)
       let names = try Targets.resolve(targets, in: state)
-      let signal = signalName.uppercased().replacingOccurrences(of: "SIG", with: "")
+      let signal = Signals.canonical(signalName) ?? signalName
       let done = try await Input.withDriver(state.driver) {
         try await FixtureController(driver: $0).lifecycle(Self.verb, root: root, names: names, signal: signal)
       }
@@ -53,6 +54,11 @@ extension Cthulhu {
     @OptionGroup var locator: FixtureLocator
     @Option(name: .customLong("signal"), help: "Signal name: KILL, TERM, HUP, …") var signalName: String = "KILL"
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
+    func validate() throws {
+      guard Signals.canonical(signalName) != nil else {
+        throw ValidationError("Please give --signal a signal name such as \(Signals.common) (got '\(signalName)').")
+      }
+    }
   }
   struct Pause: LifecycleCommand {
     static let configuration = CommandConfiguration(abstract: "Freeze instances (cgroup freezer): they hold their sockets but answer nothing.")

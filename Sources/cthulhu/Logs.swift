@@ -28,7 +28,7 @@ extension Cthulhu {
         try await Input.withDriver(state.driver) { driver in
           let prefix = names.count > 1
           let from = since.flatMap(Units.duration).map { d in
-            Date().addingTimeInterval(-(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18))
+            Date().addingTimeInterval(-d.seconds)
           }
           try await withThrowingTaskGroup(of: Void.self) { group in
             for name in names {

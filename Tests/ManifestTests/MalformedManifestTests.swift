@@ -72,7 +72,7 @@ final class MalformedManifestTests: XCTestCase {
     ("bad memory", "fixture: f\ngroups:\n  a: {image: x, memory: lots}\n", "3:25: 'memory' of group 'a' must be a size such as 16m, 1g, 512k, not 'lots'"),
     ("bad cpus", "fixture: f\ngroups:\n  a: {image: x, cpus: -1}\n", "3:23: 'cpus' of group 'a' must be more than 0"),
     ("bad on_change", "fixture: f\ngroups:\n  a: {image: x, on_change: reload}\n", "3:28: 'on_change' must be 'restart', 'none' or 'signal:<NAME>', not 'reload'"),
-    ("bad signal", "fixture: f\ngroups:\n  a: {image: x, on_change: \"signal:FOO\"}\n", "3:28: unknown signal 'FOO' in 'on_change'; use one of HUP, INT, QUIT, USR1, USR2, TERM, KILL, WINCH, CONT, STOP"),
+    ("bad signal", "fixture: f\ngroups:\n  a: {image: x, on_change: \"signal:FOO\"}\n", "3:28: unknown signal 'FOO' in 'on_change'; use a name such as HUP, INT, TERM, KILL, USR1, USR2, QUIT, STOP, CONT"),
     ("unknown depends_on", "fixture: f\ngroups:\n  web: {image: x, depends_on: [dbb]}\n  db: {image: x}\n", "3:3: group 'web' depends on unknown group 'dbb'; did you mean 'db'?"),
     ("depends_on cycle", "fixture: f\ngroups:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [a]}\n", "3:3: depends_on cycle: a → b → a"),
     ("self dependency", "fixture: f\ngroups:\n  a: {image: x, depends_on: [a]}\n", "3:3: group 'a' depends on itself"),

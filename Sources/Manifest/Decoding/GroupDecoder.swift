@@ -57,11 +57,8 @@ struct GroupDecoder {
     if let n = f["stop_timeout"] { g.stopTimeout = reader.duration(n, "'stop_timeout' of \(what)") }
     if let n = f["on_change"], let s = reader.string(n, "'on_change' of \(what)") {
       if s == "restart" { g.onChange = .restart } else if s == "none" { g.onChange = .none } else if s.hasPrefix("signal:") {
-        var sig = s.dropFirst(7).uppercased()
-        if sig.hasPrefix("SIG") { sig = String(sig.dropFirst(3)) }
-        let known = ["HUP", "INT", "QUIT", "USR1", "USR2", "TERM", "KILL", "WINCH", "CONT", "STOP"]
-        if known.contains(sig) { g.onChange = .signal(sig) } else {
-          reader.error(n.location, "unknown signal '\(s.dropFirst(7))' in 'on_change'; use one of \(known.joined(separator: ", "))")
+        if let sig = Signals.canonical(String(s.dropFirst(7))) { g.onChange = .signal(sig) } else {
+          reader.error(n.location, "unknown signal '\(s.dropFirst(7))' in 'on_change'; use a name such as \(Signals.common)")
         }
       } else {
         reader.error(n.location, "'on_change' must be 'restart', 'none' or 'signal:<NAME>', not '\(s)'")

@@ -236,12 +236,37 @@ public struct Healthcheck: Sendable, Hashable {
   }
 }
 
-/// What `apply` does to a running instance whose rendered files changed.
-public enum OnChange: Sendable, Hashable {
+/// What `apply` does to a running instance whose rendered files changed:
+/// the manifest's `on_change`, and an `update` step's `effect` in a plan.
+/// Written as the manifest spells it: `restart`, `none`, `signal:HUP`.
+public enum OnChange: Sendable, Hashable, Codable, CustomStringConvertible {
   case restart
   case none
   /// `signal:HUP`: name without the `SIG` prefix, upper case.
   case signal(String)
+
+  public var description: String {
+    switch self {
+    case .restart: "restart"
+    case .none: "none"
+    case .signal(let s): "signal:" + s
+    }
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let s = try decoder.singleValueContainer().decode(String.self)
+    switch s {
+    case "restart": self = .restart
+    case "none": self = .none
+    case _ where s.hasPrefix("signal:"): self = .signal(String(s.dropFirst(7)))
+    default: throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown on_change '\(s)'"))
+    }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(description)
+  }
 }
 
 /// A free template value (`vars:`), as YAML wrote it after the core schema.

@@ -40,7 +40,7 @@ extension FixtureController {
     let fault = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
       if let lasting {
-        f.expiresAt = Date().addingTimeInterval(Double(lasting.components.seconds) + Double(lasting.components.attoseconds) / 1e18)
+        f.expiresAt = Date().addingTimeInterval(lasting.seconds)
       }
       book.add(f)
       return f
@@ -155,7 +155,7 @@ extension FixtureController {
       log.append(Event(actor: actor, action: action, targets: targets ?? [], outcome: "failed: \(error)"))
       throw error
     }
-    let seconds = Self.seconds(ContinuousClock.now - start)
+    let seconds = (ContinuousClock.now - start).seconds
     let gone = old.faults.filter { f in !book.faults.contains { $0.id == f.id } }
     for f in gone { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
     for f in expired { log.append(Event(actor: actor, action: "expire \(f.id)", targets: f.targets, outcome: "ok: lifted \(f.summary)", seconds: seconds)) }
@@ -174,9 +174,6 @@ extension FixtureController {
     return result
   }
 
-  static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-  }
 
   /// The namespace of each named instance that is running; instances that are
   /// stopped get their rules when they start. A driver that cannot host

@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 
 /// What `apply` would do, as data: ordered steps with reasons. Pure value,
 /// `Codable` with a format version; `cthulhu plan --json` prints it.
@@ -40,31 +41,6 @@ public struct Step: Codable, Sendable, Hashable {
   public enum Action: String, Codable, Sendable, Hashable {
     case create, update, replace, delete, start
   }
-  /// What a file change does to the running instance (`update` steps);
-  /// encoded as `restart`, `none` or `signal:HUP`.
-  public enum Effect: Codable, Sendable, Hashable {
-    case restart, none, signal(String)
-
-    public init(from decoder: any Decoder) throws {
-      let s = try decoder.singleValueContainer().decode(String.self)
-      switch s {
-      case "restart": self = .restart
-      case "none": self = .none
-      case _ where s.hasPrefix("signal:"): self = .signal(String(s.dropFirst(7)))
-      default: throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown effect \(s)"))
-      }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var c = encoder.singleValueContainer()
-      switch self {
-      case .restart: try c.encode("restart")
-      case .none: try c.encode("none")
-      case .signal(let sig): try c.encode("signal:" + sig)
-      }
-    }
-  }
-
   /// Stable resource id: `network:cthulhu-kv`, `image:server`, `instance:i001`.
   public var target: String
   public var action: Action
@@ -72,12 +48,13 @@ public struct Step: Codable, Sendable, Hashable {
   public var reasons: [String]
   /// Targets of steps that must finish first.
   public var dependsOn: [String]
-  /// For `update`: what the changed files do to the instance.
-  public var effect: Effect?
+  /// For `update`: what the changed files do to the instance (the group's
+  /// `on_change`; encoded as `restart`, `none` or `signal:HUP`).
+  public var effect: OnChange?
   /// For `start`: the container is paused (unpause it) rather than stopped.
   public var paused: Bool?
 
-  public init(target: String, action: Action, reasons: [String], dependsOn: [String] = [], effect: Effect? = nil, paused: Bool? = nil) {
+  public init(target: String, action: Action, reasons: [String], dependsOn: [String] = [], effect: OnChange? = nil, paused: Bool? = nil) {
     self.target = target
     self.action = action
     self.reasons = reasons

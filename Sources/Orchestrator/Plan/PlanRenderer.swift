@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 
 /// The human view of a plan, like a code-review diff.
 public enum PlanRenderer {

@@ -78,13 +78,7 @@ public enum Planner {
       }
       let fileReasons = fileChanges(desired: d, record: record, disk: observed.diskFiles[d.name] ?? [:])
       if !fileReasons.isEmpty {
-        let effect: Step.Effect
-        switch d.onChange {
-        case .restart: effect = .restart
-        case .none: effect = .none
-        case .signal(let s): effect = .signal(s)
-        }
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .update, reasons: fileReasons, dependsOn: deps, effect: effect)
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .update, reasons: fileReasons, dependsOn: deps, effect: d.onChange)
         continue
       }
       switch c.state {

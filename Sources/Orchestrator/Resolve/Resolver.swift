@@ -214,13 +214,6 @@ extension Resolver {
   }
 }
 
-extension Duration {
-  var nanoseconds: Int64 {
-    let (s, atto) = components
-    return s * 1_000_000_000 + atto / 1_000_000_000
-  }
-}
-
 /// Engine-wide names of what cthulhu makes.
 public enum Naming {
   public static func container(_ fixture: String, _ instance: String) -> String { "\(fixture)-\(instance)" }

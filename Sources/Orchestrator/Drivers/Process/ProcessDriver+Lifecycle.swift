@@ -91,7 +91,9 @@ extension ProcessDriver {
   }
 
   public func kill(id: String, signal: String) async throws {
-    let number = try Signals.number(signal)
+    guard let number = Signals.number(signal) else {
+      throw DriverError(.unsupported, "unknown signal '\(signal)'; use a name such as \(Signals.common)")
+    }
     let (r, pid, start) = try running(id, "kill")
     ProcFS.send(number, to: pid)
     guard number == SIGKILL else { return }
