@@ -160,4 +160,20 @@ extension FixtureController {
     }
     return roots.filter { $0.hasPrefix("/") }.sorted()
   }
+
+  /// What `apply --ttl`'s reaper does when the time is up: destroys the
+  /// fixture, unless a later apply started a reaper of its own (then this
+  /// one, `reaper`, stands down and nil is returned). An apply or destroy
+  /// holding the fixture is waited for, up to `patience`.
+  public func destroyWhenDue(root: String, reaper: Int32, patience: Duration = .seconds(300)) async throws -> DestroyReport? {
+    let deadline = ContinuousClock.now + patience
+    while true {
+      guard let s = try FixtureState.load(root: root), s.ttlReaperPID == reaper, s.expiresAt != nil else { return nil }
+      do {
+        return try await destroy(root: root, fixture: s.fixture)
+      } catch let e as OrchestratorError where e.code == .locked && ContinuousClock.now < deadline {
+        try await Task.sleep(for: .seconds(1))
+      }
+    }
+  }
 }

@@ -70,6 +70,10 @@ public struct FixtureController: Sendable {
     public var notStarted: [Step] = []
     /// An interrupt was requested: the steps in flight finished, no more started.
     public var interrupted = false
+    /// The engine went away: the one error behind every failure (a step that
+    /// failed because of it may say something else, such as a health check
+    /// that saw its container stopped by a daemon shutting down).
+    public var engineGone: DriverError?
   }
 
   /// Records the fixture's time to live and (re)starts the detached reaper
@@ -167,7 +171,16 @@ public struct FixtureController: Sendable {
     state = try await armTimeToLive(store: store, root: m.root, requested: options.ttl, binary: options.binary)
     return ApplyResult(
       plan: planned.plan, state: state, failures: failures.map { ($0.target, $0.error) },
-      notStarted: outcome.notStarted, interrupted: options.interrupt?.requested ?? false)
+      notStarted: outcome.notStarted, interrupted: options.interrupt?.requested ?? false,
+      engineGone: failures.isEmpty ? nil : await engineGone(failures.map(\.error)))
+  }
+
+  /// The engine's absence, when it explains `errors`: one of them says so,
+  /// or the engine does not answer now.
+  func engineGone(_ errors: [any Error]) async -> DriverError? {
+    if let e = errors.lazy.compactMap({ $0 as? DriverError }).first(where: { $0.code == .engineUnavailable }) { return e }
+    do { _ = try await driver.networks() } catch let e as DriverError where e.code == .engineUnavailable { return e } catch {}
+    return nil
   }
 
   /// Apply ends on the truth: an instance it started that has exited a

@@ -59,7 +59,7 @@ extension Cthulhu {
         let s = planned.plan.summary
         defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
         if result.interrupted {
-          await Self.report(result.failures, driver: driver)
+          Self.report(result)
           let undone = result.notStarted.map(\.target)
           Output.error(
             "Interrupted: the steps in flight finished and the state is recorded; not started: "
@@ -69,7 +69,7 @@ extension Cthulhu {
         if result.failures.isEmpty {
           Output.out("\nApply complete in \(Seconds(clock.now - t0)): \(s.add) added, \(s.change) changed, \(s.destroy) destroyed. Fixture: \(m.root)\n")
         } else {
-          await Self.report(result.failures, driver: driver)
+          Self.report(result)
           Output.error("Apply failed: \(result.failures.count) step(s) failed; the state is recorded, run `cthulhu apply` again to converge.")
           throw ExitCode.failure
         }
@@ -155,19 +155,12 @@ enum SavedPlan {
 extension Cthulhu.Apply {
   /// One `error:` line a failed step, except that an engine gone away (every
   /// step in flight fails the same way) is said once, naming the steps.
-  static func report(_ failures: [(target: String, error: any Error)], driver: any Driver) async {
-    guard !failures.isEmpty else { return }
-    // A step that failed because the engine went away may say something else
-    // (a health check that saw its container stopped by a daemon shutting
-    // down): when the engine does not answer now, that is the one error.
-    var gone = failures.first { ($0.error as? DriverError)?.code == .engineUnavailable }?.error
-    if gone == nil {
-      do { _ = try await driver.networks() } catch let e as DriverError where e.code == .engineUnavailable { gone = e } catch {}
-    }
-    if let gone {
-      Output.error("error: \(gone) (steps not done: \(failures.map(\.target).joined(separator: ", ")))")
+  static func report(_ result: FixtureController.ApplyResult) {
+    guard !result.failures.isEmpty else { return }
+    if let gone = result.engineGone {
+      Output.error("error: \(gone) (steps not done: \(result.failures.map(\.target).joined(separator: ", ")))")
       return
     }
-    for f in failures { Output.error("error: \(f.target): \(f.error)") }
+    for f in result.failures { Output.error("error: \(f.target): \(f.error)") }
   }
 }

@@ -25,22 +25,12 @@ extension Cthulhu {
       try await failing {
         let state = try FixtureState.require(root: root)
         let names = try Targets.resolve(targets, in: state)
+        let prefix = names.count > 1
+        let from = since.flatMap(Units.duration).map { Date().addingTimeInterval(-$0.seconds) }
         try await Input.withDriver(state.driver) { driver in
-          let prefix = names.count > 1
-          let from = since.flatMap(Units.duration).map { d in
-            Date().addingTimeInterval(-d.seconds)
-          }
-          try await withThrowingTaskGroup(of: Void.self) { group in
-            for name in names {
-              guard let id = state.instance(named: name)?.containerID else { continue }
-              group.addTask {
-                for try await line in driver.logs(id: id, follow: follow, since: from, timestamps: false) {
-                  let text = (prefix ? "\(name) | " : "") + line.text + "\n"
-                  if line.stream == .stderr { Output.error(text) } else { Output.out(text) }
-                }
-              }
-            }
-            try await group.waitForAll()
+          for try await (name, line) in try FixtureController(driver: driver).logs(root: root, names: names, follow: follow, since: from) {
+            let text = (prefix ? "\(name) | " : "") + line.text + "\n"
+            if line.stream == .stderr { Output.error(text) } else { Output.out(text) }
           }
         }
       }
@@ -70,10 +60,12 @@ extension Cthulhu {
       let code: Int32 = try await failing {
         let state = try FixtureState.require(root: root)
         let names = try Targets.resolve([target], in: state)
-        guard names.count == 1, let id = state.instance(named: names[0])?.containerID else {
+        guard names.count == 1 else {
           throw OrchestratorError(.noFixture, "'\(target)' must name exactly one instance (it matches \(names.joined(separator: ", ")))")
         }
-        let r = try await Input.withDriver(state.driver) { try await $0.exec(id: id, command: command) }
+        let r = try await Input.withDriver(state.driver) {
+          try await FixtureController(driver: $0).exec(root: root, instance: names[0], command: command)
+        }
         Output.out(r.stdout)
         if !r.stderr.isEmpty { Output.error(r.stderr) }
         return r.exitCode

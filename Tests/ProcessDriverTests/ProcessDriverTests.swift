@@ -268,7 +268,7 @@ final class ProcessDriverTests: XCTestCase {
     let v13 = try await driver.inspect(id: id).health
     XCTAssertEqual(v13, "starting")
     let ready = FixturePaths(root: root).instanceFolder(ip: s.ip) + "/ready"
-    FileManager.default.createFile(atPath: ready, contents: nil)
+    _ = FileManager.default.createFile(atPath: ready, contents: nil)
     try await Host.eventually("healthy") { try await self.driver.inspect(id: id).health == "healthy" }
     let v14 = try await driver.containers(fixture: fixture).first?.health
     XCTAssertEqual(v14, "healthy")

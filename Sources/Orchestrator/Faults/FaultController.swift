@@ -61,12 +61,21 @@ extension FixtureController {
     return fault
   }
 
-  /// Lifts the faults on `names` (every fault when nil); returns the faults
-  /// that are gone entirely.
+  /// What `heal` did: the faults lifted entirely, and those still in force
+  /// on fewer instances.
+  public struct HealReport: Sendable, Hashable {
+    public var lifted: [Fault]
+    public var narrowed: [Fault]
+    public var nothingToHeal: Bool { lifted.isEmpty && narrowed.isEmpty }
+  }
+
+  /// Lifts the faults on `names` (every fault when nil).
   @discardableResult
-  public func heal(root: String, names: [String]? = nil) async throws -> [Fault] {
+  public func heal(root: String, names: [String]? = nil) async throws -> HealReport {
     try await changeFaults(root: root, action: "heal", targets: names ?? ["all"]) { book, _ in
-      book.heal(names.map(Set.init))
+      let before = Dictionary(book.faults.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+      let lifted = book.heal(names.map(Set.init))
+      return HealReport(lifted: lifted, narrowed: book.faults.filter { before[$0.id] != $0 })
     }
   }
 

@@ -214,12 +214,6 @@ extension Resolver {
   }
 }
 
-/// Engine-wide names of what cthulhu makes.
-public enum Naming {
-  public static func container(_ fixture: String, _ instance: String) -> String { "\(fixture)-\(instance)" }
-  public static func network(_ fixture: String) -> String { "cthulhu-\(fixture)" }
-}
-
 /// Hash of a build context: every regular file's relative path, mode and content.
 enum ContextHash {
   static func of(folder: String) throws -> String {

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Orchestrator
+
+extension Cthulhu {
+  struct Delay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Delay the packets instances send (tc netem; needs the kernel's sch_netem).",
+      usage: "cthulhu delay DURATION [--jitter DURATION] TARGETS… [--for DURATION]")
+    @OptionGroup var options: FaultOptions
+    @Option(help: "Random variation around the delay (normal distribution).") var jitter: String?
+    @Argument(help: "The delay: 100ms, 1s.") var delay: String
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
+    func run() async throws {
+      guard let ms = Fault.milliseconds(delay), ms > 0 else { throw ValidationError("Please give the delay as a duration such as 100ms or 1s (got '\(delay)').") }
+      var j: Double?
+      if let jitter {
+        guard let v = Fault.milliseconds(jitter) else { throw ValidationError("Please give --jitter as a duration such as 20ms (got '\(jitter)').") }
+        j = v
+      }
+      let jit = j
+      try await options.inject(targets) { .delay(milliseconds: ms, jitter: jit, try Targets.resolve($1, in: $0)) }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Orchestrator
+
+extension Cthulhu {
+  struct Faults: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the faults in force.")
+    @Argument(help: "The manifest (default: the current folder's fixture).") var manifest: String?
+    @OptionGroup var locator: FixtureLocator
+    @Flag(help: "Print JSON.") var json = false
+    func run() async throws {
+      let root = try locator.root(positional: manifest)
+      try await failing {
+        let state = try FixtureState.require(root: root)
+        // A reaper may have been killed: lift what has run out before listing.
+        if try !FaultBook.load(root: root).faults.filter({ ($0.expiresAt ?? .distantFuture) <= Date() }).isEmpty {
+          _ = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).liftExpired(root: root) }
+        }
+        let faults = try FaultBook.load(root: root).faults
+        if json {
+          let e = JSONEncoder()
+          e.outputFormatting = [.prettyPrinted, .sortedKeys]
+          e.dateEncodingStrategy = .iso8601
+          Output.out(String(decoding: try e.encode(faults), as: UTF8.self) + "\n")
+          return
+        }
+        if faults.isEmpty { Output.out("No faults.\n"); return }
+        var table = [["ID", "KIND", "SINCE", "UNTIL", "WHAT"]]
+        for f in faults {
+          table.append([f.id, f.kind.rawValue, Clock.format(f.createdAt), f.expiresAt.map(Clock.format) ?? "-", f.summary])
+        }
+        Output.table(table)
+      }
+    }
+  }
+}

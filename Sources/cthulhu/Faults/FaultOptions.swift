@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Orchestrator
+
+/// What every fault command takes: the fixture and `--for`.
+struct FaultOptions: ParsableArguments {
+  @OptionGroup var locator: FixtureLocator
+  @Option(name: .customLong("for"), help: ArgumentHelp("Lift the fault by itself after this long (500ms, 30s, 2m).", valueName: "duration"))
+  var lasting: String?
+
+  func duration() throws -> Duration? {
+    guard let lasting else { return nil }
+    guard let d = Units.duration(lasting), d > .zero else {
+      throw ValidationError("--for takes a duration such as 500ms, 30s, 2m or 1h (got '\(lasting)').")
+    }
+    return d
+  }
+
+  /// Loads the fixture (a manifest among `arguments` may name it), turns the
+  /// rest of the arguments into a request, injects it and prints the fault made.
+  func inject(
+    _ arguments: [String], empty: [String] = ["all"], _ request: @escaping @Sendable (FixtureState, [String]) throws -> FaultRequest
+  ) async throws {
+    let (target, arguments) = try locator.target(instances: arguments, empty: empty)
+    let root = target.root
+    let lasting = try duration()
+    try await failing {
+      let state = try FixtureState.require(root: root)
+      let req = try request(state, arguments)
+      let f = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).inject(req, root: root, lasting: lasting) }
+      Output.out("\(f.id): \(f.summary)" + (f.expiresAt.map { " (until \(Clock.format($0)))" } ?? "") + "\n")
+    }
+  }
+}
+
+enum Clock {
+  static func format(_ d: Date) -> String {
+    let f = DateFormatter()
+    f.dateFormat = "HH:mm:ss"
+    return f.string(from: d)
+  }
+}
