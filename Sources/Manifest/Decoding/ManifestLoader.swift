@@ -28,6 +28,12 @@ public enum ManifestLoader {
     return try decode(bytes: Array(text.utf8), displayPath: path, absolutePath: (absolute as NSString).standardizingPath)
   }
 
+  /// Decodes a manifest read from elsewhere than its file (a git revision):
+  /// diagnostics name `displayPath`, relative paths resolve from `absolutePath`'s folder.
+  public static func load(text: String, displayPath: String, absolutePath: String) throws(ManifestErrors) -> Manifest {
+    try decode(bytes: Array(text.utf8), displayPath: displayPath, absolutePath: absolutePath)
+  }
+
   /// Decodes manifest bytes as read from a file (invalid UTF-8 is reported,
   /// not repaired); `path` is used for messages and as the base of relative paths.
   public static func load(bytes: [UInt8], path: String) throws(ManifestErrors) -> Manifest {

@@ -13,6 +13,9 @@ public struct Plan: Codable, Sendable, Hashable {
   /// from: a saved plan whose basis no longer matches is refused.
   public var basis: String
   public var steps: [Step]
+  /// For a plan of one manifest version against another (`plan --against`):
+  /// the rendered files that change, for the first changed instance of each group.
+  public var fileDiffs: [FileDiff]?
 
   public var hasChanges: Bool { !steps.isEmpty }
 
