@@ -12,7 +12,7 @@ extension Cthulhu {
       let m = try input.load()
       let total = m.groups.reduce(0) { $0 + $1.count }
       Output.out(
-        "\(m.path): fixture '\(m.fixture)', \(m.groups.count) group\(m.groups.count == 1 ? "" : "s"), "
+        "\(input.manifest ?? m.path): fixture '\(m.fixture)', \(m.groups.count) group\(m.groups.count == 1 ? "" : "s"), "
           + "\(total) instance\(total == 1 ? "" : "s") (\(m.driver.rawValue))\n")
     }
   }
