@@ -58,6 +58,11 @@ enum ManifestSchema {
       "stop_timeout": duration,
       "on_change": ["type": "string", "pattern": "^(restart|none|signal:[A-Za-z0-9]+)$", "default": "restart"],
       "depends_on": ["type": "array", "items": name],
+      "user": [
+        "type": ["string", "integer"], "minimum": 0, "maximum": 4_294_967_294,
+        "pattern": "^([A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]+)(:([A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]+))?$",
+        "description": "who instances run as: NAME, UID, NAME:GROUP or UID:GID, e.g. alice or 1000:1000",
+      ],
     ],
   ]
   static var document: [String: Any] {

@@ -68,6 +68,7 @@ struct GroupDecoder {
       }
     }
     if let n = f["depends_on"], let list = reader.strings(n, "'depends_on' of \(what)") { g.dependsOn = list }
+    if let n = f["user"] { g.user = user(n) }
     if driver == .process {
       // Said at once rather than ignored: a host process has no published
       // ports (it listens on its own address) and no container cgroup.

@@ -109,6 +109,9 @@ public struct Group: Sendable, Hashable {
   public var onChange: OnChange
   /// `depends_on:` group names, started and healthy first.
   public var dependsOn: [String]
+  /// `user:`: who the group's instances run as; nil leaves it to the driver
+  /// (Docker: the image's user; process driver: see docs/manifest.md).
+  public var user: UserSpec?
 
   public init(
     name: String, location: SourceLocation = .unknown, source: ImageSource, count: Int = 1,
@@ -116,7 +119,7 @@ public struct Group: Sendable, Hashable {
     mounts: [Mount] = Mount.defaults, templates: [FileSpec] = [], files: [FileSpec] = [],
     ports: [PortSpec] = [], healthcheck: Healthcheck? = nil, memory: Int64? = nil,
     cpus: Double? = nil, stopTimeout: Duration? = nil, onChange: OnChange = .restart,
-    dependsOn: [String] = []
+    dependsOn: [String] = [], user: UserSpec? = nil
   ) {
     self.name = name
     self.location = location
@@ -134,6 +137,7 @@ public struct Group: Sendable, Hashable {
     self.stopTimeout = stopTimeout
     self.onChange = onChange
     self.dependsOn = dependsOn
+    self.user = user
   }
 
   public static func == (a: Group, b: Group) -> Bool {
@@ -142,12 +146,50 @@ public struct Group: Sendable, Hashable {
       && a.mounts == b.mounts && a.templates == b.templates && a.files == b.files
       && a.ports == b.ports && a.healthcheck == b.healthcheck && a.memory == b.memory
       && a.cpus == b.cpus && a.stopTimeout == b.stopTimeout && a.onChange == b.onChange
-      && a.dependsOn == b.dependsOn
+      && a.dependsOn == b.dependsOn && a.user == b.user
   }
 
   public func hash(into h: inout Hasher) {
     h.combine(name)
     h.combine(count)
+  }
+}
+
+/// `user:` as compose reads it: a user (name or uid), optionally with a
+/// group (name or gid): `alice`, `1000`, `alice:staff`, `1000:1000`.
+public struct UserSpec: Sendable, Hashable {
+  /// A name to look up, or a number taken as it is.
+  public enum ID: Sendable, Hashable, CustomStringConvertible {
+    case name(String)
+    case number(UInt32)
+
+    public var description: String {
+      switch self {
+      case .name(let n): n
+      case .number(let n): String(n)
+      }
+    }
+  }
+
+  public var user: ID
+  public var group: ID?
+  /// Where the value stands in the manifest (in `defaults:` when it came from there).
+  public var location: SourceLocation
+
+  public init(user: ID, group: ID? = nil, location: SourceLocation = .unknown) {
+    self.user = user
+    self.group = group
+    self.location = location
+  }
+
+  /// As written, normalised: `alice`, `1000:1000`.
+  public var text: String { group.map { "\(user):\($0)" } ?? user.description }
+
+  /// Equal when they name the same user and group, wherever they were written.
+  public static func == (a: UserSpec, b: UserSpec) -> Bool { a.user == b.user && a.group == b.group }
+  public func hash(into h: inout Hasher) {
+    h.combine(user)
+    h.combine(group)
   }
 }
 
