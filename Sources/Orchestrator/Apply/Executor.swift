@@ -246,7 +246,7 @@ struct Executor {
         InstanceRecord(
           name: d.name, group: d.group, ip: d.ip, containerID: containerID, specHash: d.specHash,
           filesHash: d.filesHash, files: Dictionary(d.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
-          ports: d.container.ports, spec: d.container))
+          ports: d.container.ports, spec: d.container, runAs: d.runAs))
     }
   }
 
