@@ -180,7 +180,7 @@ struct Executor {
       try await recreate(desired.instance(named: name)!, replacing: live?.id)
     case .update:
       let d = desired.instance(named: name)!
-      try writer.writeFiles(d)
+      try writer.writeFiles(d, mounts: mounts[d.group] ?? [])
       try await record(d, containerID: live?.id)
       guard let id = live?.id else { return }
       switch step.effect {
