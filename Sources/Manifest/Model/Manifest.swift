@@ -109,6 +109,9 @@ public struct Group: Sendable, Hashable {
   public var onChange: OnChange
   /// `depends_on:` group names, started and healthy first.
   public var dependsOn: [String]
+  /// Where each `depends_on` entry stands, in the same order (empty for a
+  /// group made in code).
+  public var dependsOnLocations: [SourceLocation] = []
   /// `user:`: who the group's instances run as; nil leaves it to the driver
   /// (Docker: the image's user; process driver: see docs/manifest.md).
   public var user: UserSpec?
@@ -243,10 +246,23 @@ public struct PortSpec: Sendable, Hashable {
   public var hostStart: Int?
   public var container: Int
   public var proto: PortProtocol
-  public init(hostStart: Int? = nil, container: Int, proto: PortProtocol = .tcp) {
+  /// Where the entry stands in `ports:`.
+  public var location: SourceLocation
+  public init(hostStart: Int? = nil, container: Int, proto: PortProtocol = .tcp, location: SourceLocation = .unknown) {
     self.hostStart = hostStart
     self.container = container
     self.proto = proto
+    self.location = location
+  }
+
+  /// Equal when they publish the same ports, wherever they were written.
+  public static func == (a: PortSpec, b: PortSpec) -> Bool {
+    a.hostStart == b.hostStart && a.container == b.container && a.proto == b.proto
+  }
+  public func hash(into h: inout Hasher) {
+    h.combine(hostStart)
+    h.combine(container)
+    h.combine(proto)
   }
 }
 
