@@ -240,7 +240,8 @@ public struct FixtureController: Sendable {
       let c = live.first { $0.labels[Labels.instance] == r.name }
       return InstanceStatus(
         name: r.name, group: r.group, ip: r.ip, state: c?.state.rawValue ?? "missing", health: c?.health,
-        containerID: c?.id, ports: c?.ports ?? r.ports, faults: faults.filter { $0.targets.contains(r.name) }.map(\.id))
+        containerID: c?.id, ports: c?.ports ?? r.ports, faults: faults.filter { $0.targets.contains(r.name) }.map(\.id),
+        user: r.runAs?.short)
     }
   }
 }
@@ -255,4 +256,7 @@ public struct InstanceStatus: Sendable, Codable, Hashable {
   public var ports: [PortBinding]
   /// Ids of the faults in force on this instance (`cthulhu faults` lists them).
   public var faults: [String] = []
+  /// Who it runs as: `1000:1000(alice)`, or `user:` as written when the
+  /// image resolves it; nil for the image's default user.
+  public var user: String?
 }

@@ -3,7 +3,7 @@ import Foundation
 /// An orchestration failure, phrased for the person running cthulhu.
 public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
   public enum Code: Sendable, Hashable {
-    case corruptState, io, template, subnet, locked, foreign, stalePlan, noFixture, step, healthcheck, unsupported, exited
+    case corruptState, io, template, subnet, locked, foreign, stalePlan, noFixture, step, healthcheck, unsupported, exited, user
   }
   public var code: Code
   public var message: String

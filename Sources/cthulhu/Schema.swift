@@ -14,6 +14,15 @@ extension Cthulhu {
 }
 
 /// The manifest's JSON Schema (draft-07), kept beside the decoder's key lists.
+///
+/// It says what a schema can: every key and its type, and the rules that
+/// span keys through `if`/`then` (draft-07): `image` or `build` but not both
+/// (taking `defaults:` into account), what the process driver refuses
+/// (`image`, `build`, `ports`, `memory`, `cpus`) and needs (`command`),
+/// `network.mode: namespaces` only with it, a dotted-quad subnet. What
+/// needs the file system or arithmetic (a build context exists, host bits
+/// of a subnet, port ranges that collide, depends_on names) is left to
+/// `cthulhu validate`.
 enum ManifestSchema {
   nonisolated(unsafe) static let name: [String: Any] = ["type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 40]
   nonisolated(unsafe) static let duration: [String: Any] = ["type": "string", "pattern": "^([0-9.]+(ms|s|m|h))+$", "description": "e.g. 500ms, 2s, 1m30s"]
@@ -31,6 +40,7 @@ enum ManifestSchema {
   ]
   nonisolated(unsafe) static let group: [String: Any] = [
     "type": "object", "additionalProperties": false,
+    "not": ["required": ["image", "build"], "description": "image and build together"],
     "properties": [
       "image": ["type": "string"],
       "build": [
@@ -58,6 +68,11 @@ enum ManifestSchema {
       "stop_timeout": duration,
       "on_change": ["type": "string", "pattern": "^(restart|none|signal:[A-Za-z0-9]+)$", "default": "restart"],
       "depends_on": ["type": "array", "items": name],
+      "user": [
+        "type": ["string", "integer"], "minimum": 0, "maximum": 4_294_967_294,
+        "pattern": "^([A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]+)(:([A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]+))?$",
+        "description": "who instances run as: NAME, UID, NAME:GROUP or UID:GID, e.g. alice or 1000:1000",
+      ],
     ],
   ]
   static var document: [String: Any] {
@@ -72,7 +87,7 @@ enum ManifestSchema {
         "network": [
           "type": "object", "additionalProperties": false,
           "properties": [
-            "subnet": ["type": "string", "pattern": "^[0-9.]+/[0-9]+$"],
+            "subnet": ["type": "string", "pattern": subnet, "description": "IPv4 CIDR, e.g. 172.28.5.0/24"],
             "mode": ["enum": ["loopback", "namespaces"], "default": "loopback"],
           ],
         ],
@@ -80,6 +95,36 @@ enum ManifestSchema {
         "defaults": group,
         "groups": ["type": "object", "minProperties": 1, "propertyNames": name, "additionalProperties": group],
       ],
+      "allOf": rules,
+    ]
+  }
+
+  /// `a.b.c.d/n`, each octet 0–255, n 0–32.
+  static let subnet: String = {
+    let octet = "(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+    return "^(\(octet)\\.){3}\(octet)/([0-9]|[12][0-9]|3[0-2])$"
+  }()
+
+  static let containerOnly = ["image", "build", "ports", "memory", "cpus"]
+
+  /// The rules that span keys; each an `if`/`then` on the whole manifest.
+  static var rules: [[String: Any]] {
+    let process: [String: Any] = ["properties": ["driver": ["const": "process"]], "required": ["driver"]]
+    let docker: [String: Any] = ["not": process]
+    func any(_ keys: [String]) -> [String: Any] { ["anyOf": keys.map { ["required": [$0]] }] }
+    func everyGroup(_ s: [String: Any]) -> [String: Any] { ["properties": ["groups": ["additionalProperties": s]]] }
+    func defaults(_ s: [String: Any]) -> [String: Any] { ["properties": ["defaults": s]] }
+    func defaultsHave(_ key: String) -> [String: Any] { ["properties": ["defaults": ["required": [key]]], "required": ["defaults"]] }
+    return [
+      // The process driver runs `command` on the host: no image, no container limits.
+      ["if": process, "then": ["allOf": [everyGroup(["not": any(containerOnly)]), defaults(["not": any(containerOnly)])]]],
+      ["if": ["allOf": [process, defaults(["not": any(["command"])])]], "then": everyGroup(["required": ["command"]])],
+      // Docker: each group has image or build, its own or from defaults; namespaces are the process driver's.
+      ["if": ["allOf": [docker, defaults(["not": any(["image", "build"])])]], "then": everyGroup(any(["image", "build"]))],
+      ["if": docker, "then": ["properties": ["network": ["properties": ["mode": ["not": ["const": "namespaces"]]]]]]],
+      // One from defaults, the other in the group: both.
+      ["if": defaultsHave("image"), "then": everyGroup(["not": ["required": ["build"]]])],
+      ["if": defaultsHave("build"), "then": everyGroup(["not": ["required": ["image"]]])],
     ]
   }
 }

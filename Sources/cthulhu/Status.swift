@@ -5,7 +5,7 @@ import Orchestrator
 
 extension Cthulhu {
   struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show each instance: group, address, state, health, ports.")
+    static let configuration = CommandConfiguration(abstract: "Show each instance: group, address, state, health, user, ports.")
 
     @Argument(help: "The manifest (default: ./cthulhu.yaml unless --fixture is given).")
     var manifest: String?
@@ -23,10 +23,10 @@ extension Cthulhu {
           Output.out(String(decoding: try e.encode(rows), as: UTF8.self) + "\n")
           return
         }
-        var table = [["NAME", "GROUP", "IP", "STATE", "HEALTH", "PORTS", "FAULTS", state.driver == .process ? "ID" : "CONTAINER"]]
+        var table = [["NAME", "GROUP", "IP", "STATE", "HEALTH", "USER", "PORTS", "FAULTS", state.driver == .process ? "ID" : "CONTAINER"]]
         for r in rows {
           table.append([
-            r.name, r.group, r.ip.description, r.state, r.health ?? "-",
+            r.name, r.group, r.ip.description, r.state, r.health ?? "-", r.user ?? "-",
             r.ports.compactMap { p in p.host.map { "\($0)->\(p.container)/\(p.proto)" } }.joined(separator: ",").ifEmpty("-"),
             r.faults.joined(separator: ",").ifEmpty("-"),
             String((r.containerID ?? "-").prefix(12)),

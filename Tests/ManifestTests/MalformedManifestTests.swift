@@ -38,12 +38,12 @@ final class MalformedManifestTests: XCTestCase {
     ("host bits in subnet", "fixture: f\nnetwork: {subnet: 10.0.0.1/24}\ngroups: {a: {image: x}}\n", "2:19: '10.0.0.1/24' is not an IPv4 network in CIDR form such as 172.28.5.0/24"),
     ("bad network mode", "fixture: f\nnetwork: {mode: bridge}\ngroups: {a: {image: x}}\n", "2:17: unknown network mode 'bridge'; use 'loopback' or 'namespaces'"),
     ("unknown network key", "fixture: f\nnetwork: {subnett: 10.0.0.0/24}\ngroups: {a: {image: x}}\n", "2:11: unknown key 'subnett' in 'network'; did you mean 'subnet'?"),
-    ("subnet too small", "fixture: f\nnetwork: {subnet: 10.0.0.0/30}\ngroups: {a: {image: x, count: 3}}\n", "2:10: subnet 10.0.0.0/30 holds 1 instances (from .2; .1 is the gateway) but the groups ask for 3"),
+    ("subnet too small", "fixture: f\nnetwork: {subnet: 10.0.0.0/30}\ngroups: {a: {image: x, count: 3}}\n", "2:19: subnet 10.0.0.0/30 holds 1 instances (from .2; .1 is the gateway) but the groups ask for 3"),
     ("groups empty", "fixture: f\ngroups: {}\n", "2:9: 'groups' is empty; declare at least one group"),
     ("groups a list", "fixture: f\ngroups: [a]\n", "2:9: 'groups' must be a mapping, not a list"),
     ("bad group name", "fixture: f\ngroups: {Web: {image: x}}\n", "2:10: group name 'Web' must match [a-z0-9][a-z0-9-]* and be at most 40 characters"),
     ("no image nor build", "fixture: f\ngroups:\n  a: {count: 1}\n", "3:3: group 'a' needs 'image' or 'build'"),
-    ("image and build", "fixture: f\ngroups:\n  a: {image: x, build: ctx}\n", "3:14: group 'a' has both 'image' and 'build'; keep one"),
+    ("image and build", "fixture: f\ngroups:\n  a: {image: x, build: ctx}\n", "3:17: group 'a' has both 'image' and 'build'; keep one"),
     ("build context missing", "fixture: f\ngroups:\n  a: {build: nope}\n", "3:14: build context 'nope' of group 'a' is not a folder (looked for $DIR/nope)"),
     ("build without Dockerfile", "fixture: f\ngroups:\n  a: {build: {context: ctx}}\n", "3:14: build context 'ctx' of group 'a' has no Dockerfile"),
     ("count a word", "fixture: f\ngroups:\n  a: {image: x, count: three}\n", "3:24: 'count' of group 'a' must be a whole number, not 'three'"),
@@ -65,7 +65,7 @@ final class MalformedManifestTests: XCTestCase {
     ("bad mode", "fixture: f\ngroups:\n  a:\n    image: x\n    files:\n      - {source: templates/c.json, target: etc/c, mode: \"0999\"}\n", "6:57: mode '0999' must be octal digits such as \"0644\" or \"0755\""),
     ("bad port", "fixture: f\ngroups:\n  a: {image: x, ports: [\"99999\"]}\n", "3:25: port '99999' must be \"HOST:CONTAINER\" or CONTAINER, each 1–65535"),
     ("bad port protocol", "fixture: f\ngroups:\n  a: {image: x, ports: [\"80/sctp\"]}\n", "3:25: port '80/sctp': protocol must be tcp or udp"),
-    ("port collision", "fixture: f\ngroups:\n  a: {image: x, count: 3, ports: [\"30000:80\"]}\n  b: {image: x, ports: [\"30002:80\"]}\n", "4:3: group 'b': host ports 30002–30002/tcp collide with group 'a' (30000–30002)"),
+    ("port collision", "fixture: f\ngroups:\n  a: {image: x, count: 3, ports: [\"30000:80\"]}\n  b: {image: x, ports: [\"30002:80\"]}\n", "4:25: group 'b': host ports 30002–30002/tcp collide with group 'a' (30000–30002)"),
     ("healthcheck without command", "fixture: f\ngroups:\n  a: {image: x, healthcheck: {retries: 3}}\n", "3:30: 'healthcheck' of group 'a' needs a 'command'"),
     ("bad duration", "fixture: f\ngroups:\n  a: {image: x, stop_timeout: 5 seconds}\n", "3:31: 'stop_timeout' of group 'a' must be a duration such as 500ms, 2s, 1m30s, not '5 seconds'"),
     ("bad interval", "fixture: f\ngroups:\n  a: {image: x, healthcheck: {command: [x], interval: fast}}\n", "3:55: 'healthcheck.interval' must be a duration such as 500ms, 2s, 1m30s, not 'fast'"),
@@ -73,9 +73,9 @@ final class MalformedManifestTests: XCTestCase {
     ("bad cpus", "fixture: f\ngroups:\n  a: {image: x, cpus: -1}\n", "3:23: 'cpus' of group 'a' must be more than 0"),
     ("bad on_change", "fixture: f\ngroups:\n  a: {image: x, on_change: reload}\n", "3:28: 'on_change' must be 'restart', 'none' or 'signal:<NAME>', not 'reload'"),
     ("bad signal", "fixture: f\ngroups:\n  a: {image: x, on_change: \"signal:FOO\"}\n", "3:28: unknown signal 'FOO' in 'on_change'; use a name such as HUP, INT, TERM, KILL, USR1, USR2, QUIT, STOP, CONT"),
-    ("unknown depends_on", "fixture: f\ngroups:\n  web: {image: x, depends_on: [dbb]}\n  db: {image: x}\n", "3:3: group 'web' depends on unknown group 'dbb'; did you mean 'db'?"),
-    ("depends_on cycle", "fixture: f\ngroups:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [a]}\n", "3:3: depends_on cycle: a → b → a"),
-    ("self dependency", "fixture: f\ngroups:\n  a: {image: x, depends_on: [a]}\n", "3:3: group 'a' depends on itself"),
+    ("unknown depends_on", "fixture: f\ngroups:\n  web: {image: x, depends_on: [dbb]}\n  db: {image: x}\n", "3:32: group 'web' depends on unknown group 'dbb'; did you mean 'db'?"),
+    ("depends_on cycle", "fixture: f\ngroups:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [a]}\n", "3:30: depends_on cycle: a → b → a"),
+    ("self dependency", "fixture: f\ngroups:\n  a: {image: x, depends_on: [a]}\n", "3:30: group 'a' depends on itself"),
     ("duplicate key", "fixture: f\nfixture: g\ngroups: {a: {image: x}}\n", "2:1: duplicate key 'fixture' (first at line 1)"),
     ("duplicate group", "fixture: f\ngroups:\n  a: {image: x}\n  a: {image: y}\n", "4:3: duplicate key 'a' (first at line 3)"),
     ("unknown alias", "fixture: f\ngroups:\n  a: *nope\n", "3:6: unknown alias '*nope'"),
@@ -87,6 +87,11 @@ final class MalformedManifestTests: XCTestCase {
     ("process driver with ports", "fixture: f\ndriver: process\ngroups:\n  a: {command: [x], ports: [8080]}\n", "4:28: 'ports' of group 'a': the process driver publishes no ports; an instance listens on its own address (instance.ip, CTHULHU_IP)"),
     ("process driver with memory", "fixture: f\ndriver: process\ndefaults: {memory: 16m}\ngroups:\n  a: {command: [x]}\n", "3:20: 'memory' of group 'a' is a container limit; the process driver cannot apply it"),
     ("process driver with cpus", "fixture: f\ndriver: process\ngroups:\n  a: {command: [x], cpus: 1}\n", "4:27: 'cpus' of group 'a' is a container limit; the process driver cannot apply it"),
+    ("build before image", "fixture: f\ngroups:\n  a:\n    build: ctx\n    image: x\n", "5:5: group 'a' has both 'image' and 'build'; keep one"),
+    ("image from defaults, build in the group", "fixture: f\ngroups:\n  a:\n    build: ctx\ndefaults: {image: x}\n", "4:5: group 'a' has both 'image' and 'build'; keep one"),
+    ("second depends_on entry unknown", "fixture: f\ngroups:\n  db: {image: x}\n  web:\n    image: x\n    depends_on:\n      - db\n      - cache\n", "8:9: group 'web' depends on unknown group 'cache'"),
+    ("host ports past 65535", "fixture: f\ngroups:\n  a:\n    image: x\n    count: 2\n    ports: [80, \"65535:80\"]\n", "6:17: group 'a': host ports 65535–65536 go past 65535"),
+    ("three-group cycle", "fixture: f\ngroups:\n  a: {image: x}\n  b:\n    image: x\n    depends_on: [a, c]\n  c:\n    image: x\n    depends_on: [b]\n", "6:21: depends_on cycle: b → c → b"),
     ("yes as a bool-like count", "fixture: f\ngroups:\n  a: {image: x, count: yes}\n", "3:24: 'count' of group 'a' must be a whole number, not 'yes'"),
   ]
 
@@ -117,12 +122,21 @@ final class MalformedManifestTests: XCTestCase {
     }
   }
 
+  func testCrossFieldErrorsQuoteTheOffendingEntry() {
+    do {
+      _ = try ManifestLoader.load(text: "fixture: f\ngroups:\n  web:\n    image: x\n    depends_on: [db, nope]\n  db: {image: x}\n", path: "x.yaml")
+      XCTFail("expected an error")
+    } catch {
+      XCTAssertEqual(error.render(), "x.yaml:5:22: error: group 'web' depends on unknown group 'nope'\n    depends_on: [db, nope]\n                     ^\n1 error\n")
+    }
+  }
+
   func testEmptyAndInvalidUTF8() {
     XCTAssertEqual(errors(""), ["1:1: manifest is empty; it needs at least 'fixture' and 'groups'"])
     XCTAssertEqual(errors("# only a comment\n"), ["1:1: manifest is empty; it needs at least 'fixture' and 'groups'"])
     let bad: [UInt8] = Array("fixture: f\ngroups: {a: {image: ".utf8) + [0xC3, 0x28] + Array("}}\n".utf8)
     let path = dir + "/bad.yaml"
-    FileManager.default.createFile(atPath: path, contents: Data(bad))
+    _ = FileManager.default.createFile(atPath: path, contents: Data(bad))
     do {
       _ = try ManifestLoader.load(path: path)
       XCTFail("invalid UTF-8 must be refused")

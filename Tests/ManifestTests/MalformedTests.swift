@@ -51,7 +51,7 @@ final class MalformedTests: XCTestCase {
     ),
     (
       "subnet too small", "fixture: t\nnetwork:\n  subnet: 10.0.0.0/30\ngroups: {a: {image: x, count: 3}}\n",
-      ["3:3: subnet 10.0.0.0/30 holds 1 instances (from .2; .1 is the gateway) but the groups ask for 3"]
+      ["3:11: subnet 10.0.0.0/30 holds 1 instances (from .2; .1 is the gateway) but the groups ask for 3"]
     ),
     (
       "network mode with docker", "fixture: t\nnetwork: {mode: namespaces}\ngroups: {a: {image: x}}\n",
@@ -74,7 +74,7 @@ final class MalformedTests: XCTestCase {
       ["5:5: unknown key 'comand' in group 'a'; did you mean 'command'?"]
     ),
     ("unknown group key without suggestion", group("    zzzzzzzz: 1\n"), ["5:5: unknown key 'zzzzzzzz' in group 'a'"]),
-    ("image and build", group("    build: ctx\n"), ["4:12: group 'a' has both 'image' and 'build'; keep one"]),
+    ("image and build", group("    build: ctx\n"), ["5:5: group 'a' has both 'image' and 'build'; keep one"]),
     ("neither image nor build", "fixture: t\ngroups:\n  a:\n    count: 2\n", ["3:3: group 'a' needs 'image' or 'build'"]),
     ("image with spaces", "fixture: t\ngroups:\n  a:\n    image: my app\n", ["4:12: 'my app' is not an image reference"]),
     (
@@ -157,11 +157,11 @@ final class MalformedTests: XCTestCase {
     ("ports is a string", group("    ports: \"8080\"\n"), ["5:12: 'ports' of group 'a' must be a list such as [\"30000:8080\", 9090]"]),
     (
       "host ports collide", "fixture: t\ngroups:\n  a: {image: x, count: 3, ports: [\"30000:80\"]}\n  b: {image: x, ports: [\"30002:80\"]}\n",
-      ["4:3: group 'b': host ports 30002–30002/tcp collide with group 'a' (30000–30002)"]
+      ["4:25: group 'b': host ports 30002–30002/tcp collide with group 'a' (30000–30002)"]
     ),
     (
       "host ports past 65535", "fixture: t\ngroups:\n  a: {image: x, count: 3, ports: [\"65534:80\"]}\n",
-      ["3:3: group 'a': host ports 65534–65536 go past 65535"]
+      ["3:35: group 'a': host ports 65534–65536 go past 65535"]
     ),
     (
       "host ports of an empty group do not collide",
@@ -194,12 +194,12 @@ final class MalformedTests: XCTestCase {
     ),
     (
       "depends_on unknown group", "fixture: t\ngroups:\n  server: {image: x}\n  client: {image: x, depends_on: [servr]}\n",
-      ["4:3: group 'client' depends on unknown group 'servr'; did you mean 'server'?"]
+      ["4:35: group 'client' depends on unknown group 'servr'; did you mean 'server'?"]
     ),
-    ("depends_on itself", "fixture: t\ngroups:\n  a: {image: x, depends_on: [a]}\n", ["3:3: group 'a' depends on itself"]),
+    ("depends_on itself", "fixture: t\ngroups:\n  a: {image: x, depends_on: [a]}\n", ["3:30: group 'a' depends on itself"]),
     (
       "depends_on cycle", "fixture: t\ngroups:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [c]}\n  c: {image: x, depends_on: [a]}\n",
-      ["3:3: depends_on cycle: a → b → c → a"]
+      ["3:30: depends_on cycle: a → b → c → a"]
     ),
     ("depends_on is a string", group("    depends_on: b\n"), ["5:17: 'depends_on' of group 'a' must be a list of strings, not a scalar"]),
     ("duplicate key", group("    count: 1\n    count: 2\n"), ["6:5: duplicate key 'count' (first at line 5)"]),

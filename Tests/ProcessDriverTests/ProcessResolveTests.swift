@@ -7,6 +7,13 @@ import XCTest
 /// What the Resolver gives the process driver: subnets of its mode, mounts
 /// as host folders, the mode on the network's labels.
 final class ProcessResolveTests: XCTestCase {
+  /// Root owns the manifest's (fictitious) folder: instances run as root.
+  static let users: FakeUsers = {
+    var u = FakeUsers(current: (0, 0))
+    u.owners["/src"] = (0, 0)
+    return u
+  }()
+
   func manifest(_ mode: NetworkMode, subnet: IPv4Network? = nil, templates: [FileSpec] = []) -> Manifest {
     Manifest(
       path: "/src/m.yaml", fixture: "web", driver: .process, root: "/src/cthulhu-fixture",
@@ -15,28 +22,28 @@ final class ProcessResolveTests: XCTestCase {
   }
 
   func testLoopbackTakesAFree127Subnet() throws {
-    let taken = try Resolver(manifest: manifest(.loopback), previous: nil).resolve().network.subnet
+    let taken = try Resolver(manifest: manifest(.loopback), previous: nil, users: Self.users).resolve().network.subnet
     XCTAssertTrue(IPv4Network("127.77.0.0/16")!.contains(taken.address), "\(taken)")
-    let next = try Resolver(manifest: manifest(.loopback), previous: nil, usedSubnets: [taken]).resolve().network.subnet
+    let next = try Resolver(manifest: manifest(.loopback), previous: nil, usedSubnets: [taken], users: Self.users).resolve().network.subnet
     XCTAssertNotEqual(next, taken, "another process fixture's subnet is never reused")
     XCTAssertTrue(IPv4Network("127.77.0.0/16")!.contains(next.address))
-    XCTAssertThrowsError(try Resolver(manifest: manifest(.loopback, subnet: IPv4Network("10.1.2.0/24")!), previous: nil).resolve()) {
+    XCTAssertThrowsError(try Resolver(manifest: manifest(.loopback, subnet: IPv4Network("10.1.2.0/24")!), previous: nil, users: Self.users).resolve()) {
       XCTAssertTrue("\($0)".contains("127.0.0.0/8"), "\($0)")
     }
-    XCTAssertEqual(try Resolver(manifest: manifest(.loopback, subnet: IPv4Network("127.5.5.0/24")!), previous: nil).resolve().network.subnet.description, "127.5.5.0/24")
+    XCTAssertEqual(try Resolver(manifest: manifest(.loopback, subnet: IPv4Network("127.5.5.0/24")!), previous: nil, users: Self.users).resolve().network.subnet.description, "127.5.5.0/24")
   }
 
   func testNamespacesTakeAPrivateSubnetAndAModeChangeIsNotSilent() throws {
-    let desired = try Resolver(manifest: manifest(.namespaces), previous: nil).resolve()
+    let desired = try Resolver(manifest: manifest(.namespaces), previous: nil, users: Self.users).resolve()
     XCTAssertTrue(IPv4Network("10.77.0.0/16")!.contains(desired.network.subnet.address), "\(desired.network.subnet)")
     XCTAssertEqual(desired.network.labels[Labels.networkMode], "namespaces")
-    XCTAssertThrowsError(try Resolver(manifest: manifest(.namespaces, subnet: IPv4Network("127.9.0.0/24")!), previous: nil).resolve())
+    XCTAssertThrowsError(try Resolver(manifest: manifest(.namespaces, subnet: IPv4Network("127.9.0.0/24")!), previous: nil, users: Self.users).resolve())
     // A loopback fixture's subnet is not kept when the mode changes.
     var state = FixtureState(fixture: "web", root: "/src/cthulhu-fixture", driver: .process)
     state.subnet = IPv4Network("127.77.3.0/24")!
-    let again = try Resolver(manifest: manifest(.namespaces), previous: state).resolve().network.subnet
+    let again = try Resolver(manifest: manifest(.namespaces), previous: state, users: Self.users).resolve().network.subnet
     XCTAssertNotEqual(again, state.subnet)
-    XCTAssertEqual(try Resolver(manifest: manifest(.loopback), previous: state).resolve().network.subnet, state.subnet)
+    XCTAssertEqual(try Resolver(manifest: manifest(.loopback), previous: state, users: Self.users).resolve().network.subnet, state.subnet)
   }
 
   func testMountsAreHostFoldersInSpecsEnvironmentAndTemplates() throws {
@@ -46,7 +53,7 @@ final class ProcessResolveTests: XCTestCase {
     try "{{ mounts.etc }} {{ mounts.var }}".write(toFile: dir + "/t", atomically: true, encoding: .utf8)
     var m = manifest(.loopback, templates: [FileSpec(source: dir + "/t", mount: "etc", path: "paths")])
     m.groups[0].mounts = [Mount(name: "etc", path: "/opt/app/etc"), Mount(name: "var", path: "/opt/app/var"), Mount(name: "my-data", path: "/data")]
-    let i = try XCTUnwrap(Resolver(manifest: m, previous: nil).resolve().instances.first)
+    let i = try XCTUnwrap(Resolver(manifest: m, previous: nil, users: Self.users).resolve().instances.first)
     let folder = "/src/cthulhu-fixture/\(i.ip)/bindmounts"
     XCTAssertEqual(i.container.binds.map(\.container), ["\(folder)/etc", "\(folder)/var", "\(folder)/my-data"])
     XCTAssertEqual(i.container.binds.map(\.host), i.container.binds.map(\.container))
@@ -59,7 +66,7 @@ final class ProcessResolveTests: XCTestCase {
     var m = manifest(.loopback)
     m.driver = .docker
     m.groups[0].source = .image("app:1")
-    let d = try Resolver(manifest: m, previous: nil).resolve()
+    let d = try Resolver(manifest: m, previous: nil, users: Self.users).resolve()
     XCTAssertTrue(IPv4Network("172.30.0.0/15")!.contains(d.network.subnet.address))
     XCTAssertNil(d.network.labels[Labels.networkMode])
     XCTAssertEqual(d.instances[0].container.binds.map(\.container), ["/opt/app/etc", "/opt/app/var"])

@@ -13,7 +13,13 @@ struct GroupDecoder {
     let own = node.isNull ? [] : (reader.mapping(node, what, allowed: ManifestDecoder.groupKeys) ?? [])
     if !node.isNull, case .mapping = node.kind {} else if !node.isNull { return nil }
     var f: [String: YAMLNode] = [:]
-    for (k, _, v) in defaults { f[k] = v }
+    // Each key's node, and whether the group wrote it (not `defaults:`).
+    var keys: [String: (node: YAMLNode, own: Bool)] = [:]
+    for (k, kn, v) in defaults {
+      f[k] = v
+      keys[k] = (kn, false)
+    }
+    for (k, kn, _) in own { keys[k] = (kn, true) }
     for (k, _, v) in own {
       // env merges key by key; everything else: the group's value wins.
       if k == "env", let d = f["env"], case .mapping(let dp) = d.kind, case .mapping(let gp) = v.kind {
@@ -26,7 +32,7 @@ struct GroupDecoder {
     var g = Group(name: name, location: at, source: .image(""))
     if let n = f["count"], let c = reader.int(n, "'count' of \(what)", range: 0...ManifestLoader.maxInstances) { g.count = c }
     if let n = f["command"] { g.command = reader.command(n, "'command' of \(what)") }
-    decodeSource(f, &g)
+    decodeSource(f, keys: keys, &g)
     if let n = f["env"], let m = reader.anyMapping(n, "'env' of \(what)") {
       for (k, kn, v) in m {
         if k.isEmpty || k.contains("=") { reader.error(kn.location, "environment variable name '\(k)' is not valid") }
@@ -64,7 +70,11 @@ struct GroupDecoder {
         reader.error(n.location, "'on_change' must be 'restart', 'none' or 'signal:<NAME>', not '\(s)'")
       }
     }
-    if let n = f["depends_on"], let list = reader.strings(n, "'depends_on' of \(what)") { g.dependsOn = list }
+    if let n = f["depends_on"], let list = reader.strings(n, "'depends_on' of \(what)"), case .sequence(let items) = n.kind {
+      g.dependsOn = list
+      g.dependsOnLocations = items.map(\.location)
+    }
+    if let n = f["user"] { g.user = user(n) }
     if let n = f["run_once"], let b = reader.bool(n, "'run_once' of \(what)") { g.runOnce = b }
     if driver == .process {
       // Said at once rather than ignored: a host process has no published
@@ -91,7 +101,7 @@ struct GroupDecoder {
     return [owner.absolute(first)] + argv.dropFirst()
   }
 
-  func decodeSource(_ f: [String: YAMLNode], _ g: inout Group) {
+  func decodeSource(_ f: [String: YAMLNode], keys: [String: (node: YAMLNode, own: Bool)], _ g: inout Group) {
     let image = f["image"], build = f["build"]
     if driver == .process {
       if let n = image ?? build { reader.error(n.location, "\(what): 'image' and 'build' are for the docker driver; the process driver runs 'command' on the host") }
@@ -101,7 +111,14 @@ struct GroupDecoder {
     }
     switch (image, build) {
     case (nil, nil): reader.error(at, "\(what) needs 'image' or 'build'")
-    case (.some(let i), .some): reader.error(i.location, "\(what) has both 'image' and 'build'; keep one")
+    case (.some, .some):
+      // At the second of the two keys: the one the group wrote itself when
+      // the other came from `defaults:`, else the later one in the file.
+      let both = ["image", "build"].compactMap { keys[$0] }
+      let second = both.max { a, b in
+        (a.own ? 1 : 0, a.node.location.line, a.node.location.column) < (b.own ? 1 : 0, b.node.location.line, b.node.location.column)
+      }
+      reader.error(second?.node.location ?? at, "\(what) has both 'image' and 'build'; keep one")
     case (.some(let i), nil):
       if let s = reader.string(i, "'image' of \(what)") {
         if s.isEmpty || s.contains(where: { $0.isWhitespace }) { reader.error(i.location, "'\(s)' is not an image reference") }
@@ -196,7 +213,7 @@ struct GroupDecoder {
         reader.error(i.location, "port '\(s)' must be \"HOST:CONTAINER\" or CONTAINER, each 1–65535")
         continue
       }
-      out.append(parts.count == 2 ? PortSpec(hostStart: nums[0], container: nums[1]!, proto: proto) : PortSpec(container: nums[0]!, proto: proto))
+      out.append(PortSpec(hostStart: parts.count == 2 ? nums[0] : nil, container: nums[parts.count - 1]!, proto: proto, location: i.location))
     }
     return out
   }

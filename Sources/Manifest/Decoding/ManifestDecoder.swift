@@ -10,7 +10,7 @@ final class ManifestDecoder {
   static let topKeys = ["fixture", "driver", "root", "network", "vars", "defaults", "groups"]
   static let groupKeys = [
     "image", "build", "count", "command", "env", "mounts", "templates", "files", "ports", "healthcheck",
-    "memory", "cpus", "stop_timeout", "on_change", "depends_on",
+    "memory", "cpus", "stop_timeout", "on_change", "depends_on", "user",
     "run_once",
   ]
 

@@ -1,5 +1,7 @@
 /// Checks that span groups: instance count, subnet size, host port
-/// collisions, `depends_on` names and cycles.
+/// collisions, `depends_on` names and cycles. Each is reported at the node
+/// that has to change: the subnet, the colliding `ports` entry, the
+/// `depends_on` entry.
 struct ManifestValidator {
   let reader: Reader
   let fields: [String: YAMLNode]
@@ -12,37 +14,54 @@ struct ManifestValidator {
       reader.error(groupsAt, "the manifest asks for \(total) instances; at most \(ManifestLoader.maxInstances) are allowed")
     }
     if let subnet = m.network.subnet, total > subnet.capacity {
-      let at = fields["network"] ?? root
-      reader.error(at.location, "subnet \(subnet) holds \(subnet.capacity) instances (from .2; .1 is the gateway) but the groups ask for \(total)")
+      reader.error(subnetNode.location, "subnet \(subnet) holds \(subnet.capacity) instances (from .2; .1 is the gateway) but the groups ask for \(total)")
     }
     // Host port ranges: group g uses start ..< start + count for each mapping.
     var taken: [(range: Range<Int>, proto: PortProtocol, group: String)] = []
     for g in m.groups {
       for p in g.ports {
         guard let start = p.hostStart, g.count > 0 else { continue }
+        let at = p.location.line > 0 ? p.location : g.location
         let r = start..<(start + g.count)
         if r.upperBound > 65536 {
-          reader.error(g.location, "group '\(g.name)': host ports \(start)–\(r.upperBound - 1) go past 65535")
+          reader.error(at, "group '\(g.name)': host ports \(start)–\(r.upperBound - 1) go past 65535")
         }
         if let other = taken.first(where: { $0.proto == p.proto && $0.range.overlaps(r) }) {
-          reader.error(g.location, "group '\(g.name)': host ports \(r.lowerBound)–\(r.upperBound - 1)/\(p.proto.rawValue) collide with group '\(other.group)' (\(other.range.lowerBound)–\(other.range.upperBound - 1))")
+          reader.error(at, "group '\(g.name)': host ports \(r.lowerBound)–\(r.upperBound - 1)/\(p.proto.rawValue) collide with group '\(other.group)' (\(other.range.lowerBound)–\(other.range.upperBound - 1))")
         }
         taken.append((r, p.proto, g.name))
       }
     }
     let names = Set(m.groups.map(\.name))
     for g in m.groups {
-      for d in g.dependsOn where !names.contains(d) {
-        var msg = "group '\(g.name)' depends on unknown group '\(d)'"
-        if let s = Suggest.closest(to: d, in: Array(names)) { msg += "; did you mean '\(s)'?" }
-        reader.error(g.location, msg)
+      for (i, d) in g.dependsOn.enumerated() {
+        if d == g.name {
+          reader.error(dependsOn(g, i), "group '\(g.name)' depends on itself")
+        } else if !names.contains(d) {
+          var msg = "group '\(g.name)' depends on unknown group '\(d)'"
+          if let s = Suggest.closest(to: d, in: Array(names)) { msg += "; did you mean '\(s)'?" }
+          reader.error(dependsOn(g, i), msg)
+        }
       }
-      if g.dependsOn.contains(g.name) { reader.error(g.location, "group '\(g.name)' depends on itself") }
     }
     if let cycle = findCycle(m) {
+      // At the entry that closes it: the first group's dependency on the second.
       let g = m.group(named: cycle[0])!
-      reader.error(g.location, "depends_on cycle: \(cycle.joined(separator: " → "))")
+      let at = g.dependsOn.firstIndex(of: cycle[1]).map { dependsOn(g, $0) } ?? g.location
+      reader.error(at, "depends_on cycle: \(cycle.joined(separator: " → "))")
     }
+  }
+
+  /// The `network.subnet` value, else the `network` node.
+  var subnetNode: YAMLNode {
+    let network = fields["network"] ?? root
+    guard case .mapping(let pairs) = network.kind else { return network }
+    return pairs.first { $0.key.scalar == "subnet" }?.value ?? network
+  }
+
+  /// Where entry `i` of the group's `depends_on` stands (the group, for one made in code).
+  func dependsOn(_ g: Group, _ i: Int) -> SourceLocation {
+    i < g.dependsOnLocations.count ? g.dependsOnLocations[i] : g.location
   }
 
   /// A cycle of two or more groups, as a path that returns to its start.

@@ -114,6 +114,12 @@ public struct Group: Sendable, Hashable {
   /// again by later applies. Without it, an instance that exits right after
   /// its start fails the apply.
   public var runOnce = false
+  /// Where each `depends_on` entry stands, in the same order (empty for a
+  /// group made in code).
+  public var dependsOnLocations: [SourceLocation] = []
+  /// `user:`: who the group's instances run as; nil leaves it to the driver
+  /// (Docker: the image's user; process driver: see docs/manifest.md).
+  public var user: UserSpec?
 
   public init(
     name: String, location: SourceLocation = .unknown, source: ImageSource, count: Int = 1,
@@ -121,7 +127,7 @@ public struct Group: Sendable, Hashable {
     mounts: [Mount] = Mount.defaults, templates: [FileSpec] = [], files: [FileSpec] = [],
     ports: [PortSpec] = [], healthcheck: Healthcheck? = nil, memory: Int64? = nil,
     cpus: Double? = nil, stopTimeout: Duration? = nil, onChange: OnChange = .restart,
-    dependsOn: [String] = []
+    dependsOn: [String] = [], user: UserSpec? = nil
   ) {
     self.name = name
     self.location = location
@@ -139,6 +145,7 @@ public struct Group: Sendable, Hashable {
     self.stopTimeout = stopTimeout
     self.onChange = onChange
     self.dependsOn = dependsOn
+    self.user = user
   }
 
   public static func == (a: Group, b: Group) -> Bool {
@@ -147,12 +154,50 @@ public struct Group: Sendable, Hashable {
       && a.mounts == b.mounts && a.templates == b.templates && a.files == b.files
       && a.ports == b.ports && a.healthcheck == b.healthcheck && a.memory == b.memory
       && a.cpus == b.cpus && a.stopTimeout == b.stopTimeout && a.onChange == b.onChange
-      && a.dependsOn == b.dependsOn && a.runOnce == b.runOnce
+      && a.dependsOn == b.dependsOn && a.user == b.user && a.runOnce == b.runOnce
   }
 
   public func hash(into h: inout Hasher) {
     h.combine(name)
     h.combine(count)
+  }
+}
+
+/// `user:` as compose reads it: a user (name or uid), optionally with a
+/// group (name or gid): `alice`, `1000`, `alice:staff`, `1000:1000`.
+public struct UserSpec: Sendable, Hashable {
+  /// A name to look up, or a number taken as it is.
+  public enum ID: Sendable, Hashable, CustomStringConvertible {
+    case name(String)
+    case number(UInt32)
+
+    public var description: String {
+      switch self {
+      case .name(let n): n
+      case .number(let n): String(n)
+      }
+    }
+  }
+
+  public var user: ID
+  public var group: ID?
+  /// Where the value stands in the manifest (in `defaults:` when it came from there).
+  public var location: SourceLocation
+
+  public init(user: ID, group: ID? = nil, location: SourceLocation = .unknown) {
+    self.user = user
+    self.group = group
+    self.location = location
+  }
+
+  /// As written, normalised: `alice`, `1000:1000`.
+  public var text: String { group.map { "\(user):\($0)" } ?? user.description }
+
+  /// Equal when they name the same user and group, wherever they were written.
+  public static func == (a: UserSpec, b: UserSpec) -> Bool { a.user == b.user && a.group == b.group }
+  public func hash(into h: inout Hasher) {
+    h.combine(user)
+    h.combine(group)
   }
 }
 
@@ -206,10 +251,23 @@ public struct PortSpec: Sendable, Hashable {
   public var hostStart: Int?
   public var container: Int
   public var proto: PortProtocol
-  public init(hostStart: Int? = nil, container: Int, proto: PortProtocol = .tcp) {
+  /// Where the entry stands in `ports:`.
+  public var location: SourceLocation
+  public init(hostStart: Int? = nil, container: Int, proto: PortProtocol = .tcp, location: SourceLocation = .unknown) {
     self.hostStart = hostStart
     self.container = container
     self.proto = proto
+    self.location = location
+  }
+
+  /// Equal when they publish the same ports, wherever they were written.
+  public static func == (a: PortSpec, b: PortSpec) -> Bool {
+    a.hostStart == b.hostStart && a.container == b.container && a.proto == b.proto
+  }
+  public func hash(into h: inout Hasher) {
+    h.combine(hostStart)
+    h.combine(container)
+    h.combine(proto)
   }
 }
 

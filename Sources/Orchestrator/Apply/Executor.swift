@@ -187,7 +187,7 @@ struct Executor {
       try await recreate(desired.instance(named: name)!, replacing: live?.id)
     case .update:
       let d = desired.instance(named: name)!
-      try writer.writeFiles(d)
+      try writer.writeFiles(d, mounts: mounts[d.group] ?? [])
       try await record(d, containerID: live?.id)
       guard let id = live?.id else { return }
       switch step.effect {
@@ -253,7 +253,7 @@ struct Executor {
         InstanceRecord(
           name: d.name, group: d.group, ip: d.ip, containerID: containerID, specHash: d.specHash,
           filesHash: d.filesHash, files: Dictionary(d.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
-          ports: d.container.ports, spec: d.container))
+          ports: d.container.ports, spec: d.container, runAs: d.runAs))
     }
   }
 

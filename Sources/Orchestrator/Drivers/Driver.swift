@@ -102,12 +102,16 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
   public var nanoCPUs: Int64?
   public var stopTimeout: Int?
   public var healthcheck: HealthcheckSpec?
+  /// Who the instance runs as: Docker's `User` (`alice`, `1000:1000`, as the
+  /// manifest wrote it); the process driver's numeric `uid:gid`. Nil: the
+  /// image's user. (Nil is not encoded, so specs without it hash as before.)
+  public var user: String?
 
   public init(
     name: String, image: String, imageID: String? = nil, command: [String]? = nil, env: [String] = [],
     hostname: String, labels: [String: String] = [:], binds: [Bind] = [], network: String,
     ip: IPv4Address, aliases: [String] = [], ports: [PortBinding] = [], memory: Int64? = nil,
-    nanoCPUs: Int64? = nil, stopTimeout: Int? = nil, healthcheck: HealthcheckSpec? = nil
+    nanoCPUs: Int64? = nil, stopTimeout: Int? = nil, healthcheck: HealthcheckSpec? = nil, user: String? = nil
   ) {
     self.name = name
     self.image = image
@@ -125,6 +129,7 @@ public struct ContainerSpec: Sendable, Hashable, Codable {
     self.nanoCPUs = nanoCPUs
     self.stopTimeout = stopTimeout
     self.healthcheck = healthcheck
+    self.user = user
   }
 }
 

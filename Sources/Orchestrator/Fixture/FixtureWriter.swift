@@ -3,7 +3,9 @@ import Manifest
 
 /// Writes the fixture folder: per-instance folders, rendered files, logs,
 /// control shims, `iNNN` links, `spec.json`. Refuses to write through a
-/// symbolic link, so a folder replaced by a link to `/etc` is never written into.
+/// symbolic link, so a folder replaced by a link to `/etc` is never written
+/// into; below `bindmounts`, which an instance may own, it writes by
+/// descriptor (``Folder``), so not even a link swapped in mid-write is followed.
 struct FixtureWriter {
   let paths: FixturePaths
   let fm = FileManager.default
@@ -16,30 +18,34 @@ struct FixtureWriter {
     for m in mounts { try makeFolder(paths.mountFolder(ip: d.ip, mount: m)) }
     if mounts.contains("var") {
       let log = paths.file(ip: d.ip, path: "var/\(d.name).log")
-      if !fm.fileExists(atPath: log) { try AtomicFile.write(Data(), to: log) }
+      var st = stat()
+      if lstat(log, &st) != 0 { try Folder(path: dir + "/bindmounts").folder("var").write("\(d.name).log", Data(), owner: d.owner) }
     }
-    try writeFiles(d)
+    try writeFiles(d, mounts: mounts)
     let pid = dir + "/pid.txt"
     if !fm.fileExists(atPath: pid) { try AtomicFile.write(Data(), to: pid) }
   }
 
-  func writeFiles(_ d: DesiredInstance) throws {
+  /// Writes the instance's files below `bindmounts`, by descriptor (see
+  /// ``Folder``); then, when the instance has an ``FileOwner``, gives it
+  /// each of its mount folders and all they hold, so it can write its `var`
+  /// and read its `etc` whoever it runs as. `bindmounts` itself, the
+  /// instance folder, `control` and `pid.txt` stay cthulhu's: an instance
+  /// cannot replace its mount folders, nor the script its users run.
+  func writeFiles(_ d: DesiredInstance, mounts: [String]) throws {
+    let bindmounts = paths.instanceFolder(ip: d.ip) + "/bindmounts"
+    try makeFolder(paths.instanceFolder(ip: d.ip))
+    try makeFolder(bindmounts)
+    let base = try Folder(path: bindmounts)
     for f in d.files {
-      let full = paths.file(ip: d.ip, path: f.path)
-      let parent = (full as NSString).deletingLastPathComponent
-      try makeFolders(from: paths.instanceFolder(ip: d.ip) + "/bindmounts", to: parent)
-      try AtomicFile.write(f.content, to: full, mode: mode_t(f.mode))
+      let parts = f.path.split(separator: "/").map(String.init)
+      var folder = base
+      for part in parts.dropLast() { folder = try folder.folder(part) }
+      try folder.write(parts.last!, f.content, mode: mode_t(f.mode), owner: d.owner)
     }
-  }
-
-  /// Creates each folder from `base` down to `target`, refusing links.
-  func makeFolders(from base: String, to target: String) throws {
-    guard target.hasPrefix(base) else { return try makeFolder(target) }
-    var current = base
-    for part in target.dropFirst(base.count).split(separator: "/") {
-      current += "/" + part
-      try makeFolder(current)
-    }
+    guard let owner = d.owner else { return }
+    let owned = Set(mounts + d.files.compactMap { $0.path.split(separator: "/").first.map(String.init) })
+    for m in owned.sorted() { try base.folder(m).give(to: owner) }
   }
 
   func makeFolder(_ path: String) throws {

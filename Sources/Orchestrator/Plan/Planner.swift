@@ -66,12 +66,13 @@ public enum Planner {
       if let holder = freedIPs[d.ip] { deps.append("instance:" + holder) }
       guard let c = container else {
         let why = record?.containerID != nil ? "container removed outside cthulhu" : "new instance \(d.ip) in group '\(d.group)'"
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .create, reasons: [why], dependsOn: deps)
+        let who = d.runAs.map { ["as \($0.description)"] } ?? []
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .create, reasons: [why] + who, dependsOn: deps)
         continue
       }
       let liveHash = c.labels[Labels.specHash]
       if liveHash != d.specHash || networkReplace != nil {
-        var reasons = specReasons(old: record?.spec, new: d.container)
+        var reasons = specReasons(old: record?.spec, new: d.container, was: record?.runAs, now: d.runAs)
         if reasons.isEmpty { reasons = [liveHash != d.specHash ? "container spec changed" : "its network is replaced"] }
         instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .replace, reasons: reasons, dependsOn: deps)
         continue
@@ -115,8 +116,9 @@ public enum Planner {
     return Plan(fixture: desired.fixture, root: desired.root, manifest: manifest, basis: basis, steps: steps)
   }
 
-  /// What differs between two container specs, in words.
-  static func specReasons(old original: ContainerSpec?, new: ContainerSpec) -> [String] {
+  /// What differs between two container specs, in words; `was` and `now`
+  /// name the users (`1000:1000(alice)`) where the specs hold numbers.
+  static func specReasons(old original: ContainerSpec?, new: ContainerSpec, was: RunAs? = nil, now: RunAs? = nil) -> [String] {
     guard var old = original else { return [] }
     var r: [String] = []
     if old.ip != new.ip {
@@ -145,6 +147,10 @@ public enum Planner {
     if old.stopTimeout != new.stopTimeout { r.append("stop_timeout changed") }
     if old.healthcheck != new.healthcheck { r.append("healthcheck changed") }
     if old.network != new.network { r.append("network \(old.network) → \(new.network)") }
+    if old.user != new.user {
+      let name = { (spec: String?, who: RunAs?) in spec.map { s in who.map(\.short) ?? s } ?? "the image's" }
+      r.append("user \(name(old.user, was)) → \(name(new.user, now))")
+    }
     return r
   }
 

@@ -45,6 +45,10 @@ public struct DesiredInstance: Sendable, Hashable {
   public var specHash: String
   /// Hash of every rendered file's path, mode and content.
   public var filesHash: String
+  /// Who it runs as (nil: Docker's image default).
+  public var runAs: RunAs? = nil
+  /// Who its mount folders are given to (only when cthulhu runs as root).
+  public var owner: FileOwner? = nil
 }
 
 public struct RenderedFile: Sendable, Hashable {

@@ -12,12 +12,18 @@ public struct Resolver: Sendable {
   public var usedSubnets: [IPv4Network]
   /// Local image ids by reference, so the hash sees a re-tagged image.
   public var imageIDs: [String: String]
+  /// Who cthulhu is, and the host's users, for `user:` (see ``UserResolver``).
+  public var users: any HostUsers
 
-  public init(manifest: Manifest, previous: FixtureState?, usedSubnets: [IPv4Network] = [], imageIDs: [String: String] = [:]) {
+  public init(
+    manifest: Manifest, previous: FixtureState?, usedSubnets: [IPv4Network] = [], imageIDs: [String: String] = [:],
+    users: any HostUsers = SystemUsers()
+  ) {
     self.manifest = manifest
     self.previous = previous
     self.usedSubnets = usedSubnets
     self.imageIDs = imageIDs
+    self.users = users
   }
 
   public func resolve() throws -> DesiredFixture {
@@ -26,23 +32,30 @@ public struct Resolver: Sendable {
     let networkName = Naming.network(manifest.fixture)
     let builds = try builds()
     let renderer = TemplateRenderer(manifest: manifest, slots: slots, subnet: subnet)
+    let userResolver = UserResolver(manifest: manifest, users: users)
+    var runAs: [String: ResolvedUser] = [:]
+    for g in manifest.groups {
+      runAs[g.name] = try userResolver.resolve(g, instances: slots.filter { $0.group == g.name }.map(\.name))
+    }
     var instances: [DesiredInstance] = []
     for slot in slots {
       let group = manifest.group(named: slot.group)!
+      let user = runAs[group.name] ?? ResolvedUser()
       let files = try renderer.files(for: slot, group: group)
       let image: String
       switch group.source {
       case .image(let ref): image = ref
       case .build: image = builds.first { $0.group == group.name }!.tag
       }
-      let container = containerSpec(slot: slot, group: group, image: image, network: networkName)
+      var container = containerSpec(slot: slot, group: group, image: image, network: networkName)
+      container.user = user.engine
       let filesHash = Hashing.sha256(json: files.map { [$0.path, String($0.mode, radix: 8), $0.sha256] })
       instances.append(
         DesiredInstance(
           name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
           container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
-          hasHealthcheck: group.healthcheck != nil, runOnce: group.runOnce, specHash: Hashing.sha256(json: container),
-          filesHash: filesHash))
+          hasHealthcheck: group.healthcheck != nil, runOnce: group.runOnce, specHash: Hashing.sha256(json: container), filesHash: filesHash,
+          runAs: user.runAs, owner: user.owner))
     }
     return DesiredFixture(
       fixture: manifest.fixture, root: manifest.root, driver: manifest.driver,

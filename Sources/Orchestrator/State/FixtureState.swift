@@ -87,6 +87,8 @@ public struct InstanceRecord: Codable, Sendable, Hashable {
   public var ports: [PortBinding] = []
   /// The container spec it was created from (for reasons in later plans).
   public var spec: ContainerSpec?
+  /// Who it runs as (for `status`; nil: Docker's image default).
+  public var runAs: RunAs?
 }
 
 extension FixtureState {

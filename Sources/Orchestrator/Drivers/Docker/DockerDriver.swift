@@ -207,7 +207,7 @@ public final class DockerDriver: Driver {
       bindings[key, default: []].append(.init(HostPort: p.host.map(String.init) ?? ""))
     }
     let body = API.CreateContainer(
-      Image: spec.image, Cmd: spec.command, Env: spec.env, Hostname: spec.hostname, Labels: spec.labels,
+      Image: spec.image, Cmd: spec.command, Env: spec.env, Hostname: spec.hostname, User: spec.user, Labels: spec.labels,
       StopTimeout: spec.stopTimeout,
       Healthcheck: spec.healthcheck.map {
         .init(Test: ["CMD"] + $0.test, Interval: $0.interval, Timeout: $0.timeout, Retries: $0.retries, StartPeriod: $0.startPeriod)

@@ -49,6 +49,9 @@ enum API {
     var Cmd: [String]?
     var Env: [String]
     var Hostname: String
+    /// `alice`, `1000`, `1000:1000`: resolved by the engine in the image's
+    /// /etc/passwd and /etc/group; nil (not sent) is the image's user.
+    var User: String?
     var Labels: [String: String]
     var StopTimeout: Int?
     var Healthcheck: Health?

@@ -3,7 +3,7 @@ import Manifest
 
 extension ProcessDriver {
   /// Runs `command` on the host as the instance runs: its working directory,
-  /// its environment, and in namespaces mode its network namespace.
+  /// its environment, its user, and in namespaces mode its network namespace.
   public func exec(id: String, command: [String]) async throws -> ExecResult {
     let (r, _, _) = try running(id, "exec in")
     let out = try await run(command, in: r, timeout: nil)
@@ -15,9 +15,9 @@ extension ProcessDriver {
   /// shell says it (Docker's exec reports it the same way, as output).
   func run(_ command: [String], in r: ProcessInstance, timeout: Duration?) async throws -> Spawner.Output {
     guard !command.isEmpty else { throw DriverError(.unsupported, "exec needs a command") }
-    var argv = command
+    var argv = (r.userSwitch?.prefix ?? []) + command
     if r.mode == .namespaces, let ns = r.namespace {
-      argv = [HostCommand.locate("nsenter") ?? "nsenter", "--net=" + Namespaces.path(namespace: ns), "--"] + command
+      argv = [HostCommand.locate("nsenter") ?? "nsenter", "--net=" + Namespaces.path(namespace: ns), "--"] + argv
     }
     var isDir: ObjCBool = false
     let cwd = FileManager.default.fileExists(atPath: r.cwd, isDirectory: &isDir) && isDir.boolValue ? r.cwd : "/"

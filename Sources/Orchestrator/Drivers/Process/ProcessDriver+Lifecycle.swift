@@ -50,10 +50,7 @@ extension ProcessDriver {
   private func spawn(_ r: ProcessInstance) throws -> Int32 {
     let parent = (r.log as NSString).deletingLastPathComponent
     try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-    let log = open(r.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-    guard log >= 0 else {
-      throw DriverError(.unsupported, "instance \(r.name): cannot open its log \(r.log): \(String(cString: strerror(errno)))")
-    }
+    let log = try openLog(r)
     defer { close(log) }
     var cwd = r.cwd
     var isDir: ObjCBool = false
@@ -63,6 +60,29 @@ extension ProcessDriver {
     } catch let e as DriverError {
       throw DriverError(e.code, "instance \(r.name): \(e.message)")
     }
+  }
+
+  /// The instance's log, opened to append, given to its user. The log may
+  /// lie in a folder the instance owns, so what is there is never trusted:
+  /// a link is not followed (O_NOFOLLOW), a FIFO cannot block the open
+  /// (O_NONBLOCK), and anything but a regular file with one name (a hard
+  /// link's other name may be outside) is refused rather than given away.
+  private func openLog(_ r: ProcessInstance) throws -> Int32 {
+    let fail = { (why: String) in DriverError(.unsupported, "instance \(r.name): cannot open its log \(r.log): \(why)") }
+    let log = open(r.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
+    guard log >= 0 else { throw fail(String(cString: strerror(errno))) }
+    var st = stat()
+    guard fstat(log, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_nlink == 1 else {
+      close(log)
+      throw fail("it is not a regular file with a single name")
+    }
+    _ = fcntl(log, F_SETFL, O_WRONLY | O_APPEND)
+    if let u = r.userSwitch, st.st_uid != u.uid || st.st_gid != u.gid, fchown(log, u.uid, u.gid) != 0 {
+      let e = errno
+      close(log)
+      throw fail(String(cString: strerror(e)))
+    }
+    return log
   }
 
   public func stop(id: String, timeout: Int?) async throws {

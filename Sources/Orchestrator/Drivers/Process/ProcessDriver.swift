@@ -11,7 +11,8 @@ import Manifest
 /// host path), its stdout and stderr are appended to
 /// `bindmounts/var/<instance>.log` (`<root>/<ip>/<instance>.log` without a
 /// `var` mount), and its environment is `PATH` and `HOME` of the cthulhu that
-/// created it, then the spec's (the manifest's `env` and `CTHULHU_*`).
+/// created it, then the spec's (the manifest's `env` and `CTHULHU_*`). It
+/// runs as the spec's `user` (see ``UserSwitch``; HOME is then that user's).
 ///
 /// The driver's memory is a registry of JSON files (see ``ProcessRegistry``).
 /// A process is the instance's only while its PID still has the start time
@@ -29,9 +30,12 @@ public final class ProcessDriver: Driver {
   let registry: ProcessRegistry
   /// What every instance's environment starts with.
   let baseEnvironment: [String]
+  /// Who cthulhu is and the host's users, for switching an instance to its user.
+  let users: any HostUsers
 
   /// A driver whose registry is found from `environment` (see ``ProcessRegistry``).
-  public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+  public init(environment: [String: String] = ProcessInfo.processInfo.environment, users: any HostUsers = SystemUsers()) {
+    self.users = users
     registry = ProcessRegistry(folder: ProcessRegistry.folder(environment: environment))
     var base = ["PATH=" + (environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")]
     if let home = environment["HOME"] { base.append("HOME=" + home) }
@@ -189,6 +193,8 @@ public final class ProcessDriver: Driver {
     let instance = spec.labels[Labels.instance] ?? spec.name
     let cwd = spec.labels[Labels.root].map { FixturePaths(root: $0).instanceFolder(ip: spec.ip) } ?? FileManager.default.currentDirectoryPath
     let log = (spec.binds.first { $0.host.hasSuffix("/bindmounts/var") }?.host ?? cwd) + "/\(instance).log"
+    let userSwitch = try UserSwitch.make(user: spec.user, instance: spec.name, folder: cwd, users: users)
+    let run = (userSwitch?.prefix ?? []) + command
     let (made, network) = try registry.locked(fixture) { () throws -> (ProcessInstance, ProcessNetwork) in
       guard let net = registry.network(fixture: fixture), net.spec.name == spec.network else {
         throw DriverError.notFound("network \(spec.network) not found")
@@ -197,14 +203,16 @@ public final class ProcessDriver: Driver {
         throw DriverError.conflict("instance name \(spec.name) is already in use")
       }
       let id = ProcessRegistry.newID()
+      let env = baseEnvironment + spec.env + ["CTHULHU_ID=" + id]
       var r = ProcessInstance(
-        id: id, fixture: fixture, spec: spec, createdAt: Date(), mode: net.mode, argv: command,
-        env: baseEnvironment + spec.env + ["CTHULHU_ID=" + id], cwd: cwd, log: log)
+        id: id, fixture: fixture, spec: spec, createdAt: Date(), mode: net.mode, argv: run,
+        env: userSwitch?.environment(env) ?? env, cwd: cwd, log: log, userSwitch: userSwitch)
       if net.mode == .namespaces {
         let ns = Namespaces.namespace(fixture: fixture, instance: instance)
         r.namespace = ns
         r.hostLink = Namespaces.hostLink(fixture: fixture, instance: instance)
-        r.argv = [HostCommand.locate("nsenter") ?? "nsenter", "--net=" + Namespaces.path(namespace: ns), "--"] + command
+        // Into the namespace first (that needs root), then down to the user.
+        r.argv = [HostCommand.locate("nsenter") ?? "nsenter", "--net=" + Namespaces.path(namespace: ns), "--"] + run
       }
       try registry.save(r)
       return (r, net)

@@ -20,6 +20,9 @@ struct ProcessInstance: Codable, Sendable, Hashable {
   var cwd: String
   /// Where its stdout and stderr are appended.
   var log: String
+  /// The user it is switched to (nil: cthulhu's own); its prefix is in
+  /// `argv` already, and exec and health checks run behind it too.
+  var userSwitch: UserSwitch?
   /// Namespaces mode: the named network namespace (`/run/netns/<name>`) and
   /// the host end of its veth pair.
   var namespace: String?
