@@ -145,9 +145,9 @@ extension Cthulhu.Apply {
     // A step that failed because the engine went away may say something else
     // (a health check that saw its container stopped by a daemon shutting
     // down): when the engine does not answer now, that is the one error.
-    var gone = failures.first { ($0.error as? DriverError)?.code == .engineUnavailable }?.error
+    var gone = failures.first { ($0.error as? DriverError)?.code.isTransport == true }?.error
     if gone == nil {
-      do { _ = try await driver.networks() } catch let e as DriverError where e.code == .engineUnavailable { gone = e } catch {}
+      do { _ = try await driver.networks() } catch let e as DriverError where e.code.isTransport { gone = e } catch {}
     }
     if let gone {
       Output.error("error: \(gone) (steps not done: \(failures.map(\.target).joined(separator: ", ")))")

@@ -194,7 +194,7 @@ struct Executor {
       guard let id = live?.id else { return }
       do {
         if step.paused == true { try await driver.unpause(id: id) } else { try await driver.start(id: id) }
-      } catch let e as DriverError where e.message.contains("already exists") {
+      } catch let e as DriverError where e.code == .leftoverRuntimeState {
         // A dockerd killed while the container ran leaves its task behind
         // (containerd and the shim outlive it); the restarted engine calls the
         // container exited but cannot start it again. A new one can.
@@ -219,8 +219,8 @@ struct Executor {
     let id: String
     do {
       id = try await driver.create(spec)
-    } catch let e as DriverError where e.code == .conflict {
-      // The same: a container of this fixture made by a killed apply. Replace it.
+    } catch let e as DriverError where e.code == .nameInUse {
+      // A container of this fixture that a killed apply made after we looked: replace it.
       guard let stale = try await driver.containers(fixture: desired.fixture).first(where: {
         $0.name == spec.name && $0.labels[Labels.root] == desired.root
       }) else { throw e }

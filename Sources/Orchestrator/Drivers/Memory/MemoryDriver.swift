@@ -51,7 +51,7 @@ public final class MemoryDriver: Driver {
   }
   public func createNetwork(_ spec: NetworkSpec) async throws -> String {
     try world.withLock { w in
-      if w.networks.values.contains(where: { $0.name == spec.name }) { throw DriverError.conflict("network \(spec.name) exists") }
+      if w.networks.values.contains(where: { $0.name == spec.name }) { throw DriverError.nameInUse("network \(spec.name) exists") }
       let id = "net\(w.nextID)"
       w.nextID += 1
       w.networks[id] = ObservedNetwork(id: id, name: spec.name, subnets: [spec.subnet], labels: spec.labels)
@@ -67,8 +67,8 @@ public final class MemoryDriver: Driver {
   }
   public func create(_ spec: ContainerSpec) async throws -> String {
     try world.withLock { w in
-      if w.containers.values.contains(where: { $0.spec.name == spec.name }) { throw DriverError.conflict("container name \(spec.name) is in use") }
-      guard w.images[spec.image] != nil else { throw DriverError.notFound("no such image: \(spec.image)") }
+      if w.containers.values.contains(where: { $0.spec.name == spec.name }) { throw DriverError.nameInUse("container name \(spec.name) is in use") }
+      guard w.images[spec.image] != nil else { throw DriverError(.imageUnavailable, "no such image: \(spec.image)") }
       let id = String(format: "c%011d", w.nextID)
       w.nextID += 1
       let o = ObservedContainer(
