@@ -18,7 +18,13 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 log=${DOCKERD_LOG:-/tmp/dockerd.log}
 # A pid file left by a dockerd that is gone makes a new one refuse to start.
-if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+# A killed dockerd stays a zombie until its parent (often PID 1, which may
+# be slow to reap) collects it: kill -0 still succeeds then, so look at its state.
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
+if [ -f /var/run/docker.pid ] && ! running "$(cat /var/run/docker.pid)"; then
   rm -f /var/run/docker.pid
 fi
 nohup dockerd >"$log" 2>&1 &
