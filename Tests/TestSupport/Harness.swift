@@ -37,8 +37,8 @@ public enum Harness {
     p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
     // Output goes to files, so a chatty child never blocks on a full pipe.
     let base = NSTemporaryDirectory() + "cthulhu-run-\(UUID().uuidString)"
-    FileManager.default.createFile(atPath: base + ".out", contents: nil)
-    FileManager.default.createFile(atPath: base + ".err", contents: nil)
+    _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
+    _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
     defer {
       try? FileManager.default.removeItem(atPath: base + ".out")
       try? FileManager.default.removeItem(atPath: base + ".err")
