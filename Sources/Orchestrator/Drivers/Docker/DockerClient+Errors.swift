@@ -46,11 +46,12 @@ extension DockerClient {
   ///   paused container, try unpause instead`) and 403 (`Pool overlaps with
   ///   other one on this address space`, a network that has active
   ///   endpoints): ``DriverError/Code/conflict``.
-  /// - 500 to a start of a container whose task a killed dockerd left
-  ///   behind (its containerd shim outlives it): `… task <id>: already
-  ///   exists`, `failed to start shim: mkdir
+  /// - 500 to a start of a container that ran, or was being started, when
+  ///   dockerd was killed (its containerd task and shim outlive it): `task
+  ///   <id>: already exists`, `failed to start shim: mkdir
   ///   /var/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/<id>:
-  ///   file exists`, `… id already in use`: ``DriverError/Code/leftoverRuntimeState``.
+  ///   file exists: unknown`, `id already in use` (runc):
+  ///   ``DriverError/Code/leftoverRuntimeState``.
   ///   dockerd reports every containerd failure of a start as a 500 with
   ///   containerd's text (moby `translateContainerdStartErr`), so the text
   ///   decides.
@@ -70,7 +71,7 @@ extension DockerClient {
     case (409, _), (403, _): return .conflict
     case (500, .startContainer):
       let m = message.lowercased()
-      let leftover = ["already exists", "file exists", "already in use"].contains { m.contains($0) }
+      let leftover = [": already exists", "failed to start shim", "id already in use"].contains { m.contains($0) }
       return leftover ? .leftoverRuntimeState : .engine(status: 500)
     default: return .engine(status: status)
     }
