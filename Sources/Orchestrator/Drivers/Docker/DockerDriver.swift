@@ -189,7 +189,38 @@ public final class DockerDriver: Driver {
   }
 
   public func removeNetwork(id: String) async throws {
-    try await api().call("DELETE", "/networks/\(id)", what: "remove network \(id)")
+    let c = try await api()
+    do {
+      try await c.call("DELETE", "/networks/\(id)", what: "remove network \(id)")
+    } catch let e as DriverError where e.code == .conflict {
+      // A dockerd killed mid-start can leave an endpoint that no container
+      // holds any more ("has active endpoints", until the daemon's next
+      // restart cleans it). Such endpoints are cut; one a container still
+      // holds is not cthulhu's to cut, and the conflict stands.
+      guard try await disconnectOrphanEndpoints(network: id, c) else { throw e }
+      try await c.call("DELETE", "/networks/\(id)", what: "remove network \(id)")
+    }
+  }
+
+  /// Force-disconnects the endpoints of `network` whose containers do not
+  /// exist; true when it had some and no endpoint of a live container.
+  private func disconnectOrphanEndpoints(network: String, _ c: DockerClient) async throws -> Bool {
+    let attached = try await c.json(API.Network.self, "GET", "/networks/\(network)").Containers ?? [:]
+    var orphans: [String] = []
+    for (container, endpoint) in attached {
+      do {
+        _ = try await inspect(id: container)
+        return false
+      } catch let e as DriverError where e.code == .notFound {
+        orphans.append(endpoint.Name ?? container)
+      }
+    }
+    for name in orphans {
+      try await c.call(
+        "POST", "/networks/\(network)/disconnect", body: try JSONEncoder().encode(API.NetworkDisconnect(Container: name, Force: true)),
+        what: "disconnect the orphan endpoint \(name) from network \(network.prefix(12))")
+    }
+    return !orphans.isEmpty
   }
 
   public func create(_ spec: ContainerSpec) async throws -> String {
