@@ -64,6 +64,25 @@ final class StartRecoveryTests: XCTestCase {
     try await assertConverged(o, count: 2)
   }
 
+  func testAContainerAKilledApplyMadeButDidNotRecordIsRecordedWhenStarted() async throws {
+    let driver = MemoryDriver(images: ["app:1"])
+    let o = FixtureController(driver: driver)
+    _ = try await apply(o, count: 2)
+    // As a killed apply leaves it: the engine made i002's container, the state never heard of it.
+    var state = try XCTUnwrap(try FixtureState.load(root: dir + "/fixture"))
+    state.removeInstance("i002")
+    try state.save()
+    driver.setState(instanceContainer: "kv-i002", .created)
+    let r = try await apply(o, count: 2)
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+    let live = try await driver.containers(fixture: "kv")
+    XCTAssertEqual(r.state.instances.map(\.name), ["i001", "i002"])
+    XCTAssertEqual(r.state.instance(named: "i002")?.containerID, live.first { $0.name == "kv-i002" }?.id)
+    let rows = try await o.status(root: dir + "/fixture")
+    XCTAssertEqual(rows.map(\.state), ["running", "running"])
+    try await assertConverged(o, count: 2)
+  }
+
   func testASecondRefusalIsReported() async throws {
     let driver = MemoryDriver(images: ["app:1"])
     let o = FixtureController(driver: driver)

@@ -194,8 +194,12 @@ struct Executor {
       }
       try await settle(d, id: id)
     case .start:
+      let d = desired.instance(named: name)!
       guard let id = live?.id else { return }
-      try await startOrRemakeOnce(step, desired.instance(named: name)!, id: id, unpause: step.paused == true)
+      // A container a killed apply made but did not record (its create
+      // finished in the engine) is this instance's: the state says so now.
+      if await store.state.instance(named: name)?.containerID != id { try await record(d, containerID: id) }
+      try await startOrRemakeOnce(step, d, id: id, unpause: step.paused == true)
     }
   }
 
