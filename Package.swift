@@ -48,6 +48,8 @@ let package = Package(
         .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
+        // Only for the type of a failed connection (`NIOConnectionError`).
+        .product(name: "NIOPosix", package: "swift-nio"),
       ],
       swiftSettings: swiftSettings
     ),
@@ -96,7 +98,15 @@ let package = Package(
       dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"],
       swiftSettings: swiftSettings
     ),
-    .testTarget(name: "DockerDriverTests", dependencies: ["Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),
+    .testTarget(
+      name: "DockerDriverTests",
+      dependencies: [
+        "Orchestrator", "Manifest", "TestSupport",
+        // The transport errors whose mapping the tests check.
+        .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings),
     // The process driver on the host, and end to end through the built binary.
     .testTarget(
       name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),

@@ -18,14 +18,36 @@ if ! command -v dockerd >/dev/null 2>&1; then
 fi
 log=${DOCKERD_LOG:-/tmp/dockerd.log}
 # A pid file left by a dockerd that is gone makes a new one refuse to start.
-if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
-  rm -f /var/run/docker.pid
-fi
-nohup dockerd >"$log" 2>&1 &
-for _ in $(seq 1 120); do
-  if answers; then echo "dockerd is up (log: $log)"; exit 0; fi
-  sleep 0.5
+# A killed dockerd stays a zombie until its parent (often PID 1, which may
+# be slow to reap) collects it: kill -0 still succeeds then, so look at its state.
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
+# After a SIGKILL, dockerd 20.10 may give up on its containerd, which is
+# slow to come back with the killed daemon's tasks on a busy machine, after
+# its fixed 15 s ("failed to start containerd: timeout waiting for
+# containerd to start") and exit: then it is started again, 3 times at most.
+for attempt in 1 2 3; do
+  if [ -f /var/run/docker.pid ] && ! running "$(cat /var/run/docker.pid)"; then
+    rm -f /var/run/docker.pid
+  fi
+  # (The log of a failed attempt is kept: later attempts append to it.)
+  if [ "$attempt" = 1 ]; then nohup dockerd >"$log" 2>&1 & else nohup dockerd >>"$log" 2>&1 & fi
+  pid=$!
+  for _ in $(seq 1 120); do
+    if answers; then echo "dockerd is up (log: $log)"; exit 0; fi
+    running "$pid" || break
+    sleep 0.5
+  done
+  if running "$pid"; then
+    echo "dockerd did not answer on $sock within 60 s; last lines of $log:" >&2
+    tail -n 30 "$log" >&2
+    exit 1
+  fi
+  wait "$pid" || true
+  echo "dockerd exited before answering (attempt $attempt of 3): $(tail -n 1 "$log")" >&2
 done
-echo "dockerd did not answer on $sock within 60 s; last lines of $log:" >&2
+echo "dockerd exited 3 times before answering; last lines of $log:" >&2
 tail -n 30 "$log" >&2
 exit 1

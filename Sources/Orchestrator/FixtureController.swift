@@ -178,8 +178,8 @@ public struct FixtureController: Sendable {
   /// The engine's absence, when it explains `errors`: one of them says so,
   /// or the engine does not answer now.
   func engineGone(_ errors: [any Error]) async -> DriverError? {
-    if let e = errors.lazy.compactMap({ $0 as? DriverError }).first(where: { $0.code == .engineUnavailable }) { return e }
-    do { _ = try await driver.networks() } catch let e as DriverError where e.code == .engineUnavailable { return e } catch {}
+    if let e = errors.lazy.compactMap({ $0 as? DriverError }).first(where: { $0.code.isTransport }) { return e }
+    do { _ = try await driver.networks() } catch let e as DriverError where e.code.isTransport { return e } catch {}
     return nil
   }
 

@@ -112,6 +112,9 @@ struct ProgressPrinter: ApplyObserver {
   func started(_ step: Step) {
     Output.out("\(step.target): \(step.action.rawValue)…\n")
   }
+  func remade(_ step: Step, because error: any Error) {
+    Output.out("\(step.target): the engine would not start its container (\(error)); made a new one\n")
+  }
   func finished(_ step: Step, after: Duration, error: (any Error)?) {
     if let error {
       Output.out("\(step.target): \(step.action.rawValue) failed after \(Seconds(after)): \(error)\n")

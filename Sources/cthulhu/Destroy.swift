@@ -54,7 +54,7 @@ extension Cthulhu {
         let roots: [String]
         do {
           roots = try await Input.withDriver(kind) { try await FixtureController(driver: $0).roots(ofFixture: name) }
-        } catch let e as DriverError where e.code == .engineUnavailable {
+        } catch let e as DriverError where e.code.isTransport {
           Output.error("note: \(e) (its containers were not looked for)")
           continue
         }
@@ -80,7 +80,7 @@ extension Cthulhu {
             })
         } catch let e as OrchestratorError where e.code == .noFixture {
           continue
-        } catch let e as DriverError where e.code == .engineUnavailable && kinds.count > 1 {
+        } catch let e as DriverError where e.code.isTransport && kinds.count > 1 {
           Output.error("note: \(e) (its containers were not looked for)")
         }
       }

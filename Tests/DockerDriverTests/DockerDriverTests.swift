@@ -93,7 +93,7 @@ final class DockerDriverTests: XCTestCase {
       _ = try await d.createNetwork(net)
       XCTFail("a second network of the same name was created")
     } catch let e as DriverError {
-      XCTAssertEqual(e.code, .conflict, e.message)
+      XCTAssertEqual(e.code, .nameInUse, e.message)
     }
 
     let mount = tmp + "/etc"
@@ -179,7 +179,7 @@ final class DockerDriverTests: XCTestCase {
       try await d.removeNetwork(id: netID)
       XCTFail("removed a network with a running container attached")
     } catch let e as DriverError {
-      XCTAssertEqual(e.code, .engine(status: 403), e.message)
+      XCTAssertEqual(e.code, .conflict, e.message)
     }
 
     var since: [LogLine] = []
@@ -254,7 +254,7 @@ final class DockerDriverTests: XCTestCase {
       _ = try await d.create(spec)
       XCTFail("two containers of one name")
     } catch let e as DriverError {
-      XCTAssertEqual(e.code, .conflict, e.message)
+      XCTAssertEqual(e.code, .nameInUse, e.message)
     }
     try await d.start(id: id)
     try await eventually("healthy") {
@@ -365,7 +365,7 @@ final class DockerDriverTests: XCTestCase {
         ContainerSpec(name: "\(fixture)-x", image: absent, hostname: "x", network: "none", ip: IPv4Address(0)))
       XCTFail("created a container of an absent image")
     } catch let e as DriverError {
-      XCTAssertEqual(e.code, .notFound, e.message)
+      XCTAssertEqual(e.code, .imageUnavailable, e.message)
     }
   }
 

@@ -297,7 +297,7 @@ final class ProcessDriverTests: XCTestCase {
     do {
       _ = try await driver.createNetwork(other)
       XCTFail("one network a fixture")
-    } catch let e as DriverError { XCTAssertEqual(e.code, .conflict) }
+    } catch let e as DriverError { XCTAssertEqual(e.code, .nameInUse) }
     let id = try await driver.create(try spec("i001", sleeper, on: net))
     try await driver.start(id: id)
     do {

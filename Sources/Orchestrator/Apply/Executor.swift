@@ -9,10 +9,14 @@ public protocol ApplyObserver: Sendable {
   /// The fixture moved between the plan shown and the lock taken; `plan` is
   /// what will run instead (only with `replanWhenStale`).
   func replanned(_ plan: Plan)
+  /// The engine would not start `step`'s container (`error`): it was
+  /// removed and a new one made in its place (see `Executor.startOrRemakeOnce`).
+  func remade(_ step: Step, because error: any Error)
 }
 
 extension ApplyObserver {
   public func replanned(_ plan: Plan) {}
+  public func remade(_ step: Step, because error: any Error) {}
 }
 
 public struct ApplyOptions: Sendable {
@@ -184,7 +188,7 @@ struct Executor {
       // another instance may be taking its address in this apply.)
       try await store.update { $0.removeInstance(name) }
     case .create, .replace:
-      try await recreate(desired.instance(named: name)!, replacing: live?.id)
+      try await recreate(step, desired.instance(named: name)!, replacing: live?.id)
     case .update:
       let d = desired.instance(named: name)!
       try writer.writeFiles(d, mounts: mounts[d.group] ?? [])
@@ -199,21 +203,44 @@ struct Executor {
     case .start:
       let d = desired.instance(named: name)!
       guard let id = live?.id else { return }
-      do {
-        if step.paused == true { try await driver.unpause(id: id) } else { try await driver.start(id: id) }
-      } catch let e as DriverError where e.message.contains("already exists") {
-        // A dockerd killed while the container ran leaves its task behind
-        // (containerd and the shim outlive it); the restarted engine calls the
-        // container exited but cannot start it again. A new one can.
-        try await recreate(d, replacing: id)
-        return
-      }
-      try await settle(d, id: id)
+      // A container a killed apply made but did not record (its create
+      // finished in the engine) is this instance's: the state says so now.
+      if await store.state.instance(named: name)?.containerID != id { try await record(d, containerID: id) }
+      try await startOrRemakeOnce(step, d, id: id, unpause: step.paused == true)
     }
   }
 
   /// Creates the instance's container (removing `old` first), records it, starts it, waits for it.
-  private func recreate(_ d: DesiredInstance, replacing old: String?) async throws {
+  private func recreate(_ step: Step, _ d: DesiredInstance, replacing old: String?) async throws {
+    try await startOrRemakeOnce(step, d, id: try await make(d, replacing: old))
+  }
+
+  /// Starts (or unpauses) a container cthulhu made and waits for it. The
+  /// one recovery the executor makes by itself: a container the engine
+  /// will not start, for any cause but the engine not answering, is
+  /// removed and made anew, once; if that one will not start either, that
+  /// error is reported.
+  ///
+  /// A dockerd killed while containers ran or started leaves their
+  /// containerd tasks and shim folders behind, and the restarted engine
+  /// cannot start those containers again (``DriverError/Code/leftoverRuntimeState``);
+  /// a new container can. The cause is not checked: an answer nobody
+  /// foresaw is met the same way, so no engine message can leave a fixture
+  /// that never converges.
+  private func startOrRemakeOnce(_ step: Step, _ d: DesiredInstance, id: String, unpause: Bool = false) async throws {
+    var id = id
+    do {
+      if unpause { try await driver.unpause(id: id) } else { try await driver.start(id: id) }
+    } catch let e as DriverError where !e.code.isTransport {
+      id = try await make(d, replacing: id)
+      try await driver.start(id: id)
+      observer?.remade(step, because: e)
+    }
+    try await settle(d, id: id)
+  }
+
+  /// Creates the instance's container (removing `old` first) and records it; returns its id.
+  private func make(_ d: DesiredInstance, replacing old: String?) async throws -> String {
     let writer = FixtureWriter(paths: paths)
     if let old { try await removeIgnoringMissing(old) }
     try writer.prepare(d, mounts: mounts[d.group] ?? [])
@@ -226,8 +253,8 @@ struct Executor {
     let id: String
     do {
       id = try await driver.create(spec)
-    } catch let e as DriverError where e.code == .conflict {
-      // The same: a container of this fixture made by a killed apply. Replace it.
+    } catch let e as DriverError where e.code == .nameInUse {
+      // A container of this fixture that a killed apply made after we looked: replace it.
       guard let stale = try await driver.containers(fixture: desired.fixture).first(where: {
         $0.name == spec.name && $0.labels[Labels.root] == desired.root
       }) else { throw e }
@@ -239,8 +266,7 @@ struct Executor {
     made.container.labels[Labels.specHash] = nil
     made.specHash = hash
     try await record(made, containerID: id)
-    try await driver.start(id: id)
-    try await settle(d, id: id)
+    return id
   }
 
   private func removeIgnoringMissing(_ id: String) async throws {

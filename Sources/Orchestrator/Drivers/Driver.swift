@@ -278,30 +278,6 @@ public enum Labels {
   public static let filesHash = "io.cthulhu.files-hash"
 }
 
-/// A driver failure a person can act on: one sentence, no NIO stack.
-public struct DriverError: Error, Sendable, CustomStringConvertible {
-  public enum Code: Sendable, Hashable {
-    case engineUnavailable
-    case notFound
-    case conflict
-    case imageUnavailable
-    case buildFailed
-    case engine(status: Int)
-    case unsupported
-  }
-  public var code: Code
-  public var message: String
-  public init(_ code: Code, _ message: String) {
-    self.code = code
-    self.message = message
-  }
-  public var description: String { message }
-
-  public static func engineUnavailable(_ m: String) -> Self { .init(.engineUnavailable, m) }
-  public static func notFound(_ m: String) -> Self { .init(.notFound, m) }
-  public static func conflict(_ m: String) -> Self { .init(.conflict, m) }
-}
-
 extension Driver {
   /// Removes a container (force) and returns once it is gone. A removal
   /// already under way (a cthulhu killed mid-step left it running in the
@@ -312,7 +288,7 @@ extension Driver {
       return
     } catch let e as DriverError where e.code == .notFound {
       return
-    } catch let e as DriverError where e.code == .conflict && e.message.contains("in progress") {
+    } catch let e as DriverError where e.code == .removalInProgress {
       let end = ContinuousClock.now + deadline
       while ContinuousClock.now < end {
         do { _ = try await inspect(id: id) } catch let e as DriverError where e.code == .notFound { return }

@@ -10,7 +10,7 @@ public struct Event: Codable, Sendable, Hashable {
   public var actor: String
   public var action: String
   public var targets: [String]
-  /// `ok`, or `failed: <reason>`.
+  /// `ok`, or `failed: <reason>`; for a `remake`, `ok: <why it was needed>`.
   public var outcome: String
   /// Seconds the action took, when it has a duration.
   public var seconds: Double?
@@ -99,5 +99,10 @@ struct LoggingObserver: ApplyObserver {
         actor: "apply[\(getpid())]", action: step.action.rawValue, targets: [step.target],
         outcome: error.map { "failed: \($0)" } ?? "ok", seconds: Double(s) + Double(a) / 1e18))
     next?.finished(step, after: after, error: error)
+  }
+
+  func remade(_ step: Step, because error: any Error) {
+    log.append(Event(actor: "apply[\(getpid())]", action: "remake", targets: [step.target], outcome: "ok: \(error)"))
+    next?.remade(step, because: error)
   }
 }

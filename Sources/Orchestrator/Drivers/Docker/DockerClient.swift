@@ -11,13 +11,19 @@ private let sysConnect = Darwin.connect
 #endif
 
 /// HTTP to the Docker Engine API over its unix socket, with AsyncHTTPClient.
-/// Every failure becomes one ``DriverError`` sentence.
+/// Every failure becomes one ``DriverError`` sentence with its cause
+/// (`DockerClient+Errors.swift`).
 final class DockerClient: Sendable {
-  let http: HTTPClient
   /// `/var/run/docker.sock`
   let socket: String
   /// `/v1.41`, set once the engine's version is known.
   let prefix: String
+  private let connections: Connections
+
+  /// How long a connection refused (a socket file whose daemon is gone, or
+  /// is being started again) is asked again before the engine is reported
+  /// unavailable, and how long a GET that lost its connection is retried.
+  static let patience: Duration = .seconds(3)
 
   static func socketPath(from env: [String: String]) throws -> String {
     guard let host = env["DOCKER_HOST"], !host.isEmpty else { return "/var/run/docker.sock" }
@@ -30,29 +36,35 @@ final class DockerClient: Sendable {
   /// Connects and negotiates the API version (the engine's, at most 1.41, which our requests are written for).
   static func connect(socket: String) async throws -> DockerClient {
     guard FileManager.default.fileExists(atPath: socket) else {
-      throw DriverError.engineUnavailable("cannot reach the Docker engine at unix://\(socket): is dockerd running? (no such socket)")
+      throw transportError(.engineUnavailable, "no such socket", socket: socket)
     }
-    // A socket file left by a dead dockerd refuses at once; the HTTP client
-    // would retry until its connect timeout.
-    if let why = probe(socket) {
-      throw DriverError.engineUnavailable("cannot reach the Docker engine at unix://\(socket): is dockerd running? (\(why))")
+    // A socket file left by a dead dockerd refuses at once (the HTTP client
+    // would retry until its connect timeout); one whose dockerd is starting
+    // again refuses for a moment. Plain connects, for a few seconds.
+    let end = ContinuousClock.now + patience
+    var refused = probe(socket)
+    while refused == ECONNREFUSED, ContinuousClock.now < end {
+      try await Task.sleep(for: .milliseconds(100))
+      refused = probe(socket)
     }
-    var config = HTTPClient.Configuration()
-    // A local socket answers at once or not at all.
-    config.timeout.connect = .seconds(3)
-    let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
-    let probe = DockerClient(http: http, socket: socket, prefix: "")
+    if let refused {
+      let (code, why) = transport(errno: refused)
+      throw transportError(code, why, socket: socket)
+    }
+    let connections = Connections()
+    let probe = DockerClient(connections: connections, socket: socket, prefix: "")
     do {
       let v = try await probe.json(VersionResponse.self, "GET", "/version")
-      return DockerClient(http: http, socket: socket, prefix: "/v" + Self.negotiate(v.ApiVersion))
+      return DockerClient(connections: connections, socket: socket, prefix: "/v" + Self.negotiate(v.ApiVersion))
     } catch {
-      try? await http.shutdown()
+      try? await connections.shutdown()
       throw error
     }
   }
 
-  /// One plain connect to the socket: nil when something accepts, else why not.
-  static func probe(_ path: String) -> String? {
+  /// One plain connect to the socket: nil when something accepts, else the
+  /// errno of a connect that says no engine listens there.
+  static func probe(_ path: String) -> Int32? {
     #if canImport(Glibc) || canImport(Darwin)
     #if canImport(Glibc)
     let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -74,12 +86,8 @@ final class DockerClient: Sendable {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sysConnect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
     }
     if rc == 0 { return nil }
-    switch errno {
-    case ECONNREFUSED: return "connection refused"
-    case ENOENT: return "no such socket"
-    case EACCES, EPERM: return "permission denied"
-    default: return nil
-    }
+    let e = errno
+    return [ECONNREFUSED, ENOENT, EACCES, EPERM].contains(e) ? e : nil
     #else
     return nil
     #endif
@@ -91,13 +99,13 @@ final class DockerClient: Sendable {
     return parse(engine).lexicographicallyPrecedes(parse(ours)) ? engine : ours
   }
 
-  private init(http: HTTPClient, socket: String, prefix: String) {
-    self.http = http
+  private init(connections: Connections, socket: String, prefix: String) {
+    self.connections = connections
     self.socket = socket
     self.prefix = prefix
   }
 
-  func shutdown() async throws { try await http.shutdown() }
+  func shutdown() async throws { try await connections.shutdown() }
 
   func url(_ path: String, _ query: [String: String] = [:]) -> String {
     let encodedSocket = socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socket
@@ -112,6 +120,27 @@ final class DockerClient: Sendable {
     _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
     contentType: String = "application/json", timeout: TimeAmount = .seconds(120)
   ) async throws -> HTTPClientResponse {
+    let req = request(method, path, query: query, body: body, contentType: contentType)
+    return try await exchange(method) { http in try await http.execute(req, timeout: timeout) }
+  }
+
+  /// Sends and collects the body; non-2xx answers become ``DriverError``s
+  /// with their cause decided from `operation` and the status.
+  @discardableResult
+  func call(
+    _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
+    ok: Set<Int> = [], timeout: TimeAmount = .seconds(120), operation: EngineOperation = .other, what: String
+  ) async throws -> Data {
+    let req = request(method, path, query: query, body: body, contentType: "application/json")
+    let (code, data) = try await exchange(method) { http in
+      let resp = try await http.execute(req, timeout: timeout)
+      return (Int(resp.status.code), try await Self.collect(resp))
+    }
+    if (200..<300).contains(code) || ok.contains(code) { return data }
+    throw Self.error(status: code, data: data, operation: operation, what: what)
+  }
+
+  private func request(_ method: String, _ path: String, query: [String: String], body: Data?, contentType: String) -> HTTPClientRequest {
     var req = HTTPClientRequest(url: url(path, query))
     req.method = HTTPMethod(rawValue: method)
     // The engine answers 400 "missing required Host header" without one.
@@ -120,39 +149,54 @@ final class DockerClient: Sendable {
       req.headers.replaceOrAdd(name: "Content-Type", value: contentType)
       req.body = .bytes(ByteBuffer(bytes: body))
     }
-    do {
-      return try await http.execute(req, timeout: timeout)
-    } catch {
-      throw DriverError.engineUnavailable(
-        "cannot reach the Docker engine at unix://\(socket): is dockerd running? (\(Self.describe(error)))")
+    return req
+  }
+
+  /// Runs one request (`attempt`: send, and perhaps read the answer) on the
+  /// current HTTP client. A request that gets no answer puts a fresh client
+  /// in place, so no pooled connection to an engine that went away is used
+  /// again, and becomes a ``DriverError`` by the error's type.
+  ///
+  /// Only a GET is sent again (on the fresh client, for ``patience`` at
+  /// most): it changes nothing, so a second one is safe; any other request
+  /// may have reached the engine and is reported instead. (The HTTP client
+  /// itself retries making a connection, for any request, until its connect
+  /// timeout: that request was never sent.)
+  private func exchange<T>(_ method: String, _ attempt: (HTTPClient) async throws -> T) async throws -> T {
+    let end = ContinuousClock.now + Self.patience
+    var pause = Duration.milliseconds(50)
+    while true {
+      let http = connections.current
+      do {
+        return try await attempt(http)
+      } catch let e as DriverError {
+        throw e
+      } catch {
+        if error is CancellationError || Task.isCancelled { throw error }
+        connections.replace(http)
+        let (code, why) = Self.transport(error)
+        guard method == "GET", ContinuousClock.now + pause < end else { throw Self.transportError(code, why, socket: socket) }
+        try await Task.sleep(for: pause)
+        pause *= 2
+      }
     }
   }
 
-  static func describe(_ error: any Error) -> String {
-    let s = String(describing: error)
-    if s.contains("connection refused") || s.contains("Connection refused") { return "connection refused" }
-    if s.contains("No such file") || s.contains("ENOENT") || s.contains("errno: 2") { return "no such socket" }
-    if s.contains("ermission denied") { return "permission denied" }
-    if s.contains("deadlineExceeded") || s.contains("timeout") { return "timed out" }
-    return s.count > 120 ? String(s.prefix(120)) + "…" : s
-  }
-
-  /// Sends and collects the body; non-2xx answers become ``DriverError``s.
-  @discardableResult
-  func call(
-    _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
-    ok: Set<Int> = [], timeout: TimeAmount = .seconds(120), what: String
-  ) async throws -> Data {
-    let resp = try await send(method, path, query: query, body: body, timeout: timeout)
-    let data = try await Self.collect(resp)
-    let code = Int(resp.status.code)
-    if (200..<300).contains(code) || ok.contains(code) { return data }
-    throw Self.error(code: code, data: data, what: what)
-  }
-
-  static func collect(_ resp: HTTPClientResponse) async throws -> Data {
+  /// The whole body (raw transport errors: inside ``exchange(_:_:)`` only).
+  private static func collect(_ resp: HTTPClientResponse) async throws -> Data {
     var buf = try await resp.body.collect(upTo: 256 << 20)
     return Data(buf.readBytes(length: buf.readableBytes) ?? [])
+  }
+
+  /// The whole body of an answer from ``send(_:_:query:body:contentType:timeout:)``;
+  /// an engine gone away while it is read is a ``DriverError``.
+  func collect(_ resp: HTTPClientResponse) async throws -> Data {
+    do {
+      return try await Self.collect(resp)
+    } catch {
+      if error is CancellationError || Task.isCancelled { throw error }
+      throw Self.transportError(error, socket: socket)
+    }
   }
 
   /// The `message` of an engine error body (or the body itself).
@@ -163,8 +207,7 @@ final class DockerClient: Sendable {
 
   /// A response body whose transport failures (the engine going away
   /// mid-stream) surface as one ``DriverError`` sentence.
-  func body(_ resp: HTTPClientResponse) -> EngineBody { Self.body(resp, socket: socket) }
-  static func body(_ resp: HTTPClientResponse, socket: String) -> EngineBody { EngineBody(base: resp.body, socket: socket) }
+  func body(_ resp: HTTPClientResponse) -> EngineBody { EngineBody(base: resp.body, socket: socket) }
 
   struct EngineBody: AsyncSequence {
     typealias Element = ByteBuffer
@@ -178,25 +221,18 @@ final class DockerClient: Sendable {
         do {
           return try await base.next()
         } catch {
-          if error is DriverError || Task.isCancelled { throw error }
-          throw DriverError.engineUnavailable(
-            "lost the connection to the Docker engine at unix://\(socket) (\(DockerClient.describe(error)))")
+          if error is DriverError || error is CancellationError || Task.isCancelled { throw error }
+          throw DockerClient.transportError(error, socket: socket)
         }
       }
     }
   }
 
-  static func error(code: Int, data: Data, what: String) -> DriverError {
-    let message = engineMessage(data)
-    switch code {
-    case 404: return .notFound("\(what): \(message)")
-    case 409: return .conflict("\(what): \(message)")
-    default: return DriverError(.engine(status: code), "\(what): the engine answered \(code): \(message)")
-    }
-  }
-
-  func json<T: Decodable>(_ type: T.Type, _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil) async throws -> T {
-    let data = try await call(method, path, query: query, body: body, what: "\(method) \(path)")
+  func json<T: Decodable>(
+    _ type: T.Type, _ method: String, _ path: String, query: [String: String] = [:], body: Data? = nil,
+    operation: EngineOperation = .other
+  ) async throws -> T {
+    let data = try await call(method, path, query: query, body: body, operation: operation, what: "\(method) \(path)")
     do {
       return try JSONDecoder().decode(T.self, from: data)
     } catch {

@@ -23,17 +23,28 @@ public final class DockerDriver: Driver {
 
   private func api() async throws -> DockerClient { try await client.get() }
 
-  /// Connects once, on first use; concurrent first calls share one connection.
+  /// Connects on first use; concurrent first calls share one connection.
+  /// A connection that failed is not kept: the next call connects again
+  /// (the engine may be back).
   actor Lazy {
     let socket: String
     var connecting: Task<DockerClient, any Error>?
     init(socket: String) { self.socket = socket }
     func get() async throws -> DockerClient {
-      if connecting == nil {
+      let task: Task<DockerClient, any Error>
+      if let connecting {
+        task = connecting
+      } else {
         let socket = socket
-        connecting = Task { try await DockerClient.connect(socket: socket) }
+        task = Task { try await DockerClient.connect(socket: socket) }
+        connecting = task
       }
-      return try await connecting!.value
+      do {
+        return try await task.value
+      } catch {
+        if connecting == task { connecting = nil }
+        throw error
+      }
     }
     func shutdown() async throws {
       guard let task = connecting else { return }
@@ -118,7 +129,7 @@ public final class DockerDriver: Driver {
       DriverError(.imageUnavailable, "image '\(reference)' is not on this machine and could not be pulled: \(why); build it locally or use build:")
     }
     guard (200..<300).contains(Int(resp.status.code)) else {
-      let data = try await DockerClient.collect(resp)
+      let data = try await c.collect(resp)
       throw fail(DockerClient.engineMessage(data))
     }
     try await Self.follow(c, resp) { p in if let e = p.error { throw fail(e) } }
@@ -128,12 +139,8 @@ public final class DockerDriver: Driver {
 
   /// Reads a JSON-lines progress stream (pull, build), handing each line to `each`.
   static func follow(_ c: DockerClient, _ resp: HTTPClientResponse, _ each: (API.Progress) throws -> Void) async throws {
-    try await follow(socket: c.socket, resp, each)
-  }
-
-  static func follow(socket: String, _ resp: HTTPClientResponse, _ each: (API.Progress) throws -> Void) async throws {
     var lines = ProgressLines()
-    for try await chunk in DockerClient.body(resp, socket: socket) {
+    for try await chunk in c.body(resp) {
       for p in lines.feed(Array(chunk.readableBytesView)) { try each(p) }
     }
     for p in lines.finish() { try each(p) }
@@ -143,18 +150,12 @@ public final class DockerDriver: Driver {
     let tar = try Tar.archive(folder: context)
     let labelJSON = String(decoding: try JSONSerialization.data(withJSONObject: labels), as: UTF8.self)
     let c = try await api()
-    var req = HTTPClientRequest(url: c.url("/build", ["t": tag, "dockerfile": dockerfile, "labels": labelJSON, "rm": "1", "forcerm": "1"]))
-    req.method = .POST
-    req.headers.replaceOrAdd(name: "Host", value: "docker")
-    req.headers.replaceOrAdd(name: "Content-Type", value: "application/x-tar")
-    req.body = .bytes(ByteBuffer(bytes: tar))
-    let resp: HTTPClientResponse
-    do { resp = try await c.http.execute(req, timeout: .seconds(900)) } catch {
-      throw DriverError.engineUnavailable("cannot reach the Docker engine at unix://\(socket): \(DockerClient.describe(error))")
-    }
+    let resp = try await c.send(
+      "POST", "/build", query: ["t": tag, "dockerfile": dockerfile, "labels": labelJSON, "rm": "1", "forcerm": "1"],
+      body: Data(tar), contentType: "application/x-tar", timeout: .seconds(900))
     guard (200..<300).contains(Int(resp.status.code)) else {
-      let data = try await DockerClient.collect(resp)
-      throw DriverError(.buildFailed, "build of \(tag) from \(context) failed: \(DockerClient.error(code: Int(resp.status.code), data: data, what: "build").message)")
+      let data = try await c.collect(resp)
+      throw DriverError(.buildFailed, "build of \(tag) from \(context) failed: \(DockerClient.engineMessage(data))")
     }
     var id: String?
     var tail: [String] = []
@@ -191,11 +192,44 @@ public final class DockerDriver: Driver {
     let body = API.CreateNetwork(
       Name: spec.name, IPAM: .init(Config: [.init(Subnet: spec.subnet.description, Gateway: spec.gateway.description)]),
       Labels: spec.labels)
-    return try await api().json(API.Created.self, "POST", "/networks/create", body: try JSONEncoder().encode(body)).Id
+    return try await api().json(
+      API.Created.self, "POST", "/networks/create", body: try JSONEncoder().encode(body), operation: .createNetwork
+    ).Id
   }
 
   public func removeNetwork(id: String) async throws {
-    try await api().call("DELETE", "/networks/\(id)", what: "remove network \(id)")
+    let c = try await api()
+    do {
+      try await c.call("DELETE", "/networks/\(id)", what: "remove network \(id)")
+    } catch let e as DriverError where e.code == .conflict {
+      // A dockerd killed mid-start can leave an endpoint that no container
+      // holds any more ("has active endpoints", until the daemon's next
+      // restart cleans it). Such endpoints are cut; one a container still
+      // holds is not cthulhu's to cut, and the conflict stands.
+      guard try await disconnectOrphanEndpoints(network: id, c) else { throw e }
+      try await c.call("DELETE", "/networks/\(id)", what: "remove network \(id)")
+    }
+  }
+
+  /// Force-disconnects the endpoints of `network` whose containers do not
+  /// exist; true when it had some and no endpoint of a live container.
+  private func disconnectOrphanEndpoints(network: String, _ c: DockerClient) async throws -> Bool {
+    let attached = try await c.json(API.Network.self, "GET", "/networks/\(network)").Containers ?? [:]
+    var orphans: [String] = []
+    for (container, endpoint) in attached {
+      do {
+        _ = try await inspect(id: container)
+        return false
+      } catch let e as DriverError where e.code == .notFound {
+        orphans.append(endpoint.Name ?? container)
+      }
+    }
+    for name in orphans {
+      try await c.call(
+        "POST", "/networks/\(network)/disconnect", body: try JSONEncoder().encode(API.NetworkDisconnect(Container: name, Force: true)),
+        what: "disconnect the orphan endpoint \(name) from network \(network.prefix(12))")
+    }
+    return !orphans.isEmpty
   }
 
   public func create(_ spec: ContainerSpec) async throws -> String {
@@ -220,12 +254,13 @@ public final class DockerDriver: Driver {
         spec.network: .init(IPAMConfig: .init(IPv4Address: spec.ip.description), Aliases: spec.aliases)
       ]))
     return try await api().json(
-      API.Created.self, "POST", "/containers/create", query: ["name": spec.name], body: try JSONEncoder().encode(body)
+      API.Created.self, "POST", "/containers/create", query: ["name": spec.name], body: try JSONEncoder().encode(body),
+      operation: .createContainer
     ).Id
   }
 
   public func start(id: String) async throws {
-    try await api().call("POST", "/containers/\(id)/start", ok: [304], what: "start \(id.prefix(12))")
+    try await api().call("POST", "/containers/\(id)/start", ok: [304], operation: .startContainer, what: "start \(id.prefix(12))")
   }
 
   public func stop(id: String, timeout: Int?) async throws {
@@ -237,7 +272,7 @@ public final class DockerDriver: Driver {
   public func restart(id: String, timeout: Int?) async throws {
     try await api().call(
       "POST", "/containers/\(id)/restart", query: timeout.map { ["t": String($0)] } ?? [:],
-      timeout: .seconds(Int64(timeout ?? 10) + 60), what: "restart \(id.prefix(12))")
+      timeout: .seconds(Int64(timeout ?? 10) + 60), operation: .startContainer, what: "restart \(id.prefix(12))")
   }
 
   public func kill(id: String, signal: String) async throws {
@@ -254,7 +289,8 @@ public final class DockerDriver: Driver {
 
   public func remove(id: String, force: Bool) async throws {
     try await api().call(
-      "DELETE", "/containers/\(id)", query: ["force": force ? "1" : "0", "v": "1"], what: "remove \(id.prefix(12))")
+      "DELETE", "/containers/\(id)", query: ["force": force ? "1" : "0", "v": "1"], operation: .removeContainer(force: force),
+      what: "remove \(id.prefix(12))")
   }
 
   public func inspect(id: String) async throws -> ContainerDetails {
@@ -290,7 +326,7 @@ public final class DockerDriver: Driver {
       API.Created.self, "POST", "/containers/\(id)/exec", body: try JSONEncoder().encode(API.ExecCreate(Cmd: command)))
     let resp = try await c.send("POST", "/exec/\(exec.Id)/start", body: try JSONEncoder().encode(API.ExecStart()), timeout: .seconds(600))
     guard (200..<300).contains(Int(resp.status.code)) else {
-      throw DockerClient.error(code: Int(resp.status.code), data: try await DockerClient.collect(resp), what: "exec in \(id.prefix(12))")
+      throw DockerClient.error(status: Int(resp.status.code), data: try await c.collect(resp), what: "exec in \(id.prefix(12))")
     }
     var demux = StreamDemuxer()
     var out: [UInt8] = [], err: [UInt8] = []
@@ -312,7 +348,7 @@ public final class DockerDriver: Driver {
           if let since { query["since"] = String(format: "%.6f", since.timeIntervalSince1970) }
           let resp = try await c.send("GET", "/containers/\(id)/logs", query: query, timeout: .hours(24 * 365))
           guard (200..<300).contains(Int(resp.status.code)) else {
-            throw DockerClient.error(code: Int(resp.status.code), data: try await DockerClient.collect(resp), what: "logs of \(id.prefix(12))")
+            throw DockerClient.error(status: Int(resp.status.code), data: try await c.collect(resp), what: "logs of \(id.prefix(12))")
           }
           var demux = StreamDemuxer()
           var partial: [LogLine.Stream: [UInt8]] = [:]

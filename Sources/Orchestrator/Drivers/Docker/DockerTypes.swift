@@ -28,8 +28,17 @@ enum API {
     var Name: String
     var Labels: [String: String]?
     var IPAM: IPAMInfo?
+    /// Only in an inspect: the endpoints, by the id of the container that holds each.
+    var Containers: [String: Attached]?
     struct IPAMInfo: Decodable { var Config: [Pool]? }
     struct Pool: Decodable { var Subnet: String? }
+    /// `Name` is the endpoint's, which a forced disconnect takes.
+    struct Attached: Decodable { var Name: String? }
+  }
+
+  struct NetworkDisconnect: Encodable {
+    var Container: String
+    var Force: Bool
   }
 
   struct CreateNetwork: Encodable {

@@ -12,6 +12,8 @@ public final class MemoryDriver: Driver {
     var images: [String: String] = [:]
     var calls: [String] = []
     var nextID = 1
+    /// Starts still to refuse, and with what.
+    var refusals: [DriverError] = []
   }
   private let world = Mutex(World())
 
@@ -33,6 +35,11 @@ public final class MemoryDriver: Driver {
     world.withLock { w in w.containers = w.containers.filter { $0.value.spec.name != name } }
   }
   public func tag(_ image: String, id: String) { world.withLock { $0.images[image] = id } }
+  /// The next `count` starts fail with `error`, as an engine that cannot
+  /// start a container does (a restarted dockerd's leftovers, say).
+  public func refuseStarts(_ count: Int, with error: DriverError) {
+    world.withLock { $0.refusals += Array(repeating: error, count: count) }
+  }
 
   public func containers(fixture: String) async throws -> [ObservedContainer] {
     world.withLock { w in w.containers.values.map(\.observed).filter { $0.labels[Labels.fixture] == fixture }.sorted { $0.name < $1.name } }
@@ -54,7 +61,7 @@ public final class MemoryDriver: Driver {
   }
   public func createNetwork(_ spec: NetworkSpec) async throws -> String {
     try world.withLock { w in
-      if w.networks.values.contains(where: { $0.name == spec.name }) { throw DriverError.conflict("network \(spec.name) exists") }
+      if w.networks.values.contains(where: { $0.name == spec.name }) { throw DriverError.nameInUse("network \(spec.name) exists") }
       let id = "net\(w.nextID)"
       w.nextID += 1
       w.networks[id] = ObservedNetwork(id: id, name: spec.name, subnets: [spec.subnet], labels: spec.labels)
@@ -70,8 +77,8 @@ public final class MemoryDriver: Driver {
   }
   public func create(_ spec: ContainerSpec) async throws -> String {
     try world.withLock { w in
-      if w.containers.values.contains(where: { $0.spec.name == spec.name }) { throw DriverError.conflict("container name \(spec.name) is in use") }
-      guard w.images[spec.image] != nil else { throw DriverError.notFound("no such image: \(spec.image)") }
+      if w.containers.values.contains(where: { $0.spec.name == spec.name }) { throw DriverError.nameInUse("container name \(spec.name) is in use") }
+      guard w.images[spec.image] != nil else { throw DriverError(.imageUnavailable, "no such image: \(spec.image)") }
       let id = String(format: "c%011d", w.nextID)
       w.nextID += 1
       let o = ObservedContainer(
@@ -93,6 +100,11 @@ public final class MemoryDriver: Driver {
     }
   }
   public func start(id: String) async throws {
+    try world.withLock { w in
+      guard !w.refusals.isEmpty, let c = w.containers[id] else { return }
+      w.calls.append("start-refused \(c.spec.name)")
+      throw w.refusals.removeFirst()
+    }
     try mutate("start", id) { $0.state = .running; if $0.health != nil { $0.health = "healthy" } }
   }
   public func stop(id: String, timeout: Int?) async throws { try mutate("stop", id) { $0.state = .exited } }

@@ -31,7 +31,7 @@ extension ProcessDriver {
     let n = try registry.locked(fixture) { () throws -> ProcessNetwork in
       if let old = registry.network(fixture: fixture) {
         guard old.spec.name == spec.name, old.spec.subnet == spec.subnet, old.mode == mode else {
-          throw DriverError.conflict("network \(old.spec.name) of fixture '\(fixture)' already exists (\(old.mode.rawValue), \(old.spec.subnet))")
+          throw DriverError.nameInUse("network \(old.spec.name) of fixture '\(fixture)' already exists (\(old.mode.rawValue), \(old.spec.subnet))")
         }
         return old
       }

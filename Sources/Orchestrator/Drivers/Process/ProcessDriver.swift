@@ -200,7 +200,7 @@ public final class ProcessDriver: Driver {
         throw DriverError.notFound("network \(spec.network) not found")
       }
       if registry.instances(fixture: fixture).contains(where: { $0.name == spec.name }) {
-        throw DriverError.conflict("instance name \(spec.name) is already in use")
+        throw DriverError.nameInUse("instance name \(spec.name) is already in use")
       }
       let id = ProcessRegistry.newID()
       let env = baseEnvironment + spec.env + ["CTHULHU_ID=" + id]
