@@ -24,13 +24,22 @@ running() {
   local state
   state=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$state" ] && [ "${state:0:1}" != Z ]
 }
-# After a SIGKILL, dockerd 20.10 may give up on its containerd, which is
-# slow to come back with the killed daemon's tasks on a busy machine, after
-# its fixed 15 s ("failed to start containerd: timeout waiting for
-# containerd to start") and exit: then it is started again, 3 times at most.
+# The same holds for the containerd that the killed dockerd ran (it is
+# killed when its parent dies): the new dockerd reuses a containerd whose
+# pid file names a process it can signal, zombie or not ("libcontainerd:
+# containerd is still running"), waits 15 s for it to answer ("failed to
+# start containerd: timeout waiting for containerd to start") and exits. So
+# a containerd with no dockerd is given a few seconds to die, and its pid
+# file goes once it has. Should dockerd exit before answering for any other
+# reason, it is started again, 3 times at most.
+containerd_pid=/var/run/docker/containerd/containerd.pid
 for attempt in 1 2 3; do
   if [ -f /var/run/docker.pid ] && ! running "$(cat /var/run/docker.pid)"; then
     rm -f /var/run/docker.pid
+  fi
+  if [ -f "$containerd_pid" ]; then
+    for _ in $(seq 1 20); do running "$(cat "$containerd_pid")" || break; sleep 0.25; done
+    running "$(cat "$containerd_pid")" || rm -f "$containerd_pid"
   fi
   # (The log of a failed attempt is kept: later attempts append to it.)
   if [ "$attempt" = 1 ]; then nohup dockerd >"$log" 2>&1 & else nohup dockerd >>"$log" 2>&1 & fi
