@@ -7,7 +7,6 @@ enum Suggest {
     if d <= max(2, word.count / 3) { return best }
     if word.count >= 4, let p = candidates.first(where: { $0.hasPrefix(word.prefix(4)) }) { return p }
     return nil
-    return best
   }
 
   static func distance(_ a: String, _ b: String) -> Int {
