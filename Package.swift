@@ -14,6 +14,7 @@ let package = Package(
     .executable(name: "cthulhu", targets: ["cthulhu"]),
     .library(name: "Manifest", targets: ["Manifest"]),
     .library(name: "Orchestrator", targets: ["Orchestrator"]),
+    .library(name: "History", targets: ["History"]),
     .executable(name: "cthulhu-demo", targets: ["cthulhu-demo"]),
   ],
   dependencies: [
@@ -53,11 +54,17 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // Histories of client operations: the JSON Lines format, recording, and the
+    // linearizability checker. Its own target because it needs nothing but
+    // Foundation: a test suite or tool can check histories without pulling in
+    // the orchestrator's engine clients, and it builds and tests on its own.
+    .target(name: "History", swiftSettings: swiftSettings),
     .executableTarget(
       name: "cthulhu",
       dependencies: [
         "Manifest",
         "Orchestrator",
+        "History",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -95,7 +102,7 @@ let package = Package(
     .target(name: "TestSupport", dependencies: ["Orchestrator"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
     .testTarget(
       name: "EndToEndTests",
-      dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"],
+      dependencies: ["cthulhu", "Orchestrator", "Manifest", "History", "TestSupport"],
       swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -110,6 +117,7 @@ let package = Package(
     // The process driver on the host, and end to end through the built binary.
     .testTarget(
       name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),
+    .testTarget(name: "HistoryTests", dependencies: ["History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "OrchestratorTests",
       dependencies: ["Orchestrator", "Manifest"],

@@ -34,6 +34,8 @@ extension Cthulhu {
       ("heal", "lift faults"),
       ("faults", "list the faults in force"),
       ("events [-f]", "the fixture's timeline"),
+      ("op --process N --f F [--value V] -- CMD…", "run a client call, record it in history.jsonl"),
+      ("check [--model M]", "is history.jsonl linearizable? (exit 0 yes, 2 no)"),
       ("help", "this list"),
     ]
 
@@ -72,7 +74,7 @@ extension Cthulhu {
       case "kill":
         let signal = rest.first.map { ["--signal", $0] } ?? []
         return ("kill", fixtureArgs + signal + (targets.isEmpty ? ["all"] : targets))
-      case "status", "faults", "events":
+      case "status", "faults", "events", "op", "check":
         return (verb, fixtureArgs + rest)
       case "isolate", "heal":
         return (verb, fixtureArgs + rest + targets)

@@ -4,10 +4,13 @@ import Foundation
 extension Cthulhu {
   struct Schema: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Print a JSON Schema of the manifest, for editors (yaml-language-server).")
+      abstract: "Print a JSON Schema of the manifest, for editors (yaml-language-server), or of a history line.")
+
+    @Flag(help: "The schema of one line of a history file (history.jsonl) instead.") var history = false
 
     func run() async throws {
-      let data = try JSONSerialization.data(withJSONObject: ManifestSchema.document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+      let document = history ? HistorySchema.document : ManifestSchema.document
+      let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
       Output.out(String(decoding: data, as: UTF8.self) + "\n")
     }
   }

@@ -18,9 +18,11 @@ public struct FixturePaths: Sendable, Hashable {
   public var fixtureInfo: String { root + "/fixture.json" }
   public var control: String { root + "/control" }
   public var events: String { root + "/events.jsonl" }
+  /// Client operations recorded by `cthulhu op`, for `cthulhu check`.
+  public var history: String { root + "/history.jsonl" }
   public var stateFolder: String { root + "/.cthulhu" }
   public var lock: String { root + "/.cthulhu/lock" }
 
   /// The fixture-wide entries cthulhu writes in a root (besides `.cthulhu`).
-  public static let fixtureFiles = ["control", "spec.json", "fixture.json", "events.jsonl"]
+  public static let fixtureFiles = ["control", "spec.json", "fixture.json", "events.jsonl", "history.jsonl"]
 }

@@ -1,0 +1,71 @@
+import Foundation
+
+/// Reads a JSON Lines history into events, naming the line of every mistake.
+///
+/// Blank lines are skipped. Keys other than the format's are ignored (Jepsen
+/// writes `index`, `error`, …), and so are Jepsen's nemesis lines
+/// (`"process": "nemesis"`): faults are not client operations.
+public enum HistoryParser {
+  public static func parse(contentsOf path: String) throws(HistoryError) -> [HistoryEvent] {
+    guard let data = FileManager.default.contents(atPath: path) else {
+      var reason = "cannot be read"
+      if !FileManager.default.fileExists(atPath: path) { reason = "no such file" }
+      throw HistoryError(file: path, problems: [.init(line: 0, message: reason)])
+    }
+    return try parse(data, file: path)
+  }
+
+  public static func parse(_ data: Data, file: String = "history") throws(HistoryError) -> [HistoryEvent] {
+    var events: [HistoryEvent] = []
+    var problems = ProblemList()
+    let decoder = JSONDecoder()
+    var number = 0
+    for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+      number += 1
+      if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { continue }
+      do {
+        if let e = try event(Data(raw), line: number, decoder: decoder) { events.append(e) }
+      } catch {
+        problems.add(number, error.message)
+      }
+    }
+    try problems.check(file: file)
+    return events
+  }
+
+  struct LineError: Error { var message: String }
+
+  static func event(_ data: Data, line: Int, decoder: JSONDecoder) throws(LineError) -> HistoryEvent? {
+    guard case .object(let o)? = try? decoder.decode(HistoryValue.self, from: data) else {
+      let text = String(decoding: data.prefix(60), as: UTF8.self)
+      throw LineError(message: "not a JSON object: \(text)\(data.count > 60 ? "…" : "")")
+    }
+    let process: Int
+    switch o["process"] {
+    case .int(let p)?: process = Int(p)
+    case .string("nemesis")?: return nil
+    case nil: throw LineError(message: "\"process\" is missing (the client's number)")
+    case let other?: throw LineError(message: "\"process\" must be an integer, not \(other.json)")
+    }
+    guard let typeValue = o["type"] else { throw LineError(message: "\"type\" is missing (invoke, ok, fail or info)") }
+    guard let t = typeValue.string, let type = HistoryEvent.Kind(rawValue: t) else {
+      throw LineError(message: "\"type\" must be invoke, ok, fail or info, not \(typeValue.json)")
+    }
+    guard let fValue = o["f"] else { throw LineError(message: "\"f\" is missing (the operation: read, write, cas, get, put, append)") }
+    guard let f = fValue.string else { throw LineError(message: "\"f\" must be a string, not \(fValue.json)") }
+    var key: String?
+    switch o["key"] {
+    case nil, .null?: key = nil
+    case .string(let k)?: key = k
+    case .int(let k)?: key = String(k)
+    case let other?: throw LineError(message: "\"key\" must be a string, not \(other.json)")
+    }
+    var time: UInt64?
+    switch o["time"] {
+    case nil, .null?: time = nil
+    case .int(let ns)? where ns >= 0: time = UInt64(ns)
+    case let other?: throw LineError(message: "\"time\" must be nanoseconds (an integer ≥ 0), not \(other.json)")
+    }
+    return HistoryEvent(process: process, type: type, f: f, value: o["value"] ?? .null, key: key, time: time, line: line)
+  }
+}
