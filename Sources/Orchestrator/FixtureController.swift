@@ -91,7 +91,8 @@ public struct FixtureController: Sendable {
   }
 
   /// Converges the fixture to `planned`. Takes the fixture lock; records state
-  /// after every step; writes links, control shims and `spec.json` at the end.
+  /// after every step (see ``StateStore``); writes links, control shims and
+  /// `spec.json` at the end.
   public func apply(_ planned: PlannedChange, options: ApplyOptions = .init(), observer: (any ApplyObserver)? = nil) async throws -> ApplyResult {
     let m = planned.manifest
     let paths = FixturePaths(root: m.root)
@@ -128,9 +129,11 @@ public struct FixtureController: Sendable {
     if createdRoot { initial.createdRoot = true }
     // Every root entry this apply may make is recorded before it is made:
     // instance folders and links, and the fixture-wide files.
-    let making = planned.plan.steps.filter { $0.kind == "instance" && $0.action != .delete }.compactMap { planned.desired.instance(named: $0.name) }
+    let desiredByName = planned.desired.byName
+    let making = planned.plan.steps.filter { $0.kind == "instance" && $0.action != .delete }.compactMap { desiredByName[$0.name] }
     initial.claim(FixturePaths.fixtureFiles + making.flatMap { [$0.ip.description, $0.name] })
     let store = StateStore(initial)
+    // The first save writes the whole state and starts its journal.
     try await store.update { _ in }
     // Images named by `image:` that this machine lacks are pulled first.
     for g in m.groups {
@@ -164,6 +167,8 @@ public struct FixtureController: Sendable {
       state = await store.state
     }
     state = try await armTimeToLive(store: store, root: m.root, requested: options.ttl, binary: options.binary)
+    // The journal folds into one whole state again.
+    try await store.compact()
     return ApplyResult(
       plan: planned.plan, state: state, failures: failures.map { ($0.target, $0.error) },
       notStarted: outcome.notStarted, interrupted: options.interrupt?.requested ?? false)
@@ -172,10 +177,10 @@ public struct FixtureController: Sendable {
   /// Live status of each instance of the fixture at `root`.
   public func status(root: String) async throws -> [InstanceStatus] {
     let state = try FixtureState.require(root: root)
-    let live = try await driver.containers(fixture: state.fixture)
+    let live = try await driver.containers(fixture: state.fixture).byInstance()
     let faults = (try? FaultBook.load(root: root).faults) ?? []
     return state.instances.map { r in
-      let c = live.first { $0.labels[Labels.instance] == r.name }
+      let c = live[r.name]
       return InstanceStatus(
         name: r.name, group: r.group, ip: r.ip, state: c?.state.rawValue ?? "missing", health: c?.health,
         containerID: c?.id, ports: c?.ports ?? r.ports, faults: faults.filter { $0.targets.contains(r.name) }.map(\.id))

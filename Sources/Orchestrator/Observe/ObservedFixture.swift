@@ -29,9 +29,13 @@ public struct ObservedFixture: Sendable {
     self.diskFiles = diskFiles
   }
 
+  /// A scan: for a look-up per instance, build ``containersByInstance`` once.
   public func container(instance: String) -> ObservedContainer? {
     containers.first { $0.labels[Labels.instance] == instance }
   }
+
+  /// The containers by their instance label (O(N), once).
+  public var containersByInstance: [String: ObservedContainer] { containers.byInstance() }
 
   /// Takes the snapshot: one state read, one container listing, one network
   /// listing, one image look-up per distinct image, and a hash of each written file.
@@ -58,5 +62,13 @@ public struct ObservedFixture: Sendable {
     return ObservedFixture(
       state: state, containers: try await containers, network: mine,
       otherSubnets: nets.filter { $0.id != mine?.id }.flatMap(\.subnets), imageIDs: ids, diskFiles: disk)
+  }
+}
+
+extension Array where Element == ObservedContainer {
+  /// The containers by their instance label, the first of each as a scan
+  /// would find it: built once, then looked up per instance.
+  func byInstance() -> [String: ObservedContainer] {
+    Dictionary(compactMap { c in c.labels[Labels.instance].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
   }
 }

@@ -34,10 +34,11 @@ public enum Planner {
     var deletes: [String: Step] = [:]
     let groupSizes = Dictionary(grouping: desired.instances, by: \.group).mapValues(\.count)
     let recorded = observed.state?.instances ?? []
+    let records = Dictionary(recorded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     var gone = Set(recorded.map(\.name)).union(observed.containers.compactMap { $0.labels[Labels.instance] })
     gone.subtract(desiredNames)
     for name in gone {
-      let record = recorded.first { $0.name == name }
+      let record = records[name]
       var reasons: [String] = []
       if let r = record {
         if let n = groupSizes[r.group] {
@@ -52,7 +53,6 @@ public enum Planner {
     }
 
     var instanceSteps: [String: Step] = [:]
-    let records = Dictionary(recorded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     let live = Dictionary(
       observed.containers.compactMap { c in c.labels[Labels.instance].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
     let freedIPs = Dictionary(deletes.keys.compactMap { n in records[n].map { ($0.ip, n) } }, uniquingKeysWith: { a, _ in a })
