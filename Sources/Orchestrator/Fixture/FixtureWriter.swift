@@ -4,6 +4,14 @@ import Manifest
 /// Writes the fixture folder: per-instance folders, rendered files, logs,
 /// control shims, `iNNN` links, `spec.json`. Refuses to write through a
 /// symbolic link, so a folder replaced by a link to `/etc` is never written into.
+///
+/// Every file is written atomically (temp file, rename), so a killed
+/// cthulhu never leaves a torn one. Per-instance files are not fsync'd (an
+/// fsync each cost more than the rest of an instance's start): the state
+/// journal is what must survive a power loss, and from it the next plan
+/// re-hashes each rendered file (a lost one is rewritten) and the next
+/// apply's index rewrites a link or control shim that is missing. The
+/// fixture-wide `spec.json`, `fixture.json` and `control` are fsync'd.
 struct FixtureWriter {
   let paths: FixturePaths
   let fm = FileManager.default
@@ -16,11 +24,11 @@ struct FixtureWriter {
     for m in mounts { try makeFolder(paths.mountFolder(ip: d.ip, mount: m)) }
     if mounts.contains("var") {
       let log = paths.file(ip: d.ip, path: "var/\(d.name).log")
-      if !fm.fileExists(atPath: log) { try AtomicFile.write(Data(), to: log) }
+      if !fm.fileExists(atPath: log) { try AtomicFile.write(Data(), to: log, durable: false) }
     }
     try writeFiles(d)
     let pid = dir + "/pid.txt"
-    if !fm.fileExists(atPath: pid) { try AtomicFile.write(Data(), to: pid) }
+    if !fm.fileExists(atPath: pid) { try AtomicFile.write(Data(), to: pid, durable: false) }
   }
 
   func writeFiles(_ d: DesiredInstance) throws {
@@ -28,7 +36,7 @@ struct FixtureWriter {
       let full = paths.file(ip: d.ip, path: f.path)
       let parent = (full as NSString).deletingLastPathComponent
       try makeFolders(from: paths.instanceFolder(ip: d.ip) + "/bindmounts", to: parent)
-      try AtomicFile.write(f.content, to: full, mode: mode_t(f.mode))
+      try AtomicFile.write(f.content, to: full, mode: mode_t(f.mode), durable: false)
     }
   }
 
@@ -57,7 +65,7 @@ struct FixtureWriter {
   }
 
   func writePID(_ pid: Int32, ip: IPv4Address) throws {
-    try AtomicFile.write(Data((pid > 0 ? "\(pid)\n" : "").utf8), to: paths.instanceFolder(ip: ip) + "/pid.txt")
+    try AtomicFile.write(Data((pid > 0 ? "\(pid)\n" : "").utf8), to: paths.instanceFolder(ip: ip) + "/pid.txt", durable: false)
   }
 
   /// Removes an instance's folder and link (the link only if it is one).
@@ -78,12 +86,19 @@ struct FixtureWriter {
     }
     for r in state.instances {
       let link = paths.link(name: r.name)
-      if let dest = try? fm.destinationOfSymbolicLink(atPath: link) {
-        if dest == r.ip.description { continue }
-        try SafeTree.remove(r.name, inFolder: paths.root)
+      let control = paths.instanceFolder(ip: r.ip) + "/control"
+      let dest = try? fm.destinationOfSymbolicLink(atPath: link)
+      if dest != r.ip.description {
+        if dest != nil { try SafeTree.remove(r.name, inFolder: paths.root) }
+        try fm.createSymbolicLink(atPath: link, withDestinationPath: r.ip.description)
+      } else {
+        // Linked already: its shim is rewritten only if it went missing
+        // (or empty, as a power loss may leave a file never synced).
+        var st = stat()
+        if stat(control, &st) == 0 && st.st_size > 0 { continue }
+        if stat(paths.instanceFolder(ip: r.ip), &st) != 0 || st.st_mode & S_IFMT != S_IFDIR { continue }
       }
-      try fm.createSymbolicLink(atPath: link, withDestinationPath: r.ip.description)
-      try ControlScript.writeInstance(at: paths.instanceFolder(ip: r.ip) + "/control", binary: binary, root: paths.root, instance: r.name)
+      try ControlScript.writeInstance(at: control, binary: binary, root: paths.root, instance: r.name)
     }
     try ControlScript.writeFixture(at: paths.control, binary: binary, root: paths.root)
     try AtomicFile.write(try SpecFile.make(state: state), to: paths.spec)
@@ -151,6 +166,6 @@ enum ControlScript {
       exec "$bin" control --fixture "$here" --instance \(quote(instance)) "$@"
 
       """
-    try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755)
+    try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755, durable: false)
   }
 }

@@ -213,7 +213,9 @@ extension JSONDecoder {
 
 enum AtomicFile {
   /// Write, fsync, rename: a reader sees the old file or the new one, never a torn one.
-  static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+  /// Not `durable`: no fsync, for files a killed cthulhu must not tear but
+  /// a power loss may take (the next apply checks and rewrites them).
+  static func write(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
     let tmp = path + ".tmp-\(getpid())"
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode)
     guard fd >= 0 else { throw OrchestratorError.io(path: tmp, errno: errno) }
@@ -226,7 +228,7 @@ enum AtomicFile {
       }
       return true
     }
-    ok = ok && fsync(fd) == 0
+    ok = ok && (!durable || fsync(fd) == 0)
     let err = errno
     close(fd)
     guard ok else { unlink(tmp); throw OrchestratorError.io(path: tmp, errno: err) }

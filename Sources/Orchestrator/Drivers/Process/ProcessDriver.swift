@@ -193,7 +193,7 @@ public final class ProcessDriver: Driver {
       guard let net = registry.network(fixture: fixture), net.spec.name == spec.network else {
         throw DriverError.notFound("network \(spec.network) not found")
       }
-      if registry.instances(fixture: fixture).contains(where: { $0.name == spec.name }) {
+      if try registry.holder(ofName: spec.name, fixture: fixture) != nil {
         throw DriverError.conflict("instance name \(spec.name) is already in use")
       }
       let id = ProcessRegistry.newID()
@@ -206,6 +206,7 @@ public final class ProcessDriver: Driver {
         r.hostLink = Namespaces.hostLink(fixture: fixture, instance: instance)
         r.argv = [HostCommand.locate("nsenter") ?? "nsenter", "--net=" + Namespaces.path(namespace: ns), "--"] + command
       }
+      try registry.claim(name: spec.name, id: id, fixture: fixture)
       try registry.save(r)
       return (r, net)
     }

@@ -1,11 +1,19 @@
 import Foundation
 import Manifest
+import Synchronization
 
 /// The process driver's records on disk: one folder per fixture holding
-/// `network.json` and one `<id>.json` per instance, each written atomically
-/// (temp file, fsync, rename), so a cthulhu killed at any point leaves
-/// whole records behind. Changes to a fixture's records are serialised by
-/// `flock` on its `.lock` file, across processes.
+/// `network.json`, one `<id>.json` per instance and a name index (`names/`,
+/// see ``holder(ofName:fixture:)``), each record written atomically (temp
+/// file, rename), so a cthulhu killed at any point leaves whole records
+/// behind. Changes to a fixture's records are serialised by `flock` on its
+/// `.lock` file, across processes.
+///
+/// Records are not fsync'd: a killed cthulhu loses nothing the kernel
+/// holds, and what a power loss could take, the processes the records
+/// describe do not survive either (the registry is meant to live in a
+/// tmpfs such as /run, which a reboot empties). An fsync per record cost
+/// more than all else a process start does.
 ///
 /// Location, first that applies: `$CTHULHU_PROCESS_REGISTRY`; as root
 /// `/run/cthulhu/process`; `$XDG_RUNTIME_DIR/cthulhu/process`;
@@ -13,6 +21,12 @@ import Manifest
 /// (until reboot), and root's and each user's are separate.
 struct ProcessRegistry: Sendable {
   let folder: String
+  /// The fixture of each instance id seen by this process: an id's record
+  /// never moves to another fixture, so ``instance(id:)`` reads one file
+  /// instead of trying every fixture's folder.
+  private let fixtureOfID = IDCache()
+
+  init(folder: String) { self.folder = folder }
 
   static func folder(environment: [String: String]) -> String {
     if let f = environment["CTHULHU_PROCESS_REGISTRY"], !f.isEmpty { return f }
@@ -64,30 +78,42 @@ struct ProcessRegistry: Sendable {
     ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter(Names.isFixture).sorted()
   }
 
-  /// Drops a fixture's folder once it holds no record.
+  /// Drops a fixture's folder once it holds no record (its name index and
+  /// lock go with it).
   func removeFixtureIfEmpty(_ fixture: String) {
     let dir = fixtureFolder(fixture)
-    let left = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0 != ".lock" }
+    let left = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
+      $0 != ".lock" && $0 != Self.namesFolder && $0 != Self.namesBuilding
+    }
     guard left.isEmpty, Names.isFixture(fixture) else { return }
+    Self.removeFlatFolder(dir + "/" + Self.namesFolder)
+    Self.removeFlatFolder(dir + "/" + Self.namesBuilding)
     unlink(dir + "/.lock")
     rmdir(dir)
   }
 
   // MARK: - Instances
 
+  /// Every instance record of the fixture (each decoded: once per listing, not per step).
   func instances(fixture: String) -> [ProcessInstance] {
     let dir = fixtureFolder(fixture)
     let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-    return files.filter { $0.hasSuffix(".json") && $0 != "network.json" }.compactMap {
+    let records = files.filter { $0.hasSuffix(".json") && $0 != "network.json" }.compactMap {
       Self.decode(ProcessInstance.self, dir + "/" + $0)
     }.sorted { $0.name < $1.name }
+    fixtureOfID.remember(records.map { ($0.id, fixture) })
+    return records
   }
 
   /// The instance with this id, in whichever fixture holds it.
   func instance(id: String) -> ProcessInstance? {
     guard Self.isID(id) else { return nil }
+    if let f = fixtureOfID.fixture(of: id) { return Self.decode(ProcessInstance.self, fixtureFolder(f) + "/\(id).json") }
     for f in fixtures() {
-      if let r = Self.decode(ProcessInstance.self, fixtureFolder(f) + "/\(id).json") { return r }
+      if let r = Self.decode(ProcessInstance.self, fixtureFolder(f) + "/\(id).json") {
+        fixtureOfID.remember([(id, f)])
+        return r
+      }
     }
     return nil
   }
@@ -95,10 +121,79 @@ struct ProcessRegistry: Sendable {
   func save(_ r: ProcessInstance) throws {
     try makeFolders(fixtureFolder(r.fixture))
     try write(r, to: fixtureFolder(r.fixture) + "/\(r.id).json")
+    fixtureOfID.remember([(r.id, r.fixture)])
   }
 
+  /// Drops the record, then its name (with the fixture's lock held).
   func delete(_ r: ProcessInstance) {
     unlink(fixtureFolder(r.fixture) + "/\(r.id).json")
+    let link = nameLink(r.name, fixture: r.fixture)
+    if Self.readLink(link) == r.id { unlink(link) }
+  }
+
+  // MARK: - Names
+
+  static let namesFolder = "names"
+  static let namesBuilding = ".names-building"
+
+  /// `<fixture>/names/<sha256 of the name>`: a symbolic link whose target
+  /// is the id of the record holding that name (a hash, so any name makes
+  /// one safe file name).
+  private func nameLink(_ name: String, fixture: String) -> String {
+    fixtureFolder(fixture) + "/" + Self.namesFolder + "/" + Hashing.sha256(name)
+  }
+
+  /// The id of the record that holds `name` in the fixture, if any (with
+  /// the fixture's lock held): one link and one `stat`, where decoding
+  /// every record made each create O(N) and an apply O(N²).
+  ///
+  /// A name is claimed before its record is written and released after
+  /// the record is removed, so a crash leaves at most a link to a record
+  /// that is gone, which counts as free. A fixture folder written by an
+  /// earlier cthulhu has no index: it is built from the records first, once.
+  func holder(ofName name: String, fixture: String) throws -> String? {
+    try ensureNameIndex(fixture)
+    guard let id = Self.readLink(nameLink(name, fixture: fixture)), Self.isID(id) else { return nil }
+    var st = stat()
+    return stat(fixtureFolder(fixture) + "/\(id).json", &st) == 0 ? id : nil
+  }
+
+  /// Records that `id` holds `name` (with the fixture's lock held, after
+  /// ``holder(ofName:fixture:)`` said it was free).
+  func claim(name: String, id: String, fixture: String) throws {
+    let link = nameLink(name, fixture: fixture)
+    unlink(link)  // a stale claim (its record is gone)
+    guard symlink(id, link) == 0 else { throw Self.ioError(link, errno) }
+  }
+
+  /// Builds `names/` from the records when it is missing: in a folder of
+  /// its own, renamed into place when whole.
+  private func ensureNameIndex(_ fixture: String) throws {
+    let dir = fixtureFolder(fixture)
+    let names = dir + "/" + Self.namesFolder
+    var st = stat()
+    if lstat(names, &st) == 0 { return }
+    let building = dir + "/" + Self.namesBuilding
+    Self.removeFlatFolder(building)
+    guard mkdir(building, 0o700) == 0 else { throw Self.ioError(building, errno) }
+    for r in instances(fixture: fixture) {
+      // (Two records with one name, which no cthulhu makes: the first keeps it.)
+      _ = symlink(r.id, building + "/" + Hashing.sha256(r.name))
+    }
+    guard rename(building, names) == 0 else { throw Self.ioError(names, errno) }
+  }
+
+  private static func readLink(_ path: String) -> String? {
+    var buf = [CChar](repeating: 0, count: 256)
+    let n = readlink(path, &buf, buf.count - 1)
+    guard n > 0 else { return nil }
+    return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// Removes a folder of plain entries (links) and the folder.
+  private static func removeFlatFolder(_ path: String) {
+    for e in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] { unlink(path + "/" + e) }
+    rmdir(path)
   }
 
   // MARK: - Networks
@@ -142,7 +237,7 @@ struct ProcessRegistry: Sendable {
 
   private func write<T: Encodable>(_ value: T, to path: String) throws {
     do {
-      try AtomicFile.write(try Self.encoder.encode(value), to: path, mode: 0o600)
+      try AtomicFile.write(try Self.encoder.encode(value), to: path, mode: 0o600, durable: false)
     } catch let e as OrchestratorError {
       throw DriverError(.engineUnavailable, "process driver registry: \(e)")
     }
@@ -151,5 +246,16 @@ struct ProcessRegistry: Sendable {
   private static func decode<T: Decodable>(_ type: T.Type, _ path: String) -> T? {
     guard let data = FileManager.default.contents(atPath: path) else { return nil }
     return try? decoder.decode(type, from: data)
+  }
+}
+
+/// Instance id → fixture, as this process has seen them.
+private final class IDCache: Sendable {
+  private let map = Mutex<[String: String]>([:])
+
+  func fixture(of id: String) -> String? { map.withLock { $0[id] } }
+
+  func remember(_ pairs: [(id: String, fixture: String)]) {
+    map.withLock { m in for (id, f) in pairs { m[id] = f } }
   }
 }
