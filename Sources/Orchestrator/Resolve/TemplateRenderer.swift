@@ -59,8 +59,10 @@ struct TemplateRenderer {
       let me = Self.dictionary(slot)
       let context: [String: Any] = [
         "instance": me,
-        // By the slot's name, not a cast from each dictionary: this runs for every pair of instances.
-        "peers": zip(slots, all).filter { $0.0.name != slot.name }.map(\.1),
+        // Made only when a template asks for it: N instances each holding a
+        // list of the other N − 1 cost O(N²) even for templates that never
+        // name `peers`. (By the slot's name, not a cast from each dictionary.)
+        "peers": LazyValueWrapper(closure: { [slots, all] _ in zip(slots, all).filter { $0.0.name != slot.name }.map(\.1) }),
         "instances": all,
         "groups": byGroup,
         "fixture": [
