@@ -117,37 +117,43 @@ public final class ProcessDriver: Driver {
   /// recording it: takes the process found by its `CTHULHU_ID` as the
   /// instance's (as if the start had finished), or records none.
   func adoptOrphan(_ r: ProcessInstance) throws -> ProcessInstance {
-    try registry.locked(r.fixture) {
-      guard var now = registry.instance(id: r.id) else {
+    try registry.locked(instance: r.id, of: r.fixture) {
+      guard let now = registry.instance(id: r.id) else {
         var gone = r
         gone.spawning = nil
         return gone
       }
-      guard now.spawning != nil else { return now }
-      // Only one start can have been under way (starts hold the lock). The
-      // oldest with the marker is it; a newer one is something it started
-      // that made a session of its own (exec and health checks run without
-      // the marker).
-      let found = ProcFS.sessionLeaders(withEnvironment: now.marker).sorted { $0.startTime < $1.startTime }
-      if let p = found.first {
-        now.pid = p.pid
-        now.startTime = p.startTime
-        now.startedAt = now.spawning
-        now.finishedAt = nil
-        now.exitCode = nil
-        now.health = now.spec.healthcheck == nil ? nil : .starting
-      }
-      now.spawning = nil
-      try registry.save(now)
-      return now
+      return try adoptLocked(now)
     }
   }
 
-  /// Changes a record under the fixture's lock, if it still describes the
-  /// same process (another cthulhu may have restarted it meanwhile).
+  /// ``adoptOrphan(_:)`` with the instance's lock held and its record just read.
+  func adoptLocked(_ record: ProcessInstance) throws -> ProcessInstance {
+    guard record.spawning != nil else { return record }
+    var now = record
+    // Only one start can have been under way (starts hold this lock). The
+    // oldest with the marker is it; a newer one is something it started
+    // that made a session of its own (exec and health checks run without
+    // the marker).
+    let found = ProcFS.sessionLeaders(withEnvironment: now.marker).sorted { $0.startTime < $1.startTime }
+    if let p = found.first {
+      now.pid = p.pid
+      now.startTime = p.startTime
+      now.startedAt = now.spawning
+      now.finishedAt = nil
+      now.exitCode = nil
+      now.health = now.spec.healthcheck == nil ? nil : .starting
+    }
+    now.spawning = nil
+    try registry.save(now)
+    return now
+  }
+
+  /// Changes a record under its lock, if it still describes the same
+  /// process (another cthulhu may have restarted it meanwhile).
   @discardableResult
   func update(_ r: ProcessInstance, _ change: (inout ProcessInstance) -> Void) throws -> ProcessInstance {
-    try registry.locked(r.fixture) {
+    try registry.locked(instance: r.id, of: r.fixture) {
       guard var now = registry.instance(id: r.id) else { return r }
       guard now.pid == r.pid, now.startTime == r.startTime else { return now }
       change(&now)
@@ -220,7 +226,7 @@ public final class ProcessDriver: Driver {
     try Namespaces.requirePrivileges()
     try await ensureBridge(network)
     try await Namespaces.setUpInstance(r, network: network)
-    try registry.locked(r.fixture) {
+    try registry.locked(instance: r.id, of: r.fixture) {
       guard var now = registry.instance(id: r.id) else { return }
       now.wired = true
       try registry.save(now)
@@ -242,7 +248,8 @@ public final class ProcessDriver: Driver {
       Self.killLeftovers(pid: pid, startTime: start)
     }
     if r.mode == .namespaces { try await Namespaces.tearDownInstance(r) }
-    try registry.locked(r.fixture) { registry.delete(r) }
+    // (The name index is the fixture's: its lock inside the instance's.)
+    try registry.locked(instance: r.id, of: r.fixture) { try registry.locked(r.fixture) { registry.delete(r) } }
   }
 
   /// Polls /proc until the process has exited (reaping it when it is this

@@ -21,10 +21,10 @@ import Synchronization
 /// (until reboot), and root's and each user's are separate.
 struct ProcessRegistry: Sendable {
   let folder: String
-  /// The fixture of each instance id seen by this process: an id's record
-  /// never moves to another fixture, so ``instance(id:)`` reads one file
-  /// instead of trying every fixture's folder.
-  private let fixtureOfID = IDCache()
+  /// The fixture and network mode of each instance id seen by this
+  /// process: neither ever changes for an id, so ``instance(id:)`` reads one
+  /// file instead of trying every fixture's folder.
+  private let seen = IDCache()
 
   init(folder: String) { self.folder = folder }
 
@@ -55,6 +55,43 @@ struct ProcessRegistry: Sendable {
       guard errno == EINTR else { throw Self.ioError(dir + "/.lock", errno) }
     }
     return try body()
+  }
+
+  /// Runs `body` holding one instance's lock, so a change to its record
+  /// (a start, an exit noticed, a removal) is serialised across processes
+  /// while other instances of the fixture go on: with the fixture's lock
+  /// alone, every start of an apply waited for the others' spawns.
+  ///
+  /// The lock is one byte of the fixture's `.lock` file, at an offset taken
+  /// from the id, held with an open file description lock (`fcntl`
+  /// `F_OFD_SETLKW`): per descriptor, so threads of one process exclude each
+  /// other too, and independent of the fixture's `flock`. (Two ids that
+  /// share an offset only wait for each other.) Lock order: an instance's,
+  /// then its fixture's, never the other way. Not re-entrant; `body` is
+  /// synchronous, as for ``locked(_:_:)``.
+  func locked<T>(instance id: String, of fixture: String, _ body: () throws -> T) throws -> T {
+    let dir = fixtureFolder(fixture)
+    try makeFolders(dir)
+    let fd = open(dir + "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw Self.ioError(dir + "/.lock", errno) }
+    defer { close(fd) }  // (closing the descriptor lets go of the lock)
+    var range = Glibc.flock()
+    range.l_type = Int16(F_WRLCK)
+    range.l_whence = Int16(SEEK_SET)
+    range.l_start = Self.lockOffset(id)
+    range.l_len = 1
+    while fcntl(fd, Self.ofdSetLockWait, &range) != 0 {
+      guard errno == EINTR else { throw Self.ioError(dir + "/.lock", errno) }
+    }
+    return try body()
+  }
+
+  /// `F_OFD_SETLKW` (Linux ≥ 3.15); Glibc exports it only under `_GNU_SOURCE`.
+  private static let ofdSetLockWait: Int32 = 38
+
+  /// 1 + the id's first 15 hex digits: a byte offset below 2⁶⁰.
+  static func lockOffset(_ id: String) -> Int {
+    1 + (Int(id.prefix(15), radix: 16) ?? 0)
   }
 
   private func makeFolders(_ dir: String) throws {
@@ -94,34 +131,45 @@ struct ProcessRegistry: Sendable {
 
   // MARK: - Instances
 
-  /// Every instance record of the fixture (each decoded: once per listing, not per step).
+  /// Every instance record of the fixture (each decoded: once per listing,
+  /// not per step; on every core, as decoding is most of a listing's time).
   func instances(fixture: String) -> [ProcessInstance] {
     let dir = fixtureFolder(fixture)
-    let files = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-    let records = files.filter { $0.hasSuffix(".json") && $0 != "network.json" }.compactMap {
-      Self.decode(ProcessInstance.self, dir + "/" + $0)
-    }.sorted { $0.name < $1.name }
-    fixtureOfID.remember(records.map { ($0.id, fixture) })
+    let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") && $0 != "network.json" }
+    var decoded = [ProcessInstance?](repeating: nil, count: files.count)
+    let lanes = min(ProcessInfo.processInfo.activeProcessorCount, files.count / 64 + 1)
+    decoded.withUnsafeMutableBufferPointer { buffer in
+      // (Each lane writes its own elements of the buffer, and only those.)
+      nonisolated(unsafe) let out = buffer
+      DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        for i in stride(from: lane, to: files.count, by: lanes) { out[i] = Self.decode(ProcessInstance.self, dir + "/" + files[i]) }
+      }
+    }
+    let records = decoded.compactMap { $0 }.sorted { $0.name < $1.name }
+    seen.remember(records)
     return records
   }
 
   /// The instance with this id, in whichever fixture holds it.
   func instance(id: String) -> ProcessInstance? {
     guard Self.isID(id) else { return nil }
-    if let f = fixtureOfID.fixture(of: id) { return Self.decode(ProcessInstance.self, fixtureFolder(f) + "/\(id).json") }
+    if let f = seen[id]?.fixture { return Self.decode(ProcessInstance.self, fixtureFolder(f) + "/\(id).json") }
     for f in fixtures() {
       if let r = Self.decode(ProcessInstance.self, fixtureFolder(f) + "/\(id).json") {
-        fixtureOfID.remember([(id, f)])
+        seen.remember([r])
         return r
       }
     }
     return nil
   }
 
+  /// The fixture and network mode of an id this process has seen, without reading its record.
+  func known(_ id: String) -> (fixture: String, mode: NetworkMode)? { seen[id] }
+
   func save(_ r: ProcessInstance) throws {
     try makeFolders(fixtureFolder(r.fixture))
     try write(r, to: fixtureFolder(r.fixture) + "/\(r.id).json")
-    fixtureOfID.remember([(r.id, r.fixture)])
+    seen.remember([r])
   }
 
   /// Drops the record, then its name (with the fixture's lock held).
@@ -223,9 +271,11 @@ struct ProcessRegistry: Sendable {
 
   /// Times as seconds with a fraction: health checks run every few hundred
   /// milliseconds, and ISO 8601 as the state file writes it keeps whole seconds.
+  /// Compact (not pretty-printed): a start writes its record twice and
+  /// reads it three times, and nobody edits these files by hand.
   static let encoder: JSONEncoder = {
     let e = JSONEncoder()
-    e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     e.dateEncodingStrategy = .secondsSince1970
     return e
   }()
@@ -249,13 +299,13 @@ struct ProcessRegistry: Sendable {
   }
 }
 
-/// Instance id → fixture, as this process has seen them.
+/// Instance id → its fixture and network mode, as this process has seen them.
 private final class IDCache: Sendable {
-  private let map = Mutex<[String: String]>([:])
+  private let map = Mutex<[String: (fixture: String, mode: NetworkMode)]>([:])
 
-  func fixture(of id: String) -> String? { map.withLock { $0[id] } }
+  subscript(id: String) -> (fixture: String, mode: NetworkMode)? { map.withLock { $0[id] } }
 
-  func remember(_ pairs: [(id: String, fixture: String)]) {
-    map.withLock { m in for (id, f) in pairs { m[id] = f } }
+  func remember(_ records: [ProcessInstance]) {
+    map.withLock { m in for r in records { m[r.id] = (r.fixture, r.mode) } }
   }
 }
