@@ -93,12 +93,14 @@ struct Executor {
   func run() async -> Outcome {
     var failed: [Failure] = []
     var queue = StepQueue(plan.steps)
+    // The steps in flight have a thread each: their file and process work blocks.
+    let lanes = Lanes(max(1, options.parallel), label: "step")
     await withTaskGroup(of: (String, (any Error)?).self) { group in
       var running = 0
       func launchReady() {
         while running < max(1, options.parallel), failed.isEmpty, !(options.interrupt?.requested ?? false), let step = queue.next() {
           running += 1
-          group.addTask {
+          group.addTask(executorPreference: lanes) {
             observer?.started(step)
             let clock = ContinuousClock()
             let t0 = clock.now
