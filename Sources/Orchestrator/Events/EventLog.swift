@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One line of `<fixture>/events.jsonl`: what happened, to what, when, and how it ended.
 public struct Event: Codable, Sendable, Hashable {
@@ -40,7 +41,7 @@ public struct EventLog: Sendable {
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .custom { date, enc in
       var c = enc.singleValueContainer()
-      try c.encode(Self.timestamp().string(from: date))
+      try c.encode(Self.stamps.withLock { $0.string(from: date) })
     }
     guard var line = try? encoder.encode(event) else { return }
     line.append(UInt8(ascii: "\n"))
@@ -49,6 +50,11 @@ public struct EventLog: Sendable {
     _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
   }
+
+  /// One formatter for every append: making one cost more than the rest of
+  /// an append (an apply appends an event per step). The lock: a formatter
+  /// is not safe to share between threads.
+  private static let stamps = Mutex(timestamp())
 
   /// The wall-clock format of `time`: ISO 8601, UTC, milliseconds.
   static func timestamp() -> ISO8601DateFormatter {
