@@ -19,12 +19,18 @@ public struct FixtureController: Sendable {
 
   /// Observes the world once and diffs it against the manifest. Changes nothing.
   public func plan(_ manifest: Manifest) async throws -> PlannedChange {
-    let state = try FixtureState.load(root: manifest.root)
+    // The engine lists the fixture's containers (the process driver decodes
+    // a record for each) while the state is read.
+    async let listed = driver.containers(fixture: manifest.fixture)
+    let read = try FixtureState.read(root: manifest.root)
+    let state = read?.state
     _ = try FixtureRoot.check(root: manifest.root, fixture: manifest.fixture, manifest: manifest.path, state: state)
     let images = manifest.groups.compactMap { g -> String? in if case .image(let r) = g.source { return r }; return nil }
     // Build tags depend only on the context, so they are known before observing.
     let buildTags = try Resolver(manifest: manifest, previous: state).builds().map(\.tag)
-    let observed = try await ObservedFixture.observe(fixture: manifest.fixture, root: manifest.root, images: images + buildTags, driver: driver)
+    let observed = try await ObservedFixture.observe(
+      fixture: manifest.fixture, root: manifest.root, state: state, stateDigest: read?.digest, containers: try await listed,
+      images: images + buildTags, driver: driver)
     try checkOwnership(manifest: manifest, observed: observed)
     let resolver = Resolver(manifest: manifest, previous: observed.state, usedSubnets: observed.otherSubnets, imageIDs: observed.imageIDs)
     let desired = try resolver.resolve()
@@ -42,23 +48,40 @@ public struct FixtureController: Sendable {
     }
   }
 
+  /// What a plan was made from, as one hash: the desired instances, the
+  /// network and builds, the state (the digest of the bytes it was read
+  /// from; a state made in memory is encoded, its time of change left out),
+  /// the containers, the network's id and the files on disk. Each value is
+  /// written with its length, so no two worlds write the same bytes; written
+  /// by hand, as JSON-encoding all of it was a sixth of a no-op plan.
   static func basis(desired: DesiredFixture, observed: ObservedFixture) -> String {
-    struct Basis: Encodable {
-      var instances: [[String]]
-      var network: NetworkSpec
-      var builds: [String]
-      var state: FixtureState?
-      var containers: [ObservedContainer]
-      var networkID: String?
-      var disk: [String: [String: String]]
+    var b = BasisWriter()
+    b.add("instances")
+    for d in desired.instances { b.add(d.name, d.specHash, d.filesHash) }
+    b.add("network", desired.network.name, desired.network.subnet.description, desired.network.gateway.description)
+    b.add(desired.network.labels)
+    b.add("builds")
+    for tag in desired.builds.map(\.tag) { b.add(tag) }
+    b.add("state")
+    if let digest = observed.stateDigest {
+      b.add("digest", digest)
+    } else if var state = observed.state {
+      state.updatedAt = nil
+      b.add("encoded", Hashing.sha256(json: state))
     }
-    var state = observed.state
-    state?.updatedAt = nil
-    return Hashing.sha256(
-      json: Basis(
-        instances: desired.instances.map { [$0.name, $0.specHash, $0.filesHash] }, network: desired.network,
-        builds: desired.builds.map(\.tag), state: state,
-        containers: observed.containers.sorted { $0.id < $1.id }, networkID: observed.network?.id, disk: observed.diskFiles))
+    b.add("containers")
+    for c in observed.containers.sorted(by: { $0.id < $1.id }) {
+      b.add(c.id, c.name, c.image, c.imageID, c.state.rawValue, c.health ?? "-", c.ip?.description ?? "-")
+      b.add(c.labels)
+      for p in c.ports { b.add("\(p.container)/\(p.proto)", p.host.map(String.init) ?? "-") }
+    }
+    b.add("network-id", observed.network?.id ?? "-")
+    b.add("disk")
+    for (name, files) in observed.diskFiles.sorted(by: { $0.key < $1.key }) {
+      b.add(name)
+      b.add(files)
+    }
+    return b.digest
   }
 
   public struct ApplyResult: Sendable {
@@ -198,4 +221,26 @@ public struct InstanceStatus: Sendable, Codable, Hashable {
   public var ports: [PortBinding]
   /// Ids of the faults in force on this instance (`cthulhu faults` lists them).
   public var faults: [String] = []
+}
+
+/// Bytes for ``FixtureController/basis(desired:observed:)``: each value as
+/// its length in UTF-8 bytes, a colon, the value.
+struct BasisWriter {
+  private var bytes: [UInt8] = []
+
+  mutating func add(_ values: String...) {
+    for v in values {
+      bytes += Array(String(v.utf8.count).utf8)
+      bytes.append(UInt8(ascii: ":"))
+      bytes += Array(v.utf8)
+    }
+  }
+
+  /// A map's pairs in key order, after its size.
+  mutating func add(_ map: [String: String]) {
+    add(String(map.count))
+    for (k, v) in map.sorted(by: { $0.key < $1.key }) { add(k, v) }
+  }
+
+  var digest: String { Hashing.sha256(Data(bytes)) }
 }

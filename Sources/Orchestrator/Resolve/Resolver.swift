@@ -26,27 +26,44 @@ public struct Resolver: Sendable {
     let networkName = Naming.network(manifest.fixture)
     let builds = try builds()
     let renderer = TemplateRenderer(manifest: manifest, slots: slots, subnet: subnet)
-    var instances: [DesiredInstance] = []
-    for slot in slots {
-      let group = manifest.group(named: slot.group)!
-      let files = try renderer.files(for: slot, group: group)
-      let image: String
-      switch group.source {
-      case .image(let ref): image = ref
-      case .build: image = builds.first { $0.group == group.name }!.tag
+    let groups = Dictionary(manifest.groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    // Each instance is rendered and hashed on its own, so on every core;
+    // each lane has its own template cache (Stencil promises nothing about
+    // threads). The first error in name order is the one reported.
+    var made = [Result<DesiredInstance, any Error>?](repeating: nil, count: slots.count)
+    let lanes = min(ProcessInfo.processInfo.activeProcessorCount, slots.count / 32 + 1)
+    made.withUnsafeMutableBufferPointer { buffer in
+      // (Each lane writes its own elements, and reads shared values only.)
+      nonisolated(unsafe) let out = buffer
+      nonisolated(unsafe) let renderer = renderer
+      DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        let mine = renderer.withOwnCache()
+        for i in stride(from: lane, to: slots.count, by: lanes) {
+          out[i] = Result { try instance(slots[i], group: groups[slots[i].group]!, renderer: mine, builds: builds, network: networkName) }
+        }
       }
-      let container = containerSpec(slot: slot, group: group, image: image, network: networkName)
-      let filesHash = Hashing.sha256(json: files.map { [$0.path, String($0.mode, radix: 8), $0.sha256] })
-      instances.append(
-        DesiredInstance(
-          name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
-          container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
-          hasHealthcheck: group.healthcheck != nil, specHash: Hashing.sha256(json: container), filesHash: filesHash))
     }
+    let instances = try made.map { try $0!.get() }
     return DesiredFixture(
       fixture: manifest.fixture, root: manifest.root, driver: manifest.driver,
       network: NetworkSpec(name: networkName, subnet: subnet, gateway: subnet.gateway, labels: networkLabels),
       builds: builds, instances: instances)
+  }
+
+  /// One instance: its files rendered, its container spec, both hashed.
+  private func instance(_ slot: Slot, group: Group, renderer: TemplateRenderer, builds: [DesiredBuild], network: String) throws -> DesiredInstance {
+    let files = try renderer.files(for: slot, group: group)
+    let image: String
+    switch group.source {
+    case .image(let ref): image = ref
+    case .build: image = builds.first { $0.group == group.name }!.tag
+    }
+    let container = containerSpec(slot: slot, group: group, image: image, network: network)
+    let filesHash = Hashing.sha256(json: files.map { [$0.path, String($0.mode, radix: 8), $0.sha256] })
+    return DesiredInstance(
+      name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
+      container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
+      hasHealthcheck: group.healthcheck != nil, specHash: Hashing.sha256(json: container), filesHash: filesHash)
   }
 
   /// The images the manifest builds; each tag names its context's hash.

@@ -113,7 +113,12 @@ extension FixtureState {
 
   /// Reads the state of the fixture at `root`, its journal replayed (see
   /// ``StateJournal``); nil when there is none.
-  public static func load(root: String) throws -> FixtureState? {
+  public static func load(root: String) throws -> FixtureState? { try read(root: root)?.state }
+
+  /// The state, and a digest of the bytes it was read from (the snapshot
+  /// and its journal): what a plan's basis holds, instead of encoding the
+  /// whole state again.
+  static func read(root: String) throws -> (state: FixtureState, digest: String)? {
     let p = path(root: root)
     var attempts = 0
     while true {
@@ -127,18 +132,18 @@ extension FixtureState {
       }
       try state.validate(path: p)
       try state.sortInstances(path: p)
-      guard let id = state.journal else { return state }
+      guard let id = state.journal else { return (state, Hashing.sha256(data)) }
       guard StateJournal.isID(id) else { throw OrchestratorError.corruptState(path: p, reason: "journal '\(id)' is not a journal id") }
       guard let journal = FileManager.default.contents(atPath: StateJournal.path(root: root, id: id)) else {
         // An apply compacted the state between the two reads (this reader
         // holds no lock): the newer snapshot is whole. Or the journal was
         // never made (a crash right after the snapshot): it is empty.
         if attempts < 3, FileManager.default.contents(atPath: p) != data { continue }
-        return state
+        return (state, Hashing.sha256(data))
       }
       StateJournal.replay(journal, onto: &state)
       try state.validate(path: p)
-      return state
+      return (state, Hashing.sha256(data + journal))
     }
   }
 
