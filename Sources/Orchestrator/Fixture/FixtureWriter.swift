@@ -22,13 +22,20 @@ struct FixtureWriter {
     try makeFolder(dir)
     try makeFolder(dir + "/bindmounts")
     for m in mounts { try makeFolder(paths.mountFolder(ip: d.ip, mount: m)) }
-    if mounts.contains("var") {
-      let log = paths.file(ip: d.ip, path: "var/\(d.name).log")
-      if !fm.fileExists(atPath: log) { try AtomicFile.write(Data(), to: log, durable: false) }
-    }
+    if mounts.contains("var") { try makeEmptyFile(paths.file(ip: d.ip, path: "var/\(d.name).log")) }
     try writeFiles(d)
-    let pid = dir + "/pid.txt"
-    if !fm.fileExists(atPath: pid) { try AtomicFile.write(Data(), to: pid, durable: false) }
+    try makeEmptyFile(dir + "/pid.txt")
+  }
+
+  /// Creates an empty file unless something is there (an empty file cannot
+  /// be torn: no temporary file and rename). Never through a link.
+  func makeEmptyFile(_ path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      if errno == EEXIST { return }
+      throw OrchestratorError.io(path: path, errno: errno)
+    }
+    close(fd)
   }
 
   func writeFiles(_ d: DesiredInstance) throws {
@@ -76,6 +83,14 @@ struct FixtureWriter {
     try SafeTree.remove(ip.description, inFolder: paths.root)
   }
 
+  /// The target of a symbolic link; nil when `path` is none.
+  static func readLink(_ path: String) -> String? {
+    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink(path, &buf, buf.count - 1)
+    guard n >= 0 else { return nil }
+    return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
   /// Links, control shims and `spec.json` from the state: cheap, rewritten after every apply.
   func writeIndex(state: FixtureState, binary: String) throws {
     try makeFolder(paths.root)
@@ -87,10 +102,10 @@ struct FixtureWriter {
     for r in state.instances {
       let link = paths.link(name: r.name)
       let control = paths.instanceFolder(ip: r.ip) + "/control"
-      let dest = try? fm.destinationOfSymbolicLink(atPath: link)
+      let dest = Self.readLink(link)
       if dest != r.ip.description {
         if dest != nil { try SafeTree.remove(r.name, inFolder: paths.root) }
-        try fm.createSymbolicLink(atPath: link, withDestinationPath: r.ip.description)
+        guard symlink(r.ip.description, link) == 0 else { throw OrchestratorError.io(path: link, errno: errno) }
       } else {
         // Linked already: its shim is rewritten only if it went missing
         // (or empty, as a power loss may leave a file never synced).
