@@ -88,6 +88,7 @@ extension FixtureController {
       if removeImages {
         for n in names.sorted() { report.images += try await driver.removeBuiltImages(fixture: n) }
       }
+      for n in names.sorted() { await driver.forget(fixture: n) }
     } catch {
       lock?.release()
       throw error
