@@ -233,8 +233,11 @@ struct Executor {
     // An image pulled or built during this apply gets its id only now; the
     // hash must cover it, as the next plan's will.
     var spec = d.container
-    if spec.imageID == nil { spec.imageID = try await driver.imageID(spec.image) }
-    let hash = Hashing.sha256(json: spec)
+    var hash = d.specHash  // (the Resolver's, when it knew the image id)
+    if spec.imageID == nil {
+      spec.imageID = try await driver.imageID(spec.image)
+      hash = Hashing.sha256(json: spec)
+    }
     spec.labels[Labels.specHash] = hash
     let id: String
     do {

@@ -50,10 +50,16 @@ actor StateStore {
     try await save(.fixture(state))
   }
 
-  func upsert(_ record: InstanceRecord) async throws {
+  /// (The record's line is encoded by the caller, before the hop to the
+  /// store: encoding is most of a save, and steps run side by side.)
+  nonisolated func upsert(_ record: InstanceRecord) async throws {
+    try await upsert(record, line: try StateJournal.line(.upsert(record)))
+  }
+
+  private func upsert(_ record: InstanceRecord, line: Data) async throws {
     state.upsert(record)
     state.updatedAt = Date()
-    try await save(.upsert(record))
+    try await save(line)
   }
 
   /// Changes the record of `name`, if there is one and the change changes it.
@@ -62,7 +68,7 @@ actor StateStore {
     var r = old
     change(&r)
     guard r != old else { return }
-    try await upsert(r)
+    try await upsert(r, line: try StateJournal.line(.upsert(r)))
   }
 
   func removeInstance(_ name: String) async throws {
@@ -83,7 +89,11 @@ actor StateStore {
   }
 
   private func save(_ change: StateChange) async throws {
-    pending.append(try StateJournal.line(change))
+    try await save(try StateJournal.line(change))
+  }
+
+  private func save(_ line: Data) async throws {
+    pending.append(line)
     changes += 1
     let mine = changes
     while saved < mine {
