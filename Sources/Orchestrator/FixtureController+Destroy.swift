@@ -65,10 +65,13 @@ extension FixtureController {
     stopReapers(root: root)
     if let pid = state?.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
     let containers = byRoot.filter { $0.labels[Labels.fixture].map(names.contains) ?? false }
+    // Removals block (a process's record, its lock, a file system that
+    // waits for the device to unlink): they run on lanes of their own.
+    let lanes = Lanes(Self.removalLanes, label: "destroy")
     do {
       try await withThrowingTaskGroup(of: String.self) { group in
         for c in containers {
-          group.addTask {
+          group.addTask(executorPreference: lanes) {
             try await driver.removeAndWait(id: c.id)
             return c.name
           }
@@ -85,6 +88,7 @@ extension FixtureController {
       if removeImages {
         for n in names.sorted() { report.images += try await driver.removeBuiltImages(fixture: n) }
       }
+      for n in names.sorted() { await driver.forget(fixture: n) }
     } catch {
       lock?.release()
       throw error
@@ -112,7 +116,15 @@ extension FixtureController {
     do {
       if let fd = SafeTree.openFolder(root) {
         defer { close(fd) }
-        for entry in owned { try SafeTree.remove(entry, in: fd, displayPath: root) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+          for entry in owned {
+            group.addTask(executorPreference: lanes) {
+              try Task.checkCancellation()  // (one failed: start no more)
+              try SafeTree.remove(entry, in: fd, displayPath: root)
+            }
+          }
+          try await group.waitForAll()
+        }
         try SafeTree.remove(".cthulhu", in: fd, displayPath: root)
         report.kept = try SafeTree.entries(of: fd, displayPath: root)
       }
@@ -124,6 +136,9 @@ extension FixtureController {
     if report.kept.isEmpty, state?.createdRoot == true { report.removedRoot = SafeTree.removeIfEmpty(root) }
     return report
   }
+
+  /// How many removals run at once.
+  static let removalLanes = 8
 
   /// A fixture's root entries when its state cannot say: the fixture-wide
   /// files, the links of the instances found by label and the folders they

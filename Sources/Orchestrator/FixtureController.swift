@@ -19,12 +19,18 @@ public struct FixtureController: Sendable {
 
   /// Observes the world once and diffs it against the manifest. Changes nothing.
   public func plan(_ manifest: Manifest) async throws -> PlannedChange {
-    let state = try FixtureState.load(root: manifest.root)
+    // The engine lists the fixture's containers (the process driver decodes
+    // a record for each) while the state is read.
+    async let listed = driver.containers(fixture: manifest.fixture)
+    let read = try FixtureState.read(root: manifest.root)
+    let state = read?.state
     _ = try FixtureRoot.check(root: manifest.root, fixture: manifest.fixture, manifest: manifest.path, state: state)
     let images = manifest.groups.compactMap { g -> String? in if case .image(let r) = g.source { return r }; return nil }
     // Build tags depend only on the context, so they are known before observing.
     let buildTags = try Resolver(manifest: manifest, previous: state).builds().map(\.tag)
-    let observed = try await ObservedFixture.observe(fixture: manifest.fixture, root: manifest.root, images: images + buildTags, driver: driver)
+    let observed = try await ObservedFixture.observe(
+      fixture: manifest.fixture, root: manifest.root, state: state, stateDigest: read?.digest, containers: try await listed,
+      images: images + buildTags, driver: driver)
     try checkOwnership(manifest: manifest, observed: observed)
     let resolver = Resolver(manifest: manifest, previous: observed.state, usedSubnets: observed.otherSubnets, imageIDs: observed.imageIDs)
     let desired = try resolver.resolve()
@@ -42,23 +48,40 @@ public struct FixtureController: Sendable {
     }
   }
 
+  /// What a plan was made from, as one hash: the desired instances, the
+  /// network and builds, the state (the digest of the bytes it was read
+  /// from; a state made in memory is encoded, its time of change left out),
+  /// the containers, the network's id and the files on disk. Each value is
+  /// written with its length, so no two worlds write the same bytes; written
+  /// by hand, as JSON-encoding all of it was a sixth of a no-op plan.
   static func basis(desired: DesiredFixture, observed: ObservedFixture) -> String {
-    struct Basis: Encodable {
-      var instances: [[String]]
-      var network: NetworkSpec
-      var builds: [String]
-      var state: FixtureState?
-      var containers: [ObservedContainer]
-      var networkID: String?
-      var disk: [String: [String: String]]
+    var b = BasisWriter()
+    b.add("instances")
+    for d in desired.instances { b.add(d.name, d.specHash, d.filesHash) }
+    b.add("network", desired.network.name, desired.network.subnet.description, desired.network.gateway.description)
+    b.add(desired.network.labels)
+    b.add("builds")
+    for tag in desired.builds.map(\.tag) { b.add(tag) }
+    b.add("state")
+    if let digest = observed.stateDigest {
+      b.add("digest", digest)
+    } else if var state = observed.state {
+      state.updatedAt = nil
+      b.add("encoded", Hashing.sha256(json: state))
     }
-    var state = observed.state
-    state?.updatedAt = nil
-    return Hashing.sha256(
-      json: Basis(
-        instances: desired.instances.map { [$0.name, $0.specHash, $0.filesHash] }, network: desired.network,
-        builds: desired.builds.map(\.tag), state: state,
-        containers: observed.containers.sorted { $0.id < $1.id }, networkID: observed.network?.id, disk: observed.diskFiles))
+    b.add("containers")
+    for c in observed.containers.sorted(by: { $0.id < $1.id }) {
+      b.add(c.id, c.name, c.image, c.imageID, c.state.rawValue, c.health ?? "-", c.ip?.description ?? "-")
+      b.add(c.labels)
+      for p in c.ports { b.add("\(p.container)/\(p.proto)", p.host.map(String.init) ?? "-") }
+    }
+    b.add("network-id", observed.network?.id ?? "-")
+    b.add("disk")
+    for (name, files) in observed.diskFiles.sorted(by: { $0.key < $1.key }) {
+      b.add(name)
+      b.add(files)
+    }
+    return b.digest
   }
 
   public struct ApplyResult: Sendable {
@@ -95,7 +118,8 @@ public struct FixtureController: Sendable {
   }
 
   /// Converges the fixture to `planned`. Takes the fixture lock; records state
-  /// after every step; writes links, control shims and `spec.json` at the end.
+  /// after every step (see ``StateStore``); writes links, control shims and
+  /// `spec.json` at the end.
   public func apply(_ planned: PlannedChange, options: ApplyOptions = .init(), observer: (any ApplyObserver)? = nil) async throws -> ApplyResult {
     let m = planned.manifest
     let paths = FixturePaths(root: m.root)
@@ -132,9 +156,11 @@ public struct FixtureController: Sendable {
     if createdRoot { initial.createdRoot = true }
     // Every root entry this apply may make is recorded before it is made:
     // instance folders and links, and the fixture-wide files.
-    let making = planned.plan.steps.filter { $0.kind == "instance" && $0.action != .delete }.compactMap { planned.desired.instance(named: $0.name) }
+    let desiredByName = planned.desired.byName
+    let making = planned.plan.steps.filter { $0.kind == "instance" && $0.action != .delete }.compactMap { desiredByName[$0.name] }
     initial.claim(FixturePaths.fixtureFiles + making.flatMap { [$0.ip.description, $0.name] })
     let store = StateStore(initial)
+    // The first save writes the whole state and starts its journal.
     try await store.update { _ in }
     // Images named by `image:` that this machine lacks are pulled first.
     for g in m.groups {
@@ -169,6 +195,8 @@ public struct FixtureController: Sendable {
       state = await store.state
     }
     state = try await armTimeToLive(store: store, root: m.root, requested: options.ttl, binary: options.binary)
+    // The journal folds into one whole state again.
+    try await store.compact()
     return ApplyResult(
       plan: planned.plan, state: state, failures: failures.map { ($0.target, $0.error) },
       notStarted: outcome.notStarted, interrupted: options.interrupt?.requested ?? false,
@@ -234,10 +262,10 @@ public struct FixtureController: Sendable {
   /// Live status of each instance of the fixture at `root`.
   public func status(root: String) async throws -> [InstanceStatus] {
     let state = try FixtureState.require(root: root)
-    let live = try await driver.containers(fixture: state.fixture)
+    let live = try await driver.containers(fixture: state.fixture).byInstance()
     let faults = (try? FaultBook.load(root: root).faults) ?? []
     return state.instances.map { r in
-      let c = live.first { $0.labels[Labels.instance] == r.name }
+      let c = live[r.name]
       return InstanceStatus(
         name: r.name, group: r.group, ip: r.ip, state: c?.state.rawValue ?? "missing", health: c?.health,
         containerID: c?.id, ports: c?.ports ?? r.ports, faults: faults.filter { $0.targets.contains(r.name) }.map(\.id),
@@ -259,4 +287,26 @@ public struct InstanceStatus: Sendable, Codable, Hashable {
   /// Who it runs as: `1000:1000(alice)`, or `user:` as written when the
   /// image resolves it; nil for the image's default user.
   public var user: String?
+}
+
+/// Bytes for ``FixtureController/basis(desired:observed:)``: each value as
+/// its length in UTF-8 bytes, a colon, the value.
+struct BasisWriter {
+  private var bytes: [UInt8] = []
+
+  mutating func add(_ values: String...) {
+    for v in values {
+      bytes += Array(String(v.utf8.count).utf8)
+      bytes.append(UInt8(ascii: ":"))
+      bytes += Array(v.utf8)
+    }
+  }
+
+  /// A map's pairs in key order, after its size.
+  mutating func add(_ map: [String: String]) {
+    add(String(map.count))
+    for (k, v) in map.sorted(by: { $0.key < $1.key }) { add(k, v) }
+  }
+
+  var digest: String { Hashing.sha256(Data(bytes)) }
 }

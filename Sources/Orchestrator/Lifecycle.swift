@@ -19,12 +19,12 @@ extension FixtureController {
       throw OrchestratorError(.noFixture, "fixture '\(state.fixture)' has no instance '\(bad)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")
     }
     let wanted = names.isEmpty ? known : Set(names)
-    let live = try await driver.containers(fixture: state.fixture)
+    let live = try await driver.containers(fixture: state.fixture).byInstance()
     var done: [String] = []
     var published: [String: [PortBinding]] = [:]
     try await withThrowingTaskGroup(of: (String, [PortBinding]?)?.self) { group in
       for r in state.instances where wanted.contains(r.name) {
-        guard let c = live.first(where: { $0.labels[Labels.instance] == r.name }) else {
+        guard let c = live[r.name] else {
           throw OrchestratorError(.noFixture, "instance \(r.name) has no container (run `cthulhu apply` to recreate it)")
         }
         let timeout = r.spec?.stopTimeout

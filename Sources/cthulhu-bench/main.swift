@@ -1,18 +1,21 @@
 // Times the pure half of cthulhu (load, resolve, observe, diff) for a large
 // manifest against the in-memory engine, so `bench/run` can measure plan
-// cost without Docker: `cthulhu-bench plan --instances 1000 --rounds 7`.
+// cost without Docker: `cthulhu-bench plan --instances 1000 --rounds 7`
+// (which also applies once and plans the converged fixture), or
+// `cthulhu-bench apply --instances 1000 --rounds 3` (only applies: a fresh
+// engine and folder each round; this writes the fixture folder and its state).
 // Prints one line per measurement: `SCENARIO ROUND SECONDS`.
 import Foundation
 import Manifest
 import Orchestrator
 
 func usage() -> Never {
-  FileHandle.standardError.write(Data("usage: cthulhu-bench plan [--instances N] [--rounds R] [--dir DIR]\n".utf8))
+  FileHandle.standardError.write(Data("usage: cthulhu-bench plan|apply [--instances N] [--rounds R] [--dir DIR]\n".utf8))
   exit(2)
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-guard args.first == "plan" else { usage() }
+guard let command = args.first, ["plan", "apply"].contains(command) else { usage() }
 args.removeFirst()
 var instances = 1000
 var rounds = 7
@@ -54,6 +57,21 @@ func seconds(_ d: Duration) -> String {
 }
 func report(_ scenario: String, _ round: Int, _ d: Duration) {
   print("\(scenario) \(round) \(seconds(d))")
+}
+
+if command == "apply" {
+  for r in 0...rounds {  // round 0 is the warm-up
+    let controller = FixtureController(driver: MemoryDriver(images: ["cthulhu-test:latest"]))
+    let m = try ManifestLoader.load(path: dir + "/cthulhu.yaml")
+    try? fm.removeItem(atPath: m.root)
+    let t0 = clock.now
+    let applied = try await controller.apply(try await controller.plan(m))
+    let t1 = clock.now
+    precondition(applied.failures.isEmpty, "apply to the in-memory engine failed: \(applied.failures)")
+    report("apply-\(instances)-memory", r, t1 - t0)
+  }
+  try? fm.removeItem(atPath: dir)  // (exit skips the defer above)
+  exit(0)
 }
 
 let controller = FixtureController(driver: MemoryDriver(images: ["cthulhu-test:latest"]))

@@ -47,10 +47,10 @@ final class MalformedManifestTests: XCTestCase {
     ("build context missing", "fixture: f\ngroups:\n  a: {build: nope}\n", "3:14: build context 'nope' of group 'a' is not a folder (looked for $DIR/nope)"),
     ("build without Dockerfile", "fixture: f\ngroups:\n  a: {build: {context: ctx}}\n", "3:14: build context 'ctx' of group 'a' has no Dockerfile"),
     ("count a word", "fixture: f\ngroups:\n  a: {image: x, count: three}\n", "3:24: 'count' of group 'a' must be a whole number, not 'three'"),
-    ("count negative", "fixture: f\ngroups:\n  a: {image: x, count: -1}\n", "3:24: 'count' of group 'a' must be between 0 and 1000, not -1"),
-    ("count too big", "fixture: f\ngroups:\n  a: {image: x, count: 5000}\n", "3:24: 'count' of group 'a' must be between 0 and 1000, not 5000"),
+    ("count negative", "fixture: f\ngroups:\n  a: {image: x, count: -1}\n", "3:24: 'count' of group 'a' must be between 0 and 10000, not -1"),
+    ("count too big", "fixture: f\ngroups:\n  a: {image: x, count: 50000}\n", "3:24: 'count' of group 'a' must be between 0 and 10000, not 50000"),
     ("count quoted", "fixture: f\ngroups:\n  a: {image: x, count: \"3\"}\n", "3:24: 'count' of group 'a' must be a whole number, not '3'"),
-    ("too many instances", "fixture: f\ngroups:\n  a: {image: x, count: 600}\n  b: {image: x, count: 600}\n", "3:3: the manifest asks for 1200 instances; at most 1000 are allowed"),
+    ("too many instances", "fixture: f\ngroups:\n  a: {image: x, count: 600}\n  b: {image: x, count: 600}\n", "3:3: the manifest asks for 1200 instances; at most 1000 are allowed with the docker driver (each instance is a port of one Linux bridge)"),
     ("command empty list", "fixture: f\ngroups:\n  a: {image: x, command: []}\n", "3:26: 'command' of group 'a' must not be empty"),
     ("command a mapping", "fixture: f\ngroups:\n  a: {image: x, command: {a: b}}\n", "3:26: 'command' of group 'a' must be a list of strings, not a mapping"),
     ("env a list", "fixture: f\ngroups:\n  a: {image: x, env: [A=1]}\n", "3:22: 'env' of group 'a' must be a mapping, not a list"),
@@ -109,7 +109,7 @@ final class MalformedManifestTests: XCTestCase {
       "1:10: fixture name 'Bad' must match [a-z0-9][a-z0-9-]* and be at most 40 characters",
       "3:3: group 'a' needs 'image' or 'build'",
       "4:5: unknown key 'imag' in group 'a'; did you mean 'image'?",
-      "5:12: 'count' of group 'a' must be between 0 and 1000, not -2",
+      "5:12: 'count' of group 'a' must be between 0 and 10000, not -2",
     ])
   }
 

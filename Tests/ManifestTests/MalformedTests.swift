@@ -89,12 +89,12 @@ final class MalformedTests: XCTestCase {
       "build without context", "fixture: t\ngroups:\n  a:\n    build: {dockerfile: D}\n",
       ["4:12: 'build' of group 'a' needs a 'context' folder"]
     ),
-    ("negative count", group("    count: -1\n"), ["5:12: 'count' of group 'a' must be between 0 and 1000, not -1"]),
+    ("negative count", group("    count: -1\n"), ["5:12: 'count' of group 'a' must be between 0 and 10000, not -1"]),
     ("count is a word", group("    count: three\n"), ["5:12: 'count' of group 'a' must be a whole number, not 'three'"]),
-    ("count too big", group("    count: 1001\n"), ["5:12: 'count' of group 'a' must be between 0 and 1000, not 1001"]),
+    ("count too big", group("    count: 10001\n"), ["5:12: 'count' of group 'a' must be between 0 and 10000, not 10001"]),
     (
       "too many instances in total", "fixture: t\ngroups:\n  a: {image: x, count: 600}\n  b: {image: x, count: 600}\n",
-      ["3:3: the manifest asks for 1200 instances; at most 1000 are allowed"]
+      ["3:3: the manifest asks for 1200 instances; at most 1000 are allowed with the docker driver (each instance is a port of one Linux bridge)"]
     ),
     ("empty command", group("    command: []\n"), ["5:14: 'command' of group 'a' must not be empty"]),
     ("command is a mapping", group("    command: {a: b}\n"), ["5:14: 'command' of group 'a' must be a list of strings, not a mapping"]),
@@ -218,7 +218,7 @@ final class MalformedTests: XCTestCase {
       "several problems at once", "fixture: T\ngroups:\n  a:\n    image: x\n    count: -2\n    comand: y\n",
       [
         "1:10: fixture name 'T' must match [a-z0-9][a-z0-9-]* and be at most 40 characters",
-        "5:12: 'count' of group 'a' must be between 0 and 1000, not -2",
+        "5:12: 'count' of group 'a' must be between 0 and 10000, not -2",
         "6:5: unknown key 'comand' in group 'a'; did you mean 'command'?",
       ]
     ),

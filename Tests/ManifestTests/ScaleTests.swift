@@ -21,10 +21,25 @@ final class ScaleTests: XCTestCase {
     XCTAssertEqual(m.groups.last?.dependsOn, ["g98"])
   }
 
-  func testAThousandAndOneInstancesAreRefused() throws {
+  func testAThousandAndOneInstancesAreRefusedWhereOneBridgeHoldsThem() throws {
     let dir = try TempDir()
-    let text = "fixture: big\ngroups:\n  a: {image: x, count: 1000}\n  b: {image: x}\n"
-    XCTAssertEqual(problems(text, in: dir), ["3:3: the manifest asks for 1001 instances; at most 1000 are allowed"])
+    let docker = "fixture: big\ngroups:\n  a: {image: x, count: 1000}\n  b: {image: x}\n"
+    XCTAssertEqual(
+      problems(docker, in: dir),
+      ["3:3: the manifest asks for 1001 instances; at most 1000 are allowed with the docker driver (each instance is a port of one Linux bridge)"])
+    let namespaces = "fixture: big\ndriver: process\nnetwork: {mode: namespaces}\ngroups:\n  a: {command: [x], count: 1001}\n"
+    XCTAssertEqual(
+      problems(namespaces, in: dir),
+      ["5:3: the manifest asks for 1001 instances; at most 1000 are allowed with network.mode: namespaces (each instance is a port of one Linux bridge)"])
+  }
+
+  func testTenThousandLoopbackInstancesAreAllowedAndOneMoreIsNot() throws {
+    let dir = try TempDir()
+    let text = { (n: Int) in "fixture: big\ndriver: process\nnetwork: {subnet: 127.90.0.0/16}\ngroups:\n  a: {command: [x], count: \(n)}\n" }
+    XCTAssertEqual(try load(text(10_000), in: dir).groups[0].count, 10_000)
+    XCTAssertEqual(problems(text(10_001), in: dir), ["5:28: 'count' of group 'a' must be between 0 and 10000, not 10001"])
+    let twoGroups = "fixture: big\ndriver: process\ngroups:\n  a: {command: [x], count: 10000}\n  b: {command: [x]}\n"
+    XCTAssertEqual(problems(twoGroups, in: dir), ["4:3: the manifest asks for 10001 instances; at most 10000 are allowed"])
   }
 
   func testShippedManifestsValidate() throws {

@@ -16,7 +16,7 @@ final class StateStoreTests: XCTestCase {
     let seen = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
       for (i, name) in names.enumerated() {
         group.addTask {
-          try await store.update { $0.upsert(InstanceRecord(name: name, group: "g", ip: subnet.host(i))) }
+          try await store.upsert(InstanceRecord(name: name, group: "g", ip: subnet.host(i)))
           // Returned: the file must hold this instance now.
           let onDisk = try FixtureState.load(root: root)?.instance(named: name) != nil
           return (name, onDisk)

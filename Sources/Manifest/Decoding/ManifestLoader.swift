@@ -3,8 +3,14 @@ import Foundation
 /// Loads a manifest: libyaml → node tree → typed ``Manifest``, with every
 /// problem reported at once.
 public enum ManifestLoader {
-  /// Most instances one manifest may ask for.
-  public static let maxInstances = 1000
+  /// Most instances one manifest may ask for (the process driver in
+  /// `loopback` mode holds this many; see ``Manifest/instanceLimit``).
+  public static let maxInstances = 10_000
+  /// Most instances of a fixture whose instances are ports of one Linux
+  /// bridge (the docker driver, the process driver's `namespaces` mode):
+  /// the kernel numbers a bridge's ports in 10 bits (`BR_MAX_PORTS`,
+  /// net/bridge/br_private.h), so a bridge takes at most 1,023.
+  public static let maxBridgedInstances = 1000
 
   /// Reads and decodes the manifest at `path` (relative to the current folder).
   /// Diagnostics name `path` as given.

@@ -10,8 +10,9 @@ struct ManifestValidator {
   func check(_ m: Manifest) {
     let total = m.groups.reduce(0) { $0 + $1.count }
     let groupsAt = fields["groups"]?.location ?? root.location
-    if total > ManifestLoader.maxInstances {
-      reader.error(groupsAt, "the manifest asks for \(total) instances; at most \(ManifestLoader.maxInstances) are allowed")
+    if total > m.instanceLimit {
+      let why = m.instanceLimit < ManifestLoader.maxInstances ? " with \(m.bridgedBy) (each instance is a port of one Linux bridge)" : ""
+      reader.error(groupsAt, "the manifest asks for \(total) instances; at most \(m.instanceLimit) are allowed\(why)")
     }
     if let subnet = m.network.subnet, total > subnet.capacity {
       reader.error(subnetNode.location, "subnet \(subnet) holds \(subnet.capacity) instances (from .2; .1 is the gateway) but the groups ask for \(total)")

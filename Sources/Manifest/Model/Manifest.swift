@@ -43,6 +43,17 @@ public struct Manifest: Sendable, Hashable {
 
   public func group(named name: String) -> Group? { groups.first { $0.name == name } }
 
+  /// Most instances this manifest's driver can hold: ``ManifestLoader/maxInstances``
+  /// for the process driver in `loopback` mode; where every instance is a
+  /// port of one Linux bridge (the docker driver, `namespaces` mode),
+  /// ``ManifestLoader/maxBridgedInstances``.
+  public var instanceLimit: Int {
+    driver == .process && network.mode == .loopback ? ManifestLoader.maxInstances : ManifestLoader.maxBridgedInstances
+  }
+
+  /// What puts the instances on one bridge, in words (for messages).
+  var bridgedBy: String { driver == .docker ? "the docker driver" : "network.mode: namespaces" }
+
   public static func == (a: Manifest, b: Manifest) -> Bool {
     a.path == b.path && a.fixture == b.fixture && a.driver == b.driver && a.root == b.root
       && a.network == b.network && a.groups == b.groups

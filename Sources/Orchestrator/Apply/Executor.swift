@@ -67,6 +67,26 @@ struct Executor {
   let options: ApplyOptions
   let observer: (any ApplyObserver)?
   let mounts: [String: [String]]
+  /// The desired instances by name, and the observed containers by
+  /// instance: each step looks its own up (a scan per step cost O(N²)).
+  let desiredByName: [String: DesiredInstance]
+  let liveByInstance: [String: ObservedContainer]
+
+  init(
+    plan: Plan, desired: DesiredFixture, observed: ObservedFixture, driver: any Driver, store: StateStore,
+    options: ApplyOptions, observer: (any ApplyObserver)?, mounts: [String: [String]]
+  ) {
+    self.plan = plan
+    self.desired = desired
+    self.observed = observed
+    self.driver = driver
+    self.store = store
+    self.options = options
+    self.observer = observer
+    self.mounts = mounts
+    desiredByName = desired.byName
+    liveByInstance = observed.containersByInstance
+  }
 
   struct Failure: Error { var target: String; var error: any Error }
 
@@ -79,19 +99,16 @@ struct Executor {
   /// Runs every step whose dependencies succeeded, until a step fails or an
   /// interrupt is requested; the steps in flight always finish.
   func run() async -> Outcome {
-    var done = Set<String>()
     var failed: [Failure] = []
-    var pending = plan.steps
-    let known = Set(plan.steps.map(\.target))
+    var queue = StepQueue(plan.steps)
+    // The steps in flight have a thread each: their file and process work blocks.
+    let lanes = Lanes(max(1, options.parallel), label: "step")
     await withTaskGroup(of: (String, (any Error)?).self) { group in
       var running = 0
       func launchReady() {
-        while running < max(1, options.parallel), failed.isEmpty, !(options.interrupt?.requested ?? false),
-          let i = pending.firstIndex(where: { $0.dependsOn.allSatisfy { done.contains($0) || !known.contains($0) } })
-        {
-          let step = pending.remove(at: i)
+        while running < max(1, options.parallel), failed.isEmpty, !(options.interrupt?.requested ?? false), let step = queue.next() {
           running += 1
-          group.addTask {
+          group.addTask(executorPreference: lanes) {
             observer?.started(step)
             let clock = ContinuousClock()
             let t0 = clock.now
@@ -109,11 +126,11 @@ struct Executor {
       launchReady()
       while let (target, error) = await group.next() {
         running -= 1
-        if let error { failed.append(Failure(target: target, error: error)) } else { done.insert(target) }
+        if let error { failed.append(Failure(target: target, error: error)) } else { queue.succeeded(target) }
         launchReady()
       }
     }
-    return Outcome(failures: failed, notStarted: pending)
+    return Outcome(failures: failed, notStarted: queue.notStarted)
   }
 
   private var paths: FixturePaths { FixturePaths(root: desired.root) }
@@ -165,7 +182,7 @@ struct Executor {
     try await store.update { $0.networkID = nil }
     let fm = FileManager.default
     let moves = await store.state.instances.compactMap { r -> (from: String, to: String)? in
-      guard let d = desired.instance(named: r.name), d.ip != r.ip else { return nil }
+      guard let d = desiredByName[r.name], d.ip != r.ip else { return nil }
       return (paths.instanceFolder(ip: r.ip), paths.instanceFolder(ip: d.ip))
     }
     // In two passes: one instance's new address may be another's old one.
@@ -177,20 +194,20 @@ struct Executor {
 
   func performInstance(_ step: Step) async throws {
     let name = step.name
-    let live = observed.container(instance: name)
+    let live = liveByInstance[name]
     let writer = FixtureWriter(paths: paths)
     switch step.action {
     case .delete:
-      let record = await store.state.instance(named: name)
+      let record = await store.instance(named: name)
       if let id = live?.id ?? record?.containerID { try await removeIgnoringMissing(id) }
       if let r = record { try writer.removeInstance(name: name, ip: r.ip) }
       // (Its entries stay recorded until apply's end forgets those that are gone:
       // another instance may be taking its address in this apply.)
-      try await store.update { $0.removeInstance(name) }
+      try await store.removeInstance(name)
     case .create, .replace:
-      try await recreate(step, desired.instance(named: name)!, replacing: live?.id)
+      try await recreate(step, desiredByName[name]!, replacing: live?.id)
     case .update:
-      let d = desired.instance(named: name)!
+      let d = desiredByName[name]!
       try writer.writeFiles(d, mounts: mounts[d.group] ?? [])
       try await record(d, containerID: live?.id)
       guard let id = live?.id else { return }
@@ -201,7 +218,7 @@ struct Executor {
       }
       try await settle(d, id: id)
     case .start:
-      let d = desired.instance(named: name)!
+      let d = desiredByName[name]!
       guard let id = live?.id else { return }
       // A container a killed apply made but did not record (its create
       // finished in the engine) is this instance's: the state says so now.
@@ -247,8 +264,11 @@ struct Executor {
     // An image pulled or built during this apply gets its id only now; the
     // hash must cover it, as the next plan's will.
     var spec = d.container
-    if spec.imageID == nil { spec.imageID = try await driver.imageID(spec.image) }
-    let hash = Hashing.sha256(json: spec)
+    var hash = d.specHash  // (the Resolver's, when it knew the image id)
+    if spec.imageID == nil {
+      spec.imageID = try await driver.imageID(spec.image)
+      hash = Hashing.sha256(json: spec)
+    }
     spec.labels[Labels.specHash] = hash
     let id: String
     do {
@@ -274,13 +294,11 @@ struct Executor {
   }
 
   private func record(_ d: DesiredInstance, containerID: String?) async throws {
-    try await store.update {
-      $0.upsert(
-        InstanceRecord(
-          name: d.name, group: d.group, ip: d.ip, containerID: containerID, specHash: d.specHash,
-          filesHash: d.filesHash, files: Dictionary(d.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
-          ports: d.container.ports, spec: d.container, runAs: d.runAs))
-    }
+    try await store.upsert(
+      InstanceRecord(
+        name: d.name, group: d.group, ip: d.ip, containerID: containerID, specHash: d.specHash,
+        filesHash: d.filesHash, files: Dictionary(d.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
+        ports: d.container.ports, spec: d.container, runAs: d.runAs))
   }
 
   /// After a start: waits for health when there is a check, then records the
@@ -305,11 +323,6 @@ struct Executor {
     }
     try FixtureWriter(paths: paths).writePID(details.pid, ip: d.ip)
     let ports = details.ports.isEmpty ? d.container.ports : details.ports
-    try await store.update { s in
-      if var r = s.instance(named: d.name) {
-        r.ports = ports
-        s.upsert(r)
-      }
-    }
+    try await store.updateInstance(named: d.name) { $0.ports = ports }
   }
 }

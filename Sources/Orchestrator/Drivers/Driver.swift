@@ -59,10 +59,16 @@ public protocol Driver: Sendable {
   /// `destroy --rmi` asks; returns their tags (or ids). Drivers that build
   /// nothing remove nothing.
   func removeBuiltImages(fixture: String) async throws -> [String]
+  /// Destroy is done with the fixture's containers and network: what the
+  /// driver keeps for the fixture and no longer needs may go (the process
+  /// driver's registry folder, once it holds no record: a destroy killed
+  /// after the last removal left it). Best effort.
+  func forget(fixture: String) async
 }
 
 extension Driver {
   public func removeBuiltImages(fixture: String) async throws -> [String] { [] }
+  public func forget(fixture: String) async {}
 }
 
 /// A bridge network for one fixture.

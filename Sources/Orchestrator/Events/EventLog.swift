@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One line of `<fixture>/events.jsonl`: what happened, to what, when, and how it ended.
 public struct Event: Codable, Sendable, Hashable {
@@ -36,19 +37,29 @@ public struct EventLog: Sendable {
   public init(root: String) { path = FixturePaths(root: root).events }
 
   public func append(_ event: Event) {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .custom { date, enc in
-      var c = enc.singleValueContainer()
-      try c.encode(Self.timestamp().string(from: date))
-    }
-    guard var line = try? encoder.encode(event) else { return }
+    guard var line = try? Self.encoder.encode(event) else { return }
     line.append(UInt8(ascii: "\n"))
     let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
     guard fd >= 0 else { return }  // the fixture folder is gone (destroy): nothing to record into
     _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
     close(fd)
   }
+
+  /// One formatter for every append: making one cost more than the rest of
+  /// an append (an apply appends an event per step). The lock: a formatter
+  /// is not safe to share between threads.
+  private static let stamps = Mutex(timestamp())
+
+  /// One encoder too (encoding with it is safe from any thread).
+  private static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    encoder.dateEncodingStrategy = .custom { date, enc in
+      var c = enc.singleValueContainer()
+      try c.encode(stamps.withLock { $0.string(from: date) })
+    }
+    return encoder
+  }()
 
   /// The wall-clock format of `time`: ISO 8601, UTC, milliseconds.
   static func timestamp() -> ISO8601DateFormatter {

@@ -188,10 +188,10 @@ extension FixtureController {
   /// stopped get their rules when they start. A driver that cannot host
   /// faults says so here, before anything changed.
   func namespaces(of names: Set<String>, state: FixtureState) async throws -> [Target] {
-    let live = try await driver.containers(fixture: state.fixture)
+    let live = try await driver.containers(fixture: state.fixture).filter { $0.labels[Labels.root] == state.root }.byInstance()
     var out: [Target] = []
     for r in state.instances where names.contains(r.name) {
-      guard let c = live.first(where: { $0.labels[Labels.instance] == r.name && $0.labels[Labels.root] == state.root }),
+      guard let c = live[r.name],
         c.state == .running || c.state == .paused
       else { continue }
       guard let ns = try await driver.networkNamespace(id: c.id) else { continue }

@@ -6,6 +6,14 @@ import Manifest
 /// symbolic link, so a folder replaced by a link to `/etc` is never written
 /// into; below `bindmounts`, which an instance may own, it writes by
 /// descriptor (``Folder``), so not even a link swapped in mid-write is followed.
+///
+/// Every file is written atomically (temp file, rename), so a killed
+/// cthulhu never leaves a torn one. Per-instance files are not fsync'd (an
+/// fsync each cost more than the rest of an instance's start): the state
+/// journal is what must survive a power loss, and from it the next plan
+/// re-hashes each rendered file (a lost one is rewritten) and the next
+/// apply's index rewrites a link or control shim that is missing. The
+/// fixture-wide `spec.json`, `fixture.json` and `control` are fsync'd.
 struct FixtureWriter {
   let paths: FixturePaths
   let fm = FileManager.default
@@ -19,11 +27,21 @@ struct FixtureWriter {
     if mounts.contains("var") {
       let log = paths.file(ip: d.ip, path: "var/\(d.name).log")
       var st = stat()
-      if lstat(log, &st) != 0 { try Folder(path: dir + "/bindmounts").folder("var").write("\(d.name).log", Data(), owner: d.owner) }
+      if lstat(log, &st) != 0 { try Folder(path: dir + "/bindmounts").folder("var").write("\(d.name).log", Data(), owner: d.owner, durable: false) }
     }
     try writeFiles(d, mounts: mounts)
-    let pid = dir + "/pid.txt"
-    if !fm.fileExists(atPath: pid) { try AtomicFile.write(Data(), to: pid) }
+    try makeEmptyFile(dir + "/pid.txt")
+  }
+
+  /// Creates an empty file unless something is there (an empty file cannot
+  /// be torn: no temporary file and rename). Never through a link.
+  func makeEmptyFile(_ path: String) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+    guard fd >= 0 else {
+      if errno == EEXIST { return }
+      throw OrchestratorError.io(path: path, errno: errno)
+    }
+    close(fd)
   }
 
   /// Writes the instance's files below `bindmounts`, by descriptor (see
@@ -41,7 +59,7 @@ struct FixtureWriter {
       let parts = f.path.split(separator: "/").map(String.init)
       var folder = base
       for part in parts.dropLast() { folder = try folder.folder(part) }
-      try folder.write(parts.last!, f.content, mode: mode_t(f.mode), owner: d.owner)
+      try folder.write(parts.last!, f.content, mode: mode_t(f.mode), owner: d.owner, durable: false)
     }
     guard let owner = d.owner else { return }
     let owned = Set(mounts + d.files.compactMap { $0.path.split(separator: "/").first.map(String.init) })
@@ -63,7 +81,7 @@ struct FixtureWriter {
   }
 
   func writePID(_ pid: Int32, ip: IPv4Address) throws {
-    try AtomicFile.write(Data((pid > 0 ? "\(pid)\n" : "").utf8), to: paths.instanceFolder(ip: ip) + "/pid.txt")
+    try AtomicFile.write(Data((pid > 0 ? "\(pid)\n" : "").utf8), to: paths.instanceFolder(ip: ip) + "/pid.txt", durable: false)
   }
 
   /// Removes an instance's folder and link (the link only if it is one).
@@ -72,6 +90,14 @@ struct FixtureWriter {
     var st = stat()
     if lstat(paths.link(name: name), &st) == 0, st.st_mode & S_IFMT == S_IFLNK { try SafeTree.remove(name, inFolder: paths.root) }
     try SafeTree.remove(ip.description, inFolder: paths.root)
+  }
+
+  /// The target of a symbolic link; nil when `path` is none.
+  static func readLink(_ path: String) -> String? {
+    var buf = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink(path, &buf, buf.count - 1)
+    guard n >= 0 else { return nil }
+    return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
   /// Links, control shims and `spec.json` from the state: cheap, rewritten after every apply.
@@ -84,12 +110,19 @@ struct FixtureWriter {
     }
     for r in state.instances {
       let link = paths.link(name: r.name)
-      if let dest = try? fm.destinationOfSymbolicLink(atPath: link) {
-        if dest == r.ip.description { continue }
-        try SafeTree.remove(r.name, inFolder: paths.root)
+      let control = paths.instanceFolder(ip: r.ip) + "/control"
+      let dest = Self.readLink(link)
+      if dest != r.ip.description {
+        if dest != nil { try SafeTree.remove(r.name, inFolder: paths.root) }
+        guard symlink(r.ip.description, link) == 0 else { throw OrchestratorError.io(path: link, errno: errno) }
+      } else {
+        // Linked already: its shim is rewritten only if it went missing
+        // (or empty, as a power loss may leave a file never synced).
+        var st = stat()
+        if stat(control, &st) == 0 && st.st_size > 0 { continue }
+        if stat(paths.instanceFolder(ip: r.ip), &st) != 0 || st.st_mode & S_IFMT != S_IFDIR { continue }
       }
-      try fm.createSymbolicLink(atPath: link, withDestinationPath: r.ip.description)
-      try ControlScript.writeInstance(at: paths.instanceFolder(ip: r.ip) + "/control", binary: binary, root: paths.root, instance: r.name)
+      try ControlScript.writeInstance(at: control, binary: binary, root: paths.root, instance: r.name)
     }
     try ControlScript.writeFixture(at: paths.control, binary: binary, root: paths.root)
     try AtomicFile.write(try SpecFile.make(state: state), to: paths.spec)
@@ -103,22 +136,49 @@ struct FixtureWriter {
 /// additions (`name`, `group`, `id`, `ports`). Nothing else is at the top
 /// level, so `jq -r .i001.port spec.json` and `jq -r 'keys[]' spec.json`
 /// work as they did; fixture-wide facts are in `fixture.json`.
+///
+/// Written out by hand, byte for byte as `JSONSerialization` (sorted keys,
+/// pretty-printed, slashes unescaped) wrote it: that sorted every key with
+/// a locale-aware comparison and took a fifth of writing the index of 1,000
+/// instances. Instance names come in the state's order, which is the
+/// numeric order that comparison gives them; SpecFileTests checks the bytes.
 enum SpecFile {
   static func make(state: FixtureState) throws -> Data {
-    var instances: [String: Any] = [:]
+    guard !state.instances.isEmpty else { return Data("{\n\n}".utf8) }
     let paths = FixturePaths(root: state.root)
-    for r in state.instances {
-      var entry: [String: Any] = [
-        "name": r.name, "group": r.group, "ip": r.ip.description,
-        "root": paths.instanceFolder(ip: r.ip), "id": r.containerID ?? NSNull(),
-      ]
+    var out = "{\n"
+    for (i, r) in state.instances.enumerated() {
       let published = r.ports.filter { $0.host != nil }
-      entry["ports"] = Dictionary(
-        published.map { ("\($0.container)/\($0.proto)", $0.host!) }, uniquingKeysWith: { a, _ in a })
-      entry["port"] = published.first?.host ?? NSNull()
-      instances[r.name] = entry
+      let ports = Dictionary(published.map { ("\($0.container)/\($0.proto)", $0.host!) }, uniquingKeysWith: { a, _ in a })
+      out += "  \(try quoted(r.name)) : {\n"
+      out += "    \"group\" : \(try quoted(r.group)),\n"
+      out += "    \"id\" : \(try r.containerID.map(quoted) ?? "null"),\n"
+      out += "    \"ip\" : \(try quoted(r.ip.description)),\n"
+      out += "    \"name\" : \(try quoted(r.name)),\n"
+      out += "    \"port\" : \(published.first?.host.map(String.init) ?? "null"),\n"
+      if ports.isEmpty {
+        out += "    \"ports\" : {\n\n    },\n"
+      } else {
+        let keys = ports.keys.sorted(by: serializationOrder)
+        out += "    \"ports\" : {\n" + (try keys.map { "      \(try quoted($0)) : \(ports[$0]!)" }.joined(separator: ",\n")) + "\n    },\n"
+      }
+      out += "    \"root\" : \(try quoted(paths.instanceFolder(ip: r.ip)))\n"
+      out += i == state.instances.count - 1 ? "  }\n" : "  },\n"
     }
-    return try JSONSerialization.data(withJSONObject: instances, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+    out += "}"
+    return Data(out.utf8)
+  }
+
+  /// A JSON string: printable ASCII other than `"` and `\\` as it is, anything
+  /// else as `JSONSerialization` escapes it.
+  static func quoted(_ s: String) throws -> String {
+    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) { return "\"" + s + "\"" }
+    return String(decoding: try JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes]), as: UTF8.self)
+  }
+
+  /// The key order of `JSONSerialization`'s `.sortedKeys`.
+  static func serializationOrder(_ a: String, _ b: String) -> Bool {
+    a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex, locale: Locale.current) == .orderedAscending
   }
 
   /// `fixture.json`: the fixture's name, folder, driver, subnet and instance names.
@@ -157,6 +217,6 @@ enum ControlScript {
       exec "$bin" control --fixture "$here" --instance \(quote(instance)) "$@"
 
       """
-    try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755)
+    try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755, durable: false)
   }
 }

@@ -39,9 +39,10 @@ final class Folder {
   }
 
   /// Writes `name` whole or not at all: a new temporary file beside it,
-  /// fsync, rename over it. A link at `name` is replaced, never followed.
-  /// With `owner` the file is given to it before it appears.
-  func write(_ name: String, _ data: Data, mode: mode_t = 0o644, owner: FileOwner? = nil) throws {
+  /// fsync (unless not `durable`), rename over it. A link at `name` is
+  /// replaced, never followed. With `owner` the file is given to it before
+  /// it appears.
+  func write(_ name: String, _ data: Data, mode: mode_t = 0o644, owner: FileOwner? = nil, durable: Bool = true) throws {
     let tmp = ".\(name).tmp-\(getpid())"
     var out = openat(fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
     if out < 0 && errno == EEXIST {
@@ -61,7 +62,7 @@ final class Folder {
     }
     ok = ok && fchmod(out, mode) == 0
     if let owner { ok = ok && fchown(out, owner.uid, owner.gid ?? UInt32.max) == 0 }
-    ok = ok && fsync(out) == 0
+    if durable { ok = ok && fsync(out) == 0 }
     let err = errno
     close(out)
     guard ok else {

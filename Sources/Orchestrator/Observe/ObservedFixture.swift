@@ -16,6 +16,9 @@ public struct ObservedFixture: Sendable {
   /// sha256 of each file apply wrote, as it is on disk now, by instance then path
   /// (a missing file maps to "missing").
   public var diskFiles: [String: [String: String]]
+  /// sha256 of the bytes the state was read from (snapshot and journal),
+  /// when it was read from disk: a plan's basis holds it.
+  public var stateDigest: String?
 
   public init(
     state: FixtureState?, containers: [ObservedContainer] = [], network: ObservedNetwork? = nil,
@@ -29,15 +32,30 @@ public struct ObservedFixture: Sendable {
     self.diskFiles = diskFiles
   }
 
+  /// A scan: for a look-up per instance, build ``containersByInstance`` once.
   public func container(instance: String) -> ObservedContainer? {
     containers.first { $0.labels[Labels.instance] == instance }
   }
 
+  /// The containers by their instance label (O(N), once).
+  public var containersByInstance: [String: ObservedContainer] { containers.byInstance() }
+
   /// Takes the snapshot: one state read, one container listing, one network
   /// listing, one image look-up per distinct image, and a hash of each written file.
   public static func observe(fixture: String, root: String, images: [String], driver: any Driver) async throws -> ObservedFixture {
-    let state = try FixtureState.load(root: root)
+    let read = try FixtureState.read(root: root)
     async let containers = driver.containers(fixture: fixture)
+    return try await observe(
+      fixture: fixture, root: root, state: read?.state, stateDigest: read?.digest, containers: try await containers, images: images,
+      driver: driver)
+  }
+
+  /// The same, with the state read and the containers listed already (a
+  /// plan does both at once).
+  static func observe(
+    fixture: String, root: String, state: FixtureState?, stateDigest: String?, containers: [ObservedContainer], images: [String],
+    driver: any Driver
+  ) async throws -> ObservedFixture {
     async let networks = driver.networks()
     var ids: [String: String] = [:]
     for ref in Set(images) {
@@ -55,8 +73,18 @@ public struct ObservedFixture: Sendable {
       }
       disk[r.name] = m
     }
-    return ObservedFixture(
-      state: state, containers: try await containers, network: mine,
+    var observed = ObservedFixture(
+      state: state, containers: containers, network: mine,
       otherSubnets: nets.filter { $0.id != mine?.id }.flatMap(\.subnets), imageIDs: ids, diskFiles: disk)
+    observed.stateDigest = stateDigest
+    return observed
+  }
+}
+
+extension Array where Element == ObservedContainer {
+  /// The containers by their instance label, the first of each as a scan
+  /// would find it: built once, then looked up per instance.
+  func byInstance() -> [String: ObservedContainer] {
+    Dictionary(compactMap { c in c.labels[Labels.instance].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
   }
 }

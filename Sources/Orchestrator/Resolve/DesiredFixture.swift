@@ -14,7 +14,13 @@ public struct DesiredFixture: Sendable {
   /// In name order.
   public var instances: [DesiredInstance]
 
+  /// A scan: for a look-up per instance, build ``byName`` once.
   public func instance(named name: String) -> DesiredInstance? { instances.first { $0.name == name } }
+
+  /// The instances by name (O(N), once).
+  public var byName: [String: DesiredInstance] {
+    Dictionary(instances.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+  }
 }
 
 public struct DesiredBuild: Sendable, Hashable {

@@ -33,34 +33,55 @@ public struct Resolver: Sendable {
     let builds = try builds()
     let renderer = TemplateRenderer(manifest: manifest, slots: slots, subnet: subnet)
     let userResolver = UserResolver(manifest: manifest, users: users)
-    var runAs: [String: ResolvedUser] = [:]
+    var users: [String: ResolvedUser] = [:]
     for g in manifest.groups {
-      runAs[g.name] = try userResolver.resolve(g, instances: slots.filter { $0.group == g.name }.map(\.name))
+      users[g.name] = try userResolver.resolve(g, instances: slots.filter { $0.group == g.name }.map(\.name))
     }
-    var instances: [DesiredInstance] = []
-    for slot in slots {
-      let group = manifest.group(named: slot.group)!
-      let user = runAs[group.name] ?? ResolvedUser()
-      let files = try renderer.files(for: slot, group: group)
-      let image: String
-      switch group.source {
-      case .image(let ref): image = ref
-      case .build: image = builds.first { $0.group == group.name }!.tag
+    let runAs = users
+    let groups = Dictionary(manifest.groups.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    // Each instance is rendered and hashed on its own, so on every core;
+    // each lane has its own template cache (Stencil promises nothing about
+    // threads). The first error in name order is the one reported.
+    var made = [Result<DesiredInstance, any Error>?](repeating: nil, count: slots.count)
+    let lanes = min(ProcessInfo.processInfo.activeProcessorCount, slots.count / 32 + 1)
+    made.withUnsafeMutableBufferPointer { buffer in
+      // (Each lane writes its own elements, and reads shared values only.)
+      nonisolated(unsafe) let out = buffer
+      nonisolated(unsafe) let renderer = renderer
+      DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        let mine = renderer.withOwnCache()
+        for i in stride(from: lane, to: slots.count, by: lanes) {
+          let group = groups[slots[i].group]!
+          out[i] = Result {
+            try instance(slots[i], group: group, user: runAs[group.name] ?? ResolvedUser(), renderer: mine, builds: builds, network: networkName)
+          }
+        }
       }
-      var container = containerSpec(slot: slot, group: group, image: image, network: networkName)
-      container.user = user.engine
-      let filesHash = Hashing.sha256(json: files.map { [$0.path, String($0.mode, radix: 8), $0.sha256] })
-      instances.append(
-        DesiredInstance(
-          name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
-          container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
-          hasHealthcheck: group.healthcheck != nil, runOnce: group.runOnce, specHash: Hashing.sha256(json: container), filesHash: filesHash,
-          runAs: user.runAs, owner: user.owner))
     }
+    let instances = try made.map { try $0!.get() }
     return DesiredFixture(
       fixture: manifest.fixture, root: manifest.root, driver: manifest.driver,
       network: NetworkSpec(name: networkName, subnet: subnet, gateway: subnet.gateway, labels: networkLabels),
       builds: builds, instances: instances)
+  }
+
+  /// One instance: its files rendered, its container spec, both hashed.
+  private func instance(
+    _ slot: Slot, group: Group, user: ResolvedUser, renderer: TemplateRenderer, builds: [DesiredBuild], network: String) throws -> DesiredInstance {
+    let files = try renderer.files(for: slot, group: group)
+    let image: String
+    switch group.source {
+    case .image(let ref): image = ref
+    case .build: image = builds.first { $0.group == group.name }!.tag
+    }
+    var container = containerSpec(slot: slot, group: group, image: image, network: network)
+    container.user = user.engine
+    let filesHash = Hashing.sha256(json: files.map { [$0.path, String($0.mode, radix: 8), $0.sha256] })
+    return DesiredInstance(
+      name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
+      container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
+      hasHealthcheck: group.healthcheck != nil, runOnce: group.runOnce, specHash: Hashing.sha256(json: container),
+      filesHash: filesHash, runAs: user.runAs, owner: user.owner)
   }
 
   /// The images the manifest builds; each tag names its context's hash.

@@ -15,6 +15,14 @@ struct TemplateRenderer {
   private let all: [[String: Any]]
   private let byGroup: [String: [[String: Any]]]
   private let vars: [String: Any]
+  private var parsed = ParsedTemplates()
+
+  /// The same renderer with a template cache of its own (one per thread).
+  func withOwnCache() -> TemplateRenderer {
+    var copy = self
+    copy.parsed = ParsedTemplates()
+    return copy
+  }
 
   init(manifest: Manifest, slots: [Resolver.Slot], subnet: IPv4Network) {
     self.manifest = manifest
@@ -59,8 +67,10 @@ struct TemplateRenderer {
       let me = Self.dictionary(slot)
       let context: [String: Any] = [
         "instance": me,
-        // By the slot's name, not a cast from each dictionary: this runs for every pair of instances.
-        "peers": zip(slots, all).filter { $0.0.name != slot.name }.map(\.1),
+        // Made only when a template asks for it: N instances each holding a
+        // list of the other N − 1 cost O(N²) even for templates that never
+        // name `peers`. (By the slot's name, not a cast from each dictionary.)
+        "peers": LazyValueWrapper(closure: { [slots, all] _ in zip(slots, all).filter { $0.0.name != slot.name }.map(\.1) }),
         "instances": all,
         "groups": byGroup,
         "fixture": [
@@ -70,14 +80,12 @@ struct TemplateRenderer {
         "vars": vars,
         "mounts": Dictionary(group.mounts.map { ($0.name, mountPath($0, slot: slot)) }, uniquingKeysWith: { a, _ in a }),
       ]
-      let env = Environment()
       for t in group.templates {
-        guard let data = FileManager.default.contents(atPath: t.source), let text = String(data: data, encoding: .utf8) else {
-          throw OrchestratorError.template("\(t.source): cannot read template (instance \(slot.name))")
-        }
         let rendered: String
         do {
-          rendered = try env.renderTemplate(string: text, context: context)
+          rendered = try parsed.render(t.source, context: context, instance: slot.name)
+        } catch let e as OrchestratorError {
+          throw e  // (the template could not be read)
         } catch let e as TemplateSyntaxError {
           let line = e.token.map { ":\($0.sourceMap.location.lineNumber)" } ?? ""
           throw OrchestratorError.template("\(t.source)\(line): error: \(e.reason) (rendering for instance \(slot.name))")
@@ -95,5 +103,30 @@ struct TemplateRenderer {
       out.append(RenderedFile(path: f.target, mode: f.mode, content: data, sha256: Hashing.sha256(data), source: f.source))
     }
     return out.sorted { $0.path < $1.path }
+  }
+}
+
+/// Each template source read and parsed once per resolve, then rendered for
+/// every instance (``Environment/renderTemplate(string:context:)`` read,
+/// lexed and parsed the same text again for each one). Not shared between
+/// threads: each of the ``Resolver``'s lanes has its own.
+private final class ParsedTemplates {
+  let environment = Environment()
+  private var nodes: [String: [any NodeType]] = [:]
+
+  /// What `Environment.renderTemplate(string:context:)` gives for the source's text.
+  func render(_ source: String, context: [String: Any], instance: String) throws -> String {
+    let parsed: [any NodeType]
+    if let known = nodes[source] {
+      parsed = known
+    } else {
+      guard let data = FileManager.default.contents(atPath: source), let text = String(data: data, encoding: .utf8) else {
+        throw OrchestratorError.template("\(source): cannot read template (instance \(instance))")
+      }
+      let template = Template(templateString: text, environment: environment)
+      parsed = try TokenParser(tokens: template.tokens, environment: environment).parse()
+      nodes[source] = parsed
+    }
+    return try renderNodes(parsed, Context(dictionary: context, environment: environment))
   }
 }

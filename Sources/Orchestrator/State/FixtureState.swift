@@ -15,7 +15,9 @@ public struct FixtureState: Codable, Sendable, Hashable {
   public var networkID: String?
   /// Image tags cthulhu built for this fixture.
   public var builtImages: [String] = []
-  public var instances: [InstanceRecord] = []
+  /// One record per instance, sorted by ordinal (``upsert(_:)`` keeps them
+  /// so, ``load(root:)`` restores it): look-ups are binary searches.
+  public internal(set) var instances: [InstanceRecord] = []
   /// Absolute path of the cthulhu binary that last applied (control shims call it).
   public var binary: String?
   public var updatedAt: Date?
@@ -31,6 +33,9 @@ public struct FixtureState: Codable, Sendable, Hashable {
   /// `control`, `spec.json`, …), each recorded before it is made: `destroy`
   /// removes these and nothing else (besides `.cthulhu`). Sorted.
   public var entries: [String]?
+  /// While an apply runs: the journal that continues this snapshot (see
+  /// ``StateJournal``); nil in a state written whole.
+  var journal: String?
 
   public init(fixture: String, root: String, driver: DriverKind) {
     self.fixture = fixture
@@ -38,18 +43,32 @@ public struct FixtureState: Codable, Sendable, Hashable {
     self.driver = driver
   }
 
-  public func instance(named name: String) -> InstanceRecord? { instances.first { $0.name == name } }
-
-  mutating func upsert(_ record: InstanceRecord) {
-    if let i = instances.firstIndex(where: { $0.name == record.name }) {
-      instances[i] = record
-    } else {
-      instances.append(record)
-      instances.sort { (InstanceName.ordinal($0.name) ?? 0) < (InstanceName.ordinal($1.name) ?? 0) }
-    }
+  public func instance(named name: String) -> InstanceRecord? {
+    guard let (i, found) = position(of: name), found else { return nil }
+    return instances[i]
   }
 
-  mutating func removeInstance(_ name: String) { instances.removeAll { $0.name == name } }
+  /// Where the record of `name` is, or would go, in `instances`; nil for a
+  /// name that is not an instance name.
+  private func position(of name: String) -> (Int, found: Bool)? {
+    guard let n = InstanceName.ordinal(name) else { return nil }
+    var lo = 0, hi = instances.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if (InstanceName.ordinal(instances[mid].name) ?? 0) < n { lo = mid + 1 } else { hi = mid }
+    }
+    return (lo, lo < instances.count && instances[lo].name == name)
+  }
+
+  mutating func upsert(_ record: InstanceRecord) {
+    guard let (i, found) = position(of: record.name) else { return }
+    if found { instances[i] = record } else { instances.insert(record, at: i) }
+  }
+
+  mutating func removeInstance(_ name: String) {
+    guard let (i, found) = position(of: name), found else { return }
+    instances.remove(at: i)
+  }
 
   /// Records root entries as cthulhu's, before they are made.
   mutating func claim<S: Sequence>(_ names: S) where S.Element == String {
@@ -94,18 +113,51 @@ public struct InstanceRecord: Codable, Sendable, Hashable {
 extension FixtureState {
   static func path(root: String) -> String { root + "/.cthulhu/state.json" }
 
-  /// Reads the state of the fixture at `root`; nil when there is none.
-  public static func load(root: String) throws -> FixtureState? {
+  /// Reads the state of the fixture at `root`, its journal replayed (see
+  /// ``StateJournal``); nil when there is none.
+  public static func load(root: String) throws -> FixtureState? { try read(root: root)?.state }
+
+  /// The state, and a digest of the bytes it was read from (the snapshot
+  /// and its journal): what a plan's basis holds, instead of encoding the
+  /// whole state again.
+  static func read(root: String) throws -> (state: FixtureState, digest: String)? {
     let p = path(root: root)
-    guard let data = FileManager.default.contents(atPath: p) else { return nil }
-    let state: FixtureState
-    do {
-      state = try JSONDecoder.cthulhu.decode(FixtureState.self, from: data)
-    } catch {
-      throw OrchestratorError.corruptState(path: p, reason: "\(error)")
+    var attempts = 0
+    while true {
+      attempts += 1
+      guard let data = FileManager.default.contents(atPath: p) else { return nil }
+      var state: FixtureState
+      do {
+        state = try JSONDecoder.cthulhu.decode(FixtureState.self, from: data)
+      } catch {
+        throw OrchestratorError.corruptState(path: p, reason: "\(error)")
+      }
+      try state.validate(path: p)
+      try state.sortInstances(path: p)
+      guard let id = state.journal else { return (state, Hashing.sha256(data)) }
+      guard StateJournal.isID(id) else { throw OrchestratorError.corruptState(path: p, reason: "journal '\(id)' is not a journal id") }
+      guard let journal = FileManager.default.contents(atPath: StateJournal.path(root: root, id: id)) else {
+        // An apply compacted the state between the two reads (this reader
+        // holds no lock): the newer snapshot is whole. Or the journal was
+        // never made (a crash right after the snapshot): it is empty.
+        if attempts < 3, FileManager.default.contents(atPath: p) != data { continue }
+        return (state, Hashing.sha256(data))
+      }
+      StateJournal.replay(journal, onto: &state)
+      try state.validate(path: p)
+      return (state, Hashing.sha256(data + journal))
     }
-    try state.validate(path: p)
-    return state
+  }
+
+  /// Sorts the records by ordinal when a file (written by hand, say) has
+  /// them out of order; a name recorded twice makes the state unreadable.
+  mutating func sortInstances(path p: String) throws {
+    let ordinal = { (r: InstanceRecord) in InstanceName.ordinal(r.name) ?? 0 }
+    if zip(instances, instances.dropFirst()).allSatisfy({ ordinal($0) < ordinal($1) }) { return }
+    instances.sort { ordinal($0) < ordinal($1) }
+    if let (a, _) = zip(instances, instances.dropFirst()).first(where: { ordinal($0) == ordinal($1) }) {
+      throw OrchestratorError.corruptState(path: p, reason: "instance '\(a.name)' is recorded twice")
+    }
   }
 
   /// A state file is input like any other: names that could mean a path
@@ -132,10 +184,60 @@ extension FixtureState {
     return s
   }
 
-  /// Writes atomically: temp file, fsync, rename.
+  /// Writes the whole state atomically (temp file, fsync, rename), with no
+  /// journal: one that an interrupted apply left is folded in already (the
+  /// state was loaded with it) and is removed.
   func save() throws {
+    var whole = self
+    whole.journal = nil
+    try whole.write()
+    StateJournal.removeJournals(root: root, except: nil)
+  }
+
+  /// Writes this value as `state.json` (atomically), journal name and all.
+  func write() throws {
     try FileManager.default.createDirectory(atPath: root + "/.cthulhu", withIntermediateDirectories: true)
-    try AtomicFile.write(try JSONEncoder.cthulhu.encode(self), to: Self.path(root: root))
+    try AtomicFile.write(try encoded(), to: Self.path(root: root))
+  }
+
+  /// The bytes `JSONEncoder.cthulhu` gives for this state, its records
+  /// encoded on every core and spliced into the rest: an apply writes the
+  /// whole state twice (its first save and its compaction), and encoding
+  /// 1,000 records on one core took longer than the rest of its end.
+  /// (FixtureStateEncodingTests compares the bytes.)
+  func encoded() throws -> Data {
+    var header = self
+    header.instances = []
+    let head = try JSONEncoder.cthulhu.encode(header)
+    let empty = Data("\n  \"instances\" : [\n\n  ]".utf8)
+    guard instances.count >= 32, let at = head.range(of: empty) else { return try JSONEncoder.cthulhu.encode(self) }
+    var records = [Result<Data, any Error>?](repeating: nil, count: instances.count)
+    let lanes = min(ProcessInfo.processInfo.activeProcessorCount, instances.count / 32 + 1)
+    let instances = instances
+    records.withUnsafeMutableBufferPointer { buffer in
+      // (Each lane writes its own elements of the buffer, and only those.)
+      nonisolated(unsafe) let out = buffer
+      DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+        let encoder = JSONEncoder.cthulhu
+        for i in stride(from: lane, to: instances.count, by: lanes) { out[i] = Result { try encoder.encode(instances[i]) } }
+      }
+    }
+    // Each record one level of the array deeper: four more spaces after each
+    // newline but the blank line of an empty array or object (JSON strings
+    // hold no raw newline).
+    var body = Data("\n  \"instances\" : [\n".utf8)
+    let newline = UInt8(ascii: "\n"), indent = Data("    ".utf8)
+    for (i, r) in records.enumerated() {
+      let record = [UInt8](try r!.get())
+      if i > 0 { body.append(contentsOf: Array(",\n".utf8)) }
+      body.append(indent)
+      for (j, b) in record.enumerated() {
+        body.append(b)
+        if b == newline, j + 1 < record.count, record[j + 1] != newline { body.append(indent) }
+      }
+    }
+    body.append(contentsOf: Array("\n  ]".utf8))
+    return head[..<at.lowerBound] + body + head[at.upperBound...]
   }
 }
 
@@ -158,7 +260,9 @@ extension JSONDecoder {
 
 enum AtomicFile {
   /// Write, fsync, rename: a reader sees the old file or the new one, never a torn one.
-  static func write(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
+  /// Not `durable`: no fsync, for files a killed cthulhu must not tear but
+  /// a power loss may take (the next apply checks and rewrites them).
+  static func write(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
     let tmp = path + ".tmp-\(getpid())"
     let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode)
     guard fd >= 0 else { throw OrchestratorError.io(path: tmp, errno: errno) }
@@ -171,7 +275,7 @@ enum AtomicFile {
       }
       return true
     }
-    ok = ok && fsync(fd) == 0
+    ok = ok && (!durable || fsync(fd) == 0)
     let err = errno
     close(fd)
     guard ok else { unlink(tmp); throw OrchestratorError.io(path: tmp, errno: err) }

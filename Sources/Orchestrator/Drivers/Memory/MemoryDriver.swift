@@ -8,6 +8,9 @@ import Synchronization
 public final class MemoryDriver: Driver {
   struct World {
     var containers: [String: (spec: ContainerSpec, observed: ObservedContainer)] = [:]
+    /// Container name → id: a create checks its name here (a scan of every
+    /// container per create made the engine itself O(N²)).
+    var names: [String: String] = [:]
     var networks: [String: ObservedNetwork] = [:]
     var images: [String: String] = [:]
     var calls: [String] = []
@@ -28,11 +31,13 @@ public final class MemoryDriver: Driver {
   /// Test hooks that act like a person at the engine, outside cthulhu.
   public func setState(instanceContainer name: String, _ state: ContainerState) {
     world.withLock { w in
-      if let id = w.containers.first(where: { $0.value.spec.name == name })?.key { w.containers[id]!.observed.state = state }
+      if let id = w.names[name] { w.containers[id]!.observed.state = state }
     }
   }
   public func removeOutside(containerNamed name: String) {
-    world.withLock { w in w.containers = w.containers.filter { $0.value.spec.name != name } }
+    world.withLock { w in
+      if let id = w.names.removeValue(forKey: name) { w.containers[id] = nil }
+    }
   }
   public func tag(_ image: String, id: String) { world.withLock { $0.images[image] = id } }
   /// The next `count` starts fail with `error`, as an engine that cannot
@@ -77,7 +82,7 @@ public final class MemoryDriver: Driver {
   }
   public func create(_ spec: ContainerSpec) async throws -> String {
     try world.withLock { w in
-      if w.containers.values.contains(where: { $0.spec.name == spec.name }) { throw DriverError.nameInUse("container name \(spec.name) is in use") }
+      if w.names[spec.name] != nil { throw DriverError.nameInUse("container name \(spec.name) is in use") }
       guard w.images[spec.image] != nil else { throw DriverError(.imageUnavailable, "no such image: \(spec.image)") }
       let id = String(format: "c%011d", w.nextID)
       w.nextID += 1
@@ -87,6 +92,7 @@ public final class MemoryDriver: Driver {
         ports: spec.ports.map { PortBinding(container: $0.container, proto: $0.proto, host: $0.host ?? 40000 + w.nextID) },
         ip: spec.ip)
       w.containers[id] = (spec, o)
+      w.names[spec.name] = id
       w.calls.append("create \(spec.name)")
       return id
     }
@@ -117,6 +123,7 @@ public final class MemoryDriver: Driver {
   public func remove(id: String, force: Bool) async throws {
     try world.withLock { w in
       guard let c = w.containers.removeValue(forKey: id) else { throw DriverError.notFound("no such container: \(id)") }
+      w.names[c.spec.name] = nil
       w.calls.append("remove \(c.spec.name)")
     }
   }

@@ -12,22 +12,72 @@ struct ProcStat: Sendable, Hashable {
   /// reused, a (PID, start time) pair is not.
   var startTime: UInt64
 
-  /// Reads `/proc/<pid>/stat`; nil when there is no such process.
+  /// Reads `/proc/<pid>/stat`; nil when there is no such process. (A look
+  /// at every instance reads one: one `read` into a buffer on the stack, and
+  /// the bytes parsed where they are.)
   static func read(_ pid: Int32) -> ProcStat? {
-    guard pid > 0, let text = ProcFS.read("/proc/\(pid)/stat") else { return nil }
-    return parse(text, pid: pid)
+    guard pid > 0 else { return nil }
+    let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buf -> ProcStat? in
+      var n = 0
+      while n < buf.count {
+        let got = Glibc.read(fd, buf.baseAddress! + n, buf.count - n)
+        if got < 0 && errno == EINTR { continue }
+        guard got > 0 else { break }
+        n += got
+      }
+      return parse(UnsafeBufferPointer(rebasing: buf[..<n]), pid: pid)
+    }
   }
 
   /// The command (field 2) may hold spaces and parentheses: fields are
   /// counted after its last `)`.
   static func parse(_ text: String, pid: Int32) -> ProcStat? {
-    guard let close = text.lastIndex(of: ")") else { return nil }
-    let f = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-    // f[0] is field 3 (state), so field n is f[n - 3].
-    guard f.count > 19, let state = f[0].first, let pgrp = Int32(f[2]), let sid = Int32(f[3]), let start = UInt64(f[19]) else {
+    var bytes = Array(text.utf8)
+    return bytes.withUnsafeMutableBufferPointer { parse(UnsafeBufferPointer($0), pid: pid) }
+  }
+
+  static func parse(_ text: UnsafeBufferPointer<UInt8>, pid: Int32) -> ProcStat? {
+    guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+    // Fields 3, 5, 6 and 22 (state, process group, session, start time): the
+    // field after `)` is field 3.
+    var field = 2, i = close + 1
+    var state: UInt8 = 0
+    var pgrp: UInt64?, sid: UInt64?, startTime: UInt64?
+    while i < text.count, field < 22 {
+      while i < text.count, text[i] == UInt8(ascii: " ") { i += 1 }
+      guard i < text.count else { break }
+      field += 1
+      let start = i
+      while i < text.count, text[i] != UInt8(ascii: " "), text[i] != UInt8(ascii: "\n") { i += 1 }
+      switch field {
+      case 3: state = text[start]
+      case 5: pgrp = number(text[start..<i])
+      case 6: sid = number(text[start..<i])
+      case 22: startTime = number(text[start..<i])
+      default: break
+      }
+    }
+    guard state != 0, let pgrp, let sid, let startTime, let group = Int32(exactly: pgrp), let session = Int32(exactly: sid) else {
       return nil
     }
-    return ProcStat(pid: pid, state: state, processGroup: pgrp, session: sid, startTime: start)
+    return ProcStat(pid: pid, state: Character(Unicode.Scalar(state)), processGroup: group, session: session, startTime: startTime)
+  }
+
+  /// Decimal digits, nothing else.
+  private static func number(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> UInt64? {
+    guard !digits.isEmpty else { return nil }
+    var v: UInt64 = 0
+    for b in digits {
+      guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") else { return nil }
+      let (m, o1) = v.multipliedReportingOverflow(by: 10)
+      let (a, o2) = m.addingReportingOverflow(UInt64(b - UInt8(ascii: "0")))
+      guard !o1, !o2 else { return nil }
+      v = a
+    }
+    return v
   }
 }
 

@@ -2,25 +2,30 @@ import Foundation
 import Manifest
 
 extension ProcessDriver {
+  /// The record is read once, with the instance's lock held (a start of a
+  /// loopback instance this process has seen needs nothing before it).
   public func start(id: String) async throws {
-    var r = try settle(try record(id)).0
-    if r.mode == .namespaces, let ns = r.namespace,
-      r.wired != true || !FileManager.default.fileExists(atPath: Namespaces.path(namespace: ns))
-    {
-      // Half-wired by a killed cthulhu, or gone since (a reboot, `ip netns del`): wire it again.
-      guard let net = registry.network(fixture: r.fixture) else { throw DriverError.notFound("network \(r.spec.network) not found") }
-      try await wire(r, net)
-    }
-    r = try registry.locked(r.fixture) { () throws -> ProcessInstance in
-      guard var r = registry.instance(id: id) else { throw DriverError.notFound("no such instance: \(id)") }
-      // (Locks are not re-entrant: a start killed since `settle` above is cleaned up here, not adopted.)
-      if r.spawning != nil {
-        for p in ProcFS.sessionLeaders(withEnvironment: r.marker) { ProcFS.send(SIGKILL, to: -p.pid) }
-        r.spawning = nil
+    let fixture: String
+    if let known = registry.known(id), known.mode == .loopback {
+      fixture = known.fixture
+    } else {
+      let r = try record(id)
+      fixture = r.fixture
+      if r.mode == .namespaces, let ns = r.namespace,
+        r.wired != true || !FileManager.default.fileExists(atPath: Namespaces.path(namespace: ns))
+      {
+        // Half-wired by a killed cthulhu, or gone since (a reboot, `ip netns del`): wire it again.
+        guard let net = registry.network(fixture: r.fixture) else { throw DriverError.notFound("network \(r.spec.network) not found") }
+        try await wire(r, net)
       }
+    }
+    try registry.locked(instance: id, of: fixture) {
+      guard var r = registry.instance(id: id) else { throw DriverError.notFound("no such instance: \(id)") }
+      // A start cut short by a killed cthulhu: its process is adopted, as a look would.
+      if r.spawning != nil { r = try adoptLocked(r) }
       if let pid = r.pid, let start = r.startTime {
         switch ProcFS.liveness(pid: pid, startTime: start) {
-        case .running, .paused: return r  // already started, as Docker's 304
+        case .running, .paused: return  // already started, as Docker's 304
         case .zombie, .gone:
           _ = ProcFS.reap(pid)  // a zombie child of this very process (a test runner, say)
           Self.killLeftovers(pid: pid, startTime: start)
@@ -42,7 +47,6 @@ extension ProcessDriver {
       r.exitCode = nil
       r.health = r.spec.healthcheck == nil ? nil : .starting
       try registry.save(r)
-      return r
     }
   }
 

@@ -71,6 +71,8 @@ extension ProcessDriver {
     registry.removeFixtureIfEmpty(n.fixture)
   }
 
+  public func forget(fixture: String) async { registry.removeFixtureIfEmpty(fixture) }
+
   public func networkNamespace(id: String) async throws -> String? {
     let r = try record(id)
     guard r.mode == .namespaces, let ns = r.namespace else {

@@ -121,37 +121,43 @@ public final class ProcessDriver: Driver {
   /// recording it: takes the process found by its `CTHULHU_ID` as the
   /// instance's (as if the start had finished), or records none.
   func adoptOrphan(_ r: ProcessInstance) throws -> ProcessInstance {
-    try registry.locked(r.fixture) {
-      guard var now = registry.instance(id: r.id) else {
+    try registry.locked(instance: r.id, of: r.fixture) {
+      guard let now = registry.instance(id: r.id) else {
         var gone = r
         gone.spawning = nil
         return gone
       }
-      guard now.spawning != nil else { return now }
-      // Only one start can have been under way (starts hold the lock). The
-      // oldest with the marker is it; a newer one is something it started
-      // that made a session of its own (exec and health checks run without
-      // the marker).
-      let found = ProcFS.sessionLeaders(withEnvironment: now.marker).sorted { $0.startTime < $1.startTime }
-      if let p = found.first {
-        now.pid = p.pid
-        now.startTime = p.startTime
-        now.startedAt = now.spawning
-        now.finishedAt = nil
-        now.exitCode = nil
-        now.health = now.spec.healthcheck == nil ? nil : .starting
-      }
-      now.spawning = nil
-      try registry.save(now)
-      return now
+      return try adoptLocked(now)
     }
   }
 
-  /// Changes a record under the fixture's lock, if it still describes the
-  /// same process (another cthulhu may have restarted it meanwhile).
+  /// ``adoptOrphan(_:)`` with the instance's lock held and its record just read.
+  func adoptLocked(_ record: ProcessInstance) throws -> ProcessInstance {
+    guard record.spawning != nil else { return record }
+    var now = record
+    // Only one start can have been under way (starts hold this lock). The
+    // oldest with the marker is it; a newer one is something it started
+    // that made a session of its own (exec and health checks run without
+    // the marker).
+    let found = ProcFS.sessionLeaders(withEnvironment: now.marker).sorted { $0.startTime < $1.startTime }
+    if let p = found.first {
+      now.pid = p.pid
+      now.startTime = p.startTime
+      now.startedAt = now.spawning
+      now.finishedAt = nil
+      now.exitCode = nil
+      now.health = now.spec.healthcheck == nil ? nil : .starting
+    }
+    now.spawning = nil
+    try registry.save(now)
+    return now
+  }
+
+  /// Changes a record under its lock, if it still describes the same
+  /// process (another cthulhu may have restarted it meanwhile).
   @discardableResult
   func update(_ r: ProcessInstance, _ change: (inout ProcessInstance) -> Void) throws -> ProcessInstance {
-    try registry.locked(r.fixture) {
+    try registry.locked(instance: r.id, of: r.fixture) {
       guard var now = registry.instance(id: r.id) else { return r }
       guard now.pid == r.pid, now.startTime == r.startTime else { return now }
       change(&now)
@@ -199,7 +205,7 @@ public final class ProcessDriver: Driver {
       guard let net = registry.network(fixture: fixture), net.spec.name == spec.network else {
         throw DriverError.notFound("network \(spec.network) not found")
       }
-      if registry.instances(fixture: fixture).contains(where: { $0.name == spec.name }) {
+      if try registry.holder(ofName: spec.name, fixture: fixture) != nil {
         throw DriverError.nameInUse("instance name \(spec.name) is already in use")
       }
       let id = ProcessRegistry.newID()
@@ -214,6 +220,7 @@ public final class ProcessDriver: Driver {
         // Into the namespace first (that needs root), then down to the user.
         r.argv = [HostCommand.locate("nsenter") ?? "nsenter", "--net=" + Namespaces.path(namespace: ns), "--"] + run
       }
+      try registry.claim(name: spec.name, id: id, fixture: fixture)
       try registry.save(r)
       return (r, net)
     }
@@ -227,7 +234,7 @@ public final class ProcessDriver: Driver {
     try Namespaces.requirePrivileges()
     try await ensureBridge(network)
     try await Namespaces.setUpInstance(r, network: network)
-    try registry.locked(r.fixture) {
+    try registry.locked(instance: r.id, of: r.fixture) {
       guard var now = registry.instance(id: r.id) else { return }
       now.wired = true
       try registry.save(now)
@@ -249,7 +256,8 @@ public final class ProcessDriver: Driver {
       Self.killLeftovers(pid: pid, startTime: start)
     }
     if r.mode == .namespaces { try await Namespaces.tearDownInstance(r) }
-    try registry.locked(r.fixture) { registry.delete(r) }
+    // (The name index is the fixture's: its lock inside the instance's.)
+    try registry.locked(instance: r.id, of: r.fixture) { try registry.locked(r.fixture) { registry.delete(r) } }
   }
 
   /// Polls /proc until the process has exited (reaping it when it is this
