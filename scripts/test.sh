@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: unit tests, end-to-end tests of the built binary,
-# Docker integration tests, and the bats suites that drive a fixture through
+# Docker integration tests, the swarm driver's tests on a 3-node swarm
+# (scripts/swarm.sh), and the bats suites that drive a fixture through
 # its control scripts. Starts dockerd and builds the local test image when
 # they are missing (root needed for that, and for network faults).
 # Under CI=true a test that cannot run (no engine, no root) fails, never skips.
@@ -12,6 +13,12 @@ if [ "$(id -u)" = 0 ]; then
   scripts/test-image.sh
   # The tests run one at a time: EngineGoneTests may stop and restart dockerd.
   export CTHULHU_TEST_ENGINE_RESTART=${CTHULHU_TEST_ENGINE_RESTART:-1}
+  # The swarm driver's tests (SwarmTests) run on a 3-node Docker Swarm of
+  # this machine's own, taken down however the run ends. Only those tests
+  # talk to it: DOCKER_HOST stays the main engine for every other test.
+  trap 'scripts/swarm.sh down' EXIT
+  swarm=$(scripts/swarm.sh up 3)
+  export CTHULHU_TEST_SWARM=1 CTHULHU_TEST_SWARM_HOST=${swarm#export DOCKER_HOST=}
 fi
 swift build
 swift test

@@ -33,7 +33,9 @@ public struct FixtureController: Sendable {
       images: images + buildTags, driver: driver)
     try checkOwnership(manifest: manifest, observed: observed)
     let resolver = Resolver(manifest: manifest, previous: observed.state, usedSubnets: observed.otherSubnets, imageIDs: observed.imageIDs)
-    let desired = try resolver.resolve()
+    var desired = try resolver.resolve()
+    // A driver that places instances (swarm) says where each one runs, as part of its spec.
+    if let placing = driver as? any PlacingDriver { desired = try await placing.place(desired, observed: observed) }
     let basis = Self.basis(desired: desired, observed: observed)
     let plan = try Planner.plan(desired: desired, observed: observed, manifest: manifest.path, basis: basis)
     return PlannedChange(plan: plan, desired: desired, observed: observed, manifest: manifest)

@@ -85,7 +85,7 @@ enum ManifestSchema {
       "type": "object", "additionalProperties": false, "required": ["fixture", "groups"],
       "properties": [
         "fixture": name,
-        "driver": ["enum": ["docker", "process"], "default": "docker"],
+        "driver": ["enum": ["docker", "process", "swarm"], "default": "docker"],
         "root": ["type": "string", "default": "cthulhu-fixture"],
         "network": [
           "type": "object", "additionalProperties": false,
@@ -114,6 +114,7 @@ enum ManifestSchema {
   static var rules: [[String: Any]] {
     let process: [String: Any] = ["properties": ["driver": ["const": "process"]], "required": ["driver"]]
     let docker: [String: Any] = ["not": process]
+    let swarm: [String: Any] = ["properties": ["driver": ["const": "swarm"]], "required": ["driver"]]
     func any(_ keys: [String]) -> [String: Any] { ["anyOf": keys.map { ["required": [$0]] }] }
     func everyGroup(_ s: [String: Any]) -> [String: Any] { ["properties": ["groups": ["additionalProperties": s]]] }
     func defaults(_ s: [String: Any]) -> [String: Any] { ["properties": ["defaults": s]] }
@@ -125,6 +126,8 @@ enum ManifestSchema {
       // Docker: each group has image or build, its own or from defaults; namespaces are the process driver's.
       ["if": ["allOf": [docker, defaults(["not": any(["image", "build"])])]], "then": everyGroup(any(["image", "build"]))],
       ["if": docker, "then": ["properties": ["network": ["properties": ["mode": ["not": ["const": "namespaces"]]]]]]],
+      // Swarm: images every node has, no published ports.
+      ["if": swarm, "then": ["allOf": [everyGroup(["not": any(["build", "ports"])]), defaults(["not": any(["build", "ports"])])]]],
       // One from defaults, the other in the group: both.
       ["if": defaultsHave("image"), "then": everyGroup(["not": ["required": ["build"]]])],
       ["if": defaultsHave("build"), "then": everyGroup(["not": ["required": ["image"]]])],

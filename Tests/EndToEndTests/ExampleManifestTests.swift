@@ -18,6 +18,16 @@ final class ExampleManifestTests: XCTestCase {
     let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples).filter { $0.hasSuffix(".yaml") }.sorted()
     XCTAssertGreaterThanOrEqual(files.count, 3)
     for file in files {
+      // A swarm example runs on the test swarm (scripts/test.sh starts it), and only there.
+      var env: [String: String] = [:]
+      let text = try String(contentsOfFile: Self.examples + "/" + file, encoding: .utf8)
+      if text.contains("\ndriver: swarm\n") {
+        guard let host = ProcessInfo.processInfo.environment["CTHULHU_TEST_SWARM_HOST"] else {
+          if Harness.underCI { XCTFail("CI=true and \(file) needs a swarm: CTHULHU_TEST_SWARM_HOST is not set (scripts/test.sh sets it)") }
+          continue
+        }
+        env["DOCKER_HOST"] = host
+      }
       // A copy with a unique fixture name, so a leftover on this engine never collides.
       let dir = try Harness.tempDir("example")
       defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -25,23 +35,22 @@ final class ExampleManifestTests: XCTestCase {
         try FileManager.default.copyItem(atPath: Self.examples + "/" + entry, toPath: dir + "/" + entry)
       }
       let unique = "ex-" + String(UUID().uuidString.prefix(6)).lowercased()
-      let text = try String(contentsOfFile: dir + "/" + file, encoding: .utf8)
       let renamed = text.replacingOccurrences(of: #"(?m)^fixture: .*$"#, with: "fixture: \(unique)", options: .regularExpression)
         // A process program beside the repository (the quickstart's demo build) stays where it is.
         .replacingOccurrences(of: "\"../.build/", with: "\"" + Self.examples + "/../.build/")
       try renamed.write(toFile: dir + "/" + file, atomically: true, encoding: .utf8)
 
-      var r = try Harness.cthulhu(["plan", "--out", "plan.json", file], in: dir)
+      var r = try Harness.cthulhu(["plan", "--out", "plan.json", file], in: dir, env: env)
       XCTAssertEqual(r.status, 0, "\(file): \(r.stderr)")
-      r = try Harness.cthulhu(["apply", "plan.json"], in: dir)
+      r = try Harness.cthulhu(["apply", "plan.json"], in: dir, env: env)
       XCTAssertEqual(r.status, 0, "\(file): \(r.stdout)\(r.stderr)")
-      r = try Harness.cthulhu(["plan", "--detailed-exitcode", file], in: dir)
+      r = try Harness.cthulhu(["plan", "--detailed-exitcode", file], in: dir, env: env)
       XCTAssertEqual(r.status, 0, "\(file) did not converge: \(r.stdout)\(r.stderr)")
       // The saved plan was made for a world that has since moved.
-      r = try Harness.cthulhu(["apply", "plan.json"], in: dir)
+      r = try Harness.cthulhu(["apply", "plan.json"], in: dir, env: env)
       XCTAssertEqual(r.status, 1, "\(file): a stale saved plan must be refused")
       XCTAssertTrue(r.stderr.contains("changed since this plan was saved"), r.stderr)
-      r = try Harness.cthulhu(["status", "--json", file], in: dir)
+      r = try Harness.cthulhu(["status", "--json", file], in: dir, env: env)
       let rows = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]] ?? []
       XCTAssertFalse(rows.isEmpty, file)
       for row in rows {
@@ -50,7 +59,7 @@ final class ExampleManifestTests: XCTestCase {
       }
       // Built images are a cache that plain destroy keeps; --rmi removes them too.
       let builds = text.contains("build:")
-      r = try Harness.cthulhu(["destroy", "--rmi", file], in: dir)
+      r = try Harness.cthulhu(["destroy", "--rmi", file], in: dir, env: env)
       XCTAssertEqual(r.status, 0, "\(file): \(r.stderr)")
       XCTAssertTrue(r.stdout.contains(builds ? ", 1 built image(s)" : ", 0 built image(s)"), "\(file): \(r.stdout)")
       XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture"))

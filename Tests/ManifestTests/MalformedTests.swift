@@ -31,7 +31,7 @@ final class MalformedTests: XCTestCase {
         "1:1: missing required key 'fixture' (the fixture's name)",
       ]
     ),
-    ("unknown driver", "fixture: t\ndriver: podman\ngroups: {a: {image: x}}\n", ["2:9: unknown driver 'podman'; use 'docker' or 'process'"]),
+    ("unknown driver", "fixture: t\ndriver: podman\ngroups: {a: {image: x}}\n", ["2:9: unknown driver 'podman'; use 'docker', 'swarm' or 'process'"]),
     ("empty root", "fixture: t\nroot: ''\ngroups: {a: {image: x}}\n", ["2:7: 'root' must not be empty"]),
     (
       "bad subnet", "fixture: t\nnetwork: {subnet: 10.0.0.0/33}\ngroups: {a: {image: x}}\n",

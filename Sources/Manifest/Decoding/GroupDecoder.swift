@@ -88,6 +88,11 @@ struct GroupDecoder {
       g.command = g.command.map(hostProgram)
       if let probe = g.healthcheck?.command { g.healthcheck?.command = hostProgram(probe) }
     }
+    if driver == .swarm, let n = f["ports"] {
+      // A published port opens on the node that runs the instance (the
+      // routing mesh needs IPVS and services), not where cthulhu runs.
+      reader.error(n.location, "'ports' of \(what): the swarm driver publishes no ports (they would open on whichever node runs the instance); reach an instance at its address on the fixture's overlay network (instance.ip) from another instance")
+    }
     return g
   }
 
@@ -108,6 +113,9 @@ struct GroupDecoder {
       if g.command == nil && f["command"] == nil { reader.error(at, "\(what) needs a 'command' (the process driver runs it on the host)") }
       g.source = .image("")
       return
+    }
+    if driver == .swarm, let n = build {
+      reader.error(n.location, "\(what): 'build' makes an image on one engine; the swarm driver needs 'image', an image every node has (docker load it on each, or run a registry the nodes pull from)")
     }
     switch (image, build) {
     case (nil, nil): reader.error(at, "\(what) needs 'image' or 'build'")

@@ -47,7 +47,7 @@ final class ManifestDecoder {
     var driver = DriverKind.docker
     if let n = fields["driver"], let s = reader.string(n, "'driver'") {
       if let d = DriverKind(rawValue: s) { driver = d } else {
-        reader.error(n.location, "unknown driver '\(s)'; use 'docker' or 'process'")
+        reader.error(n.location, "unknown driver '\(s)'; use 'docker', 'swarm' or 'process'")
       }
     }
     var rootPath = FixturePath.normalize("cthulhu-fixture", relativeTo: directory)

@@ -52,7 +52,13 @@ public struct Manifest: Sendable, Hashable {
   }
 
   /// What puts the instances on one bridge, in words (for messages).
-  var bridgedBy: String { driver == .docker ? "the docker driver" : "network.mode: namespaces" }
+  var bridgedBy: String {
+    switch driver {
+    case .docker: "the docker driver"
+    case .swarm: "the swarm driver's overlay network"
+    case .process: "network.mode: namespaces"
+    }
+  }
 
   public static func == (a: Manifest, b: Manifest) -> Bool {
     a.path == b.path && a.fixture == b.fixture && a.driver == b.driver && a.root == b.root
@@ -70,6 +76,12 @@ public struct Manifest: Sendable, Hashable {
 public enum DriverKind: String, Sendable, Hashable, Codable, CaseIterable {
   case docker
   case process
+  /// Standalone containers on the nodes of a Docker Swarm, on one attachable
+  /// overlay network (`DOCKER_HOST` names a manager; docs/DESIGN.md, "Swarm").
+  case swarm
+
+  /// Instances are containers made through a Docker Engine API (one engine, or every node's of a swarm).
+  public var isDocker: Bool { self != .process }
 }
 
 public struct NetworkSettings: Sendable, Hashable {

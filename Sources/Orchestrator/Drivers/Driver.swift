@@ -282,6 +282,9 @@ public enum Labels {
   public static let group = "io.cthulhu.group"
   public static let specHash = "io.cthulhu.spec-hash"
   public static let filesHash = "io.cthulhu.files-hash"
+  /// The swarm node an instance is placed on (its hostname); part of the
+  /// spec, so the plan shows placement and a kept instance keeps its node.
+  public static let node = "io.cthulhu.node"
 }
 
 extension Driver {

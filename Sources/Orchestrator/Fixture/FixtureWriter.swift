@@ -155,6 +155,7 @@ enum SpecFile {
       out += "    \"id\" : \(try r.containerID.map(quoted) ?? "null"),\n"
       out += "    \"ip\" : \(try quoted(r.ip.description)),\n"
       out += "    \"name\" : \(try quoted(r.name)),\n"
+      if let node = r.spec?.labels[Labels.node] { out += "    \"node\" : \(try quoted(node)),\n" }
       out += "    \"port\" : \(published.first?.host.map(String.init) ?? "null"),\n"
       if ports.isEmpty {
         out += "    \"ports\" : {\n\n    },\n"

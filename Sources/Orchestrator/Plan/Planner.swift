@@ -67,7 +67,8 @@ public enum Planner {
       guard let c = container else {
         let why = record?.containerID != nil ? "container removed outside cthulhu" : "new instance \(d.ip) in group '\(d.group)'"
         let who = d.runAs.map { ["as \($0.description)"] } ?? []
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .create, reasons: [why] + who, dependsOn: deps)
+        let node = d.container.labels[Labels.node].map { ["on node \($0)"] } ?? []
+        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .create, reasons: [why] + node + who, dependsOn: deps)
         continue
       }
       let liveHash = c.labels[Labels.specHash]
@@ -149,6 +150,7 @@ public enum Planner {
     if old.stopTimeout != new.stopTimeout { r.append("stop_timeout changed") }
     if old.healthcheck != new.healthcheck { r.append("healthcheck changed") }
     if old.network != new.network { r.append("network \(old.network) → \(new.network)") }
+    if let a = old.labels[Labels.node], let b = new.labels[Labels.node], a != b { r.append("node \(a) → \(b)") }
     if old.user != new.user {
       let name = { (spec: String?, who: RunAs?) in spec.map { s in who.map(\.short) ?? s } ?? "the image's" }
       r.append("user \(name(old.user, was)) → \(name(new.user, now))")

@@ -113,7 +113,7 @@ public struct Resolver: Sendable {
     switch (manifest.driver, manifest.network.mode) {
     case (.process, .loopback): IPv4Network("127.77.0.0/16")!
     case (.process, .namespaces): IPv4Network("10.77.0.0/16")!
-    case (.docker, _): IPv4Network("172.30.0.0/15")!
+    case (.docker, _), (.swarm, _): IPv4Network("172.30.0.0/15")!
     }
   }
 

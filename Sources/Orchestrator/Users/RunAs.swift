@@ -70,7 +70,7 @@ struct UserResolver {
   func resolve(_ group: Group, instances: [String]) throws -> ResolvedUser {
     let me = users.current
     switch manifest.driver {
-    case .docker:
+    case .docker, .swarm:
       guard let spec = group.user else { return ResolvedUser() }
       let uid: UInt32? = if case .number(let n) = spec.user { n } else { nil }
       let gid: UInt32? = if case .number(let n)? = spec.group { n } else { nil }

@@ -133,6 +133,16 @@ enum Input {
         try? await driver.shutdown()
         throw error
       }
+    case .swarm:
+      let driver = try SwarmDriver()
+      do {
+        let result = try await body(driver)
+        try? await driver.shutdown()
+        return result
+      } catch {
+        try? await driver.shutdown()
+        throw error
+      }
     case .process:
       // Its network mode travels with the fixture's network (a label the
       // Resolver sets), so one driver serves both modes and every command.

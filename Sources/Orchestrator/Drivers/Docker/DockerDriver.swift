@@ -21,7 +21,7 @@ public final class DockerDriver: Driver {
 
   public func shutdown() async throws { try await client.shutdown() }
 
-  private func api() async throws -> DockerClient { try await client.get() }
+  func api() async throws -> DockerClient { try await client.get() }
 
   /// Connects on first use; concurrent first calls share one connection.
   /// A connection that failed is not kept: the next call connects again

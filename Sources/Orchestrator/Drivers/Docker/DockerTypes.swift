@@ -44,6 +44,8 @@ enum API {
   struct CreateNetwork: Encodable {
     var Name: String
     var Driver = "bridge"
+    /// Overlay only: standalone containers may join it.
+    var Attachable: Bool? = nil
     var CheckDuplicate = true
     var IPAM: IPAM
     var Labels: [String: String]

@@ -1,0 +1,327 @@
+import Foundation
+import Manifest
+
+/// A driver that decides where each instance runs (the swarm driver): the
+/// plan asks it to place the desired instances, so placement is part of the
+/// spec the plan shows and hashes.
+public protocol PlacingDriver: Driver {
+  /// `desired` with each instance's node in its container labels
+  /// (``Labels/node``) and its spec hash made again.
+  func place(_ desired: DesiredFixture, observed: ObservedFixture) async throws -> DesiredFixture
+}
+
+/// The swarm driver: standalone containers on the nodes of a Docker Swarm,
+/// all on one attachable overlay network with the fixture's fixed subnet.
+///
+/// `DOCKER_HOST` names a manager; the manager lists the nodes, and each node
+/// says where its own engine answers with the node label
+/// `io.cthulhu.engine=unix:///path/to/docker.sock` (`scripts/swarm.sh` sets
+/// it; on a real cluster, a socket forwarded from each node, e.g.
+/// `ssh -nNT -L /run/n2.sock:/var/run/docker.sock n2`). Containers are
+/// created, started and inspected through their node's engine by one
+/// ``DockerDriver`` per node, the same code as on one host; the network is
+/// made through the manager. A container's id here is `<node>:<engine id>`,
+/// the node being its hostname in the swarm.
+///
+/// Why not swarm services: a service's task cannot take a fixed address
+/// (moby/moby#24170) and is rescheduled by the engine, so an instance would
+/// lose its identity; a standalone container attached to the overlay with
+/// `--ip` keeps it, on any node (docs/DESIGN.md, "Swarm").
+///
+/// The owner calls ``shutdown()`` when done.
+public final class SwarmDriver: PlacingDriver {
+  let manager: DockerDriver
+  private let cluster: Cluster
+
+  /// The label on a swarm node that gives its engine's endpoint.
+  public static let engineLabel = "io.cthulhu.engine"
+
+  public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    manager = try DockerDriver(environment: environment)
+    cluster = Cluster(manager: manager)
+  }
+
+  public func shutdown() async throws {
+    for node in await cluster.opened() { try? await node.driver.shutdown() }
+    try await manager.shutdown()
+  }
+
+  /// A swarm node with its engine's driver.
+  public struct Node: Sendable {
+    /// The node's hostname: its name in container ids, placement and the plan.
+    public var name: String
+    public var id: String
+    public var endpoint: String
+    /// Ready and active: new instances may be placed here.
+    public var schedulable: Bool
+    let driver: DockerDriver
+  }
+
+  /// The nodes, listed once from the manager (a command is short; a node
+  /// that joins later is seen by the next one).
+  actor Cluster {
+    let manager: DockerDriver
+    var nodes: [Node]?
+    init(manager: DockerDriver) { self.manager = manager }
+
+    func all() async throws -> [Node] {
+      if let nodes { return nodes }
+      let listed: [API.SwarmNode]
+      do {
+        listed = try await manager.swarmNodes()
+      } catch let e as DriverError where e.code == .engine(status: 503) || e.code == .engine(status: 406) {
+        throw DriverError(
+          .unsupported,
+          "the engine at DOCKER_HOST is not a swarm manager (\(e)); point DOCKER_HOST at a manager of the swarm (scripts/swarm.sh up prints one)")
+      }
+      var made: [Node] = []
+      for n in listed {
+        let name = n.Description?.Hostname ?? n.ID
+        guard let endpoint = n.Spec.Labels?[SwarmDriver.engineLabel], !endpoint.isEmpty else {
+          throw DriverError(
+            .unsupported,
+            "swarm node \(name) has no label \(SwarmDriver.engineLabel) saying where its engine answers; add it: docker node update --label-add \(SwarmDriver.engineLabel)=unix:///path/to/its/docker.sock \(n.ID)")
+        }
+        guard !made.contains(where: { $0.name == name }) else {
+          throw DriverError(.unsupported, "two swarm nodes are named \(name); cthulhu names nodes by hostname, so give each node its own")
+        }
+        let driver = try DockerDriver(environment: ["DOCKER_HOST": endpoint])
+        made.append(
+          Node(
+            name: name, id: n.ID, endpoint: endpoint,
+            schedulable: n.Status?.State == "ready" && (n.Spec.Availability ?? "active") == "active", driver: driver))
+      }
+      made.sort { $0.name < $1.name }
+      nodes = made
+      return made
+    }
+
+    func opened() -> [Node] { nodes ?? [] }
+
+    func node(named name: String) async throws -> Node {
+      guard let n = try await all().first(where: { $0.name == name }) else {
+        throw DriverError(.notFound, "no swarm node is named \(name) (any more); cthulhu's instances on it cannot be reached")
+      }
+      return n
+    }
+  }
+
+  /// Every node, for tests and status: name, endpoint, schedulable.
+  public func nodes() async throws -> [Node] { try await cluster.all() }
+
+  /// `node:id` → the node and the engine's id.
+  func locate(_ id: String) async throws -> (Node, String) {
+    guard let colon = id.firstIndex(of: ":") else {
+      throw DriverError(.notFound, "container id \(id) names no swarm node (the swarm driver's ids are <node>:<id>)")
+    }
+    return (try await cluster.node(named: String(id[..<colon])), String(id[id.index(after: colon)...]))
+  }
+
+  /// Runs `body` on every node at once; results in node order.
+  func onEveryNode<T: Sendable>(_ body: @escaping @Sendable (Node) async throws -> T) async throws -> [(Node, T)] {
+    let nodes = try await cluster.all()
+    return try await withThrowingTaskGroup(of: (Int, T).self) { group in
+      for (i, n) in nodes.enumerated() { group.addTask { (i, try await body(n)) } }
+      var out: [(Int, T)] = []
+      for try await r in group { out.append(r) }
+      return out.sorted { $0.0 < $1.0 }.map { (nodes[$0.0], $0.1) }
+    }
+  }
+
+  // MARK: - Listing
+
+  public func containers(fixture: String) async throws -> [ObservedContainer] {
+    try await onEveryNode { try await $0.driver.containers(fixture: fixture) }.flatMap(Self.qualified)
+  }
+
+  public func containers(root: String) async throws -> [ObservedContainer] {
+    try await onEveryNode { try await $0.driver.containers(root: root) }.flatMap(Self.qualified)
+  }
+
+  static func qualified(_ node: Node, _ list: [ObservedContainer]) -> [ObservedContainer] {
+    list.map { c in
+      var c = c
+      c.id = "\(node.name):\(c.id)"
+      return c
+    }
+  }
+
+  /// The networks of every node (the overlay once, by id): a subnet picked
+  /// for the fixture must not overlap a network of any node.
+  public func networks() async throws -> [ObservedNetwork] {
+    var seen = Set<String>()
+    return try await onEveryNode { try await $0.driver.networks() }.flatMap(\.1).filter { seen.insert($0.id).inserted }
+  }
+
+  // MARK: - Images
+
+  /// The image's id when every node has it, and the same one; nil when a
+  /// node lacks it (apply then pulls it there).
+  public func imageID(_ reference: String) async throws -> String? {
+    let ids = try await onEveryNode { try await $0.driver.imageID(reference) }
+    guard ids.allSatisfy({ $0.1 != nil }) else { return nil }
+    let distinct = Set(ids.compactMap(\.1))
+    guard distinct.count == 1 else {
+      let which = ids.map { "\($0.0.name): \($0.1!.prefix(19))" }.joined(separator: ", ")
+      throw DriverError(.imageUnavailable, "image '\(reference)' differs across the swarm's nodes (\(which)); load the same image on every node")
+    }
+    return distinct.first
+  }
+
+  /// Pulls `reference` on every node that lacks it.
+  public func pull(_ reference: String) async throws -> String {
+    _ = try await onEveryNode { n -> String in
+      if let id = try await n.driver.imageID(reference) { return id }
+      do {
+        return try await n.driver.pull(reference)
+      } catch let e as DriverError where e.code == .imageUnavailable {
+        throw DriverError(.imageUnavailable, "on swarm node \(n.name): \(e.message)")
+      }
+    }
+    guard let id = try await imageID(reference) else {
+      throw DriverError(.imageUnavailable, "image '\(reference)' is still missing on a swarm node after the pull")
+    }
+    return id
+  }
+
+  public func build(context: String, dockerfile: String, tag: String, labels: [String: String]) async throws -> String {
+    throw DriverError(.unsupported, "the swarm driver builds no images (a build lands on one engine); give the group an 'image' every node has")
+  }
+
+  // MARK: - Network
+
+  public func createNetwork(_ spec: NetworkSpec) async throws -> String {
+    try await manager.createOverlayNetwork(spec)
+  }
+
+  public func removeNetwork(id: String) async throws {
+    try await manager.removeNetwork(id: id)
+  }
+
+  // MARK: - Placement
+
+  /// Keeps every instance that runs on a node that is still in the swarm
+  /// where it is; places each new one on the schedulable node with fewest of
+  /// the fixture's instances (ties: the first node by name), in name order.
+  /// Deterministic for one world, so a plan and the apply that re-plans agree.
+  public func place(_ desired: DesiredFixture, observed: ObservedFixture) async throws -> DesiredFixture {
+    let nodes = try await cluster.all()
+    let candidates = nodes.filter(\.schedulable)
+    guard !candidates.isEmpty else {
+      throw DriverError(.unsupported, "the swarm has no node that is ready and active to place instances on")
+    }
+    let known = Set(nodes.map(\.name))
+    let live = observed.containersByInstance
+    var load = Dictionary(uniqueKeysWithValues: candidates.map { ($0.name, 0) })
+    var out = desired
+    var placed: [String?] = out.instances.map { d in
+      guard let c = live[d.name], let node = c.labels[Labels.node] ?? c.id.split(separator: ":").first.map(String.init),
+        known.contains(node)
+      else { return nil }
+      load[node, default: 0] += 1
+      return node
+    }
+    for i in out.instances.indices where placed[i] == nil {
+      let node = candidates.min { (load[$0.name]!, $0.name) < (load[$1.name]!, $1.name) }!.name
+      load[node]! += 1
+      placed[i] = node
+    }
+    for i in out.instances.indices {
+      out.instances[i].container.labels[Labels.node] = placed[i]
+      out.instances[i].specHash = Hashing.sha256(json: out.instances[i].container)
+    }
+    return out
+  }
+
+  // MARK: - One container, through its node's engine
+
+  public func create(_ spec: ContainerSpec) async throws -> String {
+    guard let name = spec.labels[Labels.node] else {
+      throw DriverError(.unsupported, "container \(spec.name) was not placed on a swarm node (no \(Labels.node) label)")
+    }
+    let node = try await cluster.node(named: name)
+    return "\(node.name):" + (try await node.driver.create(spec))
+  }
+
+  public func start(id: String) async throws {
+    let (n, cid) = try await locate(id)
+    try await n.driver.start(id: cid)
+  }
+
+  public func stop(id: String, timeout: Int?) async throws {
+    let (n, cid) = try await locate(id)
+    try await n.driver.stop(id: cid, timeout: timeout)
+  }
+
+  public func restart(id: String, timeout: Int?) async throws {
+    let (n, cid) = try await locate(id)
+    try await n.driver.restart(id: cid, timeout: timeout)
+  }
+
+  public func kill(id: String, signal: String) async throws {
+    let (n, cid) = try await locate(id)
+    try await n.driver.kill(id: cid, signal: signal)
+  }
+
+  public func pause(id: String) async throws {
+    let (n, cid) = try await locate(id)
+    try await n.driver.pause(id: cid)
+  }
+
+  public func unpause(id: String) async throws {
+    let (n, cid) = try await locate(id)
+    try await n.driver.unpause(id: cid)
+  }
+
+  public func remove(id: String, force: Bool) async throws {
+    let (n, cid) = try await locate(id)
+    try await n.driver.remove(id: cid, force: force)
+  }
+
+  public func inspect(id: String) async throws -> ContainerDetails {
+    let (n, cid) = try await locate(id)
+    var d = try await n.driver.inspect(id: cid)
+    d.id = "\(n.name):\(d.id)"
+    return d
+  }
+
+  public func exec(id: String, command: [String]) async throws -> ExecResult {
+    let (n, cid) = try await locate(id)
+    return try await n.driver.exec(id: cid, command: command)
+  }
+
+  public func logs(id: String, follow: Bool, since: Date?, timestamps: Bool) -> AsyncThrowingStream<LogLine, any Error> {
+    AsyncThrowingStream { continuation in
+      let task = Task {
+        do {
+          let (n, cid) = try await locate(id)
+          for try await line in n.driver.logs(id: cid, follow: follow, since: since, timestamps: timestamps) {
+            continuation.yield(line)
+          }
+          continuation.finish()
+        } catch {
+          continuation.finish(throwing: error)
+        }
+      }
+      continuation.onTermination = { _ in task.cancel() }
+    }
+  }
+
+  /// `/proc/<pid>/ns/net` of the container's first process, when that PID
+  /// is a process of this machine running this container: true where the
+  /// nodes share this machine's PID namespace (scripts/swarm.sh's nodes).
+  /// On a node that is another host the engine's PID means nothing here,
+  /// and network faults are refused with that reason.
+  public func networkNamespace(id: String) async throws -> String? {
+    let (n, cid) = try await locate(id)
+    let d = try await n.driver.inspect(id: cid)
+    guard d.pid > 0 else { return nil }
+    let full = d.id
+    guard let cgroup = try? String(contentsOfFile: "/proc/\(d.pid)/cgroup", encoding: .utf8), cgroup.contains(full) else {
+      throw DriverError(
+        .unsupported,
+        "instance container \(id) runs on swarm node \(n.name), whose processes this machine cannot see; network faults on another host need a fault helper on that node")
+    }
+    return "/proc/\(d.pid)/ns/net"
+  }
+}

@@ -1,0 +1,244 @@
+import Foundation
+import Manifest
+import Orchestrator
+import TestSupport
+import XCTest
+
+/// `driver: swarm` end to end on a real Docker Swarm: the one
+/// `scripts/swarm.sh up 3` makes on this machine (`scripts/test.sh` starts
+/// it, sets CTHULHU_TEST_SWARM=1 and CTHULHU_TEST_SWARM_HOST to its
+/// manager, and takes it down after). Only these tests talk to the swarm;
+/// the other Docker tests keep the main engine. Under CI=true without a
+/// swarm they fail.
+final class SwarmTests: XCTestCase {
+  var dir: String!
+  var fixture: String!
+  var driver: SwarmDriver!
+  var env: [String: String] = [:]
+
+  override func setUp() async throws {
+    let e = ProcessInfo.processInfo.environment
+    try Harness.require(e["CTHULHU_TEST_SWARM"] == "1", "CTHULHU_TEST_SWARM is not 1 (scripts/test.sh sets it after scripts/swarm.sh up 3)")
+    let host = try XCTUnwrap(e["CTHULHU_TEST_SWARM_HOST"], "CTHULHU_TEST_SWARM_HOST names the swarm's manager")
+    env = ["DOCKER_HOST": host]
+    driver = try SwarmDriver(environment: env)
+    let nodes = try await driver.nodes()
+    try Harness.require(nodes.filter(\.schedulable).count >= 2, "the swarm at \(host) has fewer than 2 ready nodes")
+    try Harness.require(try await driver.imageID("cthulhu-test:latest") != nil, "cthulhu-test:latest is not on every node")
+    dir = try Harness.tempDir("swarm")
+    fixture = Harness.uniqueName("sw")
+    try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
+    try """
+      {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"{{ p.name }}={{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
+
+      """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
+    try "{% if instance.name == \"i002\" %}tuning={{ vars.tuning }}{% endif %}\n"
+      .write(toFile: dir + "/templates/node.conf", atomically: true, encoding: .utf8)
+  }
+
+  override func tearDown() async throws {
+    guard let driver else { return }
+    if let dir {
+      _ = try? await FixtureController(driver: driver).destroy(root: dir + "/cthulhu-fixture", fixture: fixture)
+      try? FileManager.default.removeItem(atPath: dir)
+    }
+    try await driver.shutdown()
+  }
+
+  func writeManifest(count: Int, tuning: String = "1") throws {
+    try """
+      fixture: \(fixture!)
+      driver: swarm
+      vars:
+        tuning: "\(tuning)"
+      groups:
+        node:
+          image: cthulhu-test:latest
+          count: \(count)
+          command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
+          templates:
+            - { source: templates/config.json, target: etc/config.json }
+            - { source: templates/node.conf, target: etc/node.conf }
+          stop_timeout: 1s
+
+      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+  }
+
+  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir, env: env) }
+
+  /// Instance name → (container id, node, ip) from the engines.
+  func live() async throws -> [String: (id: String, node: String, ip: String)] {
+    var out: [String: (String, String, String)] = [:]
+    for c in try await driver.containers(fixture: fixture) {
+      out[c.labels[Labels.instance]!] = (c.id, String(c.id.split(separator: ":")[0]), c.ip?.description ?? "-")
+    }
+    return out
+  }
+
+  func spec() throws -> [String: [String: Any]] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/cthulhu-fixture/spec.json"))
+    return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+  }
+
+  /// `from` fetches `target`:8080/config.json (busybox nc; its wget
+  /// segfaults here), retried until `deadline`; returns what it got.
+  func fetch(from id: String, _ target: String, seconds: Double = 15) async throws -> String {
+    let cmd = ["sh", "-c", "printf 'GET /config.json HTTP/1.0\\r\\n\\r\\n' | nc -w 1 \(target) 8080"]
+    let deadline = Date().addingTimeInterval(seconds)
+    while true {
+      let r = try await driver.exec(id: id, command: cmd)
+      if r.stdout.contains("200 OK") || Date() > deadline { return r.stdout + r.stderr }
+      try await Task.sleep(for: .milliseconds(200))
+    }
+  }
+
+  func startTimes() async throws -> [String: Date] {
+    var out: [String: Date] = [:]
+    for c in try await driver.containers(fixture: fixture) {
+      out[c.labels[Labels.instance]!] = try await driver.inspect(id: c.id).startedAt
+    }
+    return out
+  }
+
+  func testSpreadCrossNodeTrafficScaleChangeKillStartDestroy() async throws {
+    try writeManifest(count: 3)
+    var r = try cthulhu("plan", "--detailed-exitcode")
+    XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains("Plan: 3 to add, 0 to change, 0 to destroy."), r.stdout)
+    XCTAssertTrue(r.stdout.contains("# on node "), "the plan shows placement: \(r.stdout)")
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let three = try await live()
+    XCTAssertEqual(Set(three.keys), ["i001", "i002", "i003"])
+
+    // Scale 3 → 6: the first three keep name, node and address.
+    try writeManifest(count: 6)
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    var now = try await live()
+    XCTAssertEqual(now.keys.sorted(), ["i001", "i002", "i003", "i004", "i005", "i006"])
+    for n in ["i001", "i002", "i003"] {
+      XCTAssertEqual(now[n]?.node, three[n]?.node, "\(n) stays on its node")
+      XCTAssertEqual(now[n]?.ip, three[n]?.ip, "\(n) keeps its address")
+    }
+    let nodes = Set(now.values.map(\.node))
+    XCTAssertGreaterThanOrEqual(nodes.count, 2, "6 instances spread over the swarm: \(now)")
+
+    // spec.json gives each instance's ip, node and root.
+    let s = try spec()
+    for (name, c) in now {
+      XCTAssertEqual(s[name]?["ip"] as? String, c.ip, name)
+      XCTAssertEqual(s[name]?["node"] as? String, c.node, name)
+      XCTAssertEqual(s[name]?["id"] as? String, c.id, name)
+      XCTAssertEqual(s[name]?["root"] as? String, dir + "/cthulhu-fixture/" + c.ip, name)
+    }
+
+    // Every instance reaches a peer on another node, by name and by the address in spec.json.
+    for (name, c) in now.sorted(by: { $0.key < $1.key }) {
+      let peer = try XCTUnwrap(now.sorted(by: { $0.key < $1.key }).first { $0.value.node != c.node }, "a peer of \(name) elsewhere")
+      let peerIP = try XCTUnwrap(s[peer.key]?["ip"] as? String)
+      let byName = try await fetch(from: c.id, peer.key)
+      XCTAssertTrue(byName.contains("\"name\": \"\(peer.key)\""), "\(name)@\(c.node) → \(peer.key)@\(peer.value.node) by name: \(byName)")
+      let byIP = try await fetch(from: c.id, peerIP)
+      XCTAssertTrue(byIP.contains("\"self\": \"\(peerIP)\""), "\(name) → \(peerIP) by address: \(byIP)")
+    }
+
+    r = try cthulhu("plan", "--detailed-exitcode")
+    XCTAssertEqual(r.status, 0, "nothing to do once applied: \(r.stdout + r.stderr)")
+
+    // A changed template restarts only its instance.
+    let before = try await startTimes()
+    try writeManifest(count: 6, tuning: "2")
+    r = try cthulhu("plan")
+    XCTAssertTrue(r.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), r.stdout)
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let after = try await startTimes()
+    for n in before.keys where n != "i002" { XCTAssertEqual(after[n], before[n], "\(n) untouched") }
+    XCTAssertNotEqual(after["i002"], before["i002"], "i002 restarted")
+    let conf = try await driver.exec(id: now["i002"]!.id, command: ["cat", "/opt/app/etc/node.conf"])
+    XCTAssertEqual(conf.stdout, "tuning=2\n")
+
+    // kill / start through the CLI, on whichever node the instance runs.
+    r = try cthulhu("kill", "i005")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let killed = try await driver.inspect(id: now["i005"]!.id)
+    XCTAssertNotEqual(killed.state, .running)
+    let other = try XCTUnwrap(now.first { $0.value.node != now["i005"]!.node })
+    XCTAssertFalse((try await fetch(from: other.value.id, "i005", seconds: 0)).contains("200 OK"), "a killed instance answers nothing")
+    r = try cthulhu("start", "i005")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertTrue((try await fetch(from: other.value.id, "i005")).contains("\"name\": \"i005\""), "i005 answers again after start")
+
+    // Scale 6 → 2: the highest go, the rest keep everything.
+    try writeManifest(count: 2, tuning: "2")
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let two = try await live()
+    XCTAssertEqual(two.keys.sorted(), ["i001", "i002"])
+    for n in ["i001", "i002"] {
+      XCTAssertEqual(two[n]?.node, now[n]?.node)
+      XCTAssertEqual(two[n]?.ip, now[n]?.ip)
+    }
+    now = two
+
+    r = try cthulhu("status")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains(now["i001"]!.node + ":"), "status names the node: \(r.stdout)")
+
+    r = try cthulhu("destroy")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    try await assertNothingLeft()
+  }
+
+  /// Nothing of the fixture on any node: no container, no network.
+  func assertNothingLeft() async throws {
+    for n in try await driver.nodes() {
+      let engine = try DockerDriver(environment: ["DOCKER_HOST": n.endpoint])
+      let containers = try await engine.containers(fixture: fixture)
+      let networks = try await engine.networks().filter { $0.labels[Labels.fixture] == fixture || $0.name == "cthulhu-\(fixture!)" }
+      try await engine.shutdown()
+      XCTAssertEqual(containers.map(\.name), [], "containers left on \(n.name)")
+      XCTAssertEqual(networks.map(\.name), [], "networks left on \(n.name)")
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture"))
+  }
+
+  /// The figures docs/benchmarks.md quotes: apply and destroy of 6 instances.
+  func testSixInstancesApplyAndDestroyTimes() async throws {
+    try writeManifest(count: 6)
+    let t0 = ContinuousClock.now
+    var r = try cthulhu("apply")
+    let applied = ContinuousClock.now - t0
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let placed = try await live()
+    XCTAssertEqual(placed.count, 6)
+    let perNode = Dictionary(grouping: placed.values, by: \.node).mapValues(\.count)
+    XCTAssertEqual(perNode.count, min(6, try await driver.nodes().filter(\.schedulable).count), "least-loaded placement: \(perNode)")
+    XCTAssertLessThanOrEqual(perNode.values.max()! - perNode.values.min()!, 1, "balanced: \(perNode)")
+    let t1 = ContinuousClock.now
+    r = try cthulhu("destroy")
+    let destroyed = ContinuousClock.now - t1
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    try await assertNothingLeft()
+    print("swarm: apply of 6 instances \(applied), destroy \(destroyed), placement \(perNode.sorted { $0.key < $1.key })")
+  }
+
+  /// Where a network fault enters: a path of this machine, since the nodes
+  /// of scripts/swarm.sh share its PID namespace.
+  func testNetworkNamespaceIsTheInstancesOwn() async throws {
+    try writeManifest(count: 2)
+    let r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    for (name, c) in try await live() {
+      let path = try XCTUnwrap(try await driver.networkNamespace(id: c.id), name)
+      let here = try FileManager.default.destinationOfSymbolicLink(atPath: path)
+      let pid = try await driver.inspect(id: c.id).pid
+      // The same namespace as the container's first process: nsenter there
+      // sees the instance's overlay address.
+      XCTAssertEqual(here, try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/net"))
+      let addrs = try Harness.run("/usr/bin/nsenter", ["--net=" + path, "ip", "-4", "-o", "addr"])
+      XCTAssertTrue(addrs.stdout.contains(c.ip + "/"), "\(name): \(addrs.stdout)")
+    }
+  }
+}
