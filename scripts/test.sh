@@ -41,3 +41,6 @@ if [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture.bats Tests/bats/demo.bats
+# The control-script suite again, on the swarm (its 3 instances spread over
+# the nodes; partitions cut across them).
+DOCKER_HOST=$CTHULHU_TEST_SWARM_HOST CTHULHU_BATS_TARGET=swarm bats Tests/bats/fixture.bats

@@ -5,6 +5,12 @@ import Orchestrator
 
 extension Cthulhu {
   struct Status: AsyncParsableCommand {
+    /// A container id's first 12 characters; a swarm id keeps its node (`cthulhu-swarm-n2:3f2a…`).
+    static func shortID(_ id: String) -> String {
+      guard let colon = id.firstIndex(of: ":") else { return String(id.prefix(12)) }
+      return String(id[...colon]) + id[id.index(after: colon)...].prefix(12)
+    }
+
     static let configuration = CommandConfiguration(abstract: "Show each instance: group, address, state, health, user, ports.")
 
     @Argument(help: "The manifest (default: ./cthulhu.yaml unless --fixture is given).")
@@ -29,7 +35,7 @@ extension Cthulhu {
             r.name, r.group, r.ip.description, r.state, r.health ?? "-", r.user ?? "-",
             r.ports.compactMap { p in p.host.map { "\($0)->\(p.container)/\(p.proto)" } }.joined(separator: ",").ifEmpty("-"),
             r.faults.joined(separator: ",").ifEmpty("-"),
-            String((r.containerID ?? "-").prefix(12)),
+            Self.shortID(r.containerID ?? "-"),
           ])
         }
         Output.table(table)

@@ -165,10 +165,12 @@ final class SwarmTests: XCTestCase {
     let killed = try await driver.inspect(id: now["i005"]!.id)
     XCTAssertNotEqual(killed.state, .running)
     let other = try XCTUnwrap(now.first { $0.value.node != now["i005"]!.node })
-    XCTAssertFalse((try await fetch(from: other.value.id, "i005", seconds: 0)).contains("200 OK"), "a killed instance answers nothing")
+    let silent = try await fetch(from: other.value.id, "i005", seconds: 0)
+    XCTAssertFalse(silent.contains("200 OK"), "a killed instance answers nothing")
     r = try cthulhu("start", "i005")
     XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-    XCTAssertTrue((try await fetch(from: other.value.id, "i005")).contains("\"name\": \"i005\""), "i005 answers again after start")
+    let back = try await fetch(from: other.value.id, "i005")
+    XCTAssertTrue(back.contains("\"name\": \"i005\""), "i005 answers again after start: \(back)")
 
     // Scale 6 → 2: the highest go, the rest keep everything.
     try writeManifest(count: 2, tuning: "2")
@@ -191,12 +193,20 @@ final class SwarmTests: XCTestCase {
     try await assertNothingLeft()
   }
 
-  /// Nothing of the fixture on any node: no container, no network.
+  /// Nothing of the fixture on any node: no container, no network. The
+  /// manager drops the network before destroy returns; each node drops
+  /// its own copy of it a moment later (waited for, 10 s at most).
   func assertNothingLeft() async throws {
     for n in try await driver.nodes() {
       let engine = try DockerDriver(environment: ["DOCKER_HOST": n.endpoint])
       let containers = try await engine.containers(fixture: fixture)
-      let networks = try await engine.networks().filter { $0.labels[Labels.fixture] == fixture || $0.name == "cthulhu-\(fixture!)" }
+      let ours = { (all: [ObservedNetwork]) in all.filter { $0.labels[Labels.fixture] == self.fixture || $0.name == "cthulhu-\(self.fixture!)" } }
+      var networks = ours(try await engine.networks())
+      let deadline = Date().addingTimeInterval(10)
+      while !networks.isEmpty && Date() < deadline {
+        try await Task.sleep(for: .milliseconds(100))
+        networks = ours(try await engine.networks())
+      }
       try await engine.shutdown()
       XCTAssertEqual(containers.map(\.name), [], "containers left on \(n.name)")
       XCTAssertEqual(networks.map(\.name), [], "networks left on \(n.name)")
@@ -214,7 +224,8 @@ final class SwarmTests: XCTestCase {
     let placed = try await live()
     XCTAssertEqual(placed.count, 6)
     let perNode = Dictionary(grouping: placed.values, by: \.node).mapValues(\.count)
-    XCTAssertEqual(perNode.count, min(6, try await driver.nodes().filter(\.schedulable).count), "least-loaded placement: \(perNode)")
+    let schedulable = try await driver.nodes().filter(\.schedulable).count
+    XCTAssertEqual(perNode.count, min(6, schedulable), "least-loaded placement: \(perNode)")
     XCTAssertLessThanOrEqual(perNode.values.max()! - perNode.values.min()!, 1, "balanced: \(perNode)")
     let t1 = ContinuousClock.now
     r = try cthulhu("destroy")
@@ -231,7 +242,8 @@ final class SwarmTests: XCTestCase {
     let r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     for (name, c) in try await live() {
-      let path = try XCTUnwrap(try await driver.networkNamespace(id: c.id), name)
+      let found = try await driver.networkNamespace(id: c.id)
+      let path = try XCTUnwrap(found, name)
       let here = try FileManager.default.destinationOfSymbolicLink(atPath: path)
       let pid = try await driver.inspect(id: c.id).pid
       // The same namespace as the container's first process: nsenter there

@@ -4,9 +4,11 @@
 
 : "${CTHULHU:=cthulhu}"
 export DOCKER_API_VERSION=${DOCKER_API_VERSION:-1.41}
-# What the fixture runs on: docker (containers), namespaces (host processes,
-# each in its own network namespace; root) or loopback (host processes on
-# 127.x addresses; network faults are refused).
+# What the fixture runs on: docker (containers), swarm (containers spread
+# over the Docker Swarm whose manager DOCKER_HOST names, e.g. after
+# `eval "$(scripts/swarm.sh up 3)"`), namespaces (host processes, each in its
+# own network namespace; root) or loopback (host processes on 127.x
+# addresses; network faults are refused).
 : "${CTHULHU_BATS_TARGET:=docker}"
 REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
@@ -40,9 +42,9 @@ cut_off() { ! reaches "$1" "$2"; }
 start_fixture() {
   local manifest
   case "$CTHULHU_BATS_TARGET" in
-    docker) manifest=three-nodes.yaml ;;
+    docker | swarm) manifest=three-nodes.yaml ;;
     namespaces | loopback) manifest=process-loopback.yaml ;;
-    *) echo "CTHULHU_BATS_TARGET must be docker, namespaces or loopback" >&3; return 1 ;;
+    *) echo "CTHULHU_BATS_TARGET must be docker, swarm, namespaces or loopback" >&3; return 1 ;;
   esac
   use_manifest "$manifest"
 }
@@ -57,9 +59,11 @@ use_manifest() {
   cp -r "$REPO/manifests/templates" "$WORK/"
   export NAME="bats-$$-$RANDOM"
   local mode=$CTHULHU_BATS_TARGET bin
-  [ "$mode" = docker ] && mode=loopback
+  local driver=
+  [ "$mode" = swarm ] && driver="driver: swarm"
+  [ "$mode" = docker ] || [ "$mode" = swarm ] && mode=loopback
   bin=$(cd "$(dirname "$(command -v "$CTHULHU")")" && pwd)
-  sed -e "s/^fixture: .*/fixture: $NAME/" -e "s/mode: loopback/mode: $mode/" \
+  sed -e "s/^fixture: .*/fixture: $NAME\n$driver/" -e "s/mode: loopback/mode: $mode/" \
     -e "s|\"\.\./\.build/debug/|\"$bin/|" "$REPO/manifests/$1" >"$WORK/cthulhu.yaml"
   (cd "$WORK" && "$CTHULHU" apply) >/dev/null
   export FIXTURE="$WORK/cthulhu-fixture"

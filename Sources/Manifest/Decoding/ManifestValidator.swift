@@ -14,8 +14,10 @@ struct ManifestValidator {
       let why = m.instanceLimit < ManifestLoader.maxInstances ? " with \(m.bridgedBy) (each instance is a port of one Linux bridge)" : ""
       reader.error(groupsAt, "the manifest asks for \(total) instances; at most \(m.instanceLimit) are allowed\(why)")
     }
-    if let subnet = m.network.subnet, total > subnet.capacity {
-      reader.error(subnetNode.location, "subnet \(subnet) holds \(subnet.capacity) instances (from .2; .1 is the gateway) but the groups ask for \(total)")
+    if let subnet = m.network.subnet, total > subnet.capacity - m.driver.reservedAddresses {
+      let room = max(0, subnet.capacity - m.driver.reservedAddresses)
+      let nodes = m.driver.reservedAddresses > 0 ? "; the top \(m.driver.reservedAddresses) addresses are the swarm nodes'" : ""
+      reader.error(subnetNode.location, "subnet \(subnet) holds \(room) instances (from .2; .1 is the gateway\(nodes)) but the groups ask for \(total)")
     }
     // Host port ranges: group g uses start ..< start + count for each mapping.
     var taken: [(range: Range<Int>, proto: PortProtocol, group: String)] = []

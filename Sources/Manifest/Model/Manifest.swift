@@ -80,8 +80,11 @@ public enum DriverKind: String, Sendable, Hashable, Codable, CaseIterable {
   /// overlay network (`DOCKER_HOST` names a manager; docs/DESIGN.md, "Swarm").
   case swarm
 
-  /// Instances are containers made through a Docker Engine API (one engine, or every node's of a swarm).
-  public var isDocker: Bool { self != .process }
+  /// Addresses at the top of the fixture's subnet that instances never
+  /// take: on a swarm overlay, every node that joins the network takes one
+  /// for itself (its load-balancer endpoint, allocated by the swarm) from
+  /// that range, so it never collides with an instance's fixed address.
+  public var reservedAddresses: Int { self == .swarm ? 32 : 0 }
 }
 
 public struct NetworkSettings: Sendable, Hashable {

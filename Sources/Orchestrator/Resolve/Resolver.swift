@@ -133,7 +133,7 @@ public struct Resolver: Sendable {
   /// The manifest's subnet, else the one the fixture already has, else the
   /// first free one of the right size in the ``pool`` not used by another network.
   func chooseSubnet() throws -> IPv4Network {
-    let total = manifest.groups.reduce(0) { $0 + $1.count }
+    let total = manifest.groups.reduce(0) { $0 + $1.count } + manifest.driver.reservedAddresses
     if let s = manifest.network.subnet { return try checkMode(s) }
     // (A subnet of the other process network mode is not kept: the planner
     // then asks for a destroy, instead of the mode changing silently.)

@@ -50,13 +50,20 @@ enum API {
     var IPAM: IPAM
     var Labels: [String: String]
     struct IPAM: Encodable { var Config: [Pool] }
-    struct Pool: Encodable { var Subnet: String; var Gateway: String }
+    struct Pool: Encodable {
+      var Subnet: String
+      var Gateway: String
+      /// Where the engine allocates addresses of its own choosing (overlay: the nodes').
+      var IPRange: String? = nil
+    }
   }
 
   struct Created: Decodable { var Id: String }
 
   struct CreateContainer: Encodable {
     var Image: String
+    /// Only to override the image's (`[]` clears it); nil is not sent.
+    var Entrypoint: [String]? = nil
     var Cmd: [String]?
     var Env: [String]
     var Hostname: String

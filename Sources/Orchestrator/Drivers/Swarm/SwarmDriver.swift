@@ -35,6 +35,8 @@ public final class SwarmDriver: PlacingDriver {
 
   /// The label on a swarm node that gives its engine's endpoint.
   public static let engineLabel = "io.cthulhu.engine"
+  /// The label of a node's anchor container (see ``create(_:)``).
+  public static let anchorLabel = "io.cthulhu.anchor"
 
   public init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
     manager = try DockerDriver(environment: environment)
@@ -62,10 +64,32 @@ public final class SwarmDriver: PlacingDriver {
   actor Cluster {
     let manager: DockerDriver
     var nodes: [Node]?
+    /// The one listing under way: concurrent first calls share it, so each
+    /// node gets one engine client.
+    var loading: Task<[Node], any Error>?
     init(manager: DockerDriver) { self.manager = manager }
 
     func all() async throws -> [Node] {
       if let nodes { return nodes }
+      let task: Task<[Node], any Error>
+      if let loading {
+        task = loading
+      } else {
+        let manager = manager
+        task = Task { try await Self.list(manager) }
+        loading = task
+      }
+      do {
+        let made = try await task.value
+        nodes = made
+        return made
+      } catch {
+        if loading == task { loading = nil }
+        throw error
+      }
+    }
+
+    static func list(_ manager: DockerDriver) async throws -> [Node] {
       let listed: [API.SwarmNode]
       do {
         listed = try await manager.swarmNodes()
@@ -91,9 +115,7 @@ public final class SwarmDriver: PlacingDriver {
             name: name, id: n.ID, endpoint: endpoint,
             schedulable: n.Status?.State == "ready" && (n.Spec.Availability ?? "active") == "active", driver: driver))
       }
-      made.sort { $0.name < $1.name }
-      nodes = made
-      return made
+      return made.sorted { $0.name < $1.name }
     }
 
     func opened() -> [Node] { nodes ?? [] }
@@ -138,8 +160,9 @@ public final class SwarmDriver: PlacingDriver {
     try await onEveryNode { try await $0.driver.containers(root: root) }.flatMap(Self.qualified)
   }
 
+  /// The instances' containers, ids qualified by node (anchors are the driver's own, not listed).
   static func qualified(_ node: Node, _ list: [ObservedContainer]) -> [ObservedContainer] {
-    list.map { c in
+    list.filter { $0.labels[anchorLabel] == nil }.map { c in
       var c = c
       c.id = "\(node.name):\(c.id)"
       return c
@@ -190,13 +213,55 @@ public final class SwarmDriver: PlacingDriver {
 
   // MARK: - Network
 
+  /// The overlay, made through the manager. Every node that joins it takes
+  /// an address of the swarm's choosing (its load-balancer endpoint); those
+  /// come from the top ``DriverKind/reservedAddresses`` of the subnet,
+  /// which the Resolver never gives an instance: measured, a node's
+  /// endpoint took `.2` from under an instance that asked for it, whose
+  /// start then hung until "attaching to network failed … context deadline
+  /// exceeded" (20 s).
   public func createNetwork(_ spec: NetworkSpec) async throws -> String {
-    try await manager.createOverlayNetwork(spec)
+    try await manager.createOverlayNetwork(spec, nodeRange: Self.nodeRange(spec.subnet))
   }
 
-  public func removeNetwork(id: String) async throws {
-    try await manager.removeNetwork(id: id)
+  /// The top ``DriverKind/reservedAddresses`` addresses of `subnet`.
+  static func nodeRange(_ subnet: IPv4Network) -> IPv4Network {
+    let reserved = UInt64(DriverKind.swarm.reservedAddresses)
+    let prefix = 32 - (reserved.trailingZeroBitCount)
+    guard subnet.size > reserved else { return subnet }
+    return IPv4Network(address: IPv4Address(subnet.address.value + UInt32(subnet.size - reserved)), prefix: prefix)
   }
+
+  /// Removes the overlay through the manager. The swarm lets go of a
+  /// removed container's attachment to it a moment after the container is
+  /// gone (the node tells the manager), so a conflict is asked again, for
+  /// ``releasePatience`` at most, before it stands.
+  /// Returns once the manager no longer lists it (the swarm removes it
+  /// asynchronously; each node then drops its own copy shortly after).
+  public func removeNetwork(id: String) async throws {
+    if let fixture = try await manager.networks().first(where: { $0.id == id })?.labels[Labels.fixture] {
+      try await removeAnchors(fixture: fixture)
+    }
+    let end = ContinuousClock.now + Self.releasePatience
+    while true {
+      do {
+        try await manager.removeNetwork(id: id)
+        break
+      } catch let e as DriverError where (e.code == .conflict || e.code == .engine(status: 400)) && ContinuousClock.now < end {
+        // (409: active endpoints; 400: FailedPrecondition, "in use by task"
+        // — the attachment of a container removed a moment ago.)
+        try await Task.sleep(for: .milliseconds(200))
+      }
+    }
+    while try await manager.networks().contains(where: { $0.id == id }) {
+      guard ContinuousClock.now < end else {
+        throw DriverError(.conflict, "the swarm still lists network \(id.prefix(12)) \(Self.releasePatience) after its removal")
+      }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+  }
+
+  static let releasePatience: Duration = .seconds(30)
 
   // MARK: - Placement
 
@@ -235,17 +300,72 @@ public final class SwarmDriver: PlacingDriver {
 
   // MARK: - One container, through its node's engine
 
+  /// Creates the instance's container on its node, after making sure the
+  /// node holds the fixture's overlay with an anchor: a container of the
+  /// instance's image that only sleeps (`sleep`, entrypoint cleared),
+  /// labelled ``anchorLabel``, one per node and fixture, removed with the
+  /// network. Without it a node drops its copy of the overlay whenever its
+  /// last instance stops, and a start in that moment fails with "network …
+  /// not found" and leaves an attachment the swarm never releases, so the
+  /// network cannot be removed (both measured here: a restart of the only
+  /// instance on a node while its neighbour there was removed). An image
+  /// without `sleep` gets no anchor, and that race stays.
   public func create(_ spec: ContainerSpec) async throws -> String {
     guard let name = spec.labels[Labels.node] else {
       throw DriverError(.unsupported, "container \(spec.name) was not placed on a swarm node (no \(Labels.node) label)")
     }
     let node = try await cluster.node(named: name)
+    var labels = [Self.anchorLabel: "1"]
+    for key in [Labels.fixture, Labels.root] { labels[key] = spec.labels[key] }
+    do {
+      try await node.driver.startAnchor(name: spec.network + "-anchor", image: spec.image, network: spec.network, labels: labels)
+    } catch let e as DriverError where e.code.isTransport {
+      throw e
+    } catch {
+      // (Best effort: see above.)
+    }
     return "\(node.name):" + (try await node.driver.create(spec))
   }
 
+  /// Removes the fixture's anchors on every node.
+  func removeAnchors(fixture: String) async throws {
+    _ = try await onEveryNode { n in
+      let all = try await n.driver.containers(labelled: "\(Labels.fixture)=\(fixture)", network: nil)
+      for a in all where a.labels[Self.anchorLabel] != nil { try await n.driver.removeAndWait(id: a.id) }
+    }
+  }
+
+  /// Destroy is done: no anchor of the fixture stays (one is normally gone with the network already).
+  public func forget(fixture: String) async {
+    try? await removeAnchors(fixture: fixture)
+  }
+
+  /// Starts the container on its node. A node drops its copy of the
+  /// overlay when its last container there stops, a moment later; a start
+  /// (or the start half of a restart) that falls in that moment fails with
+  /// "network … not found" (measured: a restart of the only instance on a
+  /// node while its neighbour there was removed). When the node no longer
+  /// has the network, the start is made again, for ``releasePatience`` at
+  /// most: a start on a node without the network attaches it anew through
+  /// the manager.
   public func start(id: String) async throws {
     let (n, cid) = try await locate(id)
-    try await n.driver.start(id: cid)
+    let end = ContinuousClock.now + Self.releasePatience
+    while true {
+      do {
+        return try await n.driver.start(id: cid)
+      } catch let e as DriverError where !e.code.isTransport && ContinuousClock.now < end {
+        guard try await droppedNetwork(n, container: cid) else { throw e }
+        try await Task.sleep(for: .milliseconds(200))
+      }
+    }
+  }
+
+  /// The container's fixture network is not on its node (any more).
+  func droppedNetwork(_ n: Node, container: String) async throws -> Bool {
+    guard let fixture = try await n.driver.inspect(id: container).labels[Labels.fixture] else { return false }
+    let name = Naming.network(fixture)
+    return try await !n.driver.networks().contains { $0.name == name }
   }
 
   public func stop(id: String, timeout: Int?) async throws {
@@ -253,9 +373,11 @@ public final class SwarmDriver: PlacingDriver {
     try await n.driver.stop(id: cid, timeout: timeout)
   }
 
+  /// A stop, then a ``start(id:)`` (which outlasts the node dropping the network).
   public func restart(id: String, timeout: Int?) async throws {
     let (n, cid) = try await locate(id)
-    try await n.driver.restart(id: cid, timeout: timeout)
+    try await n.driver.stop(id: cid, timeout: timeout)
+    try await start(id: id)
   }
 
   public func kill(id: String, signal: String) async throws {
