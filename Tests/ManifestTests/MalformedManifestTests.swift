@@ -84,8 +84,7 @@ final class MalformedManifestTests: XCTestCase {
     ("top-level list", "- a\n- b\n", "1:1: the manifest must be a mapping, not a list"),
     ("process driver with image", "fixture: f\ndriver: process\ngroups:\n  a: {image: x, command: [x]}\n", "4:14: group 'a': 'image' and 'build' are for the docker driver; the process driver runs 'command' on the host"),
     ("process driver without command", "fixture: f\ndriver: process\ngroups:\n  a: {count: 2}\n", "4:3: group 'a' needs a 'command' (the process driver runs it on the host)"),
-    ("swarm driver with ports", "fixture: f\ndriver: swarm\ngroups:\n  a: {image: x, ports: [8080]}\n", "4:25: 'ports' of group 'a': the swarm driver publishes no ports (they would open on whichever node runs the instance); reach an instance at its address on the fixture's overlay network (instance.ip) from another instance"),
-    ("swarm driver with build", "fixture: f\ndriver: swarm\ngroups:\n  a: {build: ., command: [x]}\n", "4:14: group 'a': 'build' makes an image on one engine; the swarm driver needs 'image', an image every node has (docker load it on each, or run a registry the nodes pull from)"),
+    ("swarm driver with ports", "fixture: f\ndriver: swarm\ngroups:\n  a: {image: x, ports: [8080]}\n", "4:24: 'ports' of group 'a': the swarm driver publishes no ports (they would open on whichever node runs the instance); reach an instance at its address on the fixture's overlay network (instance.ip) from another instance"),
     ("process driver with ports", "fixture: f\ndriver: process\ngroups:\n  a: {command: [x], ports: [8080]}\n", "4:28: 'ports' of group 'a': the process driver publishes no ports; an instance listens on its own address (instance.ip, CTHULHU_IP)"),
     ("process driver with memory", "fixture: f\ndriver: process\ndefaults: {memory: 16m}\ngroups:\n  a: {command: [x]}\n", "3:20: 'memory' of group 'a' is a container limit; the process driver cannot apply it"),
     ("process driver with cpus", "fixture: f\ndriver: process\ngroups:\n  a: {command: [x], cpus: 1}\n", "4:27: 'cpus' of group 'a' is a container limit; the process driver cannot apply it"),
@@ -96,6 +95,11 @@ final class MalformedManifestTests: XCTestCase {
     ("three-group cycle", "fixture: f\ngroups:\n  a: {image: x}\n  b:\n    image: x\n    depends_on: [a, c]\n  c:\n    image: x\n    depends_on: [b]\n", "6:21: depends_on cycle: b → c → b"),
     ("yes as a bool-like count", "fixture: f\ngroups:\n  a: {image: x, count: yes}\n", "3:24: 'count' of group 'a' must be a whole number, not 'yes'"),
   ]
+
+  func testSwarmRefusesBuildAtItsKey() {
+    let got = errors("fixture: f\ndriver: swarm\ngroups:\n  a: {build: ., command: [x]}\n")
+    XCTAssertEqual(got.first, "4:14: group 'a': 'build' makes an image on one engine; the swarm driver needs 'image', an image every node has (docker load it on each, or run a registry the nodes pull from)")
+  }
 
   func testEveryMalformedManifestGetsItsExactMessage() {
     XCTAssertGreaterThanOrEqual(cases.count, 40)
