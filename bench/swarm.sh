@@ -20,11 +20,12 @@ export DOCKER_API_VERSION=1.41
 [ -n "${DOCKER_HOST:-}" ] || { echo "set DOCKER_HOST to the swarm's manager (eval \"\$(scripts/swarm.sh up 3)\")" >&2; exit 1; }
 nodes=$(docker node inspect $(docker node ls -q) --format '{{index .Spec.Labels "io.cthulhu.engine"}}')
 work=$(mktemp -d /tmp/cthulhu-swarm-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# (A run cut short destroys what it made before its folder goes.)
+trap '(cd "$work/c" 2>/dev/null && "$CTHULHU" destroy >/dev/null 2>&1); docker stack rm swbench >/dev/null 2>&1; rm -rf "$work"' EXIT
 now() { date +%s.%N; }
 count() { # count LABEL-FILTER [ps flags]: containers with that label on every node
   local n=0 e
-  for e in $nodes; do n=$((n + $(docker -H "$e" ps -q $2 --filter "label=$1" | wc -l))); done
+  for e in $nodes; do n=$((n + $(docker -H "$e" ps -q ${2:-} --filter "label=$1" | wc -l))); done
   echo "$n"
 }
 
@@ -59,7 +60,7 @@ YAML
 ca=() cd=() sa=() sd=()
 for k in $(seq 1 "$K"); do
   t0=$(now); (cd "$work/c" && "$CTHULHU" apply >/dev/null); t1=$(now)
-  [ "$(count io.cthulhu.fixture=swbench)" = "$N" ] || { echo "cthulhu apply left fewer than $N running" >&2; exit 1; }
+  [ "$(count io.cthulhu.group=node)" = "$N" ] || { echo "cthulhu apply left fewer than $N running" >&2; exit 1; }
   (cd "$work/c" && "$CTHULHU" destroy >/dev/null); t2=$(now)
   [ "$(count io.cthulhu.fixture=swbench -a)" = 0 ] || { echo "cthulhu destroy left containers" >&2; exit 1; }
   ca+=("$(echo "$t1 - $t0" | bc)") cd+=("$(echo "$t2 - $t1" | bc)")

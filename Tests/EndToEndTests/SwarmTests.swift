@@ -146,6 +146,17 @@ final class SwarmTests: XCTestCase {
     r = try cthulhu("plan", "--detailed-exitcode")
     XCTAssertEqual(r.status, 0, "nothing to do once applied: \(r.stdout + r.stderr)")
 
+    // A partition cuts across nodes (entered where each instance runs) and heals.
+    let (a, b) = (now["i001"]!, try XCTUnwrap(now.sorted { $0.key < $1.key }.first { $0.value.node != now["i001"]!.node }))
+    r = try cthulhu("partition", "i001", b.key)
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let cut = try await fetch(from: a.id, b.value.ip, seconds: 0)
+    XCTAssertFalse(cut.contains("200 OK"), "i001@\(a.node) still reaches \(b.key)@\(b.value.node) across the partition")
+    r = try cthulhu("heal")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let healed = try await fetch(from: a.id, b.value.ip)
+    XCTAssertTrue(healed.contains("200 OK"), "healed: \(healed)")
+
     // A changed template restarts only its instance.
     let before = try await startTimes()
     try writeManifest(count: 6, tuning: "2")
