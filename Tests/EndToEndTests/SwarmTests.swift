@@ -246,6 +246,37 @@ final class SwarmTests: XCTestCase {
     print("swarm: apply of 6 instances \(applied), destroy \(destroyed), placement \(perNode.sorted { $0.key < $1.key })")
   }
 
+  /// An apply SIGKILLed part-way (after 1.5 s: the network made, some
+  /// containers created or attaching on their nodes) leaves a fixture the
+  /// next apply converges, and destroy still leaves nothing.
+  func testAKilledApplyConverges() async throws {
+    try writeManifest(count: 6)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: Harness.binary)
+    p.arguments = ["apply"]
+    p.currentDirectoryURL = URL(fileURLWithPath: dir)
+    p.environment = ProcessInfo.processInfo.environment.merging(env) { _, b in b }
+    p.standardOutput = FileHandle.nullDevice
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    try await Task.sleep(for: .milliseconds(1500))
+    kill(p.processIdentifier, SIGKILL)
+    p.waitUntilExit()
+    var r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    r = try cthulhu("plan", "--detailed-exitcode")
+    XCTAssertEqual(r.status, 0, "converged after one more apply: \(r.stdout + r.stderr)")
+    let placed = try await live()
+    XCTAssertEqual(placed.keys.sorted(), ["i001", "i002", "i003", "i004", "i005", "i006"])
+    for (name, c) in placed {
+      let state = try await driver.inspect(id: c.id).state
+      XCTAssertEqual(state, .running, name)
+    }
+    r = try cthulhu("destroy")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    try await assertNothingLeft()
+  }
+
   /// Where a network fault enters: a path of this machine, since the nodes
   /// of scripts/swarm.sh share its PID namespace.
   func testNetworkNamespaceIsTheInstancesOwn() async throws {
