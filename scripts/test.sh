@@ -16,9 +16,14 @@ if [ "$(id -u)" = 0 ]; then
   # The swarm driver's tests (SwarmTests) run on a 3-node Docker Swarm of
   # this machine's own, taken down however the run ends. Only those tests
   # talk to it: DOCKER_HOST stays the main engine for every other test.
+  # (Without it they skip, and under CI=true fail.)
   trap 'scripts/swarm.sh down' EXIT
-  swarm=$(scripts/swarm.sh up 3)
-  export CTHULHU_TEST_SWARM=1 CTHULHU_TEST_SWARM_HOST=${swarm#export DOCKER_HOST=}
+  if swarm=$(scripts/swarm.sh up 3); then
+    export CTHULHU_TEST_SWARM=1 CTHULHU_TEST_SWARM_HOST=${swarm#export DOCKER_HOST=}
+  elif [ "${CI:-}" = true ]; then
+    echo "scripts/swarm.sh up 3 failed: the swarm tests cannot run" >&2
+    exit 1
+  fi
 fi
 swift build
 swift test
@@ -43,4 +48,6 @@ fi
 CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture.bats Tests/bats/demo.bats
 # The control-script suite again, on the swarm (its 3 instances spread over
 # the nodes; partitions cut across them).
-DOCKER_HOST=$CTHULHU_TEST_SWARM_HOST CTHULHU_BATS_TARGET=swarm bats Tests/bats/fixture.bats
+if [ -n "${CTHULHU_TEST_SWARM_HOST:-}" ]; then
+  DOCKER_HOST=$CTHULHU_TEST_SWARM_HOST CTHULHU_BATS_TARGET=swarm bats Tests/bats/fixture.bats
+fi
