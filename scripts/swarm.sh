@@ -21,8 +21,9 @@
 #
 # The main dockerd (/var/run/docker.sock) is only read from. State lives in
 # $CTHULHU_SWARM_DIR (default /run/cthulhu-swarm); every process `up` starts
-# runs in the cgroup <hierarchy>/cthulhu-swarm/dI (the daemons, their
-# containerd and shims) or under cthulhu-swarm/nI (the containers), and
+# runs in a cgroup of its own: the daemons, their containerd and shims in
+# cthulhu-swarm/dI below the cgroup `up` ran in (recorded in <dir>/cgroups),
+# the containers in <hierarchy>/cthulhu-swarm/nI (--cgroup-parent), and
 # `down` signals exactly the PIDs those cgroups hold, then removes the
 # namespaces, the folder and the cgroups. Kernel facts: no IPVS here, so
 # services need --endpoint-mode dnsrr and there is no routing mesh.
@@ -63,11 +64,35 @@ hierarchies() {
   fi
 }
 
+# Where our cgroups are: the containers' under <hierarchy>/cthulhu-swarm
+# (--cgroup-parent, as the main dockerd's are under /docker); the daemons'
+# under the cgroup `up` ran in (the machine's accounting of it is kept), as
+# $DIR/cgroups recorded them.
+cgroup_roots() {
+  local h
+  for h in $(hierarchies); do echo "$h/$CG"; done
+  [ -f "$DIR/cgroups" ] && cat "$DIR/cgroups"
+  true
+}
+
+# Where this shell's cgroup is in hierarchy $1.
+current_cgroup() {
+  local h=$1 name path
+  if [ "$h" = /sys/fs/cgroup ]; then
+    sed -n 's/^0:://p' /proc/self/cgroup
+    return
+  fi
+  name=${h##*/}
+  path=$(awk -F: -v n="$name" '{ split($2, c, ","); for (i in c) if (c[i] == n || c[i] == "name=" n) print $3 }' /proc/self/cgroup | head -n1)
+  [ "$name" = unified ] && path=$(sed -n 's/^0:://p' /proc/self/cgroup)
+  echo "${path:-/}"
+}
+
 # PIDs in our cgroups (any hierarchy, any depth).
 our_pids() {
-  local h
-  for h in $(hierarchies); do
-    [ -d "$h/$CG" ] && find "$h/$CG" -name cgroup.procs -exec cat {} + 2>/dev/null
+  local r
+  for r in $(cgroup_roots); do
+    [ -d "$r" ] && find "$r" -name cgroup.procs -exec cat {} + 2>/dev/null
   done | sort -un
 }
 
@@ -77,6 +102,8 @@ alive() {
 }
 
 down() {
+  local roots_before
+  roots_before=$(cgroup_roots)
   # Daemons first, gracefully (each stops its containers), then whatever
   # our cgroups still hold.
   local pid end n
@@ -110,15 +137,15 @@ down() {
     { grep -o " $DIR[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
     rm -rf --one-file-system "$DIR"
   fi
-  local h
-  for h in $(hierarchies); do
-    [ -d "$h/$CG" ] || continue
+  local r
+  for r in $roots_before; do
+    [ -d "$r" ] || continue
     # Deepest first; a cgroup still holding a zombie is retried briefly.
     end=$((SECONDS + 10))
-    while [ -d "$h/$CG" ] && [ "$SECONDS" -lt "$end" ]; do
-      find "$h/$CG" -depth -type d -exec rmdir {} \; 2>/dev/null || sleep 0.2
+    while [ -d "$r" ] && [ "$SECONDS" -lt "$end" ]; do
+      find "$r" -depth -type d -exec rmdir {} \; 2>/dev/null || sleep 0.2
     done
-    [ ! -d "$h/$CG" ] || say "could not remove cgroup $h/$CG (a process is still in it)"
+    [ ! -d "$r" ] || say "could not remove cgroup $r (a process is still in it)"
   done
   say "down: no node left"
 }
@@ -128,12 +155,14 @@ start_node() {
   local i=$1 d="$DIR/n$1" h
   mkdir -p "$d/etc-docker" "$d/data" "$d/x"
   echo '{}' >"$d/etc-docker/daemon.json"
-  for h in $(hierarchies); do mkdir -p "$h/$CG/d$i"; done
+  for h in $(hierarchies); do
+    mkdir -p "$h$(current_cgroup "$h" | sed 's|/$||')/$CG/d$i"
+  done
   # The daemon enters its cgroups before exec (so containerd and the shims
   # it starts are ours too), then the node's network namespace and a
   # private mount namespace.
   nohup setsid sh -c '
-    for h in '"$(hierarchies | tr '\n' ' ')"'; do echo $$ >"$h/'"$CG"'/d'"$i"'/cgroup.procs"; done
+    for g in '"$(for h in $(hierarchies); do echo "$h$(current_cgroup "$h" | sed 's|/$||')/$CG/d$i"; done | tr '\n' ' ')"'; do echo $$ >"$g/cgroup.procs"; done
     exec nsenter --net=/run/netns/'"$(ns "$i")"' unshare -m -u --propagation private sh -c "
       hostname '"$(ns "$i")"' && mount --bind '"$d"'/etc-docker /etc/docker && exec dockerd \
         --data-root '"$d"'/data --exec-root '"$d"'/x --pidfile '"$d"'/docker.pid \
@@ -172,6 +201,11 @@ up() {
   fi
   mkdir -p "$DIR"
   echo "$n" >"$DIR/nodes"
+  for h in $(hierarchies); do
+    local cur
+    cur=$(current_cgroup "$h" | sed 's|/$||')
+    [ -z "$cur" ] || echo "$h$cur/$CG"
+  done >"$DIR/cgroups"
   local t0=$SECONDS
   ip netns add "$HUB"
   ip -n "$HUB" link add br0 type bridge
