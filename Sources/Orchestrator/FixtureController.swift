@@ -200,7 +200,12 @@ public struct FixtureController: Sendable {
       let executor = Executor(
         plan: planned.plan, desired: planned.desired, driver: driver, store: store, options: options,
         observer: refusals.isEmpty ? log : RemakeReporter(refusals: refusals, next: log), mounts: mounts)
-      outcome = await executor.run()
+      // A failure a fresh look may repair does not stop the round: the
+      // others are learned in it too (every container a restarted engine
+      // will not start, say), and the next plan repairs them together.
+      let refused = Set(refusals.keys)
+      let lastRound = replans.count + 1 == ApplyRetry.maxRounds
+      outcome = await executor.run(endingOn: { lastRound || ApplyRetry.verdict($0, refused: refused) == .report })
       done += outcome.done
       guard !outcome.failures.isEmpty, replans.count + 1 < ApplyRetry.maxRounds, !(options.interrupt?.requested ?? false),
         let next = try await replan(m, after: outcome.failures, planned: planned, refusals: &refusals, store: store)

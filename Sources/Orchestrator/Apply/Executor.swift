@@ -125,10 +125,13 @@ struct Executor {
     var done: [Step]
   }
 
-  /// Runs every step whose dependencies succeeded, until a step fails or an
-  /// interrupt is requested; the steps in flight always finish.
-  func run() async -> Outcome {
+  /// Runs every step whose dependencies succeeded, until a step fails in a
+  /// way that `ends` says ends the run (the apply loop's judgement: by
+  /// default any failure), or an interrupt is requested; the steps in
+  /// flight always finish, and no step after a failed one starts.
+  func run(endingOn ends: (Failure) -> Bool = { _ in true }) async -> Outcome {
     var failed: [Failure] = []
+    var ended = false
     var done: [Step] = []
     var queue = StepQueue(plan.steps)
     // The steps in flight have a thread each: their file and process work blocks.
@@ -136,7 +139,7 @@ struct Executor {
     await withTaskGroup(of: (Step, Failure?).self) { group in
       var running = 0
       func launchReady() {
-        while running < max(1, options.parallel), failed.isEmpty, !(options.interrupt?.requested ?? false), let step = queue.next() {
+        while running < max(1, options.parallel), !ended, !(options.interrupt?.requested ?? false), let step = queue.next() {
           running += 1
           group.addTask(executorPreference: lanes) {
             observer?.started(step)
@@ -161,6 +164,7 @@ struct Executor {
         running -= 1
         if let failure {
           failed.append(failure)
+          if ends(failure) { ended = true }
         } else {
           queue.succeeded(step.target)
           done.append(step)
@@ -209,7 +213,9 @@ struct Executor {
     case .pull:
       // (The reference is the group's instances' image: the Planner pulls
       // only for groups that have instances.)
-      let ref = desired.instances.first { $0.group == group }?.container.image ?? group
+      guard let ref = desired.instances.first(where: { $0.group == group })?.container.image else {
+        throw OrchestratorError(.step, "the plan pulls the image of group '\(group)', which has no instances")
+      }
       _ = try await driver.pull(ref)
     default:
       guard let b = desired.builds.first(where: { $0.group == group }) else {
