@@ -394,6 +394,31 @@ final class PlannerTests: XCTestCase {
     XCTAssertEqual(reasons(try plan(d, o), .image("node")), ["build cthulhu-kv-node:0123456789ab from /src/app"])
   }
 
+  func testRecoveriesReadAsText() throws {
+    let d = desired([instance(1), instance(2), instance(3)])
+    var o = converged(d)
+    o.state?.networkID = nil
+    o.state?.removeInstance("i002")
+    setContainer(&o, container(d.instances[1], state: .created))
+    setContainer(&o, container(d.instances[2], state: .exited))
+    let p = try plan(d, o, refused: ["i003": "start c-i003: the engine answered 500: failed to start shim"])
+    XCTAssertEqual(
+      PlanRenderer.text(p),
+      """
+      cthulhu will make these changes to fixture 'kv' (/fixtures/kv):
+
+        ~   network:cthulhu-kv  adopt
+              # network made by an interrupted apply, not in the fixture state
+        ~   instance:i002  adopt (then start)
+              # container kv-i002 (created) not in the fixture state (left by an interrupted apply)
+        -/+ instance:i003  replace
+              # the engine would not start its container (start c-i003: the engine answered 500: failed to start shim); a new one is made
+
+      Plan: 1 to add, 1 to change, 1 to destroy.
+
+      """)
+  }
+
   // MARK: - The plan as data
 
   func testTargetsAreTypedAndWrittenAsText() throws {
