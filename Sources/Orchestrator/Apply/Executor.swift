@@ -6,8 +6,9 @@ import Synchronization
 public protocol ApplyObserver: Sendable {
   func started(_ step: Step)
   func finished(_ step: Step, after: Duration, error: (any Error)?)
-  /// The fixture moved between the plan shown and the lock taken; `plan` is
-  /// what will run instead (only with `replanWhenStale`).
+  /// The fixture's state moved between the plan shown and the lock taken
+  /// (another apply or a destroy ran); `plan` is what will run instead
+  /// (only with `replanWhenStale`).
   func replanned(_ plan: Plan)
   /// Steps failed in a way a fresh look can repair (a start the engine
   /// refused, a name taken after the plan looked): the fixture was observed
@@ -31,8 +32,8 @@ public struct ApplyOptions: Sendable {
   public var healthTimeout: Duration?
   /// The cthulhu binary the control shims call.
   public var binary: String = ApplyOptions.currentExecutable
-  /// When the world moved since the plan was made: apply a fresh plan (true)
-  /// or refuse (false, for a plan someone reviewed and saved).
+  /// When the state moved since the plan was made: apply a fresh plan
+  /// (true) or refuse (false, for a plan someone reviewed and saved).
   public var replanWhenStale = false
   /// Set (by a Ctrl-C handler) to finish the steps in flight and start no more.
   public var interrupt: Interrupt?
