@@ -55,7 +55,7 @@ final class RegistryIndexTests: XCTestCase {
     let a = spec("i001", on: net, host: 0)
     let id = try await driver.create(a)
     guard case .failure(let e) = try await create(a) else { return XCTFail("a name in use is refused") }
-    XCTAssertEqual(e.code, .nameInUse)
+    XCTAssertEqual(e.code, .nameInUse, "a create whose name is taken")
     try await driver.remove(id: id, force: true)
     let again = try await driver.create(a)
     XCTAssertNotEqual(again, id)
@@ -83,7 +83,7 @@ final class RegistryIndexTests: XCTestCase {
     guard case .failure(let e) = try await create(spec("i002", on: net, host: 1), by: fresh) else {
       return XCTFail("the index built from the records knows i002")
     }
-    XCTAssertEqual(e.code, .nameInUse)
+    XCTAssertEqual(e.code, .nameInUse, "a create whose name is taken")
     let links = try FileManager.default.contentsOfDirectory(atPath: folder + "/names")
     XCTAssertEqual(links.count, 2)
     XCTAssertEqual(Set(links.map { try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/names/" + $0) }), Set(ids))

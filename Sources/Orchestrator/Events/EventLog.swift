@@ -107,13 +107,23 @@ struct LoggingObserver: ApplyObserver {
     let (s, a) = after.components
     log.append(
       Event(
-        actor: "apply[\(getpid())]", action: step.action.rawValue, targets: [step.target],
+        actor: "apply[\(getpid())]", action: step.action.rawValue, targets: [step.target.description],
         outcome: error.map { "failed: \($0)" } ?? "ok", seconds: Double(s) + Double(a) / 1e18))
     next?.finished(step, after: after, error: error)
   }
 
+  func replanned(_ plan: Plan) { next?.replanned(plan) }
+
+  func retrying(_ plan: Plan, after failures: [(target: String, error: any Error)]) {
+    log.append(
+      Event(
+        actor: "apply[\(getpid())]", action: "replan", targets: failures.map(\.target),
+        outcome: "ok: \(plan.steps.count) step(s) planned again after: " + failures.map { "\($0.error)" }.joined(separator: "; ")))
+    next?.retrying(plan, after: failures)
+  }
+
   func remade(_ step: Step, because error: any Error) {
-    log.append(Event(actor: "apply[\(getpid())]", action: "remake", targets: [step.target], outcome: "ok: \(error)"))
+    log.append(Event(actor: "apply[\(getpid())]", action: "remake", targets: [step.target.description], outcome: "ok: \(error)"))
     next?.remade(step, because: error)
   }
 }
