@@ -102,4 +102,27 @@ final class RegistryIndexTests: XCTestCase {
       XCTFail("removed by the other")
     } catch let e as DriverError { XCTAssertEqual(e.code, .notFound) }
   }
+
+  /// A record's temporary file left by a cthulhu killed mid-write does not
+  /// keep the fixture's folder once the fixture is forgotten; one whose
+  /// writer still runs does.
+  func testForgettingAFixtureRemovesTheTemporaryFilesOfKilledWriters() async throws {
+    let net = try await network()
+    let id = try await driver.create(spec("i001", on: net, host: 0))
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let stale = folder + "/\(id).json.tmp-\(gone.processIdentifier)"
+    XCTAssertTrue(FileManager.default.createFile(atPath: stale, contents: Data("{".utf8)))
+    let live = folder + "/\(id).json.tmp-1"  // (PID 1 is always running)
+    XCTAssertTrue(FileManager.default.createFile(atPath: live, contents: Data("{".utf8)))
+    try await driver.remove(id: id, force: true)
+    for n in try await driver.networks() where n.name == net.name { try await driver.removeNetwork(id: n.id) }
+    await driver.forget(fixture: fixture)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: live), "a running writer's file is kept, and with it the folder")
+    try FileManager.default.removeItem(atPath: live)
+    await driver.forget(fixture: fixture)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "\((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])")
+  }
 }
