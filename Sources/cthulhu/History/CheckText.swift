@@ -24,7 +24,7 @@ struct CheckText {
     guard let v = report.violation else { return "" }
     let ops = v.witness.map { history.operations[$0] }
     let processes = Set(ops.map(\.process)).sorted().map(String.init)
-    var s = "These \(ops.count) operations"
+    var s = ops.count == 1 ? "This operation" : "These \(ops.count) operations"
     if let key = v.key { s += " on key \(HistoryValue.quote(key))" }
     s += " (\(processes.count == 1 ? "process" : "processes") \(Self.list(processes))) cannot be linearized,"
     s += " even if every other operation took effect at any time after its invoke, or never:\n\n"
@@ -35,7 +35,7 @@ struct CheckText {
     s += Self.table(rows, indent: "  ")
     s += "\n"
     if v.minimal {
-      s += "Leaving out any one of them makes the rest linearizable.\n"
+      s += ops.count == 1 ? "Leaving it out makes the rest linearizable.\n" : "Leaving out any one of them makes the rest linearizable.\n"
     } else {
       s += "(Not narrowed down all the way: the search's limits ran out; these operations still cannot be linearized.)\n"
     }
