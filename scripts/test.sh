@@ -33,5 +33,7 @@ if [ "$(id -u)" != 0 ]; then
   echo "not root: skipping the bats runs in network namespaces" >&2
   exit 0
 fi
-# demo-stale-reads.bats needs partitions: namespaces only.
-CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture.bats Tests/bats/demo.bats Tests/bats/demo-stale-reads.bats
+# demo-stale-reads.bats and etcd.bats (Debian's etcd-server and etcd-client)
+# need partitions: namespaces only.
+CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture.bats Tests/bats/demo.bats Tests/bats/demo-stale-reads.bats \
+  Tests/bats/etcd.bats
