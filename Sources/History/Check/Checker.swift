@@ -58,7 +58,9 @@ public enum Checker {
     // The part that fails earliest in the history: the shortest prefix to narrow.
     if let smallest = failing.min(by: { ($0.evidence.frontier, $0.part) < ($1.evidence.frontier, $1.part) }) {
       report.verdict = .notLinearizable
-      var until = ContinuousClock.now + options.narrowing
+      let narrowingStarted = ContinuousClock.now
+      defer { report.narrowing = ContinuousClock.now - narrowingStarted }
+      var until = narrowingStarted + options.narrowing
       if let d = options.deadline, d < until { until = d }
       let part = parts[smallest.part]
       report.violation = Witness.find(
