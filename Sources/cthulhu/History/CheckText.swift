@@ -14,7 +14,7 @@ struct CheckText {
   var verdictLine: String {
     let seconds = Self.seconds(took - report.narrowing)
     let facts = "\(report.model.rawValue), \(report.operations) operations" + (report.partitions > 1 ? " in \(report.partitions) keys" : "")
-    let time = String(format: "%.3fs", seconds)
+    let time = String(format: "%.4fs", seconds)
     switch report.verdict {
     case .linearizable: return "\(file): linearizable (\(facts); \(time))"
     case .notLinearizable: return "\(file): not linearizable (\(facts); \(time))"
@@ -57,7 +57,7 @@ struct CheckText {
     if let last = history.events.indices.last, v.cut <= last {
       s += "Nothing from line \(history.events[v.cut].line) on is needed to show this.\n"
     }
-    s += String(format: "Narrowing the violation down to these took %.3fs after the verdict.\n", Self.seconds(report.narrowing))
+    s += String(format: "Narrowing the violation down to these took %.4fs after the verdict.\n", Self.seconds(report.narrowing))
     return s
   }
 
