@@ -1,24 +1,34 @@
 #!/usr/bin/env bats
 # A real system nobody here wrote: a 3-member etcd cluster (Debian's
-# etcd-server 3.4, manifests/etcd.yaml) as host processes in network
-# namespaces. Clients put and get one key through `cthulhu op` while the
-# leader is partitioned away and healed; `cthulhu check` finds etcd's
+# etcd-server 3.4) as host processes in network namespaces
+# (manifests/etcd.yaml, CTHULHU_BATS_TARGET=namespaces) or in containers of
+# an image built here from the same binary (manifests/etcd-docker.yaml,
+# scripts/etcd-image.sh, CTHULHU_BATS_TARGET=docker). Clients put and get
+# one key through `cthulhu op` while the leader is partitioned away and
+# healed; `cthulhu check` finds etcd's
 # linearizable gets linearizable, and catches a serializable get
 # (--consistency=s) that an isolated member answers from its stale state.
-# Needs root and partitions: CTHULHU_BATS_TARGET=namespaces.
+# Needs root and partitions.
 
 load helpers
 
 setup_file() {
-  if [ "$CTHULHU_BATS_TARGET" != namespaces ]; then
-    echo "etcd.bats partitions members away: run it with CTHULHU_BATS_TARGET=namespaces (root)" >&3
-    return 1
-  fi
   if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
     echo "etcd.bats needs etcd and etcdctl: apt install etcd-server etcd-client" >&3
     return 1
   fi
-  use_manifest etcd.yaml
+  case "$CTHULHU_BATS_TARGET" in
+    namespaces) use_manifest etcd.yaml ;;
+    docker)
+      # Containers of an image built here from the same etcd binary.
+      "$REPO/scripts/etcd-image.sh" >/dev/null
+      use_manifest etcd-docker.yaml
+      ;;
+    *)
+      echo "etcd.bats partitions members away: run it with CTHULHU_BATS_TARGET=namespaces or docker (root)" >&3
+      return 1
+      ;;
+  esac
   wait_until 30 leader
 }
 
