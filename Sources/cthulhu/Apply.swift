@@ -7,6 +7,7 @@ import Synchronization
 extension Cthulhu {
   struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "apply",
       abstract: "Converge the fixture to a manifest (or to a plan saved with `plan --out`).")
 
     @Argument(help: "The manifest, or a plan saved by `cthulhu plan --out` (default: the current folder's cthulhu.yaml, or its only manifest).")

@@ -4,6 +4,7 @@ import Foundation
 extension Cthulhu {
   struct Schema: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "schema",
       abstract: "Print a JSON Schema of the manifest, for editors (yaml-language-server), or of a history line.")
 
     @Flag(help: "The schema of one line of a history file (history.jsonl) instead.") var history = false

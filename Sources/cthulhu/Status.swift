@@ -5,7 +5,7 @@ import Orchestrator
 
 extension Cthulhu {
   struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show each instance: group, address, state, health, user, ports.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each instance: group, address, state, health, user, ports.")
 
     @Argument(help: "The manifest (default: ./cthulhu.yaml unless --fixture is given).")
     var manifest: String?
