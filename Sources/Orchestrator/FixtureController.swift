@@ -150,6 +150,7 @@ public struct FixtureController: Sendable {
     }
     var initial = planned.observed.state ?? FixtureState(fixture: m.fixture, root: m.root, driver: m.driver)
     initial.manifest = m.path
+    initial.faultPath = m.faults.via == .auto ? nil : m.faults.via
     initial.binary = options.binary
     initial.subnet = planned.desired.network.subnet
     if initial.networkID == nil { initial.networkID = planned.observed.network?.id }
