@@ -121,7 +121,7 @@ struct FaultHelperImage: Sendable {
     // A static program makes ldd say so and exit 1; the others are listed all the same.
     var libs = Set<String>()
     for line in r.stdout.split(separator: "\n") where !line.hasSuffix(":") {
-      for word in line.split(separator: " ") where word.hasPrefix("/") { libs.insert(String(word)) }
+      for word in line.split(whereSeparator: { $0 == " " || $0 == "\t" }) where word.hasPrefix("/") { libs.insert(String(word)) }
     }
     if libs.isEmpty && r.status != 0 {
       throw DriverError(.unsupported, "ldd could not list the libraries of the fault helper's programs: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
