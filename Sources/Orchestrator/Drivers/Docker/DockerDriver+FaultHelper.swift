@@ -188,10 +188,14 @@ public final class DockerFaultHelper: NetnsRunner {
     }
     let command = input == nil ? arguments : ["/bin/sh", "-c", "exec \"$@\" < /tmp/cthulhu-input", "sh"] + arguments
     let (driver, limit, state) = (self.driver, request.commandTimeout, self.state)
+    let expired = Expiry()
     let result = try await withThrowingTaskGroup(of: ExecResult?.self) { group in
       group.addTask { try await driver.exec(id: id, command: command) }
       group.addTask {
         try await Task.sleep(for: limit)
+        // Marked first: the removal below ends the command's stream, which
+        // may then answer before this task does.
+        await expired.mark()
         // Removing the helper kills the command and ends its output stream;
         // the runner forgets it (a later command starts a new one).
         _ = await state.take(ifCurrent: id)
@@ -202,13 +206,19 @@ public final class DockerFaultHelper: NetnsRunner {
       group.cancelAll()
       return first
     }
-    guard let result else {
+    guard let result, await !expired.marked else {
       throw OrchestratorError(
         .step,
         "\(request.instance): `\(arguments.joined(separator: " "))` did not finish within \(limit) in the fault helper, which was removed")
     }
     return HostCommand.Result(status: result.exitCode, stdout: result.stdout, stderr: result.stderr)
   }
+}
+
+/// Whether a command's time ran out.
+actor Expiry {
+  private(set) var marked = false
+  func mark() { marked = true }
 }
 
 /// The helper container of one runner: started once, taken once.

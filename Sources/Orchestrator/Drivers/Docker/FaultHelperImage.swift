@@ -51,7 +51,7 @@ struct FaultHelperImage: Sendable {
       if tool != "busybox", (real as NSString).lastPathComponent != tool { links["/usr/sbin/\(tool)"] = real }
     }
     let busybox = URL(fileURLWithPath: HostCommand.locate("busybox")!).resolvingSymlinksInPath().path
-    for applet in ["sh", "sleep", "cat"] { links["/bin/\(applet)"] = busybox }
+    for applet in ["sh", "sleep", "cat", "true"] { links["/bin/\(applet)"] = busybox }
     var env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
     // xtables extensions: beside libxtables, in `<libdir>/xtables`.
     if let dir = extensionFolder() {
