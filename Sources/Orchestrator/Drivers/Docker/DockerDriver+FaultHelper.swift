@@ -59,12 +59,18 @@ extension DockerDriver {
     return removed.sorted()
   }
 
-  /// The helper image on this engine, imported when missing; returns it.
-  func ensureFaultHelperImage() async throws -> FaultHelperImage {
-    let image = try await helperImages.image()
-    try await helperImages.ensure(engine: socket) { [self] in
-      if try await imageID(image.tag) != nil { return }
+  /// The helper image's tag on this engine, and the environment its
+  /// programs need. An image labelled with this machine's source key is
+  /// used as it is; otherwise the archive is made and imported.
+  func ensureFaultHelperImage() async throws -> (tag: String, env: [String]) {
+    let src = try await helperImages.source()
+    let tag = try await helperImages.tag(engine: socket) { [self] in
       let c = try await api()
+      let filter = Self.labelFilter(["\(FaultHelperImage.sourceLabel)=\(src.key)"])
+      let made = try await c.json([API.ImageSummary].self, "GET", "/images/json", query: ["filters": filter])
+      if let tag = made.lazy.compactMap({ $0.RepoTags?.first { $0.hasPrefix(FaultHelperImage.repository + ":") } }).first { return tag }
+      let image = try await helperImages.image()
+      if try await imageID(image.tag) != nil { return image.tag }
       let arch = try await c.json(API.Version.self, "GET", "/version").Arch ?? ""
       guard arch.isEmpty || arch == FaultHelperImage.hostArchitecture else {
         throw DriverError(
@@ -76,15 +82,16 @@ extension DockerDriver {
         "POST", "/images/create",
         query: [
           "fromSrc": "-", "repo": String(image.tag[..<colon]), "tag": String(image.tag[image.tag.index(after: colon)...]),
-          "changes": "LABEL \(FaultHelperImage.label)=\(image.hash)",
+          "changes": "LABEL \(FaultHelperImage.label)=\(image.hash) \(FaultHelperImage.sourceLabel)=\(src.key)",
         ],
         body: Data(image.archive), contentType: "application/x-tar", timeout: .seconds(300))
       let fail = { (why: String) in DriverError(.imageUnavailable, "could not import the fault helper image \(image.tag): \(why)") }
       guard (200..<300).contains(Int(resp.status.code)) else { throw fail(DockerClient.engineMessage(try await c.collect(resp))) }
       try await Self.follow(c, resp) { p in if let e = p.error { throw fail(e) } }
       guard try await imageID(image.tag) != nil else { throw fail("the engine reported no image after the import") }
+      return image.tag
     }
-    return image
+    return (tag, src.env)
   }
 
   /// Creates and starts a helper in the network namespace of `target`

@@ -34,11 +34,28 @@ struct FaultHelperImage: Sendable {
   /// The programs the enforcer runs, found as the host path finds them.
   static let tools = ["iptables", "iptables-restore", "iptables-save", "tc", "ip", "busybox"]
 
-  /// Assembles the image from this machine's files.
-  static func make() async throws -> FaultHelperImage {
-    var files: [String: String] = [:]  // path in the image → file on the host
-    var links: [String: String] = [:]  // path in the image → link target
+  /// What goes into the image, found without reading it: the programs, the
+  /// extensions and tables, the environment, and ``Source/key``.
+  struct Source: Sendable {
+    /// Path in the image → file on the host.
+    var files: [String: String] = [:]
+    /// Path in the image → link target.
+    var links: [String: String] = [:]
+    /// The files whose shared libraries go in too.
     var elves: [String] = []
+    var env: [String] = []
+    /// sha256 over the path, size, modification time and inode of every
+    /// file above and of `/etc/ld.so.cache` (rewritten whenever a library is
+    /// installed or upgraded): an image labelled with it was made from these
+    /// same files, so a fault command finds it without making the archive.
+    var key = ""
+  }
+
+  static let sourceLabel = "io.cthulhu.fault-helper-image.source"
+
+  /// Finds the image's files on this machine (cheap: no file is read).
+  static func source() throws -> Source {
+    var src = Source()
     for tool in tools {
       guard let found = HostCommand.locate(tool) else {
         throw DriverError(
@@ -46,31 +63,49 @@ struct FaultHelperImage: Sendable {
           "\(tool) is not installed on this machine; the fault helper image is made from this machine's programs (Debian: \(tool == "busybox" ? "busybox-static" : HostCommand.package(tool)))")
       }
       let real = URL(fileURLWithPath: found).resolvingSymlinksInPath().path
-      files[real] = real
-      elves.append(real)
-      if tool != "busybox", (real as NSString).lastPathComponent != tool { links["/usr/sbin/\(tool)"] = real }
+      src.files[real] = real
+      src.elves.append(real)
+      if tool != "busybox", (real as NSString).lastPathComponent != tool { src.links["/usr/sbin/\(tool)"] = real }
+      if tool == "busybox" {
+        for applet in ["sh", "sleep", "cat", "true"] { src.links["/bin/\(applet)"] = real }
+      }
     }
-    let busybox = URL(fileURLWithPath: HostCommand.locate("busybox")!).resolvingSymlinksInPath().path
-    for applet in ["sh", "sleep", "cat", "true"] { links["/bin/\(applet)"] = busybox }
-    var env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+    src.env = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
     // xtables extensions: beside libxtables, in `<libdir>/xtables`.
     if let dir = extensionFolder() {
       for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasSuffix(".so") {
-        files[dir + "/" + name] = dir + "/" + name
-        elves.append(dir + "/" + name)
+        src.files[dir + "/" + name] = dir + "/" + name
+        src.elves.append(dir + "/" + name)
       }
-      env.append("XTABLES_LIBDIR=\(dir)")
+      src.env.append("XTABLES_LIBDIR=\(dir)")
     }
     // tc's distribution tables (netem's `distribution normal`).
     if let dir = ["/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/aarch64-linux-gnu/tc", "/usr/lib64/tc", "/usr/lib/tc"].first(where: {
       FileManager.default.fileExists(atPath: $0 + "/normal.dist")
     }) {
       for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasSuffix(".dist") {
-        files[dir + "/" + name] = dir + "/" + name
+        src.files[dir + "/" + name] = dir + "/" + name
       }
-      env.append("TC_LIB_DIR=\(dir)")
+      src.env.append("TC_LIB_DIR=\(dir)")
     }
-    for lib in try await libraries(of: elves) where files[lib] == nil {
+    src.elves.sort()
+    var facts: [String] = []
+    for path in src.files.values.sorted() + ["/etc/ld.so.cache"] {
+      var st = stat()
+      guard stat(path, &st) == 0 else { continue }
+      facts.append("\(path) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ino)")
+    }
+    facts += src.links.sorted { $0.key < $1.key }.map { "\($0.key) -> \($0.value)" } + src.env
+    src.key = SHA256.hash(data: Data(facts.joined(separator: "\n").utf8)).map { String(format: "%02x", $0) }.joined()
+    return src
+  }
+
+  /// Assembles the image from this machine's files.
+  static func make() async throws -> FaultHelperImage { try await make(source()) }
+
+  static func make(_ src: Source) async throws -> FaultHelperImage {
+    var files = src.files
+    for lib in try await libraries(of: src.elves) where files[lib] == nil {
       files[lib] = URL(fileURLWithPath: lib).resolvingSymlinksInPath().path
     }
     var entries: [String: Tar.Entry] = [:]
@@ -91,7 +126,7 @@ struct FaultHelperImage: Sendable {
       folders(of: inImage)
       entries[String(inImage.dropFirst())] = Tar.Entry(path: String(inImage.dropFirst()), mode: mode, kind: .file([UInt8](data)))
     }
-    for (inImage, target) in links {
+    for (inImage, target) in src.links {
       folders(of: inImage)
       entries[String(inImage.dropFirst())] = Tar.Entry(path: String(inImage.dropFirst()), mode: 0o777, kind: .link(target))
     }
@@ -101,7 +136,7 @@ struct FaultHelperImage: Sendable {
     // Sorted by path: a folder comes before what it holds.
     let archive = try Tar.archive(entries: entries.values.sorted { $0.path < $1.path })
     let hash = SHA256.hash(data: archive).map { String(format: "%02x", $0) }.joined()
-    return FaultHelperImage(archive: archive, hash: hash, env: env)
+    return FaultHelperImage(archive: archive, hash: hash, env: src.env)
   }
 
   /// The folder of xtables extensions that `iptables` loads (it holds
@@ -141,15 +176,26 @@ struct FaultHelperImage: Sendable {
   }
 }
 
-/// One image per process, made once however many helpers start at a time.
+/// What one process knows of the helper image: its files (found once),
+/// the archive (made only when some engine lacks the image), and the tag
+/// each engine holds it under.
 actor FaultHelperImageCache {
+  private var found: FaultHelperImage.Source?
   private var making: Task<FaultHelperImage, any Error>?
-  /// Engines (by socket) known to hold the image.
-  private var present: [String: Task<Void, any Error>] = [:]
+  /// Engines (by socket) and the tag they hold the image under.
+  private var present: [String: Task<String, any Error>] = [:]
+
+  func source() throws -> FaultHelperImage.Source {
+    if let found { return found }
+    let s = try FaultHelperImage.source()
+    found = s
+    return s
+  }
 
   func image() async throws -> FaultHelperImage {
     if let making { return try await making.value }
-    let task = Task { try await FaultHelperImage.make() }
+    let src = try source()
+    let task = Task { try await FaultHelperImage.make(src) }
     making = task
     do { return try await task.value } catch {
       making = nil
@@ -158,11 +204,11 @@ actor FaultHelperImageCache {
   }
 
   /// Runs `put` once per engine (concurrent callers share it); a failure is not kept.
-  func ensure(engine: String, _ put: @escaping @Sendable () async throws -> Void) async throws {
+  func tag(engine: String, _ put: @escaping @Sendable () async throws -> String) async throws -> String {
     if let task = present[engine] { return try await task.value }
     let task = Task { try await put() }
     present[engine] = task
-    do { try await task.value } catch {
+    do { return try await task.value } catch {
       present[engine] = nil
       throw error
     }
