@@ -174,6 +174,47 @@ final class FaultHelperTests: XCTestCase {
     XCTAssertFalse(after.contains("c7c7"), after)
   }
 
+  func testRestartPutsFaultsBackAndForExpiresThroughTheHelper() async throws {
+    try await waitUntilServing()
+    XCTAssertEqual(try cthulhu("isolate", "i002").status, 0)
+    XCTAssertEqual(try cthulhu("restart", "i002").status, 0)
+    try await assertNoHelper()
+    var ok = try await reaches("i001", "i002")
+    XCTAssertFalse(ok, "isolation lost by a restart")
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    // The detached reaper lifts the fault through a helper of its own.
+    let r = try cthulhu("isolate", "i003", "--for", "1s")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    ok = try await reaches("i001", "i003")
+    XCTAssertFalse(ok)
+    let deadline = Date().addingTimeInterval(20)
+    while try !FaultBook.load(root: root).faults.isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+    XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty, "the fault outlived its --for")
+    let back = Date().addingTimeInterval(10)
+    ok = false
+    while !ok && Date() < back {
+      ok = try await reaches("i001", "i003")
+      if !ok { try await Task.sleep(for: .milliseconds(100)) }
+    }
+    XCTAssertTrue(ok, "i003 still cut off after its --for")
+    XCTAssertTrue(EventLog(root: root).read().map(\.action).contains("expire f2"))
+    try await assertNoHelper()
+  }
+
+  func testWithoutCapabilitiesTheHelperPathStillWorks() async throws {
+    let setpriv = "/usr/bin/setpriv"
+    try Harness.require(FileManager.default.isExecutableFile(atPath: setpriv), "setpriv (util-linux) is missing")
+    try await waitUntilServing()
+    // What the host path refuses (see FaultTests) the engine does: only the socket is needed.
+    let r = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "partition", "--fixture", root, "i001", "i002"])
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    try await assertMatrix(blocked: ["i001>i002", "i002>i001"])
+    let h = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "heal", "--fixture", root])
+    XCTAssertEqual(h.status, 0, h.stdout + h.stderr)
+    try await assertMatrix(blocked: [])
+    try await assertNoHelper()
+  }
+
   func testACommandPastItsTimeKillsAndRemovesTheHelper() async throws {
     let id = try await container("i001")
     let request = NetnsRequest(via: .helper, root: root, instance: "i001", commandTimeout: .seconds(2))
