@@ -215,6 +215,25 @@ final class FaultHelperTests: XCTestCase {
     try await assertNoHelper()
   }
 
+  func testDelayIsProbedOnTheInstancesKernelThroughAScratchHelper() async throws {
+    let probe = try Harness.run("/usr/bin/unshare", ["--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
+    let r = try cthulhu("delay", "100ms", "i001")
+    if probe.status == 0 {
+      XCTAssertEqual(r.status, 0, r.stderr)
+      let q = try await rules("i001")
+      XCTAssertTrue(q.contains("netem c7c7:"), q)
+    } else {
+      // The same kernel here: the helper's probe (in a namespace of its own) says what the host's says.
+      XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+      XCTAssertTrue(r.stderr.contains("sch_netem"), r.stderr)
+      XCTAssertTrue(r.stderr.contains("Nothing was changed"), r.stderr)
+      XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
+      let q = try await rules("i001")
+      XCTAssertFalse(q.contains("c7c7"), q)
+    }
+    try await assertNoHelper()
+  }
+
   func testACommandPastItsTimeKillsAndRemovesTheHelper() async throws {
     let id = try await container("i001")
     let request = NetnsRequest(via: .helper, root: root, instance: "i001", commandTimeout: .seconds(2))
