@@ -183,6 +183,7 @@ public struct FixtureController: Sendable {
     let first = planned.plan
     var initial = planned.observed.state ?? FixtureState(fixture: m.fixture, root: m.root, driver: m.driver)
     initial.manifest = m.path
+    initial.faultPath = m.faults.via == .auto ? nil : m.faults.via
     initial.binary = options.binary
     initial.subnet = planned.desired.network.subnet
     if createdRoot { initial.createdRoot = true }

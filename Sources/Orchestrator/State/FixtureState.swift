@@ -13,6 +13,9 @@ public struct FixtureState: Codable, Sendable, Hashable {
   public var manifest: String?
   public var subnet: IPv4Network?
   public var networkID: String?
+  /// `faults.via` of the manifest last applied (nil: `auto`): how fault
+  /// commands, the `--for` reaper and restarts reach the namespaces.
+  public var faultPath: FaultPath?
   /// Image tags cthulhu built for this fixture.
   public var builtImages: [String] = []
   /// One record per instance, sorted by ordinal (``upsert(_:)`` keeps them
