@@ -69,6 +69,8 @@ extension FixtureController {
     // waits for the device to unlink): they run on lanes of their own.
     let lanes = Lanes(Self.removalLanes, label: "destroy")
     do {
+      // Fault helpers share an instance's namespace: none may outlive it.
+      _ = try await driver.removeFaultHelpers(root: root, all: true)
       try await withThrowingTaskGroup(of: String.self) { group in
         for c in containers {
           group.addTask(executorPreference: lanes) {

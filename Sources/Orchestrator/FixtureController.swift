@@ -25,28 +25,48 @@ public struct FixtureController: Sendable {
     let read = try FixtureState.read(root: manifest.root)
     let state = read?.state
     _ = try FixtureRoot.check(root: manifest.root, fixture: manifest.fixture, manifest: manifest.path, state: state)
-    let images = manifest.groups.compactMap { g -> String? in if case .image(let r) = g.source { return r }; return nil }
     // Build tags depend only on the context, so they are known before observing.
-    let buildTags = try Resolver(manifest: manifest, previous: state).builds().map(\.tag)
+    let builds = try Resolver(manifest: manifest, previous: state).builds()
+    var planned = try await plan(manifest, state: state, stateDigest: read?.digest, listed: try await listed, builds: builds)
+    planned.observed.stateStamp = read?.stamp ?? StateStamp()
+    return planned
+  }
+
+  /// The rest of a plan, once the state is known (read from disk, or an
+  /// apply's own between rounds) and the containers are listed: the
+  /// engine's networks and images, the files on disk, the resolution (with
+  /// the builds' contexts hashed already) and the diff.
+  func plan(
+    _ manifest: Manifest, state: FixtureState?, stateDigest: String?, listed: [ObservedContainer], builds: [DesiredBuild],
+    refused: [String: String] = [:]
+  ) async throws -> PlannedChange {
+    let images = manifest.groups.compactMap { g -> String? in if case .image(let r) = g.source { return r }; return nil }
     let observed = try await ObservedFixture.observe(
-      fixture: manifest.fixture, root: manifest.root, state: state, stateDigest: read?.digest, containers: try await listed,
-      images: images + buildTags, driver: driver)
+      fixture: manifest.fixture, root: manifest.root, state: state, stateDigest: stateDigest, containers: listed,
+      images: images + builds.map(\.tag), driver: driver)
     try checkOwnership(manifest: manifest, observed: observed)
-    let resolver = Resolver(manifest: manifest, previous: observed.state, usedSubnets: observed.otherSubnets, imageIDs: observed.imageIDs)
+    var resolver = Resolver(manifest: manifest, previous: observed.state, usedSubnets: observed.otherSubnets, imageIDs: observed.imageIDs)
+    resolver.knownBuilds = builds
     var desired = try resolver.resolve()
     // A driver that places instances (swarm) says where each one runs, as part of its spec.
     if let placing = driver as? any PlacingDriver { desired = try await placing.place(desired, observed: observed) }
     let basis = Self.basis(desired: desired, observed: observed)
-    let plan = try Planner.plan(desired: desired, observed: observed, manifest: manifest.path, basis: basis)
+    let plan = try Planner.plan(desired: desired, observed: observed, manifest: manifest.path, basis: basis, refused: refused)
     return PlannedChange(plan: plan, desired: desired, observed: observed, manifest: manifest)
   }
 
-  /// Containers of this fixture's name made from another folder are not ours to change.
+  /// Containers and networks of this fixture's name made from another
+  /// folder are not ours to change.
   func checkOwnership(manifest: Manifest, observed: ObservedFixture) throws {
     if let c = observed.containers.first(where: { $0.labels[Labels.root] != manifest.root }) {
       throw OrchestratorError(
         .foreign,
         "fixture '\(manifest.fixture)' is already running from \(c.labels[Labels.root] ?? "another folder") (\(manifest.driver == .process ? "instance" : "container") \(c.name)); destroy it there or rename this fixture")
+    }
+    if let net = observed.network, let other = net.labels[Labels.root], other != manifest.root {
+      throw OrchestratorError(
+        .foreign,
+        "fixture '\(manifest.fixture)' already has a network from \(other) (\(net.name)); destroy it there or rename this fixture")
     }
   }
 
@@ -99,6 +119,9 @@ public struct FixtureController: Sendable {
     /// failed because of it may say something else, such as a health check
     /// that saw its container stopped by a daemon shutting down).
     public var engineGone: DriverError?
+    /// The plans run after `plan`, each made by a fresh look after steps
+    /// failed in a way it could repair (see ``FixtureController/apply(_:options:observer:)``).
+    public var replans: [Plan] = []
   }
 
   /// Records the fixture's time to live and (re)starts the detached reaper
@@ -122,6 +145,14 @@ public struct FixtureController: Sendable {
   /// Converges the fixture to `planned`. Takes the fixture lock; records state
   /// after every step (see ``StateStore``); writes links, control shims and
   /// `spec.json` at the end.
+  ///
+  /// The plan runs as made when the state is as the plan read it (an apply
+  /// or destroy in between would have changed it); the engine is not asked
+  /// again, since whatever moved there since (an operation of a killed
+  /// apply finishing late) is met by trying: a step fails with a typed
+  /// cause, and the failures a fresh look can repair (``ApplyRetry``) make
+  /// the loop observe the fixture again and run a new plan, at most
+  /// ``ApplyRetry/maxRounds`` rounds in all.
   public func apply(_ planned: PlannedChange, options: ApplyOptions = .init(), observer: (any ApplyObserver)? = nil) async throws -> ApplyResult {
     let m = planned.manifest
     let paths = FixturePaths(root: m.root)
@@ -137,57 +168,68 @@ public struct FixtureController: Sendable {
     }
     let lock = try FixtureLock(paths: paths, command: "apply")
     defer { lock.release() }
-    // Re-plan under the lock: the world may have moved since the plan was shown.
     var planned = planned
-    let fresh = try await plan(m)
-    if fresh.plan.basis != planned.plan.basis || fresh.plan.steps != planned.plan.steps {
-      // A plan someone reviewed is applied as reviewed or not at all; otherwise
-      // the world moved (an engine operation of a killed apply finishing, say)
-      // and the fresh plan is what converges.
-      guard options.replanWhenStale else {
-        throw OrchestratorError(.stalePlan, "the fixture changed since this plan was made; run `cthulhu plan` again")
+    if !(planned.observed.stateStamp.map { FixtureState.unchanged(since: $0, root: m.root) } ?? false) {
+      // The state moved between the plan and the lock: plan again.
+      let fresh = try await plan(m)
+      if fresh.plan.basis != planned.plan.basis || fresh.plan.steps != planned.plan.steps {
+        // A plan someone reviewed is applied as reviewed or not at all;
+        // otherwise the fresh plan is what converges.
+        guard options.replanWhenStale else {
+          throw OrchestratorError(.stalePlan, "the fixture changed since this plan was made; run `cthulhu plan` again")
+        }
+        observer?.replanned(fresh.plan)
       }
-      observer?.replanned(fresh.plan)
       planned = fresh
     }
+    let first = planned.plan
     var initial = planned.observed.state ?? FixtureState(fixture: m.fixture, root: m.root, driver: m.driver)
     initial.manifest = m.path
+    initial.faultPath = m.faults.via == .auto ? nil : m.faults.via
     initial.binary = options.binary
     initial.subnet = planned.desired.network.subnet
-    if initial.networkID == nil { initial.networkID = planned.observed.network?.id }
     if createdRoot { initial.createdRoot = true }
-    // Every root entry this apply may make is recorded before it is made:
-    // instance folders and links, and the fixture-wide files.
-    let desiredByName = planned.desired.byName
-    let making = planned.plan.steps.filter { $0.kind == "instance" && $0.action != .delete }.compactMap { desiredByName[$0.name] }
-    initial.claim(FixturePaths.fixtureFiles + making.flatMap { [$0.ip.description, $0.name] })
+    initial.claim(FixturePaths.fixtureFiles + Self.entries(making: planned))
     let store = StateStore(initial)
     // The first save writes the whole state and starts its journal.
     try await store.update { _ in }
-    // Images named by `image:` that this machine lacks are pulled first.
-    for g in m.groups {
-      if case .image(let ref) = g.source, planned.observed.imageIDs[ref] == nil,
-        planned.plan.steps.contains(where: { $0.action == .create || $0.action == .replace })
-      {
-        _ = try await driver.pull(ref)
-      }
+    let log = LoggingObserver(log: EventLog(root: m.root), next: observer)
+    let mounts = Dictionary(m.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a })
+    var refusals: [String: any Error] = [:]
+    var done: [Step] = []
+    var replans: [Plan] = []
+    var outcome: Executor.Outcome
+    while true {
+      let executor = Executor(
+        plan: planned.plan, desired: planned.desired, driver: driver, store: store, options: options,
+        observer: refusals.isEmpty ? log : RemakeReporter(refusals: refusals, next: log), mounts: mounts)
+      // A failure a fresh look may repair does not stop the round: the
+      // others are learned in it too (every container a restarted engine
+      // will not start, say), and the next plan repairs them together.
+      let refused = Set(refusals.keys)
+      let lastRound = replans.count + 1 == ApplyRetry.maxRounds
+      outcome = await executor.run(endingOn: { lastRound || ApplyRetry.verdict($0, refused: refused) == .report })
+      done += outcome.done
+      guard !outcome.failures.isEmpty, replans.count + 1 < ApplyRetry.maxRounds, !(options.interrupt?.requested ?? false),
+        let next = try await replan(m, after: outcome.failures, planned: planned, refusals: &refusals, store: store)
+      else { break }
+      log.retrying(next.plan, after: outcome.failures.map { ($0.target, $0.error) })
+      planned = next
+      replans.append(next.plan)
+      let entries = Self.entries(making: planned)
+      try await store.update { $0.claim(entries) }
     }
-    let executor = Executor(
-      plan: planned.plan, desired: planned.desired, observed: planned.observed, driver: driver, store: store,
-      options: options, observer: LoggingObserver(log: EventLog(root: m.root), next: observer),
-      mounts: Dictionary(m.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a }))
-    let outcome = await executor.run()
     var failures = outcome.failures
-    failures += await checkStarted(planned, failed: Set(failures.map(\.target)), options: options)
+    failures += await checkStarted(done, desired: planned.desired, options: options)
     var state = await store.state
     // New, replaced and started instances have fresh namespaces: put their faults back.
-    let renewed = planned.plan.steps.filter { $0.kind == "instance" && [.create, .replace, .start].contains($0.action) }.map(\.name)
+    let renewed = done.filter { [.create, .replace, .start, .adopt].contains($0.action) }.compactMap(\.target.instance)
     let failed = Set(failures.map(\.target))
-    let restarted = renewed.filter { !failed.contains("instance:" + $0) && state.instance(named: $0) != nil }
+    let restarted = renewed.filter { !failed.contains(Step.Target.instance($0).description) && state.instance(named: $0) != nil }
     if !restarted.isEmpty {
       do { try await reapplyFaults(root: m.root, names: restarted) } catch { failures.append(Executor.Failure(target: "faults", error: error)) }
     }
-    if planned.plan.hasChanges || !FileManager.default.fileExists(atPath: paths.spec) || !FileManager.default.fileExists(atPath: paths.fixtureInfo) {
+    if first.hasChanges || !FileManager.default.fileExists(atPath: paths.spec) || !FileManager.default.fileExists(atPath: paths.fixtureInfo) {
       try FixtureWriter(paths: paths).writeIndex(state: state, binary: options.binary)
       // Entries recorded for steps that never ran (or folders since moved) are forgotten.
       try await store.update { s in
@@ -200,9 +242,48 @@ public struct FixtureController: Sendable {
     // The journal folds into one whole state again.
     try await store.compact()
     return ApplyResult(
-      plan: planned.plan, state: state, failures: failures.map { ($0.target, $0.error) },
+      plan: first, state: state, failures: failures.map { ($0.target, $0.error) },
       notStarted: outcome.notStarted, interrupted: options.interrupt?.requested ?? false,
-      engineGone: failures.isEmpty ? nil : await engineGone(failures.map(\.error)))
+      engineGone: failures.isEmpty ? nil : await engineGone(failures.map(\.error)), replans: replans)
+  }
+
+  /// The root entries a plan's steps may make (instance folders and links),
+  /// recorded before they are made.
+  static func entries(making planned: PlannedChange) -> [String] {
+    let desiredByName = planned.desired.byName
+    return planned.plan.steps.filter { $0.action != .delete }.compactMap { $0.target.instance.flatMap { desiredByName[$0] } }
+      .flatMap { [$0.ip.description, $0.name] }
+  }
+
+  /// After a round whose steps failed: the plan of a fresh look that may
+  /// repair them, or nil when they are to be reported (see ``ApplyRetry``).
+  /// The state is the apply's own (nothing is read from disk); the engine
+  /// is listed again, and, while a failed create's step would repeat, again
+  /// every 100 ms until ``ApplyRetry/settle`` passes.
+  func replan(
+    _ m: Manifest, after failures: [Executor.Failure], planned: PlannedChange, refusals: inout [String: any Error], store: StateStore
+  ) async throws -> PlannedChange? {
+    var wait = false
+    for f in failures {
+      switch ApplyRetry.verdict(f, refused: Set(refusals.keys)) {
+      case .report: return nil
+      case .refused(let name): refusals[name] = f.error
+      case .replan: break
+      case .replanOnceSeen: wait = true
+      }
+    }
+    let refused = refusals.mapValues { "\($0)" }
+    let deadline = ContinuousClock.now + ApplyRetry.settle
+    while true {
+      let state = await store.state
+      let fresh = try await plan(
+        m, state: state, stateDigest: nil, listed: try await driver.containers(fixture: m.fixture), builds: planned.desired.builds,
+        refused: refused)
+      let stuck = failures.contains { f in f.step.map { ApplyRetry.repeats($0, in: fresh.plan) } ?? true }
+      if !stuck { return fresh }
+      guard wait, ContinuousClock.now < deadline else { return nil }
+      try await Task.sleep(for: .milliseconds(100))
+    }
   }
 
   /// The engine's absence, when it explains `errors`: one of them says so,
@@ -216,22 +297,27 @@ public struct FixtureController: Sendable {
   /// Apply ends on the truth: an instance it started that has exited a
   /// moment later (`settle`) is a failure, with its exit code and last log
   /// lines, unless its group runs once and it exited with 0.
-  func checkStarted(_ planned: PlannedChange, failed: Set<String>, options: ApplyOptions) async -> [Executor.Failure] {
-    let started = planned.plan.steps.filter { step in
-      guard step.kind == "instance", !failed.contains(step.target) else { return false }
+  /// `done`: the steps that succeeded, in every round.
+  func checkStarted(_ done: [Step], desired: DesiredFixture, options: ApplyOptions) async -> [Executor.Failure] {
+    let startedInRounds = done.filter { step in
+      guard step.target.instance != nil else { return false }
       switch step.action {
       case .create, .replace, .start: return true
+      case .adopt: return step.resume != nil
       case .update: return step.effect == .restart
-      case .delete: return false
+      case .delete, .pull: return false
       }
     }.map(\.name)
+    var seen = Set<String>()
+    let started = startedInRounds.filter { seen.insert($0).inserted }
     guard !started.isEmpty, options.settle > .zero, !(options.interrupt?.requested ?? false) else { return [] }
     try? await Task.sleep(for: options.settle)
-    guard let live = try? await driver.containers(fixture: planned.desired.fixture) else { return [] }
+    guard let live = try? await driver.containers(fixture: desired.fixture) else { return [] }
     let byName = Dictionary(live.compactMap { c in c.labels[Labels.instance].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
     var failures: [Executor.Failure] = []
+    let desiredByName = desired.byName
     for name in started {
-      guard let c = byName[name], c.state == .exited || c.state == .dead, let d = planned.desired.instance(named: name) else { continue }
+      guard let c = byName[name], c.state == .exited || c.state == .dead, let d = desiredByName[name] else { continue }
       let code = (try? await driver.inspect(id: c.id))?.exitCode
       if d.runOnce && code == 0 { continue }
       var tail: [String] = []

@@ -2,21 +2,24 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 
-/// `cthulhu-demo --config PATH [--listen HOST:PORT]`: one node of a small
+/// `cthulhu-demo --config PATH [--listen HOST:PORT] [--stale-reads]`: one node of a small
 /// Raft-style cluster that elects a leader and replicates one value.
 /// See docs/demo.md.
 @main
 enum CthulhuDemo {
   static let usage = """
-    usage: cthulhu-demo --config PATH [--listen HOST:PORT]
+    usage: cthulhu-demo --config PATH [--listen HOST:PORT] [--stale-reads]
 
     One node of a leader election with a replicated value (docs/demo.md).
     The config file is JSON: {"self": "i001", "peers": {"i001": "172.30.0.2:8080", ...},
     "listen": "172.30.0.2:8080", "election_timeout_ms": [300, 600], "heartbeat_ms": 100,
-    "state": "/opt/app/var/raft.json"}; only "self" and "peers" are required.
+    "state": "/opt/app/var/raft.json", "stale_reads": false}; only "self" and "peers" are required.
     --listen (or env CTHULHU_DEMO_LISTEN) overrides the config's listen address.
+    --stale-reads (or env CTHULHU_DEMO_STALE_READS=1) is the deliberately unsafe mode:
+    every node answers GET /value from its own state, without asking the leader.
 
-    HTTP: GET /health, GET /admin, GET /value, POST /value (leader only).
+    HTTP: GET /health, GET /admin, GET /value (linearizable: the leader confirms
+    with a majority; a follower asks its leader), POST /value (leader only).
     """
 
   static func main() async {
@@ -27,18 +30,26 @@ enum CthulhuDemo {
     }
     var configPath: String?
     var listen = ProcessInfo.processInfo.environment["CTHULHU_DEMO_LISTEN"]
+    var staleReads: Bool?
+    switch ProcessInfo.processInfo.environment["CTHULHU_DEMO_STALE_READS"] {
+    case nil, "": break
+    case "1", "true": staleReads = true
+    case "0", "false": staleReads = false
+    case let other?: fail("CTHULHU_DEMO_STALE_READS must be 1, true, 0 or false (got '\(other)')")
+    }
     var rest = arguments[...]
     while let flag = rest.popFirst() {
       switch flag {
       case "--config": configPath = rest.popFirst()
       case "--listen": listen = rest.popFirst()
+      case "--stale-reads": staleReads = true
       default: fail("unknown argument '\(flag)'; run cthulhu-demo --help")
       }
     }
     guard let configPath else { fail("please give the config file with --config PATH") }
 
     let config: DemoConfig
-    do { config = try DemoConfig.load(path: configPath, listen: listen) } catch { fail("\(error)") }
+    do { config = try DemoConfig.load(path: configPath, listen: listen, staleReads: staleReads) } catch { fail("\(error)") }
 
     exitOnSignals()
     var timeouts = HTTPClient.Configuration.Timeout(connect: Node.peerTimeout, read: Node.peerTimeout)
@@ -46,6 +57,7 @@ enum CthulhuDemo {
     let client = HTTPClient(
       eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(timeout: timeouts))
     let node = Node(config: config, client: client)
+    if config.staleReads { say("\(config.name): stale reads: GET /value answers from this node's own state") }
     do {
       try await withThrowingDiscardingTaskGroup { group in
         group.addTask {

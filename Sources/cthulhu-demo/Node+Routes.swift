@@ -3,7 +3,7 @@ import NIOHTTP1
 
 extension Node {
   /// The HTTP API: `/health`, `/admin`, `/value` for people and tests,
-  /// `/raft/vote` and `/raft/append` between nodes.
+  /// `/raft/vote`, `/raft/append` and `/raft/read` between nodes.
   func respond(to request: Request) async -> Response {
     switch (request.method, request.path) {
     case (.GET, "/health"):
@@ -11,8 +11,16 @@ extension Node {
     case (.GET, "/admin"):
       return .json(.ok, status)
     case (.GET, "/value"):
-      guard let value else { return Response(status: .notFound, body: "no value committed yet\n") }
-      return Response(status: .ok, body: value + "\n")
+      switch await read() {
+      case .value(nil): return Response(status: .notFound, body: "no value committed yet\n")
+      case .value(let value?): return Response(status: .ok, body: value + "\n")
+      case .refused(let leader, let reason): return .json(.serviceUnavailable, Refusal(leader: leader, error: reason))
+      }
+    case (.GET, "/raft/read"):
+      switch await leaderRead() {
+      case .value(let value): return .json(.ok, ReadAnswer(value: value))
+      case .refused(let leader, let reason): return .json(.serviceUnavailable, Refusal(leader: leader, error: reason))
+      }
     case (.POST, "/value"), (.PUT, "/value"):
       let text = String(decoding: request.body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
       switch await write(text) {
@@ -27,7 +35,7 @@ extension Node {
     case (.POST, "/raft/append"):
       guard let append = try? JSONDecoder().decode(AppendRequest.self, from: request.body) else { return .badRequest }
       return .json(.ok, self.append(append))
-    case (_, "/health"), (_, "/admin"), (_, "/value"), (_, "/raft/vote"), (_, "/raft/append"):
+    case (_, "/health"), (_, "/admin"), (_, "/value"), (_, "/raft/vote"), (_, "/raft/append"), (_, "/raft/read"):
       return Response(status: .methodNotAllowed, body: "method not allowed\n")
     default:
       return Response(status: .notFound, body: "not found: \(request.path)\n")

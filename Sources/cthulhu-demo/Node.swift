@@ -16,6 +16,14 @@ actor Node {
   /// Clients waiting for their write at this index, proposed in this term, to commit.
   private var waiters: [Int: (term: Int, reply: CheckedContinuation<Bool, Never>)] = [:]
   private var logged: (role: Raft.Role, term: Int, leader: String?)?
+  /// Read-index rounds: each leader read takes the next number; a peer's
+  /// answer in a term to an append sent during round r confirms every read of
+  /// rounds up to r in that term.
+  private var readRound = 0
+  private var confirmed: [String: (term: Int, round: Int)] = [:]
+  /// Leader reads waiting for a majority's confirmation, by id.
+  private var readers: [Int: (term: Int, round: Int, reply: CheckedContinuation<ReadResult, Never>)] = [:]
+  private var nextReader = 0
 
   /// Every peer call gives up after this long: a partitioned peer is slow, never a hang.
   static let peerTimeout = TimeAmount.milliseconds(200)
@@ -57,6 +65,7 @@ actor Node {
     }
     logRole()
     settleWaiters()
+    settleReaders()
     return result
   }
 
@@ -96,11 +105,14 @@ actor Node {
         }
       case .append(let peer, let request):
         guard appending.insert(peer).inserted else { continue }
+        let round = readRound
         Task {
           let response: AppendResponse? = await call(peer, "/raft/append", request)
           appending.remove(peer)
           guard let response else { return }
           heard(peer)
+          // Same term, success or not: the peer took this node as its leader.
+          if response.term == request.term { confirmed[peer] = (request.term, round) }
           perform(update { $0.handle(from: peer, response, now: .now) })
         }
       }
@@ -170,6 +182,73 @@ actor Node {
     waiter.reply.resume(returning: false)
   }
 
+  enum ReadResult: Equatable {
+    /// The committed value; nil before any write committed.
+    case value(String?)
+    /// Not the leader, no leader known or reachable, or no majority confirmed in time.
+    case refused(leader: String?, reason: String)
+  }
+
+  /// `GET /value`. With `stale_reads`, this node's own committed value, whatever
+  /// its role: the unsafe mode. Otherwise linearizable: the leader answers as
+  /// `leaderRead` does, a follower asks its leader (`GET /raft/read`).
+  func read() async -> ReadResult {
+    if config.staleReads { return .value(raft.value) }
+    if raft.role == .leader { return await leaderRead() }
+    guard let leader = raft.leader, let address = config.peers[leader] else {
+      return .refused(leader: nil, reason: "no leader known")
+    }
+    do {
+      let response = try await client.execute(
+        HTTPClientRequest(url: "http://\(address)/raft/read"), timeout: .seconds(Self.writeTimeout.components.seconds))
+      let bytes = try await response.body.collect(upTo: 1 << 20)
+      if response.status == .ok {
+        return .value(try JSONDecoder().decode(ReadAnswer.self, from: Data(bytes.readableBytesView)).value)
+      }
+    } catch {}
+    return .refused(leader: leader, reason: "the leader did not confirm the read")
+  }
+
+  /// A read on the leader (Raft §6.4, the read index): answered once an entry
+  /// of its own term is committed (so it knows everything committed before it)
+  /// and a majority has answered an append sent after the read arrived (so no
+  /// newer leader can have committed anything it lacks); refused when it is
+  /// not the leader, is deposed, or gets no majority in 2 s.
+  func leaderRead() async -> ReadResult {
+    guard raft.role == .leader else { return .refused(leader: raft.leader, reason: "not the leader") }
+    readRound += 1
+    let round = readRound, term = raft.term, id = nextReader
+    nextReader += 1
+    return await withCheckedContinuation { reply in
+      readers[id] = (term, round, reply)
+      perform(update { $0.heartbeatNow(now: .now) })  // settles at once in a one-node cluster
+      Task {
+        try? await Task.sleep(for: Self.writeTimeout)
+        timeOutRead(id)
+      }
+    }
+  }
+
+  private func settleReaders() {
+    for (id, reader) in readers {
+      if raft.role != .leader || raft.term != reader.term {
+        reader.reply.resume(returning: .refused(leader: raft.leader, reason: "not the leader any more"))
+      } else if raft.term(at: raft.commitIndex) == raft.term,
+        2 * (1 + confirmed.values.count { $0.term == reader.term && $0.round >= reader.round }) > config.peers.count
+      {
+        reader.reply.resume(returning: .value(raft.value))
+      } else {
+        continue
+      }
+      readers[id] = nil
+    }
+  }
+
+  private func timeOutRead(_ id: Int) {
+    guard let reader = readers.removeValue(forKey: id) else { return }
+    reader.reply.resume(returning: .refused(leader: raft.leader, reason: "not confirmed by a majority"))
+  }
+
   struct Status: Encodable {
     var name: String
     var role: String
@@ -201,6 +280,16 @@ actor Node {
   }
 
   var value: String? { raft.value }
+}
+
+/// `GET /raft/read`'s answer: `{"value": "x"}`, `{"value": null}` before any write.
+struct ReadAnswer: Codable {
+  var value: String?
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(value, forKey: .value)
+  }
+  enum CodingKeys: String, CodingKey { case value }
 }
 
 /// Writes one line to stdout at once (cthulhu collects stdout as the instance's log).

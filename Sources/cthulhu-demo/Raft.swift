@@ -53,8 +53,9 @@ struct DurableState: Codable, Equatable, Sendable {
 /// - fixed membership (no configuration changes), no log compaction or snapshots;
 /// - a leader sends a peer everything after its `nextIndex` in one message;
 /// - durability is the caller's business (`durable` is what to save, before answering);
-/// - no pre-vote and no leader lease: reads are served from the local commit index,
-///   so a follower (or a deposed leader that has not heard yet) may return a stale value.
+/// - no pre-vote and no leader lease: a linearizable read is the caller's read-index
+///   round (`heartbeatNow`, then a majority's answers in this term); read from the local
+///   commit index (`value`), a follower or a deposed leader may return a stale value.
 struct Raft: Sendable {
   enum Role: String, Sendable { case follower, candidate, leader }
 
@@ -170,6 +171,15 @@ struct Raft: Sendable {
     // A no-op of the new term: committing it commits everything before it (Raft §8).
     durable.log.append(Entry(term: term, value: nil))
     advanceCommitIndex()
+    heartbeatDue = now + heartbeat
+    return peers.map(appendAction)
+  }
+
+  /// The leader's appends to every peer at once, ahead of the next heartbeat: a
+  /// read confirms with them that a majority still follows this leader. Nothing
+  /// on another role.
+  mutating func heartbeatNow(now: ContinuousClock.Instant) -> [Action] {
+    guard role == .leader else { return [] }
     heartbeatDue = now + heartbeat
     return peers.map(appendAction)
   }

@@ -7,6 +7,7 @@ import Synchronization
 extension Cthulhu {
   struct Apply: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "apply",
       abstract: "Converge the fixture to a manifest (or to a plan saved with `plan --out`).")
 
     @Argument(help: "The manifest, or a plan saved by `cthulhu plan --out` (default: the current folder's cthulhu.yaml, or its only manifest).")
@@ -60,7 +61,7 @@ extension Cthulhu {
         defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
         if result.interrupted {
           Self.report(result)
-          let undone = result.notStarted.map(\.target)
+          let undone = result.notStarted.map(\.target.description)
           Output.error(
             "Interrupted: the steps in flight finished and the state is recorded; not started: "
               + (undone.isEmpty ? "none" : undone.joined(separator: ", ")) + ". Run `cthulhu apply` again to converge.")
@@ -108,6 +109,11 @@ final class InterruptHandler {
 struct ProgressPrinter: ApplyObserver {
   func replanned(_ plan: Orchestrator.Plan) {
     Output.out("The fixture changed while this plan was shown; applying the fresh plan instead:\n\n" + PlanRenderer.text(plan) + "\n")
+  }
+  func retrying(_ plan: Orchestrator.Plan, after failures: [(target: String, error: any Error)]) {
+    Output.out(
+      "\(failures.map(\.target).joined(separator: ", ")): a fresh look at the fixture can repair this; applying:\n\n"
+        + PlanRenderer.text(plan) + "\n")
   }
   func started(_ step: Step) {
     Output.out("\(step.target): \(step.action.rawValue)…\n")

@@ -9,6 +9,7 @@ extension Cthulhu {
   /// the same name, with the fixture (and, from an instance's shim, the instance) filled in.
   struct Control: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "control",
       abstract: "Drive a fixture the way its control scripts do (`control help` lists the verbs).")
 
     @Option(help: "The fixture folder.") var fixture: String

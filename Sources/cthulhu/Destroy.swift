@@ -6,6 +6,7 @@ import Orchestrator
 extension Cthulhu {
   struct Destroy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "destroy",
       abstract: "Remove exactly what the fixture made: its containers, its network and the files it wrote.",
       discussion: """
         Entries of the fixture folder that cthulhu did not make are kept, and named. \

@@ -5,6 +5,7 @@ import Orchestrator
 extension Cthulhu {
   struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "events",
       abstract: "Print the fixture's event log (every apply step and control action) as a timeline.")
 
     @Argument(help: "The manifest (default: the current folder's fixture).") var manifest: String?

@@ -4,6 +4,7 @@ import Foundation
 extension Cthulhu {
   struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "init",
       abstract: "Write a starter manifest and template (the original's `cthulhu --instances 3 --docker-image app`).")
 
     @Option(help: "How many instances.") var instances: Int = 3

@@ -31,25 +31,25 @@ extension LifecycleCommand {
 
 extension Cthulhu {
   struct Start: LifecycleCommand {
-    static let configuration = CommandConfiguration(abstract: "Start instances (succeeds when they already run); their faults are put back.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start instances (succeeds when they already run); their faults are put back.")
     static let verb = LifecycleVerb.start
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
   }
   struct Stop: LifecycleCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop instances: SIGTERM, then SIGKILL after stop_timeout (succeeds when already stopped).")
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop instances: SIGTERM, then SIGKILL after stop_timeout (succeeds when already stopped).")
     static let verb = LifecycleVerb.stop
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
   }
   struct Restart: LifecycleCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop and start instances; their faults are put back.")
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Stop and start instances; their faults are put back.")
     static let verb = LifecycleVerb.restart
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
   }
   struct Kill: LifecycleCommand {
-    static let configuration = CommandConfiguration(abstract: "Send a signal to instances (default KILL).")
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Send a signal to instances (default KILL).")
     static let verb = LifecycleVerb.kill
     @OptionGroup var locator: FixtureLocator
     @Option(name: .customLong("signal"), help: "Signal name: KILL, TERM, HUP, …") var signalName: String = "KILL"
@@ -61,13 +61,13 @@ extension Cthulhu {
     }
   }
   struct Pause: LifecycleCommand {
-    static let configuration = CommandConfiguration(abstract: "Freeze instances (cgroup freezer): they hold their sockets but answer nothing.")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze instances (cgroup freezer): they hold their sockets but answer nothing.")
     static let verb = LifecycleVerb.pause
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
   }
   struct Unpause: LifecycleCommand {
-    static let configuration = CommandConfiguration(abstract: "Thaw paused instances.")
+    static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Thaw paused instances.")
     static let verb = LifecycleVerb.unpause
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]

@@ -6,6 +6,7 @@ import Orchestrator
 extension Cthulhu {
   struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "logs",
       abstract: "Print instances' output; several are merged, each line prefixed with its instance.")
 
     @OptionGroup var locator: FixtureLocator
@@ -39,6 +40,7 @@ extension Cthulhu {
 
   struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "exec",
       abstract: "Run a command inside one instance; its exit code is passed through.",
       usage: "cthulhu exec [MANIFEST | --fixture DIR | -f MANIFEST] TARGET -- COMMAND [ARG...]")
 

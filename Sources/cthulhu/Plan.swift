@@ -6,6 +6,7 @@ import Orchestrator
 extension Cthulhu {
   struct Plan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "plan",
       abstract: "Show what `apply` would change in the fixture, and why. Changes nothing.",
       discussion: """
         With --against OLD or --against-git REV, the plan is of a manifest change, as a \

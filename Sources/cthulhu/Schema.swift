@@ -4,6 +4,7 @@ import Foundation
 extension Cthulhu {
   struct Schema: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "schema",
       abstract: "Print a JSON Schema of the manifest, for editors (yaml-language-server), or of a history line.")
 
     @Flag(help: "The schema of one line of a history file (history.jsonl) instead.") var history = false
@@ -21,8 +22,8 @@ extension Cthulhu {
 /// It says what a schema can: every key and its type, and the rules that
 /// span keys through `if`/`then` (draft-07): `image` or `build` but not both
 /// (taking `defaults:` into account), what the process driver refuses
-/// (`image`, `build`, `ports`, `memory`, `cpus`) and needs (`command`),
-/// `network.mode: namespaces` only with it, a dotted-quad subnet. What
+/// (`image`, `build`, `ports`, `memory`, `cpus`, `faults.via: helper`) and
+/// needs (`command`), `network.mode: namespaces` only with it, a dotted-quad subnet. What
 /// needs the file system or arithmetic (a build context exists, host bits
 /// of a subnet, port ranges that collide, depends_on names) is left to
 /// `cthulhu validate`.
@@ -94,6 +95,15 @@ enum ManifestSchema {
             "mode": ["enum": ["loopback", "namespaces"], "default": "loopback"],
           ],
         ],
+        "faults": [
+          "type": "object", "additionalProperties": false,
+          "properties": [
+            "via": [
+              "enum": ["auto", "host", "helper"], "default": "auto",
+              "description": "how network faults reach an instance: host (nsenter from this machine, root), helper (a container with NET_ADMIN started through the engine, in the instance's network namespace; docker), auto (host when the instance runs on this machine)",
+            ]
+          ],
+        ],
         "vars": ["type": "object"],
         "defaults": group,
         "groups": ["type": "object", "minProperties": 1, "propertyNames": name, "additionalProperties": group],
@@ -128,6 +138,8 @@ enum ManifestSchema {
       ["if": docker, "then": ["properties": ["network": ["properties": ["mode": ["not": ["const": "namespaces"]]]]]]],
       // Swarm: images every node has, no published ports.
       ["if": swarm, "then": ["allOf": [everyGroup(["not": any(["build", "ports"])]), defaults(["not": any(["build", "ports"])])]]],
+      // The fault helper is a container: the process driver has no engine to start it on.
+      ["if": process, "then": ["properties": ["faults": ["properties": ["via": ["not": ["const": "helper"]]]]]]],
       // One from defaults, the other in the group: both.
       ["if": defaultsHave("image"), "then": everyGroup(["not": ["required": ["build"]]])],
       ["if": defaultsHave("build"), "then": everyGroup(["not": ["required": ["image"]]])],

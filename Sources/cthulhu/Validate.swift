@@ -4,6 +4,7 @@ import Manifest
 extension Cthulhu {
   struct Validate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "validate",
       abstract: "Check a manifest: every problem at once, compiler style; exit 1 if any.")
 
     @OptionGroup var input: ManifestArgument

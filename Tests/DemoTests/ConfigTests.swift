@@ -37,6 +37,15 @@ final class ConfigTests: XCTestCase {
     XCTAssertEqual(config.electionTimeoutMs, 300...600)
     XCTAssertEqual(config.heartbeatMs, 100)
     XCTAssertNil(config.statePath)
+    XCTAssertFalse(config.staleReads, "reads are linearizable unless asked")
+  }
+
+  func testStaleReadsFromTheFileOrTheCommandLine() throws {
+    XCTAssertTrue(try load(#"{"self": "i002", \#(peers), "stale_reads": true}"#).staleReads)
+    try #"{"self": "i002", \#(peers), "stale_reads": true}"#.write(toFile: path, atomically: true, encoding: .utf8)
+    XCTAssertFalse(try DemoConfig.load(path: path, staleReads: false).staleReads, "the flag or environment wins")
+    try #"{"self": "i002", \#(peers)}"#.write(toFile: path, atomically: true, encoding: .utf8)
+    XCTAssertTrue(try DemoConfig.load(path: path, staleReads: true).staleReads)
   }
 
   func testEveryFieldAndTheListenOverride() throws {
@@ -69,6 +78,8 @@ final class ConfigTests: XCTestCase {
     XCTAssertTrue(
       problem(#"{"self": "i001", \#(peers), "heartbeat_ms": 500}"#).hasPrefix("\(path): field \"heartbeat_ms\": "))
     XCTAssertTrue(problem(#"{"self": "i001", \#(peers), "state": 3}"#).hasPrefix("\(path): field \"state\": "))
+    XCTAssertTrue(
+      problem(#"{"self": "i001", \#(peers), "stale_reads": "yes"}"#).hasPrefix("\(path): field \"stale_reads\": "))
   }
 
   func testAnUnreadableFileIsNamed() {

@@ -112,6 +112,21 @@ final class RaftTests: XCTestCase {
     XCTAssertTrue(voter.handle(current, now: .now).granted)
   }
 
+  func testHeartbeatNowReachesEveryPeerOnlyFromTheLeader() throws {
+    var cluster = Cluster(size: 3, seed: 11)
+    cluster.run(for: .seconds(2))
+    let leader = try XCTUnwrap(cluster.leaders().first)
+    let actions = cluster.nodes[leader]!.heartbeatNow(now: cluster.now)
+    let targets = actions.compactMap { action -> String? in
+      if case .append(let to, let request) = action, request.term == cluster.nodes[leader]!.term { return to }
+      return nil
+    }
+    XCTAssertEqual(targets.sorted(), cluster.names.filter { $0 != leader })
+    XCTAssertEqual(cluster.nodes[leader]!.tick(now: cluster.now), [], "the heartbeat just sent resets the timer")
+    let follower = try XCTUnwrap(cluster.names.first { $0 != leader })
+    XCTAssertEqual(cluster.nodes[follower]!.heartbeatNow(now: cluster.now), [])
+  }
+
   func testReplicatesAWriteToEveryNode() throws {
     var cluster = Cluster(size: 3, seed: 7)
     cluster.run(for: .seconds(2))

@@ -156,6 +156,14 @@ final class DecodingTests: XCTestCase {
     XCTAssertEqual(m.groups[0].command, ["/bin/sh", "-c", "sleep 100"])
   }
 
+  func testFaultPathDefaultsToAutoAndTakesHelper() throws {
+    let dir = try TempDir()
+    XCTAssertEqual(try load("fixture: f\ngroups: {a: {image: x}}\n", in: dir).faults.via, .auto)
+    let m = try load("fixture: f\nfaults: { via: helper }\ngroups: {a: {image: x}}\n", in: dir)
+    XCTAssertEqual(m.faults.via, .helper)
+    XCTAssertEqual(try load("fixture: f\ndriver: process\nfaults: { via: host }\ngroups: {a: {command: x}}\n", in: dir).faults.via, .host)
+  }
+
   func testProcessProgramsNextToTheManifestAreFoundFromAnywhere() throws {
     let dir = try TempDir()
     let m = try load(

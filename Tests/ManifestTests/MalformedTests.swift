@@ -57,6 +57,18 @@ final class MalformedTests: XCTestCase {
       "network mode with docker", "fixture: t\nnetwork: {mode: namespaces}\ngroups: {a: {image: x}}\n",
       ["2:17: 'network.mode' is for driver: process; docker instances get the fixture's own network"]
     ),
+    (
+      "unknown fault path", "fixture: t\nfaults: {via: ssh}\ngroups: {a: {image: x}}\n",
+      ["2:15: unknown fault path 'ssh'; use 'auto', 'host' or 'helper'"]
+    ),
+    (
+      "fault helper with the process driver", "fixture: t\ndriver: process\nfaults: {via: helper}\ngroups: {a: {command: x}}\n",
+      ["3:15: 'faults.via: helper' needs a container engine (driver: docker); the process driver's faults are entered from the host"]
+    ),
+    (
+      "unknown faults key", "fixture: t\nfaults: {vias: helper}\ngroups: {a: {image: x}}\n",
+      ["2:10: unknown key 'vias' in 'faults'; did you mean 'via'?"]
+    ),
     ("vars is a list", "fixture: t\nvars: [1]\ngroups: {a: {image: x}}\n", ["2:7: 'vars' must be a mapping, not a list"]),
     (
       "unknown key in defaults", "fixture: t\ndefaults: {imag: x}\ngroups: {a: {image: x}}\n",

@@ -113,14 +113,14 @@ final class PlanTests: XCTestCase {
     m.network.subnet = IPv4Network("10.9.9.0/24")
     let planned = try await o.plan(m).plan
     let net = try XCTUnwrap(planned.steps.first)
-    XCTAssertEqual(net.target, "network:cthulhu-kv")
+    XCTAssertEqual(net.target, .network("cthulhu-kv"))
     XCTAssertEqual(net.action, .replace)
     XCTAssertEqual(net.reasons, ["subnet 172.28.5.0/24 → 10.9.9.0/24"])
-    XCTAssertEqual(net.dependsOn, ["instance:i003"], "the scaled-away instance goes first")
-    let i001 = try XCTUnwrap(planned.steps.first { $0.target == "instance:i001" })
+    XCTAssertEqual(net.dependsOn, [.instance("i003")], "the scaled-away instance goes first")
+    let i001 = try XCTUnwrap(planned.steps.first { $0.target == .instance("i001") })
     XCTAssertEqual(i001.action, .replace)
     XCTAssertEqual(i001.reasons, ["address 172.28.5.2 → 10.9.9.2"])
-    XCTAssertTrue(i001.dependsOn.contains("network:cthulhu-kv"))
+    XCTAssertTrue(i001.dependsOn.contains(.network("cthulhu-kv")))
     try "kept\n".write(toFile: dir + "/fixture/172.28.5.3/bindmounts/etc/kept", atomically: true, encoding: .utf8)
     let r = try await apply(m, o)
     XCTAssertEqual(r.state.instances.map { "\($0.name)@\($0.ip)" }, ["i001@10.9.9.2", "i002@10.9.9.3"])
@@ -212,13 +212,35 @@ final class PlanTests: XCTestCase {
     _ = try await apply(manifest(), o)
     driver.setState(instanceContainer: "kv-i002", .exited)
     let planned = try await o.plan(manifest())
-    driver.setState(instanceContainer: "kv-i003", .exited)
+    // Another apply between the plan and its apply moves the state.
+    _ = try await apply(manifest(count: 2), o)
     do {
       _ = try await o.apply(planned)
-      XCTFail("a plan made before the world moved must be refused")
+      XCTFail("a plan made before the state moved must be refused")
     } catch let e as OrchestratorError {
       XCTAssertEqual(e.code, .stalePlan)
     }
+    let r = try await o.apply(try await o.plan(manifest(count: 2)))
+    XCTAssertFalse(r.plan.hasChanges, "nothing ran of the refused plan: \(r.plan.steps)")
+  }
+
+  /// The engine is not asked again under the lock: what moved there since
+  /// the plan is met by trying, then by a fresh look and a new plan.
+  func testEngineDriftAfterThePlanIsRepairedByAFreshLook() async throws {
+    let driver = MemoryDriver(images: ["app:1"])
+    let o = FixtureController(driver: driver)
+    _ = try await apply(manifest(), o)
+    driver.setState(instanceContainer: "kv-i002", .exited)
+    let planned = try await o.plan(manifest())
+    XCTAssertEqual(planned.plan.steps.map { "\($0.target) \($0.action.rawValue)" }, ["instance:i002 start"])
+    driver.removeOutside(containerNamed: "kv-i002")
+    driver.resetCalls()
+    let r = try await o.apply(planned)
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+    XCTAssertEqual(r.replans.map { $0.steps.map { "\($0.target) \($0.action.rawValue)" } }, [["instance:i002 create"]])
+    XCTAssertEqual(driver.calls, ["create kv-i002", "start kv-i002"])
+    let again = try await o.plan(manifest())
+    XCTAssertTrue(again.plan.steps.isEmpty, "\(again.plan.steps)")
   }
 
   func testEventLogRecordsEveryStepAndControlAction() async throws {
@@ -277,6 +299,6 @@ final class PlanTests: XCTestCase {
     let o = FixtureController(driver: MemoryDriver(images: ["app:1"]))
     let p = try await o.plan(m).plan
     XCTAssertEqual(p.summary.add, 1000)
-    XCTAssertEqual(p.steps.last?.target, "instance:i1000")
+    XCTAssertEqual(p.steps.last?.target, .instance("i1000"))
   }
 }

@@ -4,8 +4,10 @@ import XCTest
 
 @testable import Orchestrator
 
-/// The executor's one recovery: a container the engine will not start, for
-/// any cause but the engine not answering, is removed and made anew, once.
+/// What apply learns only by trying, met by a fresh look and a new plan: a
+/// container the engine will not start, for any cause but the engine not
+/// answering, is replaced, once; a name taken after the plan looked (a
+/// killed apply's create finishing in the engine) is adopted or replaced.
 final class StartRecoveryTests: XCTestCase {
   var dir: String!
 
@@ -96,6 +98,81 @@ final class StartRecoveryTests: XCTestCase {
     let live = try await driver.containers(fixture: "kv")
     XCTAssertEqual(live.map(\.state), [.running])
     try await assertConverged(o)
+  }
+
+  func testEveryContainerTheEngineWillNotStartIsRemadeInOneApply() async throws {
+    let driver = MemoryDriver(images: ["app:1"])
+    let o = FixtureController(driver: driver)
+    _ = try await apply(o, count: 4)
+    for n in 1...4 { driver.setState(instanceContainer: "kv-i00\(n)", .exited) }
+    driver.resetCalls()
+    driver.refuseStarts(4, with: DriverError(.leftoverRuntimeState, "start: task: already exists"))
+    let r = try await apply(o, count: 4)
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+    XCTAssertEqual(r.replans.count, 1, "one fresh look plans every repair: \(r.replans)")
+    XCTAssertEqual(r.replans.first?.steps.map(\.recovery), Array(repeating: .startRefused, count: 4))
+    XCTAssertEqual(driver.calls.filter { $0.hasPrefix("start-refused ") }.count, 4, "\(driver.calls)")
+    XCTAssertEqual(driver.calls.filter { $0.hasPrefix("create ") }.count, 4, "\(driver.calls)")
+    let remakes = EventLog(root: dir + "/fixture").read().filter { $0.action == "remake" }
+    XCTAssertEqual(Set(remakes.flatMap(\.targets)), ["instance:i001", "instance:i002", "instance:i003", "instance:i004"])
+    try await assertConverged(o, count: 4)
+  }
+
+  /// A killed apply's create finished in the engine after this apply looked:
+  /// its create meets the name taken, and a fresh look adopts the container
+  /// (it has this spec) or replaces it (another spec).
+  func testANameTakenAfterThePlanLookedIsAdoptedOrReplaced() async throws {
+    for sameSpec in [true, false] {
+      try? FileManager.default.removeItem(atPath: dir + "/fixture")
+      let driver = MemoryDriver(images: ["app:1"])
+      let o = FixtureController(driver: driver)
+      _ = try await apply(o, count: 1)
+      let planned = try await o.plan(manifest(count: 2))
+      var spec = planned.desired.instances[1].container
+      spec.labels[Labels.specHash] = sameSpec ? planned.desired.instances[1].specHash : "another"
+      let late = try await driver.create(spec)
+      driver.resetCalls()
+      let r = try await o.apply(planned)
+      XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+      XCTAssertEqual(
+        r.replans.map { $0.steps.map { "\($0.target) \($0.action.rawValue)" } }, [["instance:i002 \(sameSpec ? "adopt" : "replace")"]])
+      XCTAssertEqual(
+        driver.calls,
+        sameSpec ? ["start kv-i002"] : ["remove kv-i002", "create kv-i002", "start kv-i002"],
+        "(the in-memory engine lists no create it refused)")
+      let live = try await driver.containers(fixture: "kv")
+      XCTAssertEqual(live.map(\.state), [.running, .running])
+      XCTAssertEqual(r.state.instance(named: "i002")?.containerID == late, sameSpec, "adopted: the late container is recorded")
+      try await assertConverged(o, count: 2)
+    }
+  }
+
+  func testANetworkMadeAfterThePlanLookedIsAdopted() async throws {
+    let driver = MemoryDriver(images: ["app:1"])
+    let o = FixtureController(driver: driver)
+    let planned = try await o.plan(manifest())
+    let late = try await driver.createNetwork(planned.desired.network)
+    let r = try await o.apply(planned)
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+    XCTAssertEqual(
+      r.replans.map { $0.steps.map { "\($0.target) \($0.action.rawValue)" } }, [["network:cthulhu-kv adopt", "instance:i001 create"]])
+    XCTAssertEqual(r.state.networkID, late)
+    try await assertConverged(o)
+  }
+
+  func testANameHeldByNoContainerOfThisFixtureIsReportedAfterTheEngineHadTimeToListIt() async throws {
+    let driver = MemoryDriver(images: ["app:1"])
+    let o = FixtureController(driver: driver)
+    let planned = try await o.plan(manifest())
+    // A container of another fixture holds the name.
+    _ = try await driver.create(ContainerSpec(name: "kv-i001", image: "app:1", hostname: "x", labels: [Labels.fixture: "other"], network: "n", ip: IPv4Address("10.0.0.2")!))
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let r = try await o.apply(planned)
+    XCTAssertEqual(r.failures.map(\.target), ["instance:i001"])
+    XCTAssertEqual((r.failures.first?.error as? DriverError)?.code, .nameInUse)
+    XCTAssertTrue(r.replans.isEmpty, "a fresh look that plans the same create again is not tried")
+    XCTAssertGreaterThanOrEqual(clock.now - t0, ApplyRetry.settle)
   }
 
   func testAnEngineThatDoesNotAnswerIsNotMetByRemaking() async throws {

@@ -101,7 +101,7 @@ final class FixtureNamingTests: XCTestCase {
     try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: saved))
     let r = try run(["apply", saved])
     XCTAssertEqual(r.status, 1)
-    XCTAssertEqual(r.stderr, "error: \(saved) is a plan of format version 99; this cthulhu reads version 1: run `cthulhu plan --out` again\n")
+    XCTAssertEqual(r.stderr, "error: \(saved) is a plan of format version 99; this cthulhu reads version \(Orchestrator.Plan.currentFormatVersion): run `cthulhu plan --out` again\n")
     XCTAssertFalse(FileManager.default.fileExists(atPath: root), "nothing was applied")
   }
 }

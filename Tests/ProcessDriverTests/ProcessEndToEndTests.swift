@@ -191,7 +191,9 @@ final class ProcessEndToEndTests: XCTestCase {
     XCTAssertEqual(Host.processes(fixture: fixture, command: "httpd"), [], "processes: " + ((try? Host.sh("ps -eo pid,ppid,stat,cmd | grep \(fixture)").stdout) ?? ""), file: file, line: line)
     XCTAssertFalse(FileManager.default.fileExists(atPath: root), file: file, line: line)
     let registry = ProcessRegistry.folder(environment: ProcessInfo.processInfo.environment)
-    XCTAssertFalse(FileManager.default.fileExists(atPath: registry + "/" + fixture), "registry records", file: file, line: line)
+    XCTAssertFalse(
+      FileManager.default.fileExists(atPath: registry + "/" + fixture),
+      "registry records: \((try? FileManager.default.contentsOfDirectory(atPath: registry + "/" + fixture)) ?? [])", file: file, line: line)
     guard (ProcFS.effectiveCapabilities() ?? 0) & (1 << 12) != 0 else { return }
     XCTAssertEqual(try Host.namespaces(fixture: fixture), [], "namespaces", file: file, line: line)
     XCTAssertEqual(try Host.links(fixture: fixture), [], "links", file: file, line: line)

@@ -55,7 +55,7 @@ final class RegistryIndexTests: XCTestCase {
     let a = spec("i001", on: net, host: 0)
     let id = try await driver.create(a)
     guard case .failure(let e) = try await create(a) else { return XCTFail("a name in use is refused") }
-    XCTAssertEqual(e.code, .conflict)
+    XCTAssertEqual(e.code, .nameInUse, "a create whose name is taken")
     try await driver.remove(id: id, force: true)
     let again = try await driver.create(a)
     XCTAssertNotEqual(again, id)
@@ -83,7 +83,7 @@ final class RegistryIndexTests: XCTestCase {
     guard case .failure(let e) = try await create(spec("i002", on: net, host: 1), by: fresh) else {
       return XCTFail("the index built from the records knows i002")
     }
-    XCTAssertEqual(e.code, .conflict)
+    XCTAssertEqual(e.code, .nameInUse, "a create whose name is taken")
     let links = try FileManager.default.contentsOfDirectory(atPath: folder + "/names")
     XCTAssertEqual(links.count, 2)
     XCTAssertEqual(Set(links.map { try? FileManager.default.destinationOfSymbolicLink(atPath: folder + "/names/" + $0) }), Set(ids))
@@ -101,5 +101,28 @@ final class RegistryIndexTests: XCTestCase {
       _ = try await driver.inspect(id: id)
       XCTFail("removed by the other")
     } catch let e as DriverError { XCTAssertEqual(e.code, .notFound) }
+  }
+
+  /// A record's temporary file left by a cthulhu killed mid-write does not
+  /// keep the fixture's folder once the fixture is forgotten; one whose
+  /// writer still runs does.
+  func testForgettingAFixtureRemovesTheTemporaryFilesOfKilledWriters() async throws {
+    let net = try await network()
+    let id = try await driver.create(spec("i001", on: net, host: 0))
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let stale = folder + "/\(id).json.tmp-\(gone.processIdentifier)"
+    XCTAssertTrue(FileManager.default.createFile(atPath: stale, contents: Data("{".utf8)))
+    let live = folder + "/\(id).json.tmp-1"  // (PID 1 is always running)
+    XCTAssertTrue(FileManager.default.createFile(atPath: live, contents: Data("{".utf8)))
+    try await driver.remove(id: id, force: true)
+    for n in try await driver.networks() where n.name == net.name { try await driver.removeNetwork(id: n.id) }
+    await driver.forget(fixture: fixture)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: live), "a running writer's file is kept, and with it the folder")
+    try FileManager.default.removeItem(atPath: live)
+    await driver.forget(fixture: fixture)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: folder), "\((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])")
   }
 }

@@ -161,7 +161,7 @@ final class UserResolveTests: XCTestCase {
     users.owners["/src"] = (4242, 4242)
     let desired = try Resolver(manifest: manifest(.process, count: 1), previous: nil, users: users).resolve()
     let fresh = try Planner.plan(desired: desired, observed: ObservedFixture(state: nil), manifest: "/src/m.yaml", basis: "")
-    let create = try XCTUnwrap(fresh.steps.first { $0.target == "instance:i001" })
+    let create = try XCTUnwrap(fresh.steps.first { $0.target == .instance("i001") })
     XCTAssertEqual(create.reasons, ["new instance \(desired.instances[0].ip) in group 'node'", "as uid 4242, gid 4242"])
     XCTAssertTrue(PlanRenderer.text(fresh).contains("        # as uid 4242, gid 4242\n"), PlanRenderer.text(fresh))
 

@@ -49,10 +49,11 @@ start_fixture() {
   use_manifest "$manifest"
 }
 
-# use_manifest FILE: copy manifests/FILE and its templates into a temp folder
-# with a unique fixture name and the process network mode of
-# $CTHULHU_BATS_TARGET, and apply it. A program of the repository's build
-# (../.build/debug/…) is taken from where $CTHULHU was built.
+# use_manifest FILE [SED-EXPRESSION…]: copy manifests/FILE and its templates
+# into a temp folder with a unique fixture name and the process network mode
+# of $CTHULHU_BATS_TARGET, edited further by the sed expressions, and apply
+# it. A program of the repository's build (../.build/debug/…) is taken from
+# where $CTHULHU was built.
 use_manifest() {
   export WORK="$BATS_FILE_TMPDIR/work"
   mkdir -p "$WORK"
@@ -63,8 +64,11 @@ use_manifest() {
   [ "$mode" = swarm ] && driver="driver: swarm"
   [ "$mode" = docker ] || [ "$mode" = swarm ] && mode=loopback
   bin=$(cd "$(dirname "$(command -v "$CTHULHU")")" && pwd)
+  local file=$1 edits=()
+  shift
+  for e in "$@"; do edits+=(-e "$e"); done
   sed -e "s/^fixture: .*/fixture: $NAME\n$driver/" -e "s/mode: loopback/mode: $mode/" \
-    -e "s|\"\.\./\.build/debug/|\"$bin/|" "$REPO/manifests/$1" >"$WORK/cthulhu.yaml"
+    -e "s|\"\.\./\.build/debug/|\"$bin/|" "${edits[@]}" "$REPO/manifests/$file" >"$WORK/cthulhu.yaml"
   (cd "$WORK" && "$CTHULHU" apply) >/dev/null
   export FIXTURE="$WORK/cthulhu-fixture"
 }

@@ -19,6 +19,9 @@ public struct CheckReport: Sendable {
   public var violation: Violation?
   /// Why the verdict is unknown.
   public var unknownReason: String?
+  /// How long narrowing a violation down to `violation` took (zero otherwise):
+  /// the verdict was known before.
+  public var narrowing: Duration = .zero
 
   public struct Part: Sendable {
     /// The key; nil for a single register.

@@ -18,15 +18,22 @@ public enum HistoryParser {
   public static func parse(_ data: Data, file: String = "history") throws(HistoryError) -> [HistoryEvent] {
     var events: [HistoryEvent] = []
     var problems = ProblemList()
-    let decoder = JSONDecoder()
-    var number = 0
-    for raw in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-      number += 1
-      if raw.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { continue }
-      do {
-        if let e = try event(Data(raw), line: number, decoder: decoder) { events.append(e) }
-      } catch {
-        problems.add(number, error.message)
+    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+      let all = raw.bindMemory(to: UInt8.self)
+      var number = 0
+      var start = 0
+      while start <= all.count {
+        var end = start
+        while end < all.count, all[end] != UInt8(ascii: "\n") { end += 1 }
+        number += 1
+        let line = UnsafeBufferPointer(rebasing: all[start..<end])
+        start = end + 1
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0d }) { continue }
+        do throws(LineError) {
+          if let e = try event(line, line: number) { events.append(e) }
+        } catch {
+          problems.add(number, error.message)
+        }
       }
     }
     try problems.check(file: file)
@@ -35,10 +42,10 @@ public enum HistoryParser {
 
   struct LineError: Error { var message: String }
 
-  static func event(_ data: Data, line: Int, decoder: JSONDecoder) throws(LineError) -> HistoryEvent? {
-    guard case .object(let o)? = try? decoder.decode(HistoryValue.self, from: data) else {
-      let text = String(decoding: data.prefix(60), as: UTF8.self)
-      throw LineError(message: "not a JSON object: \(text)\(data.count > 60 ? "…" : "")")
+  static func event(_ bytes: UnsafeBufferPointer<UInt8>, line: Int) throws(LineError) -> HistoryEvent? {
+    guard case .object(let o)? = JSONReader.parse(bytes) else {
+      let text = String(decoding: bytes.prefix(60), as: UTF8.self)
+      throw LineError(message: "not a JSON object: \(text)\(bytes.count > 60 ? "…" : "")")
     }
     let process: Int
     switch o["process"] {

@@ -82,8 +82,7 @@ public indirect enum HistoryValue: Sendable, Hashable {
   /// Text given on a command line or printed by a client: JSON when it is
   /// JSON (`7`, `null`, `[1,2]`, `"x"`), the text itself otherwise.
   public static func parsing(_ text: String) -> HistoryValue {
-    if let data = text.data(using: .utf8), let v = try? JSONDecoder().decode(HistoryValue.self, from: data) { return v }
-    return .string(text)
+    JSONReader.parse(text) ?? .string(text)
   }
 }
 

@@ -7,7 +7,7 @@ final class ManifestDecoder {
   let path: String
   var directory: String { (path as NSString).deletingLastPathComponent }
 
-  static let topKeys = ["fixture", "driver", "root", "network", "vars", "defaults", "groups"]
+  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups"]
   static let groupKeys = [
     "image", "build", "count", "command", "env", "mounts", "templates", "files", "ports", "healthcheck",
     "memory", "cpus", "stop_timeout", "on_change", "depends_on", "user",
@@ -75,6 +75,20 @@ final class ManifestDecoder {
         }
       }
     }
+    var faults = FaultSettings()
+    if let n = fields["faults"], let m = reader.mapping(n, "'faults'", allowed: ["via"]) {
+      for (k, _, v) in m where k == "via" {
+        guard let s = reader.string(v, "'faults.via'") else { continue }
+        if let via = FaultPath(rawValue: s) {
+          faults.via = via
+          if via == .helper, driver == .process {
+            reader.error(v.location, "'faults.via: helper' needs a container engine (driver: docker); the process driver's faults are entered from the host")
+          }
+        } else {
+          reader.error(v.location, "unknown fault path '\(s)'; use 'auto', 'host' or 'helper'")
+        }
+      }
+    }
     var vars: [(key: String, value: Value)] = []
     if let n = fields["vars"], let m = reader.anyMapping(n, "'vars'") {
       vars = m.map { ($0.key, reader.value($0.value)) }
@@ -101,7 +115,8 @@ final class ManifestDecoder {
       reader.error(root.location, "missing required key 'groups' (at least one group of instances)")
     }
     guard let fixture else { return nil }
-    let manifest = Manifest(path: path, fixture: fixture, driver: driver, root: rootPath, network: network, vars: vars, groups: groups)
+    var manifest = Manifest(path: path, fixture: fixture, driver: driver, root: rootPath, network: network, vars: vars, groups: groups)
+    manifest.faults = faults
     ManifestValidator(reader: reader, fields: fields, root: root).check(manifest)
     return manifest
   }

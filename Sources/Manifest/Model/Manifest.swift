@@ -16,6 +16,8 @@ public struct Manifest: Sendable, Hashable {
   /// beside the manifest).
   public var root: String
   public var network: NetworkSettings
+  /// `faults:`: how network faults reach the instances.
+  public var faults: FaultSettings = .init()
   /// Free values for templates (`vars:`), in file order.
   public var vars: [(key: String, value: Value)]
   /// Groups in manifest order; instance names are handed out in this order.
@@ -62,7 +64,7 @@ public struct Manifest: Sendable, Hashable {
 
   public static func == (a: Manifest, b: Manifest) -> Bool {
     a.path == b.path && a.fixture == b.fixture && a.driver == b.driver && a.root == b.root
-      && a.network == b.network && a.groups == b.groups
+      && a.network == b.network && a.faults == b.faults && a.groups == b.groups
       && a.vars.map(\.key) == b.vars.map(\.key) && a.vars.map(\.value) == b.vars.map(\.value)
   }
 
@@ -97,6 +99,28 @@ public struct NetworkSettings: Sendable, Hashable {
     self.subnet = subnet
     self.mode = mode
   }
+}
+
+/// `faults:` in the manifest.
+public struct FaultSettings: Sendable, Hashable {
+  /// `faults.via`.
+  public var via: FaultPath
+  public init(via: FaultPath = .auto) { self.via = via }
+}
+
+/// How network faults reach an instance's network namespace. Either way the
+/// same rules are made (cthulhu's iptables chains and root qdisc), so a
+/// fixture may change its path between commands.
+public enum FaultPath: String, Sendable, Hashable, Codable, CaseIterable {
+  /// The host path where the instance's namespace is on this machine,
+  /// else the engine path (docs/DESIGN.md, "Network faults").
+  case auto
+  /// `nsenter --net=<namespace>` on this machine (root).
+  case host
+  /// A short-lived fault helper container started through the engine that
+  /// runs the instance, on its node, in its network namespace, with
+  /// `NET_ADMIN` only.
+  case helper
 }
 
 public enum NetworkMode: String, Sendable, Hashable, Codable, CaseIterable {

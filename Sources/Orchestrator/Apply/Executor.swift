@@ -6,16 +6,22 @@ import Synchronization
 public protocol ApplyObserver: Sendable {
   func started(_ step: Step)
   func finished(_ step: Step, after: Duration, error: (any Error)?)
-  /// The fixture moved between the plan shown and the lock taken; `plan` is
-  /// what will run instead (only with `replanWhenStale`).
+  /// The fixture's state moved between the plan shown and the lock taken
+  /// (another apply or a destroy ran); `plan` is what will run instead
+  /// (only with `replanWhenStale`).
   func replanned(_ plan: Plan)
-  /// The engine would not start `step`'s container (`error`): it was
-  /// removed and a new one made in its place (see `Executor.startOrRemakeOnce`).
+  /// Steps failed in a way a fresh look can repair (a start the engine
+  /// refused, a name taken after the plan looked): the fixture was observed
+  /// again, and `plan` runs next (see `FixtureController.apply`).
+  func retrying(_ plan: Plan, after failures: [(target: String, error: any Error)])
+  /// The engine would not start `step`'s container (`error`): `step`, a
+  /// `replace` planned for it, removed it and made a new one.
   func remade(_ step: Step, because error: any Error)
 }
 
 extension ApplyObserver {
   public func replanned(_ plan: Plan) {}
+  public func retrying(_ plan: Plan, after failures: [(target: String, error: any Error)]) {}
   public func remade(_ step: Step, because error: any Error) {}
 }
 
@@ -26,8 +32,8 @@ public struct ApplyOptions: Sendable {
   public var healthTimeout: Duration?
   /// The cthulhu binary the control shims call.
   public var binary: String = ApplyOptions.currentExecutable
-  /// When the world moved since the plan was made: apply a fresh plan (true)
-  /// or refuse (false, for a plan someone reviewed and saved).
+  /// When the state moved since the plan was made: apply a fresh plan
+  /// (true) or refuse (false, for a plan someone reviewed and saved).
   public var replanWhenStale = false
   /// Set (by a Ctrl-C handler) to finish the steps in flight and start no more.
   public var interrupt: Interrupt?
@@ -56,57 +62,85 @@ public final class Interrupt: Sendable {
   public var requested: Bool { flag.withLock { $0 } }
 }
 
-/// Runs a plan's steps, independent ones in parallel. It carries no decision
-/// logic: each action maps to a fixed sequence of driver and filesystem calls.
+/// Runs a plan's steps, independent ones in parallel. It decides nothing:
+/// each step's target and action select one fixed sequence of driver and
+/// filesystem calls, and what that sequence acts on (the container to
+/// remove, the network to adopt, the folders to move) is written in the
+/// step by the ``Planner``. A call that fails ends its step; the failure
+/// says which call it was (``Call``), and the apply loop
+/// (`FixtureController.apply`) decides whether a fresh look and a new plan
+/// can repair it.
 struct Executor {
   let plan: Plan
   let desired: DesiredFixture
-  let observed: ObservedFixture
   let driver: any Driver
   let store: StateStore
   let options: ApplyOptions
   let observer: (any ApplyObserver)?
   let mounts: [String: [String]]
-  /// The desired instances by name, and the observed containers by
-  /// instance: each step looks its own up (a scan per step cost O(N²)).
+  /// The desired instances by name: each step looks its own up (a scan per
+  /// step cost O(N²)).
   let desiredByName: [String: DesiredInstance]
-  let liveByInstance: [String: ObservedContainer]
 
   init(
-    plan: Plan, desired: DesiredFixture, observed: ObservedFixture, driver: any Driver, store: StateStore,
+    plan: Plan, desired: DesiredFixture, driver: any Driver, store: StateStore,
     options: ApplyOptions, observer: (any ApplyObserver)?, mounts: [String: [String]]
   ) {
     self.plan = plan
     self.desired = desired
-    self.observed = observed
     self.driver = driver
     self.store = store
     self.options = options
     self.observer = observer
     self.mounts = mounts
     desiredByName = desired.byName
-    liveByInstance = observed.containersByInstance
   }
 
-  struct Failure: Error { var target: String; var error: any Error }
+  /// The engine calls whose failure a fresh look may explain (see `ApplyRetry`).
+  enum Call: Sendable, Hashable {
+    case createNetwork, createContainer
+    /// A start or an unpause of a container.
+    case start
+  }
+
+  /// A step that failed (or a check after the steps, `step` nil): which
+  /// call, if it was one of the ``Call``s, and the error.
+  struct Failure: Error {
+    var target: String
+    var step: Step? = nil
+    var call: Call? = nil
+    var error: any Error
+  }
+
+  /// An error of a ``Call``, on its way out of a step.
+  private struct CallFailed: Error {
+    var call: Call
+    var error: any Error
+  }
 
   struct Outcome {
     var failures: [Failure]
     /// Steps never started: a dependency failed, or the apply was interrupted.
     var notStarted: [Step]
+    /// Steps that succeeded, in the order they ended.
+    var done: [Step]
   }
 
-  /// Runs every step whose dependencies succeeded, until a step fails or an
-  /// interrupt is requested; the steps in flight always finish.
-  func run() async -> Outcome {
+  /// Runs every step whose dependencies succeeded, until a step fails in a
+  /// way that `ends` says ends the run (the apply loop's judgement: by
+  /// default any failure), or an interrupt is requested; the steps in
+  /// flight always finish, and no step after a failed one starts.
+  func run(endingOn ends: (Failure) -> Bool = { _ in true }) async -> Outcome {
     var failed: [Failure] = []
+    var ended = false
+    var done: [Step] = []
     var queue = StepQueue(plan.steps)
     // The steps in flight have a thread each: their file and process work blocks.
     let lanes = Lanes(max(1, options.parallel), label: "step")
-    await withTaskGroup(of: (String, (any Error)?).self) { group in
+    await withTaskGroup(of: (Step, Failure?).self) { group in
       var running = 0
       func launchReady() {
-        while running < max(1, options.parallel), failed.isEmpty, !(options.interrupt?.requested ?? false), let step = queue.next() {
+        while running < max(1, options.parallel), !ended, !(options.interrupt?.requested ?? false), let step = queue.next() {
           running += 1
           group.addTask(executorPreference: lanes) {
             observer?.started(step)
@@ -115,56 +149,81 @@ struct Executor {
             do {
               try await perform(step)
               observer?.finished(step, after: clock.now - t0, error: nil)
-              return (step.target, nil)
+              return (step, nil)
+            } catch let e as CallFailed {
+              observer?.finished(step, after: clock.now - t0, error: e.error)
+              return (step, Failure(target: step.target.description, step: step, call: e.call, error: e.error))
             } catch {
               observer?.finished(step, after: clock.now - t0, error: error)
-              return (step.target, error)
+              return (step, Failure(target: step.target.description, step: step, error: error))
             }
           }
         }
       }
       launchReady()
-      while let (target, error) = await group.next() {
+      while let (step, failure) = await group.next() {
         running -= 1
-        if let error { failed.append(Failure(target: target, error: error)) } else { queue.succeeded(target) }
+        if let failure {
+          failed.append(failure)
+          if ends(failure) { ended = true }
+        } else {
+          queue.succeeded(step.target)
+          done.append(step)
+        }
         launchReady()
       }
     }
-    return Outcome(failures: failed, notStarted: queue.notStarted)
+    return Outcome(failures: failed, notStarted: queue.notStarted, done: done)
   }
 
   private var paths: FixturePaths { FixturePaths(root: desired.root) }
 
+  /// Runs `body`; its error leaves tagged with `call`.
+  private func calling<T>(_ call: Call, _ body: () async throws -> T) async throws -> T {
+    do { return try await body() } catch { throw CallFailed(call: call, error: error) }
+  }
+
   func perform(_ step: Step) async throws {
-    switch step.kind {
-    case "network":
-      if step.action == .replace { try await takeDownNetwork() }
-      let id: String
-      do {
-        id = try await driver.createNetwork(desired.network)
-      } catch let e as DriverError {
-        // (Name conflict, or "pool overlaps" when the engine checks the subnet first.)
-        // A killed apply's create finished in the engine after we looked: adopt
-        // it if it is this fixture's, with this subnet; anything else is an error.
-        // The engine reserves the subnet before the network is listed: give it a moment.
-        var mine: ObservedNetwork?
-        let end = ContinuousClock.now + .seconds(5)
-        repeat {
-          mine = try await driver.networks().first {
-            $0.name == desired.network.name && $0.labels[Labels.fixture] == desired.fixture && $0.subnets.contains(desired.network.subnet)
-          }
-          if mine == nil { try await Task.sleep(for: .milliseconds(100)) }
-        } while mine == nil && ContinuousClock.now < end
-        guard let mine else { throw e }
-        id = mine.id
-      }
+    switch step.target {
+    case .network: try await performNetwork(step)
+    case .image(let group): try await performImage(step, group: group)
+    case .instance(let name): try await performInstance(step, name: name)
+    }
+  }
+
+  func performNetwork(_ step: Step) async throws {
+    switch step.action {
+    case .adopt:
+      let id = step.existing ?? ""
       try await store.update { $0.networkID = id; $0.subnet = desired.network.subnet }
-    case "image":
-      let b = desired.builds.first { $0.group == step.name }!
+    case .replace:
+      try await readdress(step)
+      try await createNetwork()
+    default:
+      try await createNetwork()
+    }
+  }
+
+  private func createNetwork() async throws {
+    let id = try await calling(.createNetwork) { try await driver.createNetwork(desired.network) }
+    try await store.update { $0.networkID = id; $0.subnet = desired.network.subnet }
+  }
+
+  func performImage(_ step: Step, group: String) async throws {
+    switch step.action {
+    case .pull:
+      // (The reference is the group's instances' image: the Planner pulls
+      // only for groups that have instances.)
+      guard let ref = desired.instances.first(where: { $0.group == group })?.container.image else {
+        throw OrchestratorError(.step, "the plan pulls the image of group '\(group)', which has no instances")
+      }
+      _ = try await driver.pull(ref)
+    default:
+      guard let b = desired.builds.first(where: { $0.group == group }) else {
+        throw OrchestratorError(.step, "the plan builds an image for group '\(group)', which builds none")
+      }
       _ = try await driver.build(context: b.context, dockerfile: b.dockerfile, tag: b.tag, labels: [Labels.fixture: desired.fixture])
       try await store.update { if !$0.builtImages.contains(b.tag) { $0.builtImages.append(b.tag) } }
-    default:
-      try await performInstance(step)
     }
   }
 
@@ -172,94 +231,72 @@ struct Executor {
   /// instance's own replace step recreates it on the new network), then the
   /// old network; each instance's folder moves to its new address, logs,
   /// state files and all, so only its address changes.
-  func takeDownNetwork() async throws {
-    for c in try await driver.containers(fixture: desired.fixture) where c.labels[Labels.root] == desired.root {
-      try await driver.removeAndWait(id: c.id)
-    }
-    for net in try await driver.networks() where net.name == desired.network.name && net.labels[Labels.fixture] == desired.fixture {
-      do { try await driver.removeNetwork(id: net.id) } catch let e as DriverError where e.code == .notFound {}
+  func readdress(_ step: Step) async throws {
+    for id in step.detach ?? [] { try await driver.removeAndWait(id: id) }
+    if let id = step.existing {
+      do { try await driver.removeNetwork(id: id) } catch let e as DriverError where e.code == .notFound {}
     }
     try await store.update { $0.networkID = nil }
-    let fm = FileManager.default
-    let moves = await store.state.instances.compactMap { r -> (from: String, to: String)? in
-      guard let d = desiredByName[r.name], d.ip != r.ip else { return nil }
-      return (paths.instanceFolder(ip: r.ip), paths.instanceFolder(ip: d.ip))
-    }
+    let moves = (step.moves ?? []).map { (from: paths.instanceFolder(ip: $0.from), to: paths.instanceFolder(ip: $0.to)) }
     // In two passes: one instance's new address may be another's old one.
+    // (A folder already moved, by an apply killed in the middle, is left.)
     let parked = moves.enumerated().map { (i, m) in (m.from + ".readdress-\(i)", m.to) }
     try await store.update { s in s.claim(parked.map { ($0.0 as NSString).lastPathComponent } + moves.map { ($0.to as NSString).lastPathComponent }) }
+    let fm = FileManager.default
     for (m, p) in zip(moves, parked) where fm.fileExists(atPath: m.from) { try fm.moveItem(atPath: m.from, toPath: p.0) }
     for (from, to) in parked where fm.fileExists(atPath: from) && !fm.fileExists(atPath: to) { try fm.moveItem(atPath: from, toPath: to) }
   }
 
-  func performInstance(_ step: Step) async throws {
-    let name = step.name
-    let live = liveByInstance[name]
+  func performInstance(_ step: Step, name: String) async throws {
     let writer = FixtureWriter(paths: paths)
-    switch step.action {
-    case .delete:
-      let record = await store.instance(named: name)
-      if let id = live?.id ?? record?.containerID { try await removeIgnoringMissing(id) }
-      if let r = record { try writer.removeInstance(name: name, ip: r.ip) }
+    if step.action == .delete {
+      if let id = step.existing { try await driver.removeAndWait(id: id) }
+      if let ip = step.folder { try writer.removeInstance(name: name, ip: ip) }
       // (Its entries stay recorded until apply's end forgets those that are gone:
       // another instance may be taking its address in this apply.)
       try await store.removeInstance(name)
+      return
+    }
+    guard let d = desiredByName[name] else {
+      throw OrchestratorError(.step, "the plan \(step.action.rawValue)s instance \(name), which the manifest does not have")
+    }
+    switch step.action {
+    case .delete, .pull:
+      throw OrchestratorError(.step, "the plan asks to \(step.action.rawValue) instance \(name)")
     case .create, .replace:
-      try await recreate(step, desiredByName[name]!, replacing: live?.id)
+      let id = try await make(d, replacing: step.existing)
+      try await calling(.start) { try await driver.start(id: id) }
+      try await settle(d, id: id)
     case .update:
-      let d = desiredByName[name]!
       try writer.writeFiles(d, mounts: mounts[d.group] ?? [])
-      try await record(d, containerID: live?.id)
-      guard let id = live?.id else { return }
+      try await record(d, containerID: step.existing)
+      guard let id = step.existing else { return }
       switch step.effect {
       case .restart?: try await driver.restart(id: id, timeout: d.container.stopTimeout)
       case .signal(let s)?: try await driver.kill(id: id, signal: s)
       case .none?, nil: break
       }
       try await settle(d, id: id)
-    case .start:
-      let d = desiredByName[name]!
-      guard let id = live?.id else { return }
-      // A container a killed apply made but did not record (its create
-      // finished in the engine) is this instance's: the state says so now.
-      if await store.state.instance(named: name)?.containerID != id { try await record(d, containerID: id) }
-      try await startOrRemakeOnce(step, d, id: id, unpause: step.paused == true)
+    case .start, .adopt:
+      guard let id = step.existing else { return }
+      if step.action == .adopt {
+        // Its files as this spec renders them, and the state's record of it.
+        try writer.prepare(d, mounts: mounts[d.group] ?? [])
+        try await record(d, containerID: id)
+      }
+      switch step.resume {
+      case .start?: try await calling(.start) { try await driver.start(id: id) }
+      case .unpause?: try await calling(.start) { try await driver.unpause(id: id) }
+      case nil: break
+      }
+      try await settle(d, id: id)
     }
-  }
-
-  /// Creates the instance's container (removing `old` first), records it, starts it, waits for it.
-  private func recreate(_ step: Step, _ d: DesiredInstance, replacing old: String?) async throws {
-    try await startOrRemakeOnce(step, d, id: try await make(d, replacing: old))
-  }
-
-  /// Starts (or unpauses) a container cthulhu made and waits for it. The
-  /// one recovery the executor makes by itself: a container the engine
-  /// will not start, for any cause but the engine not answering, is
-  /// removed and made anew, once; if that one will not start either, that
-  /// error is reported.
-  ///
-  /// A dockerd killed while containers ran or started leaves their
-  /// containerd tasks and shim folders behind, and the restarted engine
-  /// cannot start those containers again (``DriverError/Code/leftoverRuntimeState``);
-  /// a new container can. The cause is not checked: an answer nobody
-  /// foresaw is met the same way, so no engine message can leave a fixture
-  /// that never converges.
-  private func startOrRemakeOnce(_ step: Step, _ d: DesiredInstance, id: String, unpause: Bool = false) async throws {
-    var id = id
-    do {
-      if unpause { try await driver.unpause(id: id) } else { try await driver.start(id: id) }
-    } catch let e as DriverError where !e.code.isTransport {
-      id = try await make(d, replacing: id)
-      try await driver.start(id: id)
-      observer?.remade(step, because: e)
-    }
-    try await settle(d, id: id)
   }
 
   /// Creates the instance's container (removing `old` first) and records it; returns its id.
   private func make(_ d: DesiredInstance, replacing old: String?) async throws -> String {
     let writer = FixtureWriter(paths: paths)
-    if let old { try await removeIgnoringMissing(old) }
+    if let old { try await driver.removeAndWait(id: old) }
     try writer.prepare(d, mounts: mounts[d.group] ?? [])
     // An image pulled or built during this apply gets its id only now; the
     // hash must cover it, as the next plan's will.
@@ -270,27 +307,13 @@ struct Executor {
       hash = Hashing.sha256(json: spec)
     }
     spec.labels[Labels.specHash] = hash
-    let id: String
-    do {
-      id = try await driver.create(spec)
-    } catch let e as DriverError where e.code == .nameInUse {
-      // A container of this fixture that a killed apply made after we looked: replace it.
-      guard let stale = try await driver.containers(fixture: desired.fixture).first(where: {
-        $0.name == spec.name && $0.labels[Labels.root] == desired.root
-      }) else { throw e }
-      try await driver.removeAndWait(id: stale.id)
-      id = try await driver.create(spec)
-    }
+    let id = try await calling(.createContainer) { [spec] in try await driver.create(spec) }
     var made = d
     made.container = spec
     made.container.labels[Labels.specHash] = nil
     made.specHash = hash
     try await record(made, containerID: id)
     return id
-  }
-
-  private func removeIgnoringMissing(_ id: String) async throws {
-    try await driver.removeAndWait(id: id)
   }
 
   private func record(_ d: DesiredInstance, containerID: String?) async throws {

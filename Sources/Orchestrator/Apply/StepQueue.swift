@@ -12,8 +12,8 @@ struct StepQueue {
   /// Dependencies (targets in the plan) each step still waits for.
   private var waiting: [Int]
   /// The steps waiting for each target.
-  private var dependents: [String: [Int]] = [:]
-  private var succeeded: Set<String> = []
+  private var dependents: [Step.Target: [Int]] = [:]
+  private var succeeded: Set<Step.Target> = []
   private var ready = MinHeap()
   private var started: [Bool]
 
@@ -39,7 +39,7 @@ struct StepQueue {
   }
 
   /// A step with this target succeeded: the steps waiting only for it become ready.
-  mutating func succeeded(_ target: String) {
+  mutating func succeeded(_ target: Step.Target) {
     guard succeeded.insert(target).inserted else { return }
     for i in dependents[target] ?? [] {
       waiting[i] -= 1

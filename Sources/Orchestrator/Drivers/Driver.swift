@@ -55,6 +55,17 @@ public protocol Driver: Sendable {
   /// not running. Throws `DriverError(.unsupported, …)` with a sentence a
   /// person can act on when this driver or mode cannot host network faults.
   func networkNamespace(id: String) async throws -> String?
+  /// What runs the fault tools in the network namespace of a running (or
+  /// paused) instance, by the path `request.via` asks for (see
+  /// ``NetnsRunner``); nil when the instance is not running. The default
+  /// enters ``networkNamespace(id:)`` from the host; an engine-backed driver
+  /// may start a fault helper on the instance's node instead.
+  func netnsRunner(id: String, request: NetnsRequest) async throws -> (any NetnsRunner)?
+  /// Removes the fault helpers left for the fixture at `root` (by their
+  /// labels): all of them (`destroy`), or (`all: false`) only those whose
+  /// cthulhu is no longer running. Returns their names. Drivers that start
+  /// no helpers remove nothing.
+  func removeFaultHelpers(root: String, all: Bool) async throws -> [String]
   /// Removes the images built for `fixture` (they carry its label), as
   /// `destroy --rmi` asks; returns their tags (or ids). Drivers that build
   /// nothing remove nothing.

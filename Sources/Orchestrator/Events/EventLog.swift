@@ -17,15 +17,19 @@ public struct Event: Codable, Sendable, Hashable {
   public var seconds: Double?
 
   public init(actor: String, action: String, targets: [String], outcome: String, seconds: Double? = nil) {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    self.time = Date()
-    self.monotonic = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    (time, monotonic) = Self.now()
     self.actor = actor
     self.action = action
     self.targets = targets
     self.outcome = outcome
     self.seconds = seconds
+  }
+
+  /// The wall-clock and monotonic times of now.
+  static func now() -> (Date, Double) {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return (Date(), Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
   }
 }
 
@@ -36,14 +40,25 @@ public struct EventLog: Sendable {
   public let path: String
   public init(root: String) { path = FixturePaths(root: root).events }
 
+  /// Stamps the event with the time of its append and appends it. The stamp
+  /// and the write happen under one lock, so the lines this process writes
+  /// are in the order of their times (two steps finishing together on two
+  /// threads would otherwise write their lines the other way round).
   public func append(_ event: Event) {
-    guard var line = try? Self.encoder.encode(event) else { return }
-    line.append(UInt8(ascii: "\n"))
     let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
     guard fd >= 0 else { return }  // the fixture folder is gone (destroy): nothing to record into
-    _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    close(fd)
+    defer { close(fd) }
+    Self.order.withLock { _ in
+      var event = event
+      (event.time, event.monotonic) = Event.now()
+      guard var line = try? Self.encoder.encode(event) else { return }
+      line.append(UInt8(ascii: "\n"))
+      _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
   }
+
+  /// Held from an event's stamp to its write.
+  private static let order = Mutex(())
 
   /// One formatter for every append: making one cost more than the rest of
   /// an append (an apply appends an event per step). The lock: a formatter
@@ -107,13 +122,23 @@ struct LoggingObserver: ApplyObserver {
     let (s, a) = after.components
     log.append(
       Event(
-        actor: "apply[\(getpid())]", action: step.action.rawValue, targets: [step.target],
+        actor: "apply[\(getpid())]", action: step.action.rawValue, targets: [step.target.description],
         outcome: error.map { "failed: \($0)" } ?? "ok", seconds: Double(s) + Double(a) / 1e18))
     next?.finished(step, after: after, error: error)
   }
 
+  func replanned(_ plan: Plan) { next?.replanned(plan) }
+
+  func retrying(_ plan: Plan, after failures: [(target: String, error: any Error)]) {
+    log.append(
+      Event(
+        actor: "apply[\(getpid())]", action: "replan", targets: failures.map(\.target),
+        outcome: "ok: \(plan.steps.count) step(s) planned again after: " + failures.map { "\($0.error)" }.joined(separator: "; ")))
+    next?.retrying(plan, after: failures)
+  }
+
   func remade(_ step: Step, because error: any Error) {
-    log.append(Event(actor: "apply[\(getpid())]", action: "remake", targets: [step.target], outcome: "ok: \(error)"))
+    log.append(Event(actor: "apply[\(getpid())]", action: "remake", targets: [step.target.description], outcome: "ok: \(error)"))
     next?.remade(step, because: error)
   }
 }

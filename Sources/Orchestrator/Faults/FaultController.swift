@@ -101,8 +101,14 @@ extension FixtureController {
     guard !wanted.isEmpty else { return }
     // The namespaces first: a driver without them (loopback) says so, which root would not fix.
     let targets = try await namespaces(of: wanted, state: state)
-    try NetFaultEnforcer.checkPrivileges()
-    try await enforce(targets.map { ($0, rules[$0.name]!) })
+    do {
+      for t in targets { try t.runner.checkAccess() }
+      try await enforce(targets.map { ($0, rules[$0.name]!) })
+    } catch {
+      await closeRunners(targets)
+      throw error
+    }
+    await closeRunners(targets)
     EventLog(root: root).append(
       Event(actor: "faults[\(getpid())]", action: "reapply", targets: targets.map(\.name).sorted(), outcome: "ok"))
   }
@@ -117,7 +123,8 @@ extension FixtureController {
   struct Target: Sendable {
     var name: String
     var ip: IPv4Address
-    var namespace: String
+    /// Carries the commands into the instance's namespace (host or helper).
+    var runner: any NetnsRunner
   }
 
   /// Under the fault lock: lifts expired faults, applies `mutate` to the book,
@@ -146,18 +153,29 @@ extension FixtureController {
     let start = ContinuousClock.now
     do {
       if !changed.isEmpty {
+        // Helpers a killed cthulhu left behind go first (best effort; they
+        // also end by themselves, see DockerDriver+FaultHelper.swift).
+        _ = try? await driver.removeFaultHelpers(root: root, all: false)
         // The namespaces first: a driver without them (loopback) says so, which root would not fix.
         let targets = try await namespaces(of: changed, state: state)
-        try NetFaultEnforcer.checkPrivileges()
-        if changed.contains(where: { after[$0]?.delayMs != nil && after[$0]?.delayMs != before[$0]?.delayMs }) {
-          try await NetFaultEnforcer.checkNetem()
-        }
         do {
-          try await enforce(targets.map { ($0, after[$0.name]!) })
+          for t in targets { try t.runner.checkAccess() }
+          if let probe = targets.first?.runner,
+            changed.contains(where: { after[$0]?.delayMs != nil && after[$0]?.delayMs != before[$0]?.delayMs })
+          {
+            try await NetFaultEnforcer.checkNetem(probe)
+          }
+          do {
+            try await enforce(targets.map { ($0, after[$0.name]!) })
+          } catch {
+            try? await enforce(targets.map { ($0, before[$0.name]!) })
+            throw error
+          }
         } catch {
-          try? await enforce(targets.map { ($0, before[$0.name]!) })
+          await closeRunners(targets)
           throw error
         }
+        await closeRunners(targets)
       }
       try book.save(root: root)
     } catch {
@@ -184,27 +202,40 @@ extension FixtureController {
   }
 
 
-  /// The namespace of each named instance that is running; instances that are
-  /// stopped get their rules when they start. A driver that cannot host
-  /// faults says so here, before anything changed.
+  /// A runner into the namespace of each named instance that is running,
+  /// by the fixture's fault path; instances that are stopped get their
+  /// rules when they start. A driver that cannot host faults says so here,
+  /// before anything changed. The caller closes the runners.
   func namespaces(of names: Set<String>, state: FixtureState) async throws -> [Target] {
     let live = try await driver.containers(fixture: state.fixture).filter { $0.labels[Labels.root] == state.root }.byInstance()
     var out: [Target] = []
-    for r in state.instances where names.contains(r.name) {
-      guard let c = live[r.name],
-        c.state == .running || c.state == .paused
-      else { continue }
-      guard let ns = try await driver.networkNamespace(id: c.id) else { continue }
-      out.append(Target(name: r.name, ip: r.ip, namespace: ns))
+    do {
+      for r in state.instances where names.contains(r.name) {
+        guard let c = live[r.name],
+          c.state == .running || c.state == .paused
+        else { continue }
+        let request = NetnsRequest(via: state.faultPath ?? .auto, root: state.root, instance: r.name)
+        guard let runner = try await driver.netnsRunner(id: c.id, request: request) else { continue }
+        out.append(Target(name: r.name, ip: r.ip, runner: runner))
+      }
+    } catch {
+      await closeRunners(out)
+      throw error
     }
     return out
+  }
+
+  func closeRunners(_ targets: [Target]) async {
+    await withTaskGroup(of: Void.self) { group in
+      for t in targets { group.addTask { await t.runner.close() } }
+    }
   }
 
   func enforce(_ work: [(Target, NetRules)]) async throws {
     let enforcer = NetFaultEnforcer()
     try await withThrowingTaskGroup(of: Void.self) { group in
       for (t, rules) in work {
-        group.addTask { try await enforcer.enforce(rules, namespace: t.namespace, ip: t.ip, instance: t.name) }
+        group.addTask { try await enforcer.enforce(rules, runner: t.runner, ip: t.ip, instance: t.name) }
       }
       try await group.waitForAll()
     }

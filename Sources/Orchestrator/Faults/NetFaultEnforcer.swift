@@ -41,15 +41,16 @@ public enum HostCommand {
 
 /// Makes an instance's network namespace hold exactly the `NetRules` given:
 /// cthulhu's own iptables chains (`CTHULHU-IN`, `CTHULHU-OUT`, jumped to from
-/// INPUT and OUTPUT) and its own root qdisc (handle `c7c7:`). Every command
-/// runs on the host through `nsenter --net=<namespace>`; the instance needs
-/// no privileges and no tools of its own. Rules and qdiscs that are not
-/// cthulhu's are never changed.
+/// INPUT and OUTPUT) and its own root qdisc (handle `c7c7:`). The commands
+/// and their input are the same whichever ``NetnsRunner`` carries them into
+/// the namespace (`nsenter` from the host, or a fault helper container on
+/// the instance's node); the instance needs no privileges and no tools of
+/// its own. Rules and qdiscs that are not cthulhu's are never changed.
 public struct NetFaultEnforcer: Sendable {
   public init() {}
 
   /// Checks, before anything is changed, that this process may enter other
-  /// namespaces and change their rules.
+  /// namespaces and change their rules (the host path).
   public static func checkPrivileges() throws {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
@@ -59,14 +60,15 @@ public struct NetFaultEnforcer: Sendable {
     guard caps & netAdmin != 0, caps & sysAdmin != 0 else {
       throw OrchestratorError(
         .unsupported,
-        "network faults need root: cthulhu enters each instance's network namespace (CAP_SYS_ADMIN) and changes its iptables rules and queueing (CAP_NET_ADMIN) from the host; run it with sudo")
+        "network faults need root: cthulhu enters each instance's network namespace (CAP_SYS_ADMIN) and changes its iptables rules and queueing (CAP_NET_ADMIN) from the host; run it with sudo, or set `faults: { via: helper }` in the manifest of a docker fixture")
     }
   }
 
-  /// Fails with a clear sentence when the kernel cannot delay packets. The probe
-  /// runs in a throwaway namespace, so it touches no instance.
-  public static func checkNetem() async throws {
-    let r = try await HostCommand.run(["unshare", "--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
+  /// Fails with a clear sentence when the kernel that `runner` reaches
+  /// cannot delay packets. The probe runs in a throwaway namespace on that
+  /// kernel, so it touches no instance.
+  public static func checkNetem(_ runner: any NetnsRunner) async throws {
+    let r = try await runner.runScratch(["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
     guard r.status == 0 else {
       let why = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
       throw OrchestratorError(
@@ -75,11 +77,10 @@ public struct NetFaultEnforcer: Sendable {
     }
   }
 
-  /// Brings the namespace at `namespace` (the instance at `ip`) to `rules`.
-  public func enforce(_ rules: NetRules, namespace: String, ip: IPv4Address, instance: String) async throws {
-    let enter = ["nsenter", "--net=\(namespace)", "--"]
+  /// Brings the namespace that `runner` reaches (the instance at `ip`) to `rules`.
+  public func enforce(_ rules: NetRules, runner: any NetnsRunner, ip: IPv4Address, instance: String) async throws {
     func run(_ args: [String], input: String? = nil) async throws -> HostCommand.Result {
-      try await HostCommand.run(enter + args, input: input)
+      try await runner.run(args, input: input)
     }
     func must(_ args: [String], input: String? = nil) async throws {
       let r = try await run(args, input: input)
@@ -104,7 +105,7 @@ public struct NetFaultEnforcer: Sendable {
         }
       }
     }
-    let device = try await interface(namespace: namespace, ip: ip, instance: instance)
+    let device = try await interface(runner: runner, ip: ip, instance: instance)
     if let args = rules.qdiscArguments() {
       try await must(["tc", "qdisc", "replace", "dev", device] + args)
     } else {
@@ -116,8 +117,8 @@ public struct NetFaultEnforcer: Sendable {
   }
 
   /// The interface that carries `ip` inside the namespace (`eth0` in a container).
-  func interface(namespace: String, ip: IPv4Address, instance: String) async throws -> String {
-    let r = try await HostCommand.run(["nsenter", "--net=\(namespace)", "--", "ip", "-o", "-4", "addr", "show"])
+  func interface(runner: any NetnsRunner, ip: IPv4Address, instance: String) async throws -> String {
+    let r = try await runner.run(["ip", "-o", "-4", "addr", "show"])
     for line in r.stdout.split(separator: "\n") {
       let f = line.split(separator: " ", omittingEmptySubsequences: true)
       if f.count > 3, f[3].hasPrefix("\(ip)/") { return String(f[1]) }

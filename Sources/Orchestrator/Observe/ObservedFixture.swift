@@ -19,6 +19,10 @@ public struct ObservedFixture: Sendable {
   /// sha256 of the bytes the state was read from (snapshot and journal),
   /// when it was read from disk: a plan's basis holds it.
   public var stateDigest: String?
+  /// The stamp of the state's files as they were read (nil: not read from
+  /// disk): under the fixture lock, apply runs this observation's plan when
+  /// the state is unchanged since.
+  public var stateStamp: StateStamp?
 
   public init(
     state: FixtureState?, containers: [ObservedContainer] = [], network: ObservedNetwork? = nil,
@@ -45,9 +49,11 @@ public struct ObservedFixture: Sendable {
   public static func observe(fixture: String, root: String, images: [String], driver: any Driver) async throws -> ObservedFixture {
     let read = try FixtureState.read(root: root)
     async let containers = driver.containers(fixture: fixture)
-    return try await observe(
+    var observed = try await observe(
       fixture: fixture, root: root, state: read?.state, stateDigest: read?.digest, containers: try await containers, images: images,
       driver: driver)
+    observed.stateStamp = read?.stamp ?? StateStamp()
+    return observed
   }
 
   /// The same, with the state read and the containers listed already (a

@@ -16,8 +16,14 @@ public enum ManifestDiff {
   /// instance is added), with the rendered files that change.
   public static func plan(old: Manifest?, new: Manifest) throws -> Plan {
     let before: DesiredFixture? = try old.map { try Resolver(manifest: $0, previous: nil).resolve() }
-    let observed = before.map(applied) ?? ObservedFixture(state: nil)
+    var observed = before.map(applied) ?? ObservedFixture(state: nil)
     let after = try Resolver(manifest: new, previous: observed.state).resolve()
+    // A review speaks of the manifests, not of a machine: the images they
+    // name are taken as there (no `pull` steps).
+    let built = Set(after.builds.map(\.tag))
+    for d in after.instances where !built.contains(d.container.image) {
+      observed.imageIDs[d.container.image] = observed.imageIDs[d.container.image] ?? "planned:" + d.container.image
+    }
     var plan = try Planner.plan(desired: after, observed: observed, manifest: new.path, basis: "")
     plan.fileDiffs = fileDiffs(plan: plan, before: before, after: after)
     return plan
@@ -56,7 +62,7 @@ public enum ManifestDiff {
   /// short unified diff of each such file (a reviewer wants to see `peers` grow).
   static func fileDiffs(plan: Plan, before: DesiredFixture?, after: DesiredFixture) -> [FileDiff] {
     guard let before else { return [] }
-    let changed = Set(plan.steps.filter { $0.kind == "instance" && ($0.action == .update || $0.action == .replace) }.map(\.name))
+    let changed = Set(plan.steps.filter { $0.action == .update || $0.action == .replace }.compactMap(\.target.instance))
     var seenGroups = Set<String>()
     var out: [FileDiff] = []
     for d in after.instances where changed.contains(d.name) && !seenGroups.contains(d.group) {

@@ -4,7 +4,9 @@ import Manifest
 /// What `apply` would do, as data: ordered steps with reasons. Pure value,
 /// `Codable` with a format version; `cthulhu plan --json` prints it.
 public struct Plan: Codable, Sendable, Hashable {
-  public static let currentFormatVersion = 1
+  /// 2: typed recovery steps (`adopt`, `pull`), the observed object a step
+  /// acts on (`existing`, `detach`, `moves`, `folder`), `resume` for 1's `paused`.
+  public static let currentFormatVersion = 2
   public var formatVersion: Int = Self.currentFormatVersion
   public var fixture: String
   public var root: String
@@ -21,12 +23,13 @@ public struct Plan: Codable, Sendable, Hashable {
 
   public var summary: Summary {
     var s = Summary()
-    for step in steps where step.target.hasPrefix("instance:") {
+    for step in steps where step.target.instance != nil {
       switch step.action {
       case .create: s.add += 1
-      case .update, .start: s.change += 1
+      case .update, .start, .adopt: s.change += 1
       case .replace: s.add += 1; s.destroy += 1
       case .delete: s.destroy += 1
+      case .pull: break
       }
     }
     return s
@@ -39,34 +42,156 @@ public struct Plan: Codable, Sendable, Hashable {
   }
 }
 
-/// One change to one resource.
+/// One change to one resource: a fixed sequence of engine and filesystem
+/// calls (see `Executor`), with everything that sequence needs from what
+/// was observed written in the step, so the executor decides nothing.
 public struct Step: Codable, Sendable, Hashable {
+  /// What happens to the target:
+  ///
+  /// - `create`: a network, an image built, or an instance (files, container, start).
+  /// - `update`: an instance's files rewritten, then its `effect`.
+  /// - `replace`: the `existing` container removed, then as `create`; for a
+  ///   network, a readdress (`detach`, the network removed, `moves`, made anew).
+  /// - `delete`: the `existing` container and the instance's `folder` removed.
+  /// - `start`: the `existing` container brought up as `resume` says.
+  /// - `adopt`: an object this fixture made that the state does not record
+  ///   (a killed apply's, or one whose create finished after we looked) is
+  ///   recorded as this fixture's; an instance's files are written and its
+  ///   container brought up as `resume` says.
+  /// - `pull`: the image of the target's group fetched.
   public enum Action: String, Codable, Sendable, Hashable {
-    case create, update, replace, delete, start
+    case create, update, replace, delete, start, adopt, pull
   }
-  /// Stable resource id: `network:cthulhu-kv`, `image:server`, `instance:i001`.
-  public var target: String
+
+  /// How a `start` or `adopt` brings an existing container up.
+  public enum Resume: String, Codable, Sendable, Hashable {
+    case start, unpause
+  }
+
+  /// Why a step repairs rather than changes: for people and for progress
+  /// reports (an instance remade because the engine would not start it);
+  /// the executor never branches on it.
+  public enum Recovery: String, Codable, Sendable, Hashable {
+    /// An object of this fixture the state does not record (adopted, or
+    /// replaced when it was made from another spec).
+    case unrecorded
+    /// The engine refused to start the instance's container in this apply.
+    case startRefused
+    /// A container the engine cannot start again (dead, being removed).
+    case unstartable
+  }
+
+  /// A folder that moves when the fixture is readdressed: `<root>/<from>` to `<root>/<to>`.
+  public struct Move: Codable, Sendable, Hashable {
+    public var from: IPv4Address
+    public var to: IPv4Address
+    public init(from: IPv4Address, to: IPv4Address) {
+      self.from = from
+      self.to = to
+    }
+  }
+
+  public var target: Target
   public var action: Action
   /// For people; apply never branches on them.
   public var reasons: [String]
   /// Targets of steps that must finish first.
-  public var dependsOn: [String]
+  public var dependsOn: [Target]
   /// For `update`: what the changed files do to the instance (the group's
   /// `on_change`; encoded as `restart`, `none` or `signal:HUP`).
   public var effect: OnChange?
-  /// For `start`: the container is paused (unpause it) rather than stopped.
-  public var paused: Bool?
+  /// For `start` and `adopt`: how the container comes up (nil: it runs).
+  public var resume: Resume?
+  /// The engine object the step acts on, as observed: a container id for an
+  /// instance (`replace`, `delete`, `update`, `start`, `adopt`), a network id
+  /// for a network (`adopt`, `replace`).
+  public var existing: String?
+  /// For a network `replace`: the fixture's containers, removed first.
+  public var detach: [String]?
+  /// For a network `replace`: the instance folders that move to new addresses.
+  public var moves: [Move]?
+  /// For a `delete`: the address whose instance folder goes (nil: none was recorded).
+  public var folder: IPv4Address?
+  public var recovery: Recovery?
 
-  public init(target: String, action: Action, reasons: [String], dependsOn: [String] = [], effect: OnChange? = nil, paused: Bool? = nil) {
+  public init(
+    target: Target, action: Action, reasons: [String], dependsOn: [Target] = [], effect: OnChange? = nil,
+    resume: Resume? = nil, existing: String? = nil, detach: [String]? = nil, moves: [Move]? = nil,
+    folder: IPv4Address? = nil, recovery: Recovery? = nil
+  ) {
     self.target = target
     self.action = action
     self.reasons = reasons
     self.dependsOn = dependsOn
     self.effect = effect
-    self.paused = paused
+    self.resume = resume
+    self.existing = existing
+    self.detach = detach
+    self.moves = moves
+    self.folder = folder
+    self.recovery = recovery
   }
 
   /// `i001` for `instance:i001`.
-  public var name: String { String(target.split(separator: ":", maxSplits: 1).last ?? "") }
-  public var kind: String { String(target.split(separator: ":", maxSplits: 1).first ?? "") }
+  public var name: String { target.name }
+}
+
+extension Step {
+  /// The resource a step changes. Written `network:cthulhu-kv`, `image:server`
+  /// (the group whose image is built or pulled), `instance:i001`; that text is
+  /// also its JSON form.
+  public enum Target: Sendable, Hashable, Codable, CustomStringConvertible {
+    case network(String)
+    case image(String)
+    case instance(String)
+
+    public var description: String {
+      switch self {
+      case .network(let n): "network:" + n
+      case .image(let g): "image:" + g
+      case .instance(let i): "instance:" + i
+      }
+    }
+
+    /// The name after the kind: the network's, the group's or the instance's.
+    public var name: String {
+      switch self {
+      case .network(let n), .image(let n), .instance(let n): n
+      }
+    }
+
+    /// The instance's name, for an instance target.
+    public var instance: String? {
+      if case .instance(let n) = self { return n }
+      return nil
+    }
+
+    /// `instance:i001` → `.instance("i001")`; nil for text that names no kind.
+    public init?(_ text: String) {
+      let parts = text.split(separator: ":", maxSplits: 1)
+      guard parts.count == 2, !parts[1].isEmpty else { return nil }
+      let name = String(parts[1])
+      switch parts[0] {
+      case "network": self = .network(name)
+      case "image": self = .image(name)
+      case "instance": self = .instance(name)
+      default: return nil
+      }
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let c = try decoder.singleValueContainer()
+      let text = try c.decode(String.self)
+      guard let t = Target(text) else {
+        throw DecodingError.dataCorruptedError(
+          in: c, debugDescription: "'\(text)' is not a step target (network:NAME, image:GROUP or instance:NAME)")
+      }
+      self = t
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var c = encoder.singleValueContainer()
+      try c.encode(description)
+    }
+  }
 }

@@ -5,8 +5,8 @@ import Manifest
 public enum PlanRenderer {
   public static func symbol(_ a: Step.Action) -> String {
     switch a {
-    case .create: return "+"
-    case .update, .start: return "~"
+    case .create, .pull: return "+"
+    case .update, .start, .adopt: return "~"
     case .replace: return "-/+"
     case .delete: return "-"
     }
@@ -30,13 +30,14 @@ public enum PlanRenderer {
     return out
   }
 
-  /// `update (restart)`: the action, and what an update does to the instance.
+  /// `update (restart)`: the action, and what an update does to the instance
+  /// (`adopt (then start)`: how an adopted container comes up).
   static func action(_ s: Step) -> String {
     switch s.effect {
     case .restart?: s.action.rawValue + " (restart)"
     case .signal(let sig)?: s.action.rawValue + " (signal \(sig))"
     case .none?: s.action.rawValue + " (files only, no restart)"
-    case nil: s.action.rawValue
+    case nil: s.action == .adopt && s.resume != nil ? "adopt (then \(s.resume!.rawValue))" : s.action.rawValue
     }
   }
 

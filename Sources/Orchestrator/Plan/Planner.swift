@@ -4,38 +4,63 @@ import Manifest
 /// The diff: desired × observed → ``Plan``. A pure function; it reads nothing
 /// and changes nothing.
 public enum Planner {
-  public static func plan(desired: DesiredFixture, observed: ObservedFixture, manifest: String, basis: String) throws -> Plan {
+  /// Every case apply may meet is decided here, from `observed` and the
+  /// explicit inputs, and becomes a typed step: a network or container this
+  /// fixture made that the state does not record is adopted (or replaced,
+  /// when made from another spec), a container that cannot start again is
+  /// replaced, a missing image is pulled, a new subnet readdresses.
+  ///
+  /// `refused`: the instances whose container the engine would not start
+  /// earlier in this apply, with the engine's words (the apply loop learns
+  /// them by trying, then plans again): each is replaced, once.
+  public static func plan(
+    desired: DesiredFixture, observed: ObservedFixture, manifest: String, basis: String, refused: [String: String] = [:]
+  ) throws -> Plan {
     var steps: [Step] = []
-    let networkTarget = "network:" + desired.network.name
+    let networkTarget = Step.Target.network(desired.network.name)
     var networkStep = false
     var networkReplace: Step?
+    let recorded = observed.state?.instances ?? []
+    let records = Dictionary(recorded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let desiredByName = desired.byName
     if let net = observed.network {
       if !net.subnets.contains(desired.network.subnet) {
         // Readdressing: every instance gets a new address (same name, same
         // folder and logs, moved), so every instance is replaced after it.
         let was = net.subnets.map(\.description).joined(separator: ", ")
-        networkReplace = Step(target: networkTarget, action: .replace, reasons: ["subnet \(was) → \(desired.network.subnet)"])
+        let moves = recorded.compactMap { r in
+          desiredByName[r.name].flatMap { d in d.ip != r.ip ? Step.Move(from: r.ip, to: d.ip) : nil }
+        }
+        networkReplace = Step(
+          target: networkTarget, action: .replace, reasons: ["subnet \(was) → \(desired.network.subnet)"], existing: net.id,
+          detach: observed.containers.map(\.id).sorted(), moves: moves)
         networkStep = true
+      } else if observed.state?.networkID != net.id {
+        // Made by an apply killed before it recorded it (or whose create
+        // finished in the engine after it gave up): it is this fixture's.
+        let why =
+          observed.state?.networkID.map { "the state names network \($0); the engine has \(net.id) with this fixture's name and subnet" }
+          ?? "network made by an interrupted apply, not in the fixture state"
+        steps.append(Step(target: networkTarget, action: .adopt, reasons: [why], existing: net.id, recovery: .unrecorded))
       }
     } else {
       let why = observed.state?.networkID != nil ? "network removed outside cthulhu" : "new fixture network \(desired.network.subnet)"
       steps.append(Step(target: networkTarget, action: .create, reasons: [why]))
       networkStep = true
     }
-    var imageSteps: [String: String] = [:]
+    var imageSteps: [String: Step.Target] = [:]
     for b in desired.builds where observed.imageIDs[b.tag] == nil {
-      let t = "image:" + b.group
+      let t = Step.Target.image(b.group)
       steps.append(Step(target: t, action: .create, reasons: ["build \(b.tag) from \(b.context)"]))
       imageSteps[b.group] = t
     }
 
     let desiredNames = Set(desired.instances.map(\.name))
+    let live = observed.containersByInstance
     // Deletes: in the state or on the engine, but no longer wanted.
     var deletes: [String: Step] = [:]
     let groupSizes = Dictionary(grouping: desired.instances, by: \.group).mapValues(\.count)
-    let recorded = observed.state?.instances ?? []
-    let records = Dictionary(recorded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-    var gone = Set(recorded.map(\.name)).union(observed.containers.compactMap { $0.labels[Labels.instance] })
+    var gone = Set(recorded.map(\.name)).union(live.keys)
     gone.subtract(desiredNames)
     for name in gone {
       let record = records[name]
@@ -49,65 +74,124 @@ public enum Planner {
       } else {
         reasons.append("container not in the fixture state (left by an interrupted apply)")
       }
-      deletes[name] = Step(target: "instance:" + name, action: .delete, reasons: reasons)
+      deletes[name] = Step(
+        target: .instance(name), action: .delete, reasons: reasons, existing: live[name]?.id, folder: record?.ip,
+        recovery: record == nil ? .unrecorded : nil)
     }
 
     var instanceSteps: [String: Step] = [:]
-    let live = Dictionary(
-      observed.containers.compactMap { c in c.labels[Labels.instance].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
     let freedIPs = Dictionary(deletes.keys.compactMap { n in records[n].map { ($0.ip, n) } }, uniquingKeysWith: { a, _ in a })
     for d in desired.instances {
       let record = records[d.name]
-      let container = live[d.name]
-      var deps: [String] = []
+      var deps: [Step.Target] = []
       if networkStep { deps.append(networkTarget) }
       if let t = imageSteps[d.group] { deps.append(t) }
       // An address or name freed in this apply is taken only after its old holder is gone.
-      if let holder = freedIPs[d.ip] { deps.append("instance:" + holder) }
-      guard let c = container else {
+      if let holder = freedIPs[d.ip] { deps.append(.instance(holder)) }
+      let target = Step.Target.instance(d.name)
+      guard let c = live[d.name] else {
         let why = record?.containerID != nil ? "container removed outside cthulhu" : "new instance \(d.ip) in group '\(d.group)'"
         let who = d.runAs.map { ["as \($0.description)"] } ?? []
         let node = d.container.labels[Labels.node].map { ["on node \($0)"] } ?? []
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .create, reasons: [why] + node + who, dependsOn: deps)
+        instanceSteps[d.name] = Step(target: target, action: .create, reasons: [why] + node + who, dependsOn: deps)
+        continue
+      }
+      // (On a readdress the network step has removed the container already.)
+      let existing = networkReplace == nil ? c.id : nil
+      if let said = refused[d.name] {
+        instanceSteps[d.name] = Step(
+          target: target, action: .replace, reasons: ["the engine would not start its container (\(said)); a new one is made"],
+          dependsOn: deps, existing: existing, recovery: .startRefused)
         continue
       }
       let liveHash = c.labels[Labels.specHash]
+      let unrecorded = record?.containerID != c.id
       if liveHash != d.specHash || networkReplace != nil {
         var reasons = specReasons(old: record?.spec, new: d.container, was: record?.runAs, now: d.runAs)
-        if reasons.isEmpty { reasons = [liveHash != d.specHash ? "container spec changed" : "its network is replaced"] }
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .replace, reasons: reasons, dependsOn: deps)
+        if reasons.isEmpty {
+          reasons = [
+            networkReplace != nil ? "its network is replaced"
+              : unrecorded ? "container \(c.name) not in the fixture state (left by an interrupted apply), made from another spec"
+              : "container spec changed"
+          ]
+        }
+        instanceSteps[d.name] = Step(
+          target: target, action: .replace, reasons: reasons, dependsOn: deps, existing: existing,
+          recovery: unrecorded && networkReplace == nil ? .unrecorded : nil)
+        continue
+      }
+      if c.state == .dead || c.state == .removing {
+        instanceSteps[d.name] = Step(
+          target: target, action: .replace, reasons: ["container \(c.state.rawValue): the engine cannot start it again"],
+          dependsOn: deps, existing: c.id, recovery: .unstartable)
+        continue
+      }
+      let resume: Step.Resume? =
+        switch c.state {
+        case .running, .restarting: nil
+        case .paused: .unpause
+        case .exited where d.runOnce: nil  // it ran, as its group says it should, once
+        case .created, .exited, .dead, .removing: .start
+        }
+      if unrecorded {
+        // Made by an apply killed before it recorded it, from this very spec.
+        let was = record?.containerID.map { "the state names container \($0); the engine has \(c.name) (\(c.state.rawValue)) from this spec" }
+        instanceSteps[d.name] = Step(
+          target: target, action: .adopt,
+          reasons: [was ?? "container \(c.name) (\(c.state.rawValue)) not in the fixture state (left by an interrupted apply)"],
+          dependsOn: deps, resume: resume, existing: c.id, recovery: .unrecorded)
         continue
       }
       let fileReasons = fileChanges(desired: d, record: record, disk: observed.diskFiles[d.name] ?? [:])
       if !fileReasons.isEmpty {
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .update, reasons: fileReasons, dependsOn: deps, effect: d.onChange)
+        instanceSteps[d.name] = Step(
+          target: target, action: .update, reasons: fileReasons, dependsOn: deps, effect: d.onChange, existing: c.id)
         continue
       }
-      switch c.state {
-      case .running, .restarting: break
-      case .paused:
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container paused"], paused: true)
-      case .created:
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container created but never started"])
-      case .exited where d.runOnce:
-        break  // it ran, as its group says it should, once
-      case .exited, .dead, .removing:
-        instanceSteps[d.name] = Step(target: "instance:" + d.name, action: .start, reasons: ["container \(c.state.rawValue)"])
+      switch resume {
+      case nil: break
+      case .unpause?:
+        instanceSteps[d.name] = Step(target: target, action: .start, reasons: ["container paused"], resume: .unpause, existing: c.id)
+      case .start?:
+        let why = c.state == .created ? "container created but never started" : "container \(c.state.rawValue)"
+        instanceSteps[d.name] = Step(target: target, action: .start, reasons: [why], resume: .start, existing: c.id)
       }
+    }
+    // Images named by `image:` that this machine lacks: pulled once per
+    // reference (the step named after its first group), before the
+    // instances that need a new container.
+    var pulls: [String: Step.Target] = [:]
+    var pullOrder: [String] = []
+    var imageOf: [String: String] = [:]
+    for d in desired.instances where imageSteps[d.group] == nil && imageOf[d.group] == nil {
+      imageOf[d.group] = d.container.image
+    }
+    for d in desired.instances {
+      guard let step = instanceSteps[d.name], step.action == .create || step.action == .replace,
+        let ref = imageOf[d.group], observed.imageIDs[ref] == nil
+      else { continue }
+      if pulls[ref] == nil {
+        pulls[ref] = .image(d.group)
+        pullOrder.append(ref)
+      }
+      instanceSteps[d.name]!.dependsOn.append(pulls[ref]!)
+    }
+    for ref in pullOrder {
+      steps.append(Step(target: pulls[ref]!, action: .pull, reasons: ["\(ref) is not on this machine"]))
     }
     // depends_on: an instance starts after the changed instances of the groups it depends on.
     let changedByGroup = Dictionary(grouping: desired.instances.filter { instanceSteps[$0.name] != nil }, by: \.group)
     for d in desired.instances where !d.dependsOnGroups.isEmpty {
       guard var step = instanceSteps[d.name] else { continue }
       for g in d.dependsOnGroups {
-        step.dependsOn += (changedByGroup[g] ?? []).map { "instance:" + $0.name }
+        step.dependsOn += (changedByGroup[g] ?? []).map { .instance($0.name) }
       }
-      step.dependsOn = Array(Set(step.dependsOn)).sorted()
+      step.dependsOn = Array(Set(step.dependsOn)).sorted { $0.description < $1.description }
       instanceSteps[d.name] = step
     }
     if var replace = networkReplace {
       // The old network is removed only once the instances scaled away are gone.
-      replace.dependsOn = deletes.values.map(\.target).sorted()
+      replace.dependsOn = deletes.values.map(\.target).sorted { $0.description < $1.description }
       steps.insert(replace, at: 0)
     }
     // (Each step's key made once: taking it apart in every comparison was

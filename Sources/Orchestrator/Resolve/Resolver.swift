@@ -14,6 +14,9 @@ public struct Resolver: Sendable {
   public var imageIDs: [String: String]
   /// Who cthulhu is, and the host's users, for `user:` (see ``UserResolver``).
   public var users: any HostUsers
+  /// The builds, when they are known already (``builds()`` hashes every
+  /// build context: one apply does that once).
+  var knownBuilds: [DesiredBuild]?
 
   public init(
     manifest: Manifest, previous: FixtureState?, usedSubnets: [IPv4Network] = [], imageIDs: [String: String] = [:],
@@ -30,8 +33,9 @@ public struct Resolver: Sendable {
     let subnet = try chooseSubnet()
     let slots = allocate(subnet: subnet)
     let networkName = Naming.network(manifest.fixture)
-    let builds = try builds()
-    let renderer = TemplateRenderer(manifest: manifest, slots: slots, subnet: subnet)
+    let builds = try knownBuilds ?? builds()
+    var renderer = TemplateRenderer(manifest: manifest, slots: slots, subnet: subnet)
+    try renderer.readSources()
     let userResolver = UserResolver(manifest: manifest, users: users)
     var users: [String: ResolvedUser] = [:]
     for g in manifest.groups {

@@ -16,12 +16,37 @@ struct TemplateRenderer {
   private let byGroup: [String: [[String: Any]]]
   private let vars: [String: Any]
   private var parsed = ParsedTemplates()
+  /// Every template and copied file's bytes by source path, read once per
+  /// resolve (``readSources()``), not once per instance or lane.
+  private var sources: [String: Data] = [:]
 
   /// The same renderer with a template cache of its own (one per thread).
   func withOwnCache() -> TemplateRenderer {
     var copy = self
     copy.parsed = ParsedTemplates()
     return copy
+  }
+
+  /// Reads the sources of every group that has instances, each path once;
+  /// one that cannot be read is an error naming the group's first instance.
+  mutating func readSources() throws {
+    var firstOfGroup: [String: String] = [:]
+    for s in slots where firstOfGroup[s.group] == nil { firstOfGroup[s.group] = s.name }
+    for g in manifest.groups {
+      guard let first = firstOfGroup[g.name] else { continue }
+      for t in g.templates where sources[t.source] == nil {
+        guard let data = FileManager.default.contents(atPath: t.source), String(data: data, encoding: .utf8) != nil else {
+          throw OrchestratorError.template("\(t.source): cannot read template (instance \(first))")
+        }
+        sources[t.source] = data
+      }
+      for f in g.files where sources[f.source] == nil {
+        guard let data = sources[f.source] ?? FileManager.default.contents(atPath: f.source) else {
+          throw OrchestratorError(.io, "\(f.source): cannot read file (instance \(first))")
+        }
+        sources[f.source] = data
+      }
+    }
   }
 
   init(manifest: Manifest, slots: [Resolver.Slot], subnet: IPv4Network) {
@@ -83,7 +108,7 @@ struct TemplateRenderer {
       for t in group.templates {
         let rendered: String
         do {
-          rendered = try parsed.render(t.source, context: context, instance: slot.name)
+          rendered = try parsed.render(t.source, text: sources[t.source], context: context, instance: slot.name)
         } catch let e as OrchestratorError {
           throw e  // (the template could not be read)
         } catch let e as TemplateSyntaxError {
@@ -97,7 +122,7 @@ struct TemplateRenderer {
       }
     }
     for f in group.files {
-      guard let data = FileManager.default.contents(atPath: f.source) else {
+      guard let data = sources[f.source] ?? FileManager.default.contents(atPath: f.source) else {
         throw OrchestratorError(.io, "\(f.source): cannot read file (instance \(slot.name))")
       }
       out.append(RenderedFile(path: f.target, mode: f.mode, content: data, sha256: Hashing.sha256(data), source: f.source))
@@ -106,7 +131,7 @@ struct TemplateRenderer {
   }
 }
 
-/// Each template source read and parsed once per resolve, then rendered for
+/// Each template source parsed once per lane, then rendered for
 /// every instance (``Environment/renderTemplate(string:context:)`` read,
 /// lexed and parsed the same text again for each one). Not shared between
 /// threads: each of the ``Resolver``'s lanes has its own.
@@ -115,12 +140,13 @@ private final class ParsedTemplates {
   private var nodes: [String: [any NodeType]] = [:]
 
   /// What `Environment.renderTemplate(string:context:)` gives for the source's text.
-  func render(_ source: String, context: [String: Any], instance: String) throws -> String {
+  /// `bytes`: the source's, read already (nil: read it here).
+  func render(_ source: String, text bytes: Data?, context: [String: Any], instance: String) throws -> String {
     let parsed: [any NodeType]
     if let known = nodes[source] {
       parsed = known
     } else {
-      guard let data = FileManager.default.contents(atPath: source), let text = String(data: data, encoding: .utf8) else {
+      guard let data = bytes ?? FileManager.default.contents(atPath: source), let text = String(data: data, encoding: .utf8) else {
         throw OrchestratorError.template("\(source): cannot read template (instance \(instance))")
       }
       let template = Template(templateString: text, environment: environment)

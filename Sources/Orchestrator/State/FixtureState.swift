@@ -13,6 +13,9 @@ public struct FixtureState: Codable, Sendable, Hashable {
   public var manifest: String?
   public var subnet: IPv4Network?
   public var networkID: String?
+  /// `faults.via` of the manifest last applied (nil: `auto`): how fault
+  /// commands, the `--for` reaper and restarts reach the namespaces.
+  public var faultPath: FaultPath?
   /// Image tags cthulhu built for this fixture.
   public var builtImages: [String] = []
   /// One record per instance, sorted by ordinal (``upsert(_:)`` keeps them
@@ -117,15 +120,15 @@ extension FixtureState {
   /// ``StateJournal``); nil when there is none.
   public static func load(root: String) throws -> FixtureState? { try read(root: root)?.state }
 
-  /// The state, and a digest of the bytes it was read from (the snapshot
-  /// and its journal): what a plan's basis holds, instead of encoding the
-  /// whole state again.
-  static func read(root: String) throws -> (state: FixtureState, digest: String)? {
+  /// The state, a digest of the bytes it was read from (the snapshot and
+  /// its journal: what a plan's basis holds, instead of encoding the whole
+  /// state again), and the stamp of those files (see ``StateStamp``).
+  static func read(root: String) throws -> (state: FixtureState, digest: String, stamp: StateStamp)? {
     let p = path(root: root)
     var attempts = 0
     while true {
       attempts += 1
-      guard let data = FileManager.default.contents(atPath: p) else { return nil }
+      guard let (data, snapshot) = try FileStamp.read(p) else { return nil }
       var state: FixtureState
       do {
         state = try JSONDecoder.cthulhu.decode(FixtureState.self, from: data)
@@ -134,18 +137,18 @@ extension FixtureState {
       }
       try state.validate(path: p)
       try state.sortInstances(path: p)
-      guard let id = state.journal else { return (state, Hashing.sha256(data)) }
+      guard let id = state.journal else { return (state, Hashing.sha256(data), StateStamp(snapshot: snapshot)) }
       guard StateJournal.isID(id) else { throw OrchestratorError.corruptState(path: p, reason: "journal '\(id)' is not a journal id") }
-      guard let journal = FileManager.default.contents(atPath: StateJournal.path(root: root, id: id)) else {
+      guard let (journal, journalStamp) = try FileStamp.read(StateJournal.path(root: root, id: id)) else {
         // An apply compacted the state between the two reads (this reader
         // holds no lock): the newer snapshot is whole. Or the journal was
         // never made (a crash right after the snapshot): it is empty.
-        if attempts < 3, FileManager.default.contents(atPath: p) != data { continue }
-        return (state, Hashing.sha256(data))
+        if attempts < 3, FileStamp.of(p) != snapshot { continue }
+        return (state, Hashing.sha256(data), StateStamp(snapshot: snapshot, journalID: id))
       }
       StateJournal.replay(journal, onto: &state)
       try state.validate(path: p)
-      return (state, Hashing.sha256(data + journal))
+      return (state, Hashing.sha256(data + journal), StateStamp(snapshot: snapshot, journal: journalStamp, journalID: id))
     }
   }
 

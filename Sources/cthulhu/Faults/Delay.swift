@@ -6,6 +6,7 @@ import Orchestrator
 extension Cthulhu {
   struct Delay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "delay",
       abstract: "Delay the packets instances send (tc netem; needs the kernel's sch_netem).",
       usage: "cthulhu delay DURATION [--jitter DURATION] TARGETS… [--for DURATION]")
     @OptionGroup var options: FaultOptions

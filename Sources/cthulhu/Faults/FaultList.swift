@@ -5,7 +5,7 @@ import Orchestrator
 
 extension Cthulhu {
   struct Faults: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the faults in force.")
+    static let configuration = CommandConfiguration(commandName: "faults", abstract: "List the faults in force.")
     @Argument(help: "The manifest (default: the current folder's fixture).") var manifest: String?
     @OptionGroup var locator: FixtureLocator
     @Flag(help: "Print JSON.") var json = false

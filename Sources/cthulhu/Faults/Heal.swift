@@ -5,7 +5,7 @@ import Orchestrator
 
 extension Cthulhu {
   struct Heal: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Lift faults: every fault, or those on the instances given.")
+    static let configuration = CommandConfiguration(commandName: "heal", abstract: "Lift faults: every fault, or those on the instances given.")
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances to heal (default: all faults).") var targets: [String] = []
     func run() async throws {

@@ -6,6 +6,7 @@ import Orchestrator
 extension Cthulhu {
   struct Isolate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "isolate",
       abstract: "Cut instances off the network entirely (everything but loopback, both ways).")
     @OptionGroup var options: FaultOptions
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]

@@ -6,6 +6,7 @@ import Orchestrator
 extension Cthulhu {
   struct Loss: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "loss",
       abstract: "Drop a share of the packets arriving at instances (iptables statistic).",
       usage: "cthulhu loss PERCENT TARGETS… [--for DURATION]")
     @OptionGroup var options: FaultOptions

@@ -6,6 +6,7 @@ import Orchestrator
 extension Cthulhu {
   struct Partition: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "partition",
       abstract: "Cut the network between sets of instances (both ways); the rest are untouched.",
       discussion: """
         Each argument is one set (names, globs, groups, comma lists): `partition i001 i002,i003`.

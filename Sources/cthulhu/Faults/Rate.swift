@@ -6,6 +6,7 @@ import Orchestrator
 extension Cthulhu {
   struct Rate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "rate",
       abstract: "Limit the bandwidth instances send at (tc tbf on their interface).",
       usage: "cthulhu rate RATE TARGETS… [--for DURATION]")
     @OptionGroup var options: FaultOptions

@@ -7,6 +7,7 @@ import Orchestrator
 extension Cthulhu {
   struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "check",
       abstract: "Check that a history of client operations is linearizable.",
       discussion: """
         Exit status: 0 linearizable, 2 not linearizable, 1 when the history is \

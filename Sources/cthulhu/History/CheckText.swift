@@ -9,10 +9,12 @@ struct CheckText {
   var file: String
   var took: Duration
 
+  /// The verdict line's time: reading the history and deciding, without
+  /// the narrowing of a violation that follows (the words give that).
   var verdictLine: String {
-    let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+    let seconds = Self.seconds(took - report.narrowing)
     let facts = "\(report.model.rawValue), \(report.operations) operations" + (report.partitions > 1 ? " in \(report.partitions) keys" : "")
-    let time = String(format: "%.2fs", seconds)
+    let time = String(format: "%.4fs", seconds)
     switch report.verdict {
     case .linearizable: return "\(file): linearizable (\(facts); \(time))"
     case .notLinearizable: return "\(file): not linearizable (\(facts); \(time))"
@@ -24,7 +26,7 @@ struct CheckText {
     guard let v = report.violation else { return "" }
     let ops = v.witness.map { history.operations[$0] }
     let processes = Set(ops.map(\.process)).sorted().map(String.init)
-    var s = "These \(ops.count) operations"
+    var s = ops.count == 1 ? "This operation" : "These \(ops.count) operations"
     if let key = v.key { s += " on key \(HistoryValue.quote(key))" }
     s += " (\(processes.count == 1 ? "process" : "processes") \(Self.list(processes))) cannot be linearized,"
     s += " even if every other operation took effect at any time after its invoke, or never:\n\n"
@@ -35,7 +37,7 @@ struct CheckText {
     s += Self.table(rows, indent: "  ")
     s += "\n"
     if v.minimal {
-      s += "Leaving out any one of them makes the rest linearizable.\n"
+      s += ops.count == 1 ? "Leaving it out makes the rest linearizable.\n" : "Leaving out any one of them makes the rest linearizable.\n"
     } else {
       s += "(Not narrowed down all the way: the search's limits ran out; these operations still cannot be linearized.)\n"
     }
@@ -55,7 +57,12 @@ struct CheckText {
     if let last = history.events.indices.last, v.cut <= last {
       s += "Nothing from line \(history.events[v.cut].line) on is needed to show this.\n"
     }
+    s += String(format: "Narrowing the violation down to these took %.4fs after the verdict.\n", Self.seconds(report.narrowing))
     return s
+  }
+
+  static func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 
   private func time(_ op: ClientOperation) -> String {

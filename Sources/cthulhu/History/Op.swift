@@ -8,6 +8,7 @@ extension Cthulhu {
   /// `cthulhu op --process 2 --f write --value 7 -- curl -fsS -X PUT …`
   struct Op: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+      commandName: "op",
       abstract: "Run one client call and record it as an operation in the fixture's history.jsonl.",
       discussion: """
         Appends the invoke, runs the command, then appends the completion: ok when it \

@@ -57,8 +57,8 @@ extension DockerClient {
   ///   decides.
   /// - Anything else: ``DriverError/Code/engine(status:)``.
   ///
-  /// A cause this misses is no trap: the executor remakes a container that
-  /// will not start whatever the cause (``Executor``), so a reworded message
+  /// A cause this misses is no trap: apply replaces a container that will
+  /// not start whatever the cause (``ApplyRetry``), so a reworded message
   /// costs a less precise report, not a fixture that never converges.
   static func cause(status: Int, operation: EngineOperation, message: String) -> DriverError.Code {
     switch (status, operation) {

@@ -11,6 +11,8 @@ import NIOHTTP1
 public final class DockerDriver: Driver {
   let socket: String
   private let client: Lazy
+  /// The fault helper's image, made once per process and imported once per engine.
+  let helperImages = FaultHelperImageCache()
 
   /// Prepares a driver for `DOCKER_HOST` (default `unix:///var/run/docker.sock`);
   /// the engine is first contacted by the first call.

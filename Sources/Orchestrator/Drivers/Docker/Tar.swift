@@ -35,6 +35,39 @@ enum Tar {
     return out
   }
 
+  /// One entry of an archive made in memory (``archive(entries:)``).
+  struct Entry: Sendable, Hashable {
+    enum Kind: Sendable, Hashable {
+      case folder
+      case file([UInt8])
+      case link(String)
+    }
+    /// Relative, without a leading slash: `usr/sbin/tc`.
+    var path: String
+    var mode: Int
+    var kind: Kind
+  }
+
+  /// An archive of `entries` in the order given (folders before what they
+  /// hold), owners and times zeroed: the same entries give the same bytes.
+  static func archive(entries: [Entry]) throws -> [UInt8] {
+    var out: [UInt8] = []
+    for e in entries {
+      switch e.kind {
+      case .folder:
+        out += try header(name: e.path + "/", mode: e.mode, size: 0, type: "5")
+      case .link(let dest):
+        out += try header(name: e.path, mode: e.mode, size: 0, type: "2", link: dest)
+      case .file(let data):
+        out += try header(name: e.path, mode: e.mode, size: data.count, type: "0")
+        out += data
+        out += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+      }
+    }
+    out += [UInt8](repeating: 0, count: 1024)
+    return out
+  }
+
   static func header(name: String, mode: Int, size: Int, type: Character, link: String = "") throws -> [UInt8] {
     var h = [UInt8](repeating: 0, count: 512)
     func put(_ s: String, _ at: Int, _ len: Int) throws {

@@ -116,17 +116,26 @@ struct ProcessRegistry: Sendable {
   }
 
   /// Drops a fixture's folder once it holds no record (its name index and
-  /// lock go with it).
+  /// lock go with it, and the temporary files of writers killed mid-write).
   func removeFixtureIfEmpty(_ fixture: String) {
     let dir = fixtureFolder(fixture)
     let left = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
       $0 != ".lock" && $0 != Self.namesFolder && $0 != Self.namesBuilding
     }
-    guard left.isEmpty, Names.isFixture(fixture) else { return }
+    let abandoned = left.filter(Self.isAbandonedTemporary)
+    guard left.count == abandoned.count, Names.isFixture(fixture) else { return }
+    for name in abandoned { unlink(dir + "/" + name) }
     Self.removeFlatFolder(dir + "/" + Self.namesFolder)
     Self.removeFlatFolder(dir + "/" + Self.namesBuilding)
     unlink(dir + "/.lock")
     rmdir(dir)
+  }
+
+  /// A record's temporary file (`<name>.tmp-<pid>`, see ``AtomicFile``) whose
+  /// writer is gone: a cthulhu killed between its write and its rename.
+  static func isAbandonedTemporary(_ name: String) -> Bool {
+    guard let r = name.range(of: ".tmp-", options: .backwards), let pid = Int32(name[r.upperBound...]), pid > 0 else { return false }
+    return pid == getpid() || (kill(pid, 0) != 0 && errno == ESRCH)
   }
 
   // MARK: - Instances

@@ -1,0 +1,296 @@
+import Foundation
+import Manifest
+import Orchestrator
+import TestSupport
+import XCTest
+
+/// Network faults through the engine path (`faults: { via: helper }`): a
+/// fault helper container on the instance's node, in its network namespace,
+/// with NET_ADMIN only. Driven through the CLI, checked from inside the
+/// containers (who reaches whom) and on the engine (no helper is left).
+final class FaultHelperTests: XCTestCase {
+  var dir: String!
+  var root: String { dir + "/cthulhu-fixture" }
+  var fixture: String!
+  var driver: DockerDriver!
+
+  override func setUp() async throws {
+    let d = try await Harness.engine()
+    driver = d
+    dir = try Harness.tempDir("faulthelper")
+    fixture = Harness.uniqueName("fh")
+    try """
+      fixture: \(fixture!)
+      faults: { via: helper }
+      groups:
+        node:
+          image: cthulhu-test:latest
+          count: 3
+          command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
+          stop_timeout: 1s
+
+      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    let r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stderr)
+  }
+
+  override func tearDown() async throws {
+    guard let driver else { return }
+    _ = try? await FixtureController(driver: driver).destroy(root: root, fixture: fixture)
+    try? FileManager.default.removeItem(atPath: dir)
+    try await driver.shutdown()
+  }
+
+  @discardableResult
+  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
+
+  func container(_ name: String) async throws -> String {
+    let live = try await driver.containers(fixture: fixture)
+    return try XCTUnwrap(live.first { $0.labels[Labels.instance] == name }?.id, "no container for \(name)")
+  }
+
+  func reaches(_ from: String, _ to: String) async throws -> Bool {
+    try await FaultTests.reaches(driver: driver, fixture: fixture, root: root, from, to)
+  }
+
+  /// Every ordered pair but `blocked` reaches, and the blocked ones do not.
+  func assertMatrix(blocked: Set<String>, file: StaticString = #filePath, line: UInt = #line) async throws {
+    for a in ["i001", "i002", "i003"] {
+      for b in ["i001", "i002", "i003"] where a != b {
+        let ok = try await reaches(a, b)
+        XCTAssertEqual(ok, !blocked.contains("\(a)>\(b)"), "\(a)>\(b) should be \(blocked.contains("\(a)>\(b)") ? "blocked" : "open")", file: file, line: line)
+      }
+    }
+  }
+
+  func waitUntilServing() async throws {
+    let deadline = Date().addingTimeInterval(20)
+    while Date() < deadline {
+      var all = true
+      for (a, b) in [("i001", "i002"), ("i002", "i003"), ("i003", "i001")] where try await !reaches(a, b) { all = false }
+      if all { return }
+      try await Task.sleep(for: .milliseconds(200))
+    }
+    XCTFail("the nodes never all answered each other")
+  }
+
+  /// No fault helper of this fixture is left on the engine (waits a little
+  /// for one the engine is still removing).
+  func assertNoHelper(file: StaticString = #filePath, line: UInt = #line) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    var left = try await driver.faultHelpers(root: root)
+    while !left.isEmpty && ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(100))
+      left = try await driver.faultHelpers(root: root)
+    }
+    XCTAssertEqual(left.map(\.name), [], "fault helpers left behind", file: file, line: line)
+  }
+
+  /// cthulhu's rules in an instance's namespace, read through a helper of
+  /// its own (iptables-save and tc), so no root is needed here.
+  func rules(_ name: String) async throws -> String {
+    let id = try await container(name)
+    let runner = try await driver.netnsRunner(id: id, request: NetnsRequest(via: .helper, root: root, instance: name))
+    let r = try XCTUnwrap(runner)
+    do {
+      let ipt = try await r.run(["iptables-save"])
+      let tc = try await r.run(["tc", "qdisc", "show"])
+      await r.close()
+      return ipt.stdout + tc.stdout
+    } catch {
+      await r.close()
+      throw error
+    }
+  }
+
+  func testPartitionHealAndIsolateThroughTheHelperLeaveNoHelper() async throws {
+    try await waitUntilServing()
+    var r = try cthulhu("partition", "i001", "i002")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("f1: partition {i001} | {i002}"), r.stdout)
+    try await assertNoHelper()
+    // i001 and i002 no longer reach each other; i003 still reaches both, and both reach it.
+    try await assertMatrix(blocked: ["i001>i002", "i002>i001"])
+    let i001 = try await rules("i001")
+    XCTAssertTrue(i001.contains("-A CTHULHU-IN -s "), i001)
+    try await assertNoHelper()
+
+    r = try cthulhu("heal")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertNoHelper()
+    try await assertMatrix(blocked: [])
+    for n in ["i001", "i002"] {
+      let text = try await rules(n)
+      XCTAssertFalse(text.contains("CTHULHU"), "\(n) keeps rules after heal:\n\(text)")
+    }
+
+    r = try cthulhu("isolate", "i003")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertNoHelper()
+    try await assertMatrix(blocked: ["i001>i003", "i002>i003", "i003>i001", "i003>i002"])
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    try await assertNoHelper()
+    try await assertMatrix(blocked: [])
+    XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
+  }
+
+  func testLossAndRateThroughTheHelper() async throws {
+    try await waitUntilServing()
+    var r = try cthulhu("loss", "100%", "i002")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertNoHelper()
+    try await assertMatrix(blocked: ["i001>i002", "i003>i002", "i002>i001", "i002>i003"])
+    r = try cthulhu("loss", "30", "i001")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let text = try await rules("i001")
+    XCTAssertTrue(text.contains("--mode random --probability 0.2999"), text)
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    try await assertNoHelper()
+
+    // 256 KiB from i001 to i002, free and then at 1mbit.
+    let ip = try XCTUnwrap(try FixtureState.require(root: root).instance(named: "i001")?.ip)
+    let id = try await container("i002")
+    let fetch = ["sh", "-c", "printf 'GET /blob HTTP/1.0\\r\\n\\r\\n' | nc -w 10 \(ip) 8080 | wc -c"]
+    func timed() async throws -> (Double, Int) {
+      let t = ContinuousClock.now
+      let r = try await driver.exec(id: id, command: fetch)
+      let d = ContinuousClock.now - t
+      return (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+    }
+    let (free, freeBytes) = try await timed()
+    XCTAssertGreaterThan(freeBytes, 262_144)
+    r = try cthulhu("rate", "1mbit", "i001")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertNoHelper()
+    let q = try await rules("i001")
+    XCTAssertTrue(q.contains("tbf c7c7:"), q)
+    let (shaped, shapedBytes) = try await timed()
+    XCTAssertEqual(shapedBytes, freeBytes, "the whole blob arrives, only slower")
+    XCTAssertGreaterThan(shaped, 1.5, "256 KiB at 1mbit took \(shaped)s")
+    XCTAssertGreaterThan(shaped, free * 3, "shaped \(shaped)s vs free \(free)s")
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    try await assertNoHelper()
+    let after = try await rules("i001")
+    XCTAssertFalse(after.contains("c7c7"), after)
+  }
+
+  func testRestartPutsFaultsBackAndForExpiresThroughTheHelper() async throws {
+    try await waitUntilServing()
+    XCTAssertEqual(try cthulhu("isolate", "i002").status, 0)
+    XCTAssertEqual(try cthulhu("restart", "i002").status, 0)
+    try await assertNoHelper()
+    var ok = try await reaches("i001", "i002")
+    XCTAssertFalse(ok, "isolation lost by a restart")
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    // The detached reaper lifts the fault through a helper of its own.
+    let r = try cthulhu("isolate", "i003", "--for", "1s")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    ok = try await reaches("i001", "i003")
+    XCTAssertFalse(ok)
+    let deadline = Date().addingTimeInterval(20)
+    while try !FaultBook.load(root: root).faults.isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+    XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty, "the fault outlived its --for")
+    let back = Date().addingTimeInterval(10)
+    ok = false
+    while !ok && Date() < back {
+      ok = try await reaches("i001", "i003")
+      if !ok { try await Task.sleep(for: .milliseconds(100)) }
+    }
+    XCTAssertTrue(ok, "i003 still cut off after its --for")
+    XCTAssertTrue(EventLog(root: root).read().map(\.action).contains("expire f2"))
+    try await assertNoHelper()
+  }
+
+  func testWithoutCapabilitiesTheHelperPathStillWorks() async throws {
+    let setpriv = "/usr/bin/setpriv"
+    try Harness.require(FileManager.default.isExecutableFile(atPath: setpriv), "setpriv (util-linux) is missing")
+    try await waitUntilServing()
+    // What the host path refuses (see FaultTests) the engine does: only the socket is needed.
+    let r = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "partition", "--fixture", root, "i001", "i002"])
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    try await assertMatrix(blocked: ["i001>i002", "i002>i001"])
+    let h = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "heal", "--fixture", root])
+    XCTAssertEqual(h.status, 0, h.stdout + h.stderr)
+    try await assertMatrix(blocked: [])
+    try await assertNoHelper()
+  }
+
+  func testDelayIsProbedOnTheInstancesKernelThroughAScratchHelper() async throws {
+    let probe = try Harness.run("/usr/bin/unshare", ["--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
+    let r = try cthulhu("delay", "100ms", "i001")
+    if probe.status == 0 {
+      XCTAssertEqual(r.status, 0, r.stderr)
+      let q = try await rules("i001")
+      XCTAssertTrue(q.contains("netem c7c7:"), q)
+    } else {
+      // The same kernel here: the helper's probe (in a namespace of its own) says what the host's says.
+      XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+      XCTAssertTrue(r.stderr.contains("sch_netem"), r.stderr)
+      XCTAssertTrue(r.stderr.contains("Nothing was changed"), r.stderr)
+      XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
+      let q = try await rules("i001")
+      XCTAssertFalse(q.contains("c7c7"), q)
+    }
+    try await assertNoHelper()
+  }
+
+  func testACommandPastItsTimeKillsAndRemovesTheHelper() async throws {
+    let id = try await container("i001")
+    let request = NetnsRequest(via: .helper, root: root, instance: "i001", commandTimeout: .seconds(2))
+    let runner = try await driver.netnsRunner(id: id, request: request)
+    let r = try XCTUnwrap(runner)
+    XCTAssertNotNil(r as? DockerFaultHelper, "via: helper gave \(type(of: r))")
+    // Start the helper with a quick command, so the slow one is timed alone.
+    let quick = try await r.run(["true"])
+    XCTAssertEqual(quick.status, 0, quick.stderr)
+    let before = try await driver.faultHelpers(root: root)
+    XCTAssertEqual(before.count, 1, "\(before.map(\.name))")
+    XCTAssertEqual(before.first?.labels[FaultHelperLabels.instance], "i001")
+    let start = ContinuousClock.now
+    do {
+      _ = try await r.run(["sleep", "60"])
+      XCTFail("a 60 s command in a helper with a 2 s limit returned")
+    } catch let e as OrchestratorError {
+      XCTAssertEqual(e.code, .step)
+      XCTAssertTrue(e.message.contains("did not finish within"), e.message)
+    }
+    XCTAssertLessThan(ContinuousClock.now - start, .seconds(20))
+    try await assertNoHelper()
+    await r.close()
+    try await assertNoHelper()
+  }
+
+  func testLeftoversOfAKilledCthulhuGoWithTheNextFaultAndDestroyTakesAll() async throws {
+    // A PID that no longer runs: a process that has exited and been waited for.
+    let gone = Process()
+    gone.executableURL = URL(fileURLWithPath: "/bin/true")
+    try gone.run()
+    gone.waitUntilExit()
+    let dead = gone.processIdentifier
+    let i001 = try await container("i001")
+    let orphan = try await driver.netnsRunner(id: i001, request: NetnsRequest(via: .helper, root: root, instance: "i001", owner: dead))
+    let live = try await driver.netnsRunner(id: i001, request: NetnsRequest(via: .helper, root: root, instance: "i001"))
+    _ = try await XCTUnwrap(orphan).run(["true"])
+    _ = try await XCTUnwrap(live).run(["true"])
+    var helpers = try await driver.faultHelpers(root: root)
+    XCTAssertEqual(helpers.count, 2)
+    // A fault command removes the helper whose cthulhu is gone, not the one of a cthulhu that runs.
+    XCTAssertEqual(try cthulhu("isolate", "i003").status, 0)
+    helpers = try await driver.faultHelpers(root: root)
+    XCTAssertEqual(helpers.compactMap { $0.labels[FaultHelperLabels.owner] }, [String(getpid())])
+    let r = try cthulhu("destroy")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    try await assertNoHelper()
+    try await XCTUnwrap(live).close()
+  }
+
+  func testAutoEntersFromTheHostWhenTheEngineIsLocalAndHostIsHost() async throws {
+    let id = try await container("i001")
+    let auto = try await driver.netnsRunner(id: id, request: NetnsRequest(via: .auto, root: root, instance: "i001"))
+    let host = try await driver.netnsRunner(id: id, request: NetnsRequest(via: .host, root: root, instance: "i001"))
+    let pid = try await driver.inspect(id: id).pid
+    XCTAssertEqual((auto as? HostNetns)?.namespace, "/proc/\(pid)/ns/net", "auto on the local engine gave \(String(describing: auto))")
+    XCTAssertEqual((host as? HostNetns)?.namespace, "/proc/\(pid)/ns/net")
+    try await assertNoHelper()
+  }
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bats
+# A real system nobody here wrote: a 3-member etcd cluster (Debian's
+# etcd-server 3.4) as host processes in network namespaces
+# (manifests/etcd.yaml, CTHULHU_BATS_TARGET=namespaces) or in containers of
+# an image built here from the same binary (manifests/etcd-docker.yaml,
+# scripts/etcd-image.sh, CTHULHU_BATS_TARGET=docker). Clients put and get
+# one key through `cthulhu op` while the leader is partitioned away and
+# healed; `cthulhu check` finds etcd's
+# linearizable gets linearizable, and catches a serializable get
+# (--consistency=s) that an isolated member answers from its stale state.
+# Needs root and partitions.
+
+load helpers
+
+setup_file() {
+  if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
+    echo "etcd.bats needs etcd and etcdctl: apt install etcd-server etcd-client" >&3
+    return 1
+  fi
+  case "$CTHULHU_BATS_TARGET" in
+    namespaces) use_manifest etcd.yaml ;;
+    docker)
+      # Containers of an image built here from the same etcd binary.
+      "$REPO/scripts/etcd-image.sh" >/dev/null
+      use_manifest etcd-docker.yaml
+      ;;
+    *)
+      echo "etcd.bats partitions members away: run it with CTHULHU_BATS_TARGET=namespaces or docker (root)" >&3
+      return 1
+      ;;
+  esac
+  wait_until 30 leader
+}
+
+teardown_file() {
+  stop_fixture
+}
+
+teardown() {
+  [ -d "$FIXTURE" ] || return 0
+  "$FIXTURE/control" heal >/dev/null
+  wait_until 30 leader
+}
+
+url() { echo "http://$(readlink "$FIXTURE/$1"):2379"; }
+
+etcdctl_at() {
+  local n=$1
+  shift
+  etcdctl --endpoints "$(url "$n")" --dial-timeout 1s --command-timeout 2s "$@"
+}
+
+# leader [MEMBER…]: exactly one of the members (default all three) says it
+# is the leader, and every one of them answers. Prints it.
+leader() {
+  local members=("$@") n found="" status
+  [ $# -gt 0 ] || members=(i001 i002 i003)
+  for n in "${members[@]}"; do
+    status=$(etcdctl_at "$n" endpoint status -w simple) || return 1
+    [ "$(cut -d, -f5 <<<"$status" | tr -d ' ')" = true ] && found="$found $n"
+  done
+  [ "$(wc -w <<<"$found")" -eq 1 ] && echo "${found# }"
+}
+
+others() {
+  local n
+  for n in i001 i002 i003; do [ "$n" = "$1" ] || echo "$n"; done
+}
+
+# put PROCESS MEMBER KEY VALUE, get PROCESS MEMBER KEY [etcdctl get flags…]:
+# one call, recorded in $HISTORY. A put that errs or times out may have
+# happened (info); a get that errs did nothing (fail).
+put() {
+  "$FIXTURE/control" op --history "$HISTORY" --process "$1" --f put --key "$3" --value "$4" --timeout 6s -- \
+    etcdctl --endpoints "$(url "$2")" --dial-timeout 1s --command-timeout 2s put "$3" "$4"
+}
+get() {
+  local p=$1 n=$2 k=$3
+  shift 3
+  "$FIXTURE/control" op --history "$HISTORY" --process "$p" --f get --key "$k" --fail-codes 1,2 --timeout 6s -- \
+    etcdctl --endpoints "$(url "$n")" --dial-timeout 1s --command-timeout 2s get "$k" --print-value-only "$@"
+}
+
+# client PROCESS KEY: until the file $STOP exists, puts fresh values and gets
+# (linearizable) on the three members in turn; after a put of unknown
+# outcome it goes on as a new process (PROCESS + 100).
+client() {
+  local p=$1 k=$2 i=0 n status
+  while [ ! -e "$STOP" ]; do
+    for n in i001 i002 i003; do
+      i=$((i + 1))
+      status=0
+      if ((i % 2)); then
+        put "$p" "$n" "$k" "v$p-$i" >/dev/null 2>&1 || status=$?
+        [ "$status" -eq 0 ] || p=$((p + 100))
+      else
+        get "$p" "$n" "$k" >/dev/null 2>&1 || status=$?
+        case $status in 0 | 1 | 2) ;; *) p=$((p + 100)) ;; esac
+      fi
+    done
+  done
+}
+
+recorded() { grep -c "\"type\": \"$1\", \"f\": \"$2\"" "$HISTORY" || true; }
+more_than() { [ "$(recorded "$2" "$3")" -gt "$1" ]; }
+
+@test "puts and linearizable gets while the leader is partitioned away and healed check as linearizable" {
+  export HISTORY="$BATS_TEST_TMPDIR/history.jsonl" STOP="$BATS_TEST_TMPDIR/stop"
+  old=$(leader)
+  pids=()
+  for p in 1 2 3; do
+    client "$p" k1 3>&- &
+    pids+=($!)
+  done
+  wait_until 20 more_than 3 ok put
+  # shellcheck disable=SC2046
+  "$FIXTURE/control" partition "$old" "$(others "$old" | paste -sd, -)"
+  # shellcheck disable=SC2046
+  new=$(wait_until 30 leader $(others "$old") && leader $(others "$old"))
+  [ -n "$new" ] && [ "$new" != "$old" ]
+  n=$(recorded ok put)
+  wait_until 20 more_than "$((n + 3))" ok put
+  # The cut-off old leader cannot answer a linearizable get.
+  run get 90 "$old" k1
+  [ "$status" -ne 0 ]
+  "$FIXTURE/control" heal
+  wait_until 30 leader
+  n=$(recorded ok put)
+  wait_until 20 more_than "$((n + 3))" ok put
+  touch "$STOP"
+  wait "${pids[@]}"
+  [ "$(recorded ok get)" -gt 5 ]
+  grep -q '"type": "ok", "f": "get", "key": "k1", "value": "v' "$HISTORY"
+  run "$CTHULHU" check --model kv "$HISTORY"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ "${lines[0]}" == "$HISTORY: linearizable (kv, "* ]]
+}
+
+@test "a serializable get from an isolated member goes stale, and the checker says not linearizable" {
+  export HISTORY="$BATS_TEST_TMPDIR/history.jsonl"
+  lead=$(leader)
+  member=$(others "$lead" | head -1)
+  put 1 "$lead" k2 first
+  wait_until 10 sh -c "[ \"\$(etcdctl --endpoints $(url "$member") get k2 --print-value-only --consistency=s)\" = first ]"
+  # shellcheck disable=SC2046
+  "$FIXTURE/control" partition "$member" "$(others "$member" | paste -sd, -)"
+  put 1 "$lead" k2 second   # two of three: committed
+  run get 2 "$member" k2 --consistency=s
+  [ "$status" -eq 0 ] && [ "$output" = first ]
+  # etcd's default, a linearizable get, refuses there instead.
+  run get 3 "$member" k2
+  [ "$status" -ne 0 ]
+  run "$CTHULHU" check --model kv "$HISTORY"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ "${lines[0]}" == "$HISTORY: not linearizable (kv, "* ]]
+  [[ "$output" == *'on key "k2"'*'put "second"'*'get → "first"'* ]]
+  [ -s "$HISTORY.html" ]
+}
+
+@test "destroy leaves no etcd process" {
+  pids=$(cat "$FIXTURE"/[0-9]*/pid.txt)
+  [ "$(wc -w <<<"$pids")" -eq 3 ]
+  (cd "$WORK" && "$CTHULHU" destroy)
+  [ ! -e "$FIXTURE" ]
+  for pid in $pids; do
+    [ ! -e "/proc/$pid" ] || [ "$(sed 's/.*) \(.\).*/\1/' "/proc/$pid/stat")" = Z ]
+  done
+}
