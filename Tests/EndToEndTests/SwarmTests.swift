@@ -152,6 +152,16 @@ final class SwarmTests: XCTestCase {
     XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     let cut = try await fetch(from: a.id, b.value.ip, seconds: 0)
     XCTAssertFalse(cut.contains("200 OK"), "i001@\(a.node) still reaches \(b.key)@\(b.value.node) across the partition")
+    // The rules went in through a fault helper started by each instance's
+    // own node (the path that works when the node is another machine), and
+    // no helper outlives the command.
+    let docker = try XCTUnwrap(["/usr/bin/docker", "/usr/local/bin/docker"].first { FileManager.default.isExecutableFile(atPath: $0) }, "the docker CLI")
+    for n in try await driver.nodes() where [a.node, b.value.node].contains(n.name) {
+      let images = try Harness.run(docker, ["-H", n.endpoint, "images", "--format", "{{.Repository}}"])
+      XCTAssertTrue(images.stdout.contains("cthulhu-nethelper"), "node \(n.name) made the fault helper image: \(images.stdout)")
+      let helpers = try Harness.run(docker, ["-H", n.endpoint, "ps", "-aq", "--filter", "label=\(FaultHelperLabels.root)=\(dir!)/cthulhu-fixture"])
+      XCTAssertEqual(helpers.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "", "no fault helper left on \(n.name)")
+    }
     r = try cthulhu("heal")
     XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     let healed = try await fetch(from: a.id, b.value.ip)

@@ -429,6 +429,27 @@ public final class SwarmDriver: PlacingDriver {
     }
   }
 
+  /// Network faults on a swarm go through a fault helper container started
+  /// by the engine of the instance's node (``DockerFaultHelper``), so they
+  /// work where that node is another machine: `auto` means the helper here,
+  /// whatever this machine can see. `host` (`faults: { via: host }`) enters
+  /// ``networkNamespace(id:)`` from this machine, where the nodes share it.
+  public func netnsRunner(id: String, request: NetnsRequest) async throws -> (any NetnsRunner)? {
+    let (n, cid) = try await locate(id)
+    var onNode = request
+    if onNode.via == .auto { onNode.via = .helper }
+    if onNode.via == .host {
+      guard let ns = try await networkNamespace(id: id) else { return nil }
+      return HostNetns(namespace: ns)
+    }
+    return try await n.driver.netnsRunner(id: cid, request: onNode)
+  }
+
+  /// The fault helpers of the fixture at `root`, on every node.
+  public func removeFaultHelpers(root: String, all: Bool) async throws -> [String] {
+    try await onEveryNode { try await $0.driver.removeFaultHelpers(root: root, all: all) }.flatMap { (n, names) in names.map { n.name + ":" + $0 } }
+  }
+
   /// `/proc/<pid>/ns/net` of the container's first process, when that PID
   /// is a process of this machine running this container: true where the
   /// nodes share this machine's PID namespace (scripts/swarm.sh's nodes).
