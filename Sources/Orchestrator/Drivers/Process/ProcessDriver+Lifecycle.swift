@@ -19,13 +19,13 @@ extension ProcessDriver {
         try await wire(r, net)
       }
     }
-    try registry.locked(instance: id, of: fixture) {
+    let spawned: (pid: Int32, namespace: String?)? = try registry.locked(instance: id, of: fixture) {
       guard var r = registry.instance(id: id) else { throw DriverError.notFound("no such instance: \(id)") }
       // A start cut short by a killed cthulhu: its process is adopted, as a look would.
       if r.spawning != nil { r = try adoptLocked(r) }
       if let pid = r.pid, let start = r.startTime {
         switch ProcFS.liveness(pid: pid, startTime: start) {
-        case .running, .paused: return  // already started, as Docker's 304
+        case .running, .paused: return nil  // already started, as Docker's 304
         case .zombie, .gone:
           _ = ProcFS.reap(pid)  // a zombie child of this very process (a test runner, say)
           Self.killLeftovers(pid: pid, startTime: start)
@@ -47,6 +47,29 @@ extension ProcessDriver {
       r.exitCode = nil
       r.health = r.spec.healthcheck == nil ? nil : .starting
       try registry.save(r)
+      return (pid, r.mode == .namespaces ? r.namespace : nil)
+    }
+    if let spawned, let ns = spawned.namespace { await Self.awaitEntry(pid: spawned.pid, namespace: Namespaces.path(namespace: ns)) }
+  }
+
+  /// Waits (5 s at most) until process `pid` is in the network namespace at
+  /// `namespace`: it is spawned as `nsenter --net=… -- command`, which joins
+  /// the namespace a moment after the spawn, and a started instance is one
+  /// in its own network (a fault or a look at `/proc/<pid>/ns/net` right
+  /// after the start finds it there). A process that ends first ends the
+  /// wait; what it said is in its log, and apply's settle check reports it.
+  static func awaitEntry(pid: Int32, namespace: String) async {
+    var want = stat()
+    guard stat(namespace, &want) == 0 else { return }
+    let deadline = ContinuousClock.now + .seconds(5)
+    var pause = Duration.microseconds(200)
+    while ContinuousClock.now < deadline {
+      var now = stat()
+      guard stat("/proc/\(pid)/ns/net", &now) == 0 else { return }  // gone
+      if now.st_ino == want.st_ino && now.st_dev == want.st_dev { return }
+      if ProcStat.read(pid)?.state == "Z" { return }
+      try? await Task.sleep(for: pause)
+      pause = min(pause * 2, .milliseconds(20))
     }
   }
 
