@@ -25,6 +25,8 @@ if [ "$(id -u)" = 0 ]; then
     exit 1
   fi
 fi
+# The sources are as .swift-format writes them (`swift format -i -r Sources Tests Fuzz`).
+swift format lint --strict -r Sources Tests Fuzz
 swift build
 swift test
 # Under CI, a bounded fuzzing run of the manifest loader (Fuzz/, ~60 s).

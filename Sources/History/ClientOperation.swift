@@ -73,7 +73,9 @@ public struct History: Sendable {
         continue
       }
       if e.key != nil, ops[i].key != e.key {
-        problems.add(e.line, "process \(e.process) reports \(e.type.rawValue) for key \(e.key!), but invoked key \(ops[i].key ?? "(none)") (line \(ops[i].invokeLine))")
+        problems.add(
+          e.line,
+          "process \(e.process) reports \(e.type.rawValue) for key \(e.key!), but invoked key \(ops[i].key ?? "(none)") (line \(ops[i].invokeLine))")
         continue
       }
       ops[i].completionLine = e.line

@@ -51,11 +51,15 @@ extension FixtureController {
     var names = Set(byRoot.compactMap { $0.labels[Labels.fixture] })
     names.formUnion(allNetworks.filter { $0.labels[Labels.root] == root }.compactMap { $0.labels[Labels.fixture] })
     names = names.filter(Names.isFixture)
-    let hasFolder = SafeTree.openFolder(FixturePaths(root: root).stateFolder).map { close($0); return true } ?? false
+    let hasFolder =
+      SafeTree.openFolder(FixturePaths(root: root).stateFolder).map {
+        close($0); return true
+      } ?? false
     // Evidence that cthulhu made something here: its state, its labels, or
     // its `.cthulhu` folder. A fixture name alone (from a manifest) is none.
     guard state != nil || !names.isEmpty || hasFolder, let name = state?.fixture ?? fixture ?? names.sorted().first else {
-      throw OrchestratorError(.noFixture, "\(root) holds no cthulhu fixture (no state, and no container, network or process labelled with this folder)")
+      throw OrchestratorError(
+        .noFixture, "\(root) holds no cthulhu fixture (no state, and no container, network or process labelled with this folder)")
     }
     names.insert(name)
     let paths = FixturePaths(root: root)

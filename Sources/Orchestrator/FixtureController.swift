@@ -40,7 +40,9 @@ public struct FixtureController: Sendable {
     _ manifest: Manifest, state: FixtureState?, stateDigest: String?, listed: [ObservedContainer], builds: [DesiredBuild],
     refused: [String: String] = [:]
   ) async throws -> PlannedChange {
-    let images = manifest.groups.compactMap { g -> String? in if case .image(let r) = g.source { return r }; return nil }
+    let images = manifest.groups.compactMap { g -> String? in
+      if case .image(let r) = g.source { return r }; return nil
+    }
     let observed = try await ObservedFixture.observe(
       fixture: manifest.fixture, root: manifest.root, state: state, stateDigest: stateDigest, containers: listed,
       images: images + builds.map(\.tag), driver: driver)
@@ -61,7 +63,8 @@ public struct FixtureController: Sendable {
     if let c = observed.containers.first(where: { $0.labels[Labels.root] != manifest.root }) {
       throw OrchestratorError(
         .foreign,
-        "fixture '\(manifest.fixture)' is already running from \(c.labels[Labels.root] ?? "another folder") (\(manifest.driver == .process ? "instance" : "container") \(c.name)); destroy it there or rename this fixture")
+        "fixture '\(manifest.fixture)' is already running from \(c.labels[Labels.root] ?? "another folder") (\(manifest.driver == .process ? "instance" : "container") \(c.name)); destroy it there or rename this fixture"
+      )
     }
     if let net = observed.network, let other = net.labels[Labels.root], other != manifest.root {
       throw OrchestratorError(
@@ -132,13 +135,17 @@ public struct FixtureController: Sendable {
     guard let ttl else { return old }
     if let pid = old.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
     guard ttl > 0 else {
-      try await store.update { $0.ttlSeconds = nil; $0.expiresAt = nil; $0.ttlReaperPID = nil }
+      try await store.update {
+        $0.ttlSeconds = nil; $0.expiresAt = nil; $0.ttlReaperPID = nil
+      }
       return await store.state
     }
     let expires = Date().addingTimeInterval(ttl)
     let pid = try Reaper.spawn(
       binary: binary, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970), "--destroy"], root: root)
-    try await store.update { $0.ttlSeconds = ttl; $0.expiresAt = expires; $0.ttlReaperPID = pid }
+    try await store.update {
+      $0.ttlSeconds = ttl; $0.expiresAt = expires; $0.ttlReaperPID = pid
+    }
     return await store.state
   }
 
@@ -233,7 +240,9 @@ public struct FixtureController: Sendable {
       try FixtureWriter(paths: paths).writeIndex(state: state, binary: options.binary)
       // Entries recorded for steps that never ran (or folders since moved) are forgotten.
       try await store.update { s in
-        let missing = (s.entries ?? []).filter { var st = stat(); return lstat(paths.root + "/" + $0, &st) != 0 }
+        let missing = (s.entries ?? []).filter {
+          var st = stat(); return lstat(paths.root + "/" + $0, &st) != 0
+        }
         if !missing.isEmpty { s.release(Set(missing)) }
       }
       state = await store.state

@@ -16,7 +16,8 @@ extension FixtureController {
     let state = try FixtureState.require(root: root)
     let known = Set(state.instances.map(\.name))
     if let bad = names.first(where: { !known.contains($0) }) {
-      throw OrchestratorError(.noFixture, "fixture '\(state.fixture)' has no instance '\(bad)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")
+      throw OrchestratorError(
+        .noFixture, "fixture '\(state.fixture)' has no instance '\(bad)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")
     }
     let wanted = names.isEmpty ? known : Set(names)
     let live = try await driver.containers(fixture: state.fixture).byInstance()
@@ -64,8 +65,9 @@ extension FixtureController {
       try await reapplyFaults(root: root, names: done)
     }
     EventLog(root: root).append(
-      Event(actor: "control[\(getpid())]", action: verb == .kill ? "kill \(signal)" : verb.rawValue, targets: names.isEmpty ? ["all"] : names,
-            outcome: done.isEmpty ? "ok (nothing to do)" : "ok: " + done.sorted().joined(separator: ",")))
+      Event(
+        actor: "control[\(getpid())]", action: verb == .kill ? "kill \(signal)" : verb.rawValue, targets: names.isEmpty ? ["all"] : names,
+        outcome: done.isEmpty ? "ok (nothing to do)" : "ok: " + done.sorted().joined(separator: ",")))
     return done.sorted()
   }
 }

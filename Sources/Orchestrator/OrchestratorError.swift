@@ -14,7 +14,10 @@ public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
   public var description: String { message }
 
   static func corruptState(path: String, reason: String) -> Self {
-    .init(.corruptState, "\(path): the fixture state is unreadable (\(reason)); `cthulhu destroy` still finds the fixture's containers, networks and processes by their labels")
+    .init(
+      .corruptState,
+      "\(path): the fixture state is unreadable (\(reason)); `cthulhu destroy` still finds the fixture's containers, networks and processes by their labels"
+    )
   }
   static func io(path: String, errno: Int32) -> Self {
     .init(.io, "\(path): \(String(cString: strerror(errno)))")

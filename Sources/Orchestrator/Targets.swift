@@ -22,7 +22,8 @@ public enum Targets {
         let groups = Array(Set(state.instances.map(\.group))).sorted()
         throw OrchestratorError(
           .noFixture,
-          "'\(word)' matches no instance of fixture '\(state.fixture)' (instances \(names.joined(separator: ", ")); groups \(groups.joined(separator: ", ")); or all)")
+          "'\(word)' matches no instance of fixture '\(state.fixture)' (instances \(names.joined(separator: ", ")); groups \(groups.joined(separator: ", ")); or all)"
+        )
       }
       picked.formUnion(hits)
     }

@@ -39,17 +39,17 @@ try "{\"self\": \"{{ instance.ip }}\", \"name\": \"{{ instance.name }}\"}\n"
   .write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
 // A /22 holds 1,021 instances; the manifest allows at most 1,000.
 try """
-  fixture: bench-plan
-  network: { subnet: 10.99.0.0/22 }
-  groups:
-    node:
-      image: cthulhu-test:latest
-      count: \(instances)
-      command: ["sleep", "3600"]
-      memory: 16m
-      templates:
-        - { source: templates/config.json, target: etc/config.json }
-  """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+fixture: bench-plan
+network: { subnet: 10.99.0.0/22 }
+groups:
+  node:
+    image: cthulhu-test:latest
+    count: \(instances)
+    command: ["sleep", "3600"]
+    memory: 16m
+    templates:
+      - { source: templates/config.json, target: etc/config.json }
+""".write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
 
 let clock = ContinuousClock()
 func seconds(_ d: Duration) -> String {

@@ -217,7 +217,9 @@ actor Node {
   func leaderRead() async -> ReadResult {
     guard raft.role == .leader else { return .refused(leader: raft.leader, reason: "not the leader") }
     readRound += 1
-    let round = readRound, term = raft.term, id = nextReader
+    let round = readRound
+    let term = raft.term
+    let id = nextReader
     nextReader += 1
     return await withCheckedContinuation { reply in
       readers[id] = (term, round, reply)

@@ -275,7 +275,8 @@ struct Raft: Sendable {
   private func hasMajority(_ count: Int) -> Bool { 2 * count > members.count }
 
   private mutating func resetElectionTimer(_ now: ContinuousClock.Instant) {
-    let low = electionTimeout.lowerBound, high = electionTimeout.upperBound
+    let low = electionTimeout.lowerBound
+    let high = electionTimeout.upperBound
     let spread = (high - low) / 1_000_000  // pick one of a million steps in the range
     electionDeadline = now + low + spread * Int(random.next() % 1_000_001)
   }

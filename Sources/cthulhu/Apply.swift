@@ -14,9 +14,10 @@ extension Cthulhu {
     var manifest: String?
     @OptionGroup var locator: FixtureLocator
     @Option(help: "How many steps run at once.") var parallel: Int = 8
-    @Option(help: ArgumentHelp(
-      "Destroy the fixture by itself this long after the last apply (30m, 2h; 0 removes it), even if every cthulhu and the test runner were killed.",
-      valueName: "duration"))
+    @Option(
+      help: ArgumentHelp(
+        "Destroy the fixture by itself this long after the last apply (30m, 2h; 0 removes it), even if every cthulhu and the test runner were killed.",
+        valueName: "duration"))
     var ttl: String?
 
     func validate() throws {
@@ -31,49 +32,51 @@ extension Cthulhu {
       let m = try saved.map { try Input.manifest(at: $0.manifest) } ?? ManifestArgument.load(locator.target(positional: manifest))
       try await failing {
         try await Input.withDriver(m.driver) { driver in
-        let orchestrator = FixtureController(driver: driver)
-        let planned = try await orchestrator.plan(m)
-        if let saved, saved.basis != planned.plan.basis || saved.steps != planned.plan.steps {
-          throw OrchestratorError(.stalePlan, "\(manifest ?? m.path): the fixture or the manifest changed since this plan was saved; run `cthulhu plan` again")
-        }
-        var options = ApplyOptions()
-        options.parallel = parallel
-        options.ttl = ttl.map { $0 == "0" ? .zero : Units.duration($0)! }
-        options.replanWhenStale = saved == nil
-        guard planned.plan.hasChanges else {
-          Output.out(PlanRenderer.text(planned.plan))
-          // Nothing to change, but a time to live is renewed by every apply.
-          if options.ttl != nil || planned.observed.state?.ttlSeconds != nil {
-            let r = try await orchestrator.apply(planned, options: options)
-            if let e = r.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") }
+          let orchestrator = FixtureController(driver: driver)
+          let planned = try await orchestrator.plan(m)
+          if let saved, saved.basis != planned.plan.basis || saved.steps != planned.plan.steps {
+            throw OrchestratorError(
+              .stalePlan, "\(manifest ?? m.path): the fixture or the manifest changed since this plan was saved; run `cthulhu plan` again")
           }
-          return
-        }
-        Output.out(PlanRenderer.text(planned.plan) + "\n")
-        let interrupt = Interrupt()
-        options.interrupt = interrupt
-        let sigint = InterruptHandler(interrupt)
-        defer { sigint.restore() }
-        let clock = ContinuousClock()
-        let t0 = clock.now
-        let result = try await orchestrator.apply(planned, options: options, observer: ProgressPrinter())
-        let s = planned.plan.summary
-        defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
-        if result.interrupted {
-          Self.report(result)
-          let undone = result.notStarted.map(\.target.description)
-          Output.error(
-            "Interrupted: the steps in flight finished and the state is recorded; not started: "
-              + (undone.isEmpty ? "none" : undone.joined(separator: ", ")) + ". Run `cthulhu apply` again to converge.")
-          throw ExitCode(130)
-        }
-        if result.failures.isEmpty {
-          Output.out("\nApply complete in \(Seconds(clock.now - t0)): \(s.add) added, \(s.change) changed, \(s.destroy) destroyed. Fixture: \(m.root)\n")
-        } else {
-          Self.report(result)
-          Output.error("Apply failed: \(result.failures.count) step(s) failed; the state is recorded, run `cthulhu apply` again to converge.")
-          throw ExitCode.failure
-        }
+          var options = ApplyOptions()
+          options.parallel = parallel
+          options.ttl = ttl.map { $0 == "0" ? .zero : Units.duration($0)! }
+          options.replanWhenStale = saved == nil
+          guard planned.plan.hasChanges else {
+            Output.out(PlanRenderer.text(planned.plan))
+            // Nothing to change, but a time to live is renewed by every apply.
+            if options.ttl != nil || planned.observed.state?.ttlSeconds != nil {
+              let r = try await orchestrator.apply(planned, options: options)
+              if let e = r.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") }
+            }
+            return
+          }
+          Output.out(PlanRenderer.text(planned.plan) + "\n")
+          let interrupt = Interrupt()
+          options.interrupt = interrupt
+          let sigint = InterruptHandler(interrupt)
+          defer { sigint.restore() }
+          let clock = ContinuousClock()
+          let t0 = clock.now
+          let result = try await orchestrator.apply(planned, options: options, observer: ProgressPrinter())
+          let s = planned.plan.summary
+          defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
+          if result.interrupted {
+            Self.report(result)
+            let undone = result.notStarted.map(\.target.description)
+            Output.error(
+              "Interrupted: the steps in flight finished and the state is recorded; not started: "
+                + (undone.isEmpty ? "none" : undone.joined(separator: ", ")) + ". Run `cthulhu apply` again to converge.")
+            throw ExitCode(130)
+          }
+          if result.failures.isEmpty {
+            Output.out(
+              "\nApply complete in \(Seconds(clock.now - t0)): \(s.add) added, \(s.change) changed, \(s.destroy) destroyed. Fixture: \(m.root)\n")
+          } else {
+            Self.report(result)
+            Output.error("Apply failed: \(result.failures.count) step(s) failed; the state is recorded, run `cthulhu apply` again to converge.")
+            throw ExitCode.failure
+          }
         }
       }
     }
@@ -151,7 +154,8 @@ enum SavedPlan {
     }
     guard header.formatVersion == Orchestrator.Plan.currentFormatVersion else {
       throw CLIError(
-        "\(path) is a plan of format version \(header.formatVersion); this cthulhu reads version \(Orchestrator.Plan.currentFormatVersion): run `cthulhu plan --out` again")
+        "\(path) is a plan of format version \(header.formatVersion); this cthulhu reads version \(Orchestrator.Plan.currentFormatVersion): run `cthulhu plan --out` again"
+      )
     }
     do {
       return try JSONDecoder().decode(Orchestrator.Plan.self, from: data)

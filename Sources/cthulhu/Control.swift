@@ -85,7 +85,9 @@ extension Cthulhu {
         return ("exec", fixtureArgs + targets + rest)
       case "partition":
         guard instance == nil else {
-          throw ValidationError("partition names several instances: use the fixture's ./control partition (e.g. ./control partition \(instance!) others), or ./control isolate here.")
+          throw ValidationError(
+            "partition names several instances: use the fixture's ./control partition (e.g. ./control partition \(instance!) others), or ./control isolate here."
+          )
         }
         return ("partition", fixtureArgs + rest)
       default:

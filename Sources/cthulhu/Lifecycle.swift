@@ -31,13 +31,15 @@ extension LifecycleCommand {
 
 extension Cthulhu {
   struct Start: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start instances (succeeds when they already run); their faults are put back.")
+    static let configuration = CommandConfiguration(
+      commandName: "start", abstract: "Start instances (succeeds when they already run); their faults are put back.")
     static let verb = LifecycleVerb.start
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
   }
   struct Stop: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop instances: SIGTERM, then SIGKILL after stop_timeout (succeeds when already stopped).")
+    static let configuration = CommandConfiguration(
+      commandName: "stop", abstract: "Stop instances: SIGTERM, then SIGKILL after stop_timeout (succeeds when already stopped).")
     static let verb = LifecycleVerb.stop
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String] = ["all"]
@@ -61,7 +63,8 @@ extension Cthulhu {
     }
   }
   struct Pause: LifecycleCommand {
-    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Freeze instances (cgroup freezer): they hold their sockets but answer nothing.")
+    static let configuration = CommandConfiguration(
+      commandName: "pause", abstract: "Freeze instances (cgroup freezer): they hold their sockets but answer nothing.")
     static let verb = LifecycleVerb.pause
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]

@@ -29,8 +29,12 @@ extension Cthulhu {
 /// `cthulhu validate`.
 enum ManifestSchema {
   nonisolated(unsafe) static let name: [String: Any] = ["type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 40]
-  nonisolated(unsafe) static let duration: [String: Any] = ["type": "string", "pattern": "^([0-9.]+(ms|s|m|h))+$", "description": "e.g. 500ms, 2s, 1m30s"]
-  nonisolated(unsafe) static let command: [String: Any] = ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "minItems": 1]]]
+  nonisolated(unsafe) static let duration: [String: Any] = [
+    "type": "string", "pattern": "^([0-9.]+(ms|s|m|h))+$", "description": "e.g. 500ms, 2s, 1m30s",
+  ]
+  nonisolated(unsafe) static let command: [String: Any] = [
+    "oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "minItems": 1]]
+  ]
   nonisolated(unsafe) static let fileList: [String: Any] = [
     "type": "array",
     "items": [
@@ -50,22 +54,28 @@ enum ManifestSchema {
       "build": [
         "oneOf": [
           ["type": "string"],
-          ["type": "object", "additionalProperties": false, "required": ["context"],
-           "properties": ["context": ["type": "string"], "dockerfile": ["type": "string"]]],
+          [
+            "type": "object", "additionalProperties": false, "required": ["context"],
+            "properties": ["context": ["type": "string"], "dockerfile": ["type": "string"]],
+          ],
         ]
       ],
       "count": ["type": "integer", "minimum": 0, "maximum": 1000, "default": 1],
       "command": command,
       "env": ["type": "object", "additionalProperties": ["type": ["string", "number", "boolean", "null"]]],
-      "mounts": ["type": "object", "additionalProperties": ["type": "string", "pattern": "^/"],
-                 "default": ["etc": "/opt/app/etc", "var": "/opt/app/var"]],
+      "mounts": [
+        "type": "object", "additionalProperties": ["type": "string", "pattern": "^/"],
+        "default": ["etc": "/opt/app/etc", "var": "/opt/app/var"],
+      ],
       "templates": fileList,
       "files": fileList,
       "ports": ["type": "array", "items": ["type": ["string", "integer"], "pattern": "^([0-9]+:)?[0-9]+(/(tcp|udp))?$"]],
       "healthcheck": [
         "type": "object", "additionalProperties": false, "required": ["command"],
-        "properties": ["command": command, "interval": duration, "timeout": duration,
-                       "retries": ["type": "integer", "minimum": 1], "start_period": duration],
+        "properties": [
+          "command": command, "interval": duration, "timeout": duration,
+          "retries": ["type": "integer", "minimum": 1], "start_period": duration,
+        ],
       ],
       "memory": ["type": ["string", "integer"], "pattern": "^[0-9]+[kmgKMG]?[bB]?$"],
       "cpus": ["type": "number", "exclusiveMinimum": 0],
@@ -100,7 +110,8 @@ enum ManifestSchema {
           "properties": [
             "via": [
               "enum": ["auto", "host", "helper"], "default": "auto",
-              "description": "how network faults reach an instance: host (nsenter from this machine, root), helper (a container with NET_ADMIN started through the engine, in the instance's network namespace; docker), auto (host when the instance runs on this machine)",
+              "description":
+                "how network faults reach an instance: host (nsenter from this machine, root), helper (a container with NET_ADMIN started through the engine, in the instance's network namespace; docker), auto (host when the instance runs on this machine)",
             ]
           ],
         ],

@@ -11,7 +11,8 @@ extension Cthulhu {
       return String(id[...colon]) + id[id.index(after: colon)...].prefix(12)
     }
 
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each instance: group, address, state, health, user, ports.")
+    static let configuration = CommandConfiguration(
+      commandName: "status", abstract: "Show each instance: group, address, state, health, user, ports.")
 
     @Argument(help: "The manifest (default: ./cthulhu.yaml unless --fixture is given).")
     var manifest: String?

@@ -108,7 +108,7 @@ final class DemoClusterTests: XCTestCase {
 
   func startCluster() async throws {
     #if !os(Linux)
-      throw XCTSkip("needs 127.0.0.2-4, which only Linux routes to lo without setup")
+    throw XCTSkip("needs 127.0.0.2-4, which only Linux routes to lo without setup")
     #endif
     for (i, name) in ["i001", "i002", "i003"].enumerated() {
       let host = "127.0.0.\(i + 2)"

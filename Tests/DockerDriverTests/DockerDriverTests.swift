@@ -1,8 +1,9 @@
 import Foundation
 import Manifest
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// The Docker driver against the real engine. Everything made here carries a
 /// unique fixture label (`ddt-<random>`) and is removed by that label in
@@ -48,7 +49,8 @@ final class DockerDriverTests: XCTestCase {
   func networkSpec(_ d: DockerDriver) async throws -> NetworkSpec {
     let used = Set(try await d.networks().flatMap(\.subnets).map(\.address))
     for _ in 0..<200 {
-      let third = UInt32.random(in: 0...255), second = UInt32.random(in: 100...199)
+      let third = UInt32.random(in: 0...255)
+      let second = UInt32.random(in: 100...199)
       let base = IPv4Address((10 << 24) | (second << 16) | (third << 8))
       if used.contains(base) { continue }
       return NetworkSpec(
@@ -104,7 +106,9 @@ final class DockerDriverTests: XCTestCase {
     let labels = [Labels.fixture: fixture, Labels.instance: "i001", Labels.group: "node"]
     let spec = ContainerSpec(
       name: "\(fixture)-i001", image: Self.image,
-      command: ["/bin/sh", "-c", "trap 'echo got-hup; exit 7' HUP; echo hello-out; echo hello-err >&2; echo \"$ROLE\"; while true; do sleep 0.2; done"],
+      command: [
+        "/bin/sh", "-c", "trap 'echo got-hup; exit 7' HUP; echo hello-out; echo hello-err >&2; echo \"$ROLE\"; while true; do sleep 0.2; done",
+      ],
       env: ["ROLE=server"], hostname: "i001", labels: labels,
       binds: [Bind(host: mount, container: "/opt/app/etc", readOnly: true)],
       network: net.name, ip: ip, aliases: ["i001"], ports: [PortBinding(container: 8080)],
@@ -155,7 +159,8 @@ final class DockerDriverTests: XCTestCase {
     XCTAssertEqual(three.stderr, "err\n")
     let ro = try await d.exec(id: id, command: ["sh", "-c", "echo x > /opt/app/etc/new"])
     XCTAssertNotEqual(ro.exitCode, 0, "the bind mount is read-only")
-    let mem = try await d.exec(id: id, command: ["sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"])
+    let mem = try await d.exec(
+      id: id, command: ["sh", "-c", "cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes"])
     XCTAssertEqual(mem.stdout.trimmingCharacters(in: .whitespacesAndNewlines), String(64 << 20))
     let hostname = try await d.exec(id: id, command: ["hostname"])
     XCTAssertEqual(hostname.stdout, "i001\n")
@@ -477,7 +482,8 @@ final class DockerWireTests: XCTestCase {
   }
 
   func testProgressLinesFindTheErrorWhateverTheChunking() {
-    let stream = Array("""
+    let stream = Array(
+      """
       {"status":"Pulling from library/x"}
       {"stream":"Step 1/2"}\r
       not json

@@ -1,8 +1,9 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
-@testable import Orchestrator
 import XCTest
+
+@testable import Orchestrator
 
 #if canImport(Glibc)
 import Glibc
@@ -56,7 +57,8 @@ final class DockerErrorMappingTests: XCTestCase {
     XCTAssertEqual(cause(500, .other, task), .engine(status: 500))
     XCTAssertEqual(cause(400, .startContainer, task), .engine(status: 400))
     // A port another process holds is no leftover.
-    let port = "driver failed programming external connectivity on endpoint x: Error starting userland proxy: listen tcp4 0.0.0.0:30000: bind: address already in use"
+    let port =
+      "driver failed programming external connectivity on endpoint x: Error starting userland proxy: listen tcp4 0.0.0.0:30000: bind: address already in use"
     XCTAssertEqual(cause(500, .startContainer, port), .engine(status: 500))
     // An unforeseen start failure is a plain engine error (the executor remakes the container all the same).
     XCTAssertEqual(cause(500, .startContainer, "something nobody has seen yet"), .engine(status: 500))

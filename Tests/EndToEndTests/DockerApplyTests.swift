@@ -18,9 +18,9 @@ final class DockerApplyTests: XCTestCase {
     fixture = "e2e-" + String(UUID().uuidString.prefix(6)).lowercased()
     try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
     try """
-      {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"{{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
+    {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"{{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
 
-      """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
     try "{% if instance.name == \"i002\" %}tuning={{ vars.tuning }}{% endif %}\n"
       .write(toFile: dir + "/templates/node.conf", atomically: true, encoding: .utf8)
   }
@@ -34,20 +34,20 @@ final class DockerApplyTests: XCTestCase {
 
   func writeManifest(count: Int, tuning: String = "1") throws {
     try """
-      fixture: \(fixture!)
-      vars:
-        tuning: "\(tuning)"
-      groups:
-        node:
-          image: cthulhu-test:latest
-          count: \(count)
-          command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
-          templates:
-            - { source: templates/config.json, target: etc/config.json }
-            - { source: templates/node.conf, target: etc/node.conf }
-          stop_timeout: 1s
+    fixture: \(fixture!)
+    vars:
+      tuning: "\(tuning)"
+    groups:
+      node:
+        image: cthulhu-test:latest
+        count: \(count)
+        command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
+        templates:
+          - { source: templates/config.json, target: etc/config.json }
+          - { source: templates/node.conf, target: etc/node.conf }
+        stop_timeout: 1s
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
 
   func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
@@ -206,7 +206,9 @@ final class DockerApplyTests: XCTestCase {
     let live = try await driver.containers(fixture: fixture)
     XCTAssertEqual(live.filter { $0.state == .running }.count, 3)
     let peer = try XCTUnwrap(live.first { $0.labels[Labels.instance] == "i001" })
-    let got = try await eventually(peer.id, ["sh", "-c", "printf 'GET /config.json HTTP/1.0\\r\\n\\r\\n' | nc -w 1 \(free.host(2)) 8080"]) { $0.stdout.contains("200 OK") }
+    let got = try await eventually(peer.id, ["sh", "-c", "printf 'GET /config.json HTTP/1.0\\r\\n\\r\\n' | nc -w 1 \(free.host(2)) 8080"]) {
+      $0.stdout.contains("200 OK")
+    }
     XCTAssertTrue(got.stdout.contains("\"name\": \"i003\""), "i001 reaches i003 at its new address: \(got.stdout)")
     r = try cthulhu("plan", "--detailed-exitcode")
     XCTAssertEqual(r.status, 0, "converged: " + r.stdout)

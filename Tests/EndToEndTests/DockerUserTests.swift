@@ -26,15 +26,15 @@ final class DockerUserTests: XCTestCase {
 
   func writeManifest(user: String) throws {
     try """
-      fixture: \(fixture!)
-      groups:
-        node:
-          image: cthulhu-test:latest
-          user: "\(user)"
-          command: ["/bin/sh", "-c", "id -u > /opt/app/var/uid.tmp && mv /opt/app/var/uid.tmp /opt/app/var/uid; exec sleep 1000"]
-          stop_timeout: 1s
+    fixture: \(fixture!)
+    groups:
+      node:
+        image: cthulhu-test:latest
+        user: "\(user)"
+        command: ["/bin/sh", "-c", "id -u > /opt/app/var/uid.tmp && mv /opt/app/var/uid.tmp /opt/app/var/uid; exec sleep 1000"]
+        stop_timeout: 1s
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
 
   func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }

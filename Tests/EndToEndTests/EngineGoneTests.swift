@@ -1,8 +1,9 @@
 import Foundation
 import Manifest
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// The engine going away mid-apply (issues #7 and #13): dockerd is killed
 /// while an apply runs; the apply ends with one clear error and a whole
@@ -108,16 +109,16 @@ final class EngineGoneTests: XCTestCase {
     // One instance at a time, each healthy only after a second: the apply is
     // still running when the first container exists.
     try """
-      fixture: \(fixture)
-      groups:
-        node:
-          image: cthulhu-test:latest
-          count: 5
-          command: ["/bin/sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 3600"]
-          healthcheck: { command: ["test", "-f", "/tmp/ready"], interval: 200ms, retries: 50 }
-          stop_timeout: 1s
+    fixture: \(fixture)
+    groups:
+      node:
+        image: cthulhu-test:latest
+        count: 5
+        command: ["/bin/sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 3600"]
+        healthcheck: { command: ["test", "-f", "/tmp/ready"], interval: 200ms, retries: 50 }
+        stop_timeout: 1s
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: Harness.binary)
     p.arguments = ["apply", "--parallel", "1"]
@@ -199,17 +200,17 @@ final class EngineGoneTests: XCTestCase {
     let name = "\(fixture)-\(n)"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     try """
-      fixture: \(name)
-      groups:
-        node:
-          image: cthulhu-test:latest
-          count: 6
-          # Ends on SIGTERM (a bare sleep as PID 1 ignores it): the restarted
-          # engine stops the killed daemon's containers at once, not after a timeout.
-          command: ["/bin/sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
-          stop_timeout: 1s
+    fixture: \(name)
+    groups:
+      node:
+        image: cthulhu-test:latest
+        count: 6
+        # Ends on SIGTERM (a bare sleep as PID 1 ignores it): the restarted
+        # engine stops the killed daemon's containers at once, not after a timeout.
+        command: ["/bin/sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+        stop_timeout: 1s
 
-      """.write(toFile: folder + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: folder + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: Harness.binary)
     p.arguments = ["apply"]

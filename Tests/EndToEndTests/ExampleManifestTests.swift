@@ -63,7 +63,8 @@ final class ExampleManifestTests: XCTestCase {
       XCTAssertEqual(r.status, 0, "\(file): \(r.stderr)")
       XCTAssertTrue(r.stdout.contains(builds ? ", 1 built image(s)" : ", 0 built image(s)"), "\(file): \(r.stdout)")
       XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture"))
-      let left = try Harness.run("/bin/sh", ["-c", "docker images -q --filter label=\(Labels.fixture)=\(unique)"], env: ["DOCKER_API_VERSION": "1.41"])
+      let left = try Harness.run(
+        "/bin/sh", ["-c", "docker images -q --filter label=\(Labels.fixture)=\(unique)"], env: ["DOCKER_API_VERSION": "1.41"])
       XCTAssertEqual(left.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "", "\(file): destroy --rmi left images")
     }
   }

@@ -20,16 +20,16 @@ final class FaultHelperTests: XCTestCase {
     dir = try Harness.tempDir("faulthelper")
     fixture = Harness.uniqueName("fh")
     try """
-      fixture: \(fixture!)
-      faults: { via: helper }
-      groups:
-        node:
-          image: cthulhu-test:latest
-          count: 3
-          command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
-          stop_timeout: 1s
+    fixture: \(fixture!)
+    faults: { via: helper }
+    groups:
+      node:
+        image: cthulhu-test:latest
+        count: 3
+        command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
+        stop_timeout: 1s
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     let r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stderr)
   }
@@ -58,7 +58,8 @@ final class FaultHelperTests: XCTestCase {
     for a in ["i001", "i002", "i003"] {
       for b in ["i001", "i002", "i003"] where a != b {
         let ok = try await reaches(a, b)
-        XCTAssertEqual(ok, !blocked.contains("\(a)>\(b)"), "\(a)>\(b) should be \(blocked.contains("\(a)>\(b)") ? "blocked" : "open")", file: file, line: line)
+        XCTAssertEqual(
+          ok, !blocked.contains("\(a)>\(b)"), "\(a)>\(b) should be \(blocked.contains("\(a)>\(b)") ? "blocked" : "open")", file: file, line: line)
       }
     }
   }
@@ -155,7 +156,9 @@ final class FaultHelperTests: XCTestCase {
       let t = ContinuousClock.now
       let r = try await driver.exec(id: id, command: fetch)
       let d = ContinuousClock.now - t
-      return (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+      return (
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+      )
     }
     let (free, freeBytes) = try await timed()
     XCTAssertGreaterThan(freeBytes, 262_144)

@@ -20,15 +20,15 @@ final class FaultTests: XCTestCase {
     fixture = "ft-" + String(UUID().uuidString.prefix(6)).lowercased()
     // Four nodes serving a 256 KiB blob and a small file over HTTP.
     try """
-      fixture: \(fixture!)
-      groups:
-        node:
-          image: cthulhu-test:latest
-          count: 4
-          command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
-          stop_timeout: 1s
+    fixture: \(fixture!)
+    groups:
+      node:
+        image: cthulhu-test:latest
+        count: 4
+        command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
+        stop_timeout: 1s
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     let r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stderr)
   }
@@ -158,7 +158,9 @@ final class FaultTests: XCTestCase {
     XCTAssertEqual(r.status, 0, r.stderr)
     let text = try await rules("i001")
     // The kernel keeps the probability in fixed point: 0.3 reads back as 0.29999999981.
-    let p = text.split(separator: "\n").first { $0.contains("statistic") }.flatMap { $0.split(separator: " ").drop { $0 != "--probability" }.dropFirst().first }.flatMap { Double($0) }
+    let p = text.split(separator: "\n").first { $0.contains("statistic") }.flatMap {
+      $0.split(separator: " ").drop { $0 != "--probability" }.dropFirst().first
+    }.flatMap { Double($0) }
     XCTAssertEqual(p ?? 0, 0.3, accuracy: 0.001, text)
     XCTAssertEqual(try cthulhu("heal").status, 0)
   }
@@ -172,7 +174,9 @@ final class FaultTests: XCTestCase {
       let t = ContinuousClock.now
       let r = try await driver.exec(id: id, command: fetch)
       let d = ContinuousClock.now - t
-      return (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+      return (
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+      )
     }
     let (free, freeBytes) = try await timed()
     XCTAssertGreaterThan(freeBytes, 262_144)

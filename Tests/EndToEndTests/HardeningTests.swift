@@ -29,15 +29,15 @@ final class HardeningTests: XCTestCase {
 
   func writeManifest(count: Int, in folder: String? = nil, fixture name: String? = nil) throws {
     try """
-      fixture: \(name ?? fixture!)
-      groups:
-        node:
-          image: cthulhu-test:latest
-          count: \(count)
-          command: ["/bin/sh", "-c", "exec sleep 3600"]
-          stop_timeout: 1s
+    fixture: \(name ?? fixture!)
+    groups:
+      node:
+        image: cthulhu-test:latest
+        count: \(count)
+        command: ["/bin/sh", "-c", "exec sleep 3600"]
+        stop_timeout: 1s
 
-      """.write(toFile: (folder ?? dir) + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: (folder ?? dir) + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
 
   @discardableResult
@@ -164,9 +164,11 @@ final class HardeningTests: XCTestCase {
     b.0.waitUntilExit()
     XCTAssertEqual(a.0.terminationStatus, 0, text(a.err))
     XCTAssertEqual(b.0.terminationStatus, 0, text(b.err))
-    let sa = try FixtureState.require(root: root), sb = try FixtureState.require(root: otherDir + "/cthulhu-fixture")
+    let sa = try FixtureState.require(root: root)
+    let sb = try FixtureState.require(root: otherDir + "/cthulhu-fixture")
     XCTAssertNotEqual(sa.subnet, sb.subnet)
-    let ca = try await driver.containers(fixture: fixture), cb = try await driver.containers(fixture: other)
+    let ca = try await driver.containers(fixture: fixture)
+    let cb = try await driver.containers(fixture: other)
     XCTAssertEqual(ca.count, 4)
     XCTAssertEqual(cb.count, 4)
     XCTAssertTrue(Set(ca.map(\.id)).isDisjoint(with: cb.map(\.id)))
@@ -208,16 +210,21 @@ final class HardeningTests: XCTestCase {
     // A bystander container, one with another fixture's label, and a network.
     let netName = "bystander-net-\(tag)"
     XCTAssertEqual(try Harness.run(docker, ["network", "create", netName], env: env).status, 0)
-    let plain = try Harness.run(docker, ["run", "-d", "--name", "bystander-\(tag)", "--network", netName, "cthulhu-test:latest", "sleep", "600"], env: env)
+    let plain = try Harness.run(
+      docker, ["run", "-d", "--name", "bystander-\(tag)", "--network", netName, "cthulhu-test:latest", "sleep", "600"], env: env)
     let labelled = try Harness.run(
-      docker, ["run", "-d", "--name", "\(fixture!)-x-\(tag)", "--label", "io.cthulhu.fixture=other-\(tag)", "cthulhu-test:latest", "sleep", "600"], env: env)
+      docker, ["run", "-d", "--name", "\(fixture!)-x-\(tag)", "--label", "io.cthulhu.fixture=other-\(tag)", "cthulhu-test:latest", "sleep", "600"],
+      env: env)
     defer {
       _ = try? Harness.run(docker, ["rm", "-f", "bystander-\(tag)", "\(fixture!)-x-\(tag)"], env: env)
       _ = try? Harness.run(docker, ["network", "rm", netName], env: env)
     }
     XCTAssertEqual(plain.status, 0, plain.stderr)
     XCTAssertEqual(labelled.status, 0, labelled.stderr)
-    let pid = Int32(try Harness.run(docker, ["inspect", "-f", "{{.State.Pid}}", "bystander-\(tag)"], env: env).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    let pid =
+      Int32(
+        try Harness.run(docker, ["inspect", "-f", "{{.State.Pid}}", "bystander-\(tag)"], env: env).stdout.trimmingCharacters(
+          in: .whitespacesAndNewlines)) ?? 0
     let rulesBefore = try Harness.run("/usr/bin/nsenter", ["--net=/proc/\(pid)/ns/net", "--", "iptables-save"]).stdout
       .split(separator: "\n").filter { !$0.hasPrefix("#") }
 

@@ -32,10 +32,12 @@ final class OpCommandTests: XCTestCase {
     XCTAssertEqual(missing.stderr, "cthulhu op: cannot run no-such-client: No such file or directory; recorded as fail (it never ran)\n")
 
     let e = try events()
-    XCTAssertEqual(e.map { "\($0.process) \($0.type.rawValue) \($0.f) \($0.value.json)" }, [
-      "1 invoke write 7", "1 ok write 7", "1 invoke read null", "1 ok read 7", "2 invoke cas [7,8]", "2 fail cas [7,8]",
-      "3 invoke write 9", "3 info write 9", "4 invoke write 1", "4 fail write 1",
-    ])
+    XCTAssertEqual(
+      e.map { "\($0.process) \($0.type.rawValue) \($0.f) \($0.value.json)" },
+      [
+        "1 invoke write 7", "1 ok write 7", "1 invoke read null", "1 ok read 7", "2 invoke cas [7,8]", "2 fail cas [7,8]",
+        "3 invoke write 9", "3 info write 9", "4 invoke write 1", "4 fail write 1",
+      ])
     let times = e.compactMap(\.time)
     XCTAssertEqual(times.count, e.count, "every event has its CLOCK_MONOTONIC time")
     XCTAssertEqual(times, times.sorted())
@@ -58,9 +60,10 @@ final class OpCommandTests: XCTestCase {
   }
 
   func testConcurrentRecordersNeverInterleaveALine() throws {
-    let script = (0..<16).map { p in
-      "\(Harness.binary) op --history \(history) --process \(p) --f write --value \(p) -- /bin/sh -c 'sleep 0.0$((\(p) % 5))' &"
-    }.joined(separator: "\n") + "\nwait\n"
+    let script =
+      (0..<16).map { p in
+        "\(Harness.binary) op --history \(history) --process \(p) --f write --value \(p) -- /bin/sh -c 'sleep 0.0$((\(p) % 5))' &"
+      }.joined(separator: "\n") + "\nwait\n"
     XCTAssertEqual(try Harness.run("/bin/sh", ["-c", script]).status, 0)
     let e = try events()
     XCTAssertEqual(e.count, 32)
@@ -69,7 +72,8 @@ final class OpCommandTests: XCTestCase {
   }
 
   func testMistakesAreOneSentence() throws {
-    XCTAssertTrue(try Harness.cthulhu(["op", "--history", history, "--process", "1", "--f", "read"]).stderr.contains("Please give the client call after --"))
+    XCTAssertTrue(
+      try Harness.cthulhu(["op", "--history", history, "--process", "1", "--f", "read"]).stderr.contains("Please give the client call after --"))
     XCTAssertTrue(try op(["--process", "1", "--f", "read", "--fail-codes", "x"], ["true"]).stderr.contains("--fail-codes takes exit codes"))
     let r = try Harness.cthulhu(["op", "--fixture", dir + "/none", "--process", "1", "--f", "read", "--", "true"])
     XCTAssertEqual(r.status, 1)

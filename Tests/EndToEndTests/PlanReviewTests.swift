@@ -27,16 +27,16 @@ final class PlanReviewTests: XCTestCase {
 
   func commit(count: Int, comment: String = "", message: String) throws {
     try """
-      # \(comment)
-      fixture: kv
-      groups:
-        node:
-          image: app:1
-          count: \(count)
-          templates:
-            - { source: templates/config.json, target: etc/config.json }
+    # \(comment)
+    fixture: kv
+    groups:
+      node:
+        image: app:1
+        count: \(count)
+        templates:
+          - { source: templates/config.json, target: etc/config.json }
 
-      """.write(toFile: dir + "/cluster.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cluster.yaml", atomically: true, encoding: .utf8)
     try git("add", "-A")
     try git("commit", "-q", "-m", message)
   }
@@ -47,7 +47,8 @@ final class PlanReviewTests: XCTestCase {
     try commit(count: 5, message: "five nodes")
     var r = try Harness.cthulhu(["plan", "--against-git", "HEAD~1", "cluster.yaml", "--format", "markdown"], in: dir, env: noEngine)
     XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
-    XCTAssertTrue(r.stdout.hasPrefix("### cthulhu plan: `cluster.yaml since HEAD~1` (fixture `kv`)\n\n**Plan: 2 to add, 3 to change, 0 to destroy.**"), r.stdout)
+    XCTAssertTrue(
+      r.stdout.hasPrefix("### cthulhu plan: `cluster.yaml since HEAD~1` (fixture `kv`)\n\n**Plan: 2 to add, 3 to change, 0 to destroy.**"), r.stdout)
     XCTAssertTrue(r.stdout.contains("| `+` | `instance:i005` | create |"), r.stdout)
     XCTAssertTrue(r.stdout.contains("```diff\n"), r.stdout)
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture"), "a review plan writes nothing")

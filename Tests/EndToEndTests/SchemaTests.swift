@@ -43,10 +43,21 @@ final class SchemaTests: XCTestCase {
     ("docker build", #"{"fixture": "f", "groups": {"a": {"build": {"context": "ctx"}}}}"#, true),
     ("image from defaults", #"{"fixture": "f", "defaults": {"image": "x"}, "groups": {"a": {}, "b": {"count": 2}}}"#, true),
     ("build from defaults", #"{"fixture": "f", "defaults": {"build": "ctx"}, "groups": {"a": {"count": 2}}}"#, true),
-    ("every user form", #"{"fixture": "f", "groups": {"a": {"image": "x", "user": "alice"}, "b": {"image": "x", "user": 1000}, "c": {"image": "x", "user": "1000:50"}, "d": {"image": "x", "user": "alice:staff"}}}"#, true),
+    (
+      "every user form",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "user": "alice"}, "b": {"image": "x", "user": 1000}, "c": {"image": "x", "user": "1000:50"}, "d": {"image": "x", "user": "alice:staff"}}}"#,
+      true
+    ),
     ("a good subnet", #"{"fixture": "f", "network": {"subnet": "172.28.5.0/24"}, "groups": {"a": {"image": "x"}}}"#, true),
-    ("process, namespaces", #"{"fixture": "f", "driver": "process", "network": {"mode": "namespaces", "subnet": "10.1.2.0/24"}, "groups": {"a": {"command": ["x"], "user": "4242"}}}"#, true),
-    ("process, command from defaults", #"{"fixture": "f", "driver": "process", "defaults": {"command": "sleep 1"}, "groups": {"a": {"count": 2}}}"#, true),
+    (
+      "process, namespaces",
+      #"{"fixture": "f", "driver": "process", "network": {"mode": "namespaces", "subnet": "10.1.2.0/24"}, "groups": {"a": {"command": ["x"], "user": "4242"}}}"#,
+      true
+    ),
+    (
+      "process, command from defaults", #"{"fixture": "f", "driver": "process", "defaults": {"command": "sleep 1"}, "groups": {"a": {"count": 2}}}"#,
+      true
+    ),
     ("swarm image", #"{"fixture": "f", "driver": "swarm", "groups": {"a": {"image": "x", "count": 6}}}"#, true),
     ("swarm with build", #"{"fixture": "f", "driver": "swarm", "groups": {"a": {"build": "ctx"}}}"#, false),
     ("swarm with ports in defaults", #"{"fixture": "f", "driver": "swarm", "defaults": {"ports": [8080]}, "groups": {"a": {"image": "x"}}}"#, false),
@@ -63,11 +74,16 @@ final class SchemaTests: XCTestCase {
     ("namespaces with docker", #"{"fixture": "f", "network": {"mode": "namespaces"}, "groups": {"a": {"image": "x"}}}"#, false),
     ("docker, faults via helper", #"{"fixture": "f", "faults": {"via": "helper"}, "groups": {"a": {"image": "x"}}}"#, true),
     ("process, faults via host", #"{"fixture": "f", "driver": "process", "faults": {"via": "host"}, "groups": {"a": {"command": ["x"]}}}"#, true),
-    ("process, faults via helper", #"{"fixture": "f", "driver": "process", "faults": {"via": "helper"}, "groups": {"a": {"command": ["x"]}}}"#, false),
+    (
+      "process, faults via helper", #"{"fixture": "f", "driver": "process", "faults": {"via": "helper"}, "groups": {"a": {"command": ["x"]}}}"#, false
+    ),
     ("an unknown fault path", #"{"fixture": "f", "faults": {"via": "ssh"}, "groups": {"a": {"image": "x"}}}"#, false),
     ("process with image", #"{"fixture": "f", "driver": "process", "groups": {"a": {"command": ["x"], "image": "x"}}}"#, false),
     ("process with ports", #"{"fixture": "f", "driver": "process", "groups": {"a": {"command": ["x"], "ports": [8080]}}}"#, false),
-    ("process with memory in defaults", #"{"fixture": "f", "driver": "process", "defaults": {"memory": "16m"}, "groups": {"a": {"command": ["x"]}}}"#, false),
+    (
+      "process with memory in defaults",
+      #"{"fixture": "f", "driver": "process", "defaults": {"memory": "16m"}, "groups": {"a": {"command": ["x"]}}}"#, false
+    ),
     ("process without command", #"{"fixture": "f", "driver": "process", "groups": {"a": {"command": ["x"]}, "b": {"count": 1}}}"#, false),
     ("user a:b:c", #"{"fixture": "f", "groups": {"a": {"image": "x", "user": "a:b:c"}}}"#, false),
     ("user -1", #"{"fixture": "f", "groups": {"a": {"image": "x", "user": -1}}}"#, false),

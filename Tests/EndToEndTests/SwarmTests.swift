@@ -29,9 +29,9 @@ final class SwarmTests: XCTestCase {
     fixture = Harness.uniqueName("sw")
     try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
     try """
-      {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"{{ p.name }}={{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
+    {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"{{ p.name }}={{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
 
-      """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
     try "{% if instance.name == \"i002\" %}tuning={{ vars.tuning }}{% endif %}\n"
       .write(toFile: dir + "/templates/node.conf", atomically: true, encoding: .utf8)
   }
@@ -47,21 +47,21 @@ final class SwarmTests: XCTestCase {
 
   func writeManifest(count: Int, tuning: String = "1") throws {
     try """
-      fixture: \(fixture!)
-      driver: swarm
-      vars:
-        tuning: "\(tuning)"
-      groups:
-        node:
-          image: cthulhu-test:latest
-          count: \(count)
-          command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
-          templates:
-            - { source: templates/config.json, target: etc/config.json }
-            - { source: templates/node.conf, target: etc/node.conf }
-          stop_timeout: 1s
+    fixture: \(fixture!)
+    driver: swarm
+    vars:
+      tuning: "\(tuning)"
+    groups:
+      node:
+        image: cthulhu-test:latest
+        count: \(count)
+        command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
+        templates:
+          - { source: templates/config.json, target: etc/config.json }
+          - { source: templates/node.conf, target: etc/node.conf }
+        stop_timeout: 1s
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
 
   func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir, env: env) }
@@ -155,7 +155,8 @@ final class SwarmTests: XCTestCase {
     // The rules went in through a fault helper started by each instance's
     // own node (the path that works when the node is another machine), and
     // no helper outlives the command.
-    let docker = try XCTUnwrap(["/usr/bin/docker", "/usr/local/bin/docker"].first { FileManager.default.isExecutableFile(atPath: $0) }, "the docker CLI")
+    let docker = try XCTUnwrap(
+      ["/usr/bin/docker", "/usr/local/bin/docker"].first { FileManager.default.isExecutableFile(atPath: $0) }, "the docker CLI")
     for n in try await driver.nodes() where [a.node, b.value.node].contains(n.name) {
       let images = try Harness.run(docker, ["-H", n.endpoint, "images", "--format", "{{.Repository}}"])
       XCTAssertTrue(images.stdout.contains("cthulhu-nethelper"), "node \(n.name) made the fault helper image: \(images.stdout)")

@@ -90,7 +90,8 @@ final class BruteForceTests: XCTestCase {
       let expected = Self.bruteForce(h)
       counts[expected]! += 1
       let report = try Checker.check(h, model: .casRegister)
-      XCTAssertEqual(report.verdict, expected ? .linearizable : .notLinearizable, "seed \(seed):\n" + h.events.map(\.jsonLine).joined(separator: "\n"))
+      XCTAssertEqual(
+        report.verdict, expected ? .linearizable : .notLinearizable, "seed \(seed):\n" + h.events.map(\.jsonLine).joined(separator: "\n"))
       if expected {
         XCTAssertNil(replayProblem(h, report), "seed \(seed)")
       } else if let v = report.violation {

@@ -64,8 +64,11 @@ final class EdgeCaseTests: XCTestCase {
 
   func testCasAgainstAValueNeverWritten() throws {
     XCTAssertEqual(try verdict("0 invoke cas [5,6]\n0 ok cas [5,6]"), .notLinearizable)
-    XCTAssertEqual(try verdict("0 invoke cas [5,6]\n0 fail cas [5,6]\n1 invoke read null\n1 ok read null"), .linearizable, "a failed cas did not happen")
-    XCTAssertEqual(try verdict("0 invoke cas [5,6]\n0 info cas [5,6]\n1 invoke read null\n1 ok read 6"), .notLinearizable, "an unknown cas takes effect only on its expected value")
+    XCTAssertEqual(
+      try verdict("0 invoke cas [5,6]\n0 fail cas [5,6]\n1 invoke read null\n1 ok read null"), .linearizable, "a failed cas did not happen")
+    XCTAssertEqual(
+      try verdict("0 invoke cas [5,6]\n0 info cas [5,6]\n1 invoke read null\n1 ok read 6"), .notLinearizable,
+      "an unknown cas takes effect only on its expected value")
     let chained = """
       0 invoke write 1
       0 ok write 1
@@ -90,7 +93,8 @@ final class EdgeCaseTests: XCTestCase {
       1 ok read 3
       """
     XCTAssertEqual(try verdict(text), .linearizable)
-    XCTAssertEqual(try verdict(text + "\n2 invoke read null\n2 ok read 1"), .notLinearizable, "the unknown write took effect once, after the write of 1")
+    XCTAssertEqual(
+      try verdict(text + "\n2 invoke read null\n2 ok read 1"), .notLinearizable, "the unknown write took effect once, after the write of 1")
   }
 
   func testInvokeWithoutCompletionCountsAsUnknown() throws {

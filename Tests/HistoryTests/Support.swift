@@ -57,7 +57,11 @@ func replayProblem(_ h: History, _ report: CheckReport) -> String? {
       case "write": register = op.argument
       case "cas":
         guard case .array(let p) = op.argument else { return "cas \(op.id) without a pair" }
-        if register == p[0] { register = p[1] } else if op.outcome == .ok { return "cas \(op.id) expected \(p[0].json), the register holds \(register.json)" }
+        if register == p[0] {
+          register = p[1]
+        } else if op.outcome == .ok {
+          return "cas \(op.id) expected \(p[0].json), the register holds \(register.json)"
+        }
       case "get":
         if op.outcome == .ok, op.result != .string(kv) { return "get \(op.id) returned \(op.result!.json) but the key holds \"\(kv)\"" }
       case "put": kv = op.argument.string!

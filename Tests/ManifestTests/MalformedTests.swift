@@ -191,7 +191,10 @@ final class MalformedTests: XCTestCase {
       "unknown healthcheck key", group("    healthcheck: {command: [x], retry: 3}\n"),
       ["5:33: unknown key 'retry' in 'healthcheck' of group 'a'; did you mean 'retries'?"]
     ),
-    ("healthcheck retries zero", group("    healthcheck: {command: [x], retries: 0}\n"), ["5:42: 'healthcheck.retries' must be between 1 and 10000, not 0"]),
+    (
+      "healthcheck retries zero", group("    healthcheck: {command: [x], retries: 0}\n"),
+      ["5:42: 'healthcheck.retries' must be between 1 and 10000, not 0"]
+    ),
     ("bad memory", group("    memory: lots\n"), ["5:13: 'memory' of group 'a' must be a size such as 16m, 1g, 512k, not 'lots'"]),
     ("zero cpus", group("    cpus: 0\n"), ["5:11: 'cpus' of group 'a' must be more than 0"]),
     ("cpus is a word", group("    cpus: many\n"), ["5:11: 'cpus' of group 'a' must be a number, not 'many'"]),
@@ -210,7 +213,8 @@ final class MalformedTests: XCTestCase {
     ),
     ("depends_on itself", "fixture: t\ngroups:\n  a: {image: x, depends_on: [a]}\n", ["3:30: group 'a' depends on itself"]),
     (
-      "depends_on cycle", "fixture: t\ngroups:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [c]}\n  c: {image: x, depends_on: [a]}\n",
+      "depends_on cycle",
+      "fixture: t\ngroups:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [c]}\n  c: {image: x, depends_on: [a]}\n",
       ["3:30: depends_on cycle: a → b → c → a"]
     ),
     ("depends_on is a string", group("    depends_on: b\n"), ["5:17: 'depends_on' of group 'a' must be a list of strings, not a scalar"]),
@@ -225,7 +229,10 @@ final class MalformedTests: XCTestCase {
       ["4:3: group 'a' needs a 'command' (the process driver runs it on the host)"]
     ),
     ("syntax error", "fixture: t\ngroups: [a\n", ["3:1: YAML syntax error: while parsing a flow sequence: did not find expected ',' or ']'"]),
-    ("tab indentation", "fixture: t\ngroups:\n\ta: {image: x}\n", ["3:1: YAML syntax error: while scanning for the next token: found character that cannot start any token"]),
+    (
+      "tab indentation", "fixture: t\ngroups:\n\ta: {image: x}\n",
+      ["3:1: YAML syntax error: while scanning for the next token: found character that cannot start any token"]
+    ),
     (
       "several problems at once", "fixture: T\ngroups:\n  a:\n    image: x\n    count: -2\n    comand: y\n",
       [

@@ -30,7 +30,9 @@ final class ScaleTests: XCTestCase {
     let namespaces = "fixture: big\ndriver: process\nnetwork: {mode: namespaces}\ngroups:\n  a: {command: [x], count: 1001}\n"
     XCTAssertEqual(
       problems(namespaces, in: dir),
-      ["5:3: the manifest asks for 1001 instances; at most 1000 are allowed with network.mode: namespaces (each instance is a port of one Linux bridge)"])
+      [
+        "5:3: the manifest asks for 1001 instances; at most 1000 are allowed with network.mode: namespaces (each instance is a port of one Linux bridge)"
+      ])
   }
 
   func testTenThousandLoopbackInstancesAreAllowedAndOneMoreIsNot() throws {

@@ -64,11 +64,26 @@ final class UserTests: XCTestCase {
       ("a:b:c", "6:11: 'user' of group 'a' must be \(forms), not 'a:b:c'"),
       ("4294967295", "6:11: uid 4294967295 in 'user' of group 'a' is too large (at most 4294967294)"),
       ("1:99999999999", "6:11: gid 99999999999 in 'user' of group 'a' is too large (at most 4294967294)"),
-      ("\"bad name\"", "6:11: 'bad name' in 'user' of group 'a' is not a user name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"),
-      ("1abc", "6:11: '1abc' in 'user' of group 'a' is not a user name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"),
-      ("\"-1\"", "6:11: '-1' in 'user' of group 'a' is not a user name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"),
-      ("alice:st/aff", "6:11: 'st/aff' in 'user' of group 'a' is not a group name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"),
-      (String(repeating: "a", count: 33), "6:11: '\(String(repeating: "a", count: 33))' in 'user' of group 'a' is not a user name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"),
+      (
+        "\"bad name\"",
+        "6:11: 'bad name' in 'user' of group 'a' is not a user name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"
+      ),
+      (
+        "1abc",
+        "6:11: '1abc' in 'user' of group 'a' is not a user name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"
+      ),
+      (
+        "\"-1\"",
+        "6:11: '-1' in 'user' of group 'a' is not a user name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"
+      ),
+      (
+        "alice:st/aff",
+        "6:11: 'st/aff' in 'user' of group 'a' is not a group name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"
+      ),
+      (
+        String(repeating: "a", count: 33),
+        "6:11: '\(String(repeating: "a", count: 33))' in 'user' of group 'a' is not a user name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"
+      ),
     ]
     for (value, expected) in cases {
       XCTAssertEqual(problems("fixture: f\ndriver: docker\ngroups:\n  a:\n    image: x\n    user: \(value)\n", in: dir), [expected], value)
@@ -86,7 +101,8 @@ final class UserTests: XCTestCase {
     } catch {
       XCTAssertEqual(
         error.render(),
-        "m.yaml:5:11: error: 'user' of group 'a' must be a user name, a uid, or name:group / uid:gid such as alice or 1000:1000, not 'a:b:c'\n    user: a:b:c\n          ^\n1 error\n")
+        "m.yaml:5:11: error: 'user' of group 'a' must be a user name, a uid, or name:group / uid:gid such as alice or 1000:1000, not 'a:b:c'\n    user: a:b:c\n          ^\n1 error\n"
+      )
     }
   }
 }

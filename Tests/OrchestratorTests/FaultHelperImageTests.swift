@@ -45,7 +45,8 @@ final class FaultHelperImageTests: XCTestCase {
     let names = entries(a.archive)
     // The tools the enforcer runs, by the names it runs them by.
     for tool in ["iptables", "iptables-restore", "iptables-save", "tc", "ip"] {
-      XCTAssertTrue(names.keys.contains { $0 == "usr/sbin/\(tool)" || $0 == "usr/bin/\(tool)" || $0 == "sbin/\(tool)" || $0 == "bin/\(tool)" }, "no \(tool)")
+      XCTAssertTrue(
+        names.keys.contains { $0 == "usr/sbin/\(tool)" || $0 == "usr/bin/\(tool)" || $0 == "sbin/\(tool)" || $0 == "bin/\(tool)" }, "no \(tool)")
     }
     XCTAssertNotNil(names["bin/sh"])
     // The program interpreter ldd lists (on its own, tab-indented line) is in.

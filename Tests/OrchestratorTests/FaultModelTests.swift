@@ -40,7 +40,8 @@ final class FaultModelTests: XCTestCase {
   }
 
   func testSeededShuffleRepeats() {
-    var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42)
+    var a = SeededGenerator(seed: 42)
+    var b = SeededGenerator(seed: 42)
     XCTAssertEqual(five.shuffled(using: &a), five.shuffled(using: &b))
   }
 

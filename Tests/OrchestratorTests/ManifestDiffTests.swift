@@ -26,11 +26,11 @@ final class ManifestDiffTests: XCTestCase {
   func manifest(_ name: String, subnet: String = "172.28.5.0/24", groups: String) throws -> Manifest {
     let path = dir + "/" + name
     try """
-      fixture: kv
-      network: { subnet: \(subnet) }
-      groups:
-      \(groups)
-      """.write(toFile: path, atomically: true, encoding: .utf8)
+    fixture: kv
+    network: { subnet: \(subnet) }
+    groups:
+    \(groups)
+    """.write(toFile: path, atomically: true, encoding: .utf8)
     return try ManifestLoader.load(path: path)
   }
 
@@ -83,21 +83,25 @@ final class ManifestDiffTests: XCTestCase {
 
   func testScaleDownRemovesTheHighest() throws {
     let plan = try ManifestDiff.plan(old: manifest("old.yaml", groups: nodes(count: 3)), new: manifest("new.yaml", groups: nodes(count: 2)))
-    XCTAssertEqual(plan.steps.map { "\($0.target) \($0.action.rawValue) \($0.reasons.joined(separator: "; "))" }, [
-      "instance:i001 update etc/config.json changed",
-      "instance:i002 update etc/config.json changed",
-      "instance:i003 delete group 'node' scaled down to 2",
-    ])
+    XCTAssertEqual(
+      plan.steps.map { "\($0.target) \($0.action.rawValue) \($0.reasons.joined(separator: "; "))" },
+      [
+        "instance:i001 update etc/config.json changed",
+        "instance:i002 update etc/config.json changed",
+        "instance:i003 delete group 'node' scaled down to 2",
+      ])
     XCTAssertEqual(plan.summary, Plan.Summary(add: 0, change: 2, destroy: 1))
   }
 
   func testAnImageBumpReplacesEveryInstanceOfTheGroup() throws {
     let plan = try ManifestDiff.plan(
       old: manifest("old.yaml", groups: nodes(count: 2)), new: manifest("new.yaml", groups: nodes(count: 2, image: "app:2")))
-    XCTAssertEqual(plan.steps.map { "\($0.target) \($0.action.rawValue) \($0.reasons.joined(separator: "; "))" }, [
-      "instance:i001 replace image app:1 → app:2",
-      "instance:i002 replace image app:1 → app:2",
-    ])
+    XCTAssertEqual(
+      plan.steps.map { "\($0.target) \($0.action.rawValue) \($0.reasons.joined(separator: "; "))" },
+      [
+        "instance:i001 replace image app:1 → app:2",
+        "instance:i002 replace image app:1 → app:2",
+      ])
     XCTAssertEqual(plan.fileDiffs, [], "the files do not change")
   }
 
@@ -131,27 +135,33 @@ final class ManifestDiffTests: XCTestCase {
   func testANewSubnetReaddressesEveryInstance() throws {
     let plan = try ManifestDiff.plan(
       old: manifest("old.yaml", groups: nodes(count: 2)), new: manifest("new.yaml", subnet: "10.9.0.0/24", groups: nodes(count: 2)))
-    XCTAssertEqual(plan.steps.map { "\($0.target) \($0.action.rawValue) \($0.reasons.joined(separator: "; "))" }, [
-      "network:cthulhu-kv replace subnet 172.28.5.0/24 → 10.9.0.0/24",
-      "instance:i001 replace address 172.28.5.2 → 10.9.0.2",
-      "instance:i002 replace address 172.28.5.3 → 10.9.0.3",
-    ])
+    XCTAssertEqual(
+      plan.steps.map { "\($0.target) \($0.action.rawValue) \($0.reasons.joined(separator: "; "))" },
+      [
+        "network:cthulhu-kv replace subnet 172.28.5.0/24 → 10.9.0.0/24",
+        "instance:i001 replace address 172.28.5.2 → 10.9.0.2",
+        "instance:i002 replace address 172.28.5.3 → 10.9.0.3",
+      ])
   }
 
   func testANewGroupWithDependsOnStartsAfterItsDependency() throws {
     let old = try manifest("old.yaml", groups: nodes(count: 2))
-    let new = try manifest("new.yaml", groups: nodes(count: 2) + """
-        client:
-          image: client:1
-          depends_on: [node]
+    let new = try manifest(
+      "new.yaml",
+      groups: nodes(count: 2) + """
+          client:
+            image: client:1
+            depends_on: [node]
 
-      """)
+        """)
     let plan = try ManifestDiff.plan(old: old, new: new)
-    XCTAssertEqual(plan.steps.map { "\($0.target) \($0.action.rawValue) [\($0.dependsOn.map(\.description).joined(separator: ","))]" }, [
-      "instance:i001 update []",
-      "instance:i002 update []",
-      "instance:i003 create [instance:i001,instance:i002]",
-    ])
+    XCTAssertEqual(
+      plan.steps.map { "\($0.target) \($0.action.rawValue) [\($0.dependsOn.map(\.description).joined(separator: ","))]" },
+      [
+        "instance:i001 update []",
+        "instance:i002 update []",
+        "instance:i003 create [instance:i001,instance:i002]",
+      ])
     let md = PlanRenderer.markdown(plan, title: "old.yaml → new.yaml")
     XCTAssertEqual(
       md.components(separatedBy: "\n<details>").first,
@@ -167,10 +177,12 @@ final class ManifestDiffTests: XCTestCase {
       | `+` | `instance:i003` | create | new instance 172.28.5.4 in group 'client' |
 
       """)
-    XCTAssertTrue(md.contains("<summary><code>i001</code> (first of group <code>node</code>): <code>etc/config.json</code></summary>\n\n```diff\n"), md)
+    XCTAssertTrue(
+      md.contains("<summary><code>i001</code> (first of group <code>node</code>): <code>etc/config.json</code></summary>\n\n```diff\n"), md)
     XCTAssertEqual(PlanRenderer.markdown(plan, title: "old.yaml → new.yaml"), md, "deterministic")
     XCTAssertEqual(
-      PlanRenderer.markdown(try ManifestDiff.plan(old: old, new: old), title: "x"), "### cthulhu plan: `x` (fixture `kv`)\n\nNo changes to the topology.\n")
+      PlanRenderer.markdown(try ManifestDiff.plan(old: old, new: old), title: "x"),
+      "### cthulhu plan: `x` (fixture `kv`)\n\nNo changes to the topology.\n")
   }
 
   /// What the review shows is what apply then does: the plan of the change

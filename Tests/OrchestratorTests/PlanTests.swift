@@ -11,7 +11,8 @@ final class PlanTests: XCTestCase {
   override func setUpWithError() throws {
     dir = NSTemporaryDirectory() + "cthulhu-plan-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
-    try template("{\"self\": \"{{ instance.ip }}\", \"peers\": [{% for p in peers %}\"{{ p.ip }}\"{% if not forloop.last %}, {% endif %}{% endfor %}]}\n")
+    try template(
+      "{\"self\": \"{{ instance.ip }}\", \"peers\": [{% for p in peers %}\"{{ p.ip }}\"{% if not forloop.last %}, {% endif %}{% endfor %}]}\n")
   }
 
   override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
@@ -138,9 +139,11 @@ final class PlanTests: XCTestCase {
     _ = try await apply(manifest(count: 2, extra: [db]), o)
     // i001, i002 node; i003 db. Growing node takes i004, never renames db's i003.
     let r = try await apply(manifest(count: 3, extra: [db]), o)
-    XCTAssertEqual(r.state.instances.map { "\($0.name)=\($0.group)@\($0.ip)" }, [
-      "i001=node@172.28.5.2", "i002=node@172.28.5.3", "i003=db@172.28.5.4", "i004=node@172.28.5.5",
-    ])
+    XCTAssertEqual(
+      r.state.instances.map { "\($0.name)=\($0.group)@\($0.ip)" },
+      [
+        "i001=node@172.28.5.2", "i002=node@172.28.5.3", "i003=db@172.28.5.4", "i004=node@172.28.5.5",
+      ])
   }
 
   func testImageChangeReplaces() async throws {
@@ -249,9 +252,11 @@ final class PlanTests: XCTestCase {
     _ = try await apply(manifest(count: 2), o)
     _ = try await o.lifecycle(.stop, root: dir + "/fixture", names: ["i002"])
     let events = EventLog(root: dir + "/fixture").read()
-    XCTAssertEqual(events.map { "\($0.action) \($0.targets.joined(separator: ",")) \($0.outcome)" }.sorted(), [
-      "create instance:i001 ok", "create instance:i002 ok", "create network:cthulhu-kv ok", "stop i002 ok: i002",
-    ])
+    XCTAssertEqual(
+      events.map { "\($0.action) \($0.targets.joined(separator: ",")) \($0.outcome)" }.sorted(),
+      [
+        "create instance:i001 ok", "create instance:i002 ok", "create network:cthulhu-kv ok", "stop i002 ok: i002",
+      ])
     XCTAssertEqual(events.last?.action, "stop", "control actions come after the apply that made the fixture")
     XCTAssertTrue(zip(events, events.dropFirst()).allSatisfy { $0.monotonic <= $1.monotonic })
   }

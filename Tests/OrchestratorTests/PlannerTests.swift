@@ -106,11 +106,13 @@ final class PlannerTests: XCTestCase {
   func testAFreshFixtureCreatesTheNetworkThenEveryInstance() throws {
     let d = desired([instance(1), instance(2)])
     let p = try plan(d, ObservedFixture(state: nil, imageIDs: ["app:1": "sha256:app:1"]))
-    XCTAssertEqual(lines(p), [
-      "network:cthulhu-kv create",
-      "instance:i001 create after=network:cthulhu-kv",
-      "instance:i002 create after=network:cthulhu-kv",
-    ])
+    XCTAssertEqual(
+      lines(p),
+      [
+        "network:cthulhu-kv create",
+        "instance:i001 create after=network:cthulhu-kv",
+        "instance:i002 create after=network:cthulhu-kv",
+      ])
     XCTAssertEqual(reasons(p, .network("cthulhu-kv")), ["new fixture network 172.28.5.0/24"])
   }
 
@@ -141,10 +143,12 @@ final class PlannerTests: XCTestCase {
     o.state = nil
     o.containers = []
     o.diskFiles = [:]
-    XCTAssertEqual(lines(try plan(d, o)), [
-      "network:cthulhu-kv adopt existing=net1 recovery=unrecorded",
-      "instance:i001 create",
-    ])
+    XCTAssertEqual(
+      lines(try plan(d, o)),
+      [
+        "network:cthulhu-kv adopt existing=net1 recovery=unrecorded",
+        "instance:i001 create",
+      ])
   }
 
   func testANetworkRemovedOutsideCthulhuIsMadeAgain() throws {
@@ -152,10 +156,12 @@ final class PlannerTests: XCTestCase {
     var o = converged(d)
     o.network = nil
     o.containers = []
-    XCTAssertEqual(lines(try plan(d, o)), [
-      "network:cthulhu-kv create",
-      "instance:i001 create after=network:cthulhu-kv",
-    ])
+    XCTAssertEqual(
+      lines(try plan(d, o)),
+      [
+        "network:cthulhu-kv create",
+        "instance:i001 create after=network:cthulhu-kv",
+      ])
     XCTAssertEqual(reasons(try plan(d, o), .network("cthulhu-kv")), ["network removed outside cthulhu"])
     XCTAssertEqual(reasons(try plan(d, o), .instance("i001")), ["container removed outside cthulhu"])
   }
@@ -168,11 +174,13 @@ final class PlannerTests: XCTestCase {
     let d = desired([instance(1, ip: ip(2, in: newSubnet)), instance(2, ip: ip(3, in: newSubnet))], subnet: newSubnet)
     o.network?.subnets = [Self.subnet]
     let p = try plan(d, o)
-    XCTAssertEqual(lines(p), [
-      "network:cthulhu-kv replace existing=net1 detach=c-i001,c-i002 moves=172.28.5.2>10.9.9.2,172.28.5.3>10.9.9.3",
-      "instance:i001 replace after=network:cthulhu-kv",
-      "instance:i002 replace after=network:cthulhu-kv",
-    ])
+    XCTAssertEqual(
+      lines(p),
+      [
+        "network:cthulhu-kv replace existing=net1 detach=c-i001,c-i002 moves=172.28.5.2>10.9.9.2,172.28.5.3>10.9.9.3",
+        "instance:i001 replace after=network:cthulhu-kv",
+        "instance:i002 replace after=network:cthulhu-kv",
+      ])
     XCTAssertEqual(reasons(p, .network("cthulhu-kv")), ["subnet 172.28.5.0/24 → 10.9.9.0/24"])
     XCTAssertEqual(reasons(p, .instance("i001")), ["address 172.28.5.2 → 10.9.9.2"])
   }
@@ -241,13 +249,15 @@ final class PlannerTests: XCTestCase {
     setContainer(&o, container(d.instances[3], state: .dead))
     setContainer(&o, container(d.instances[4], state: .removing))
     let p = try plan(d, o)
-    XCTAssertEqual(lines(p), [
-      "instance:i001 start existing=c-i001 resume=start",
-      "instance:i002 start existing=c-i002 resume=start",
-      "instance:i003 start existing=c-i003 resume=unpause",
-      "instance:i004 replace existing=c-i004 recovery=unstartable",
-      "instance:i005 replace existing=c-i005 recovery=unstartable",
-    ])
+    XCTAssertEqual(
+      lines(p),
+      [
+        "instance:i001 start existing=c-i001 resume=start",
+        "instance:i002 start existing=c-i002 resume=start",
+        "instance:i003 start existing=c-i003 resume=unpause",
+        "instance:i004 replace existing=c-i004 recovery=unstartable",
+        "instance:i005 replace existing=c-i005 recovery=unstartable",
+      ])
     XCTAssertEqual(reasons(p, .instance("i001")), ["container exited"])
     XCTAssertEqual(reasons(p, .instance("i002")), ["container created but never started"])
     XCTAssertEqual(reasons(p, .instance("i003")), ["container paused"])
@@ -342,10 +352,12 @@ final class PlannerTests: XCTestCase {
     o.imageIDs["web:1"] = "sha256:web:1"
     let d = desired([instance(1), instance(2), instance(4, group: "web", image: "web:1", ip: ip(4))])
     let p = try plan(d, o)
-    XCTAssertEqual(lines(p), [
-      "instance:i003 delete existing=c-i003 folder=172.28.5.4",
-      "instance:i004 create after=instance:i003",
-    ])
+    XCTAssertEqual(
+      lines(p),
+      [
+        "instance:i003 delete existing=c-i003 folder=172.28.5.4",
+        "instance:i004 create after=instance:i003",
+      ])
     XCTAssertEqual(reasons(p, .instance("i003")), ["group 'node' scaled down to 2"])
   }
 
@@ -355,10 +367,12 @@ final class PlannerTests: XCTestCase {
     ])
     var o = converged(desired([instance(1)]))
     o.imageIDs["client:1"] = "sha256:client:1"
-    XCTAssertEqual(lines(try plan(d, o)), [
-      "instance:i002 create",
-      "instance:i003 create after=instance:i002",
-    ])
+    XCTAssertEqual(
+      lines(try plan(d, o)),
+      [
+        "instance:i002 create",
+        "instance:i003 create after=instance:i002",
+      ])
   }
 
   // MARK: - Images
@@ -367,13 +381,15 @@ final class PlannerTests: XCTestCase {
     let d = desired([instance(1), instance(2, group: "more"), instance(3, group: "other", image: "other:1")])
     var o = ObservedFixture(state: nil, network: converged(d).network)
     o.imageIDs = ["other:1": "sha256:other:1"]
-    XCTAssertEqual(lines(try plan(d, o)), [
-      "network:cthulhu-kv adopt existing=net1 recovery=unrecorded",
-      "image:node pull",
-      "instance:i001 create after=image:node",
-      "instance:i002 create after=image:node",
-      "instance:i003 create",
-    ])
+    XCTAssertEqual(
+      lines(try plan(d, o)),
+      [
+        "network:cthulhu-kv adopt existing=net1 recovery=unrecorded",
+        "image:node pull",
+        "instance:i001 create after=image:node",
+        "instance:i002 create after=image:node",
+        "instance:i003 create",
+      ])
     XCTAssertEqual(reasons(try plan(d, o), .image("node")), ["app:1 is not on this machine"])
     // Nothing to create: nothing to pull.
     var running = converged(d)
@@ -387,10 +403,12 @@ final class PlannerTests: XCTestCase {
     var o = converged(d)
     o.imageIDs[build.tag] = nil
     o.containers = []
-    XCTAssertEqual(lines(try plan(d, o)), [
-      "image:node create",
-      "instance:i001 create after=image:node",
-    ])
+    XCTAssertEqual(
+      lines(try plan(d, o)),
+      [
+        "image:node create",
+        "instance:i001 create after=image:node",
+      ])
     XCTAssertEqual(reasons(try plan(d, o), .image("node")), ["build cthulhu-kv-node:0123456789ab from /src/app"])
   }
 

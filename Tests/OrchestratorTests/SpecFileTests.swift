@@ -44,12 +44,17 @@ final class SpecFileTests: XCTestCase {
       ("no instances", state(root: "/tmp/spec", count: 0)),
       ("one", state(root: "/tmp/spec", count: 1)),
       ("past i999, with ports", state(root: "/tmp/spec", count: 1205, ports: ports)),
-      ("a root and group to escape", state(root: "/tmp/a \"quoted\" \\ back/slash/new\nline/tab\t/ctl\u{1}/é/😀/\u{7f}/\u{2028}", count: 4, group: "grüppe\"x", ports: ports)),
+      (
+        "a root and group to escape",
+        state(root: "/tmp/a \"quoted\" \\ back/slash/new\nline/tab\t/ctl\u{1}/é/😀/\u{7f}/\u{2028}", count: 4, group: "grüppe\"x", ports: ports)
+      ),
     ]
     for (what, s) in cases {
       let made = try SpecFile.make(state: s)
       let reference = try serialized(s)
-      XCTAssertEqual(made, reference, "\(what):\n\(String(decoding: made.prefix(400), as: UTF8.self))\n---\n\(String(decoding: reference.prefix(400), as: UTF8.self))")
+      XCTAssertEqual(
+        made, reference,
+        "\(what):\n\(String(decoding: made.prefix(400), as: UTF8.self))\n---\n\(String(decoding: reference.prefix(400), as: UTF8.self))")
     }
   }
 }

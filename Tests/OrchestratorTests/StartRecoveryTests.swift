@@ -43,7 +43,8 @@ final class StartRecoveryTests: XCTestCase {
     let r = try await apply(o)
     XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
     XCTAssertEqual(
-      driver.calls, ["network-create cthulhu-kv 172.28.5.0/24", "create kv-i001", "start-refused kv-i001", "remove kv-i001", "create kv-i001", "start kv-i001"])
+      driver.calls,
+      ["network-create cthulhu-kv 172.28.5.0/24", "create kv-i001", "start-refused kv-i001", "remove kv-i001", "create kv-i001", "start kv-i001"])
     let live = try await driver.containers(fixture: "kv")
     XCTAssertEqual(live.map(\.state), [.running])
     XCTAssertEqual(r.state.instances.first?.containerID, live.first?.id, "the state records the new container")
@@ -165,7 +166,8 @@ final class StartRecoveryTests: XCTestCase {
     let o = FixtureController(driver: driver)
     let planned = try await o.plan(manifest())
     // A container of another fixture holds the name.
-    _ = try await driver.create(ContainerSpec(name: "kv-i001", image: "app:1", hostname: "x", labels: [Labels.fixture: "other"], network: "n", ip: IPv4Address("10.0.0.2")!))
+    _ = try await driver.create(
+      ContainerSpec(name: "kv-i001", image: "app:1", hostname: "x", labels: [Labels.fixture: "other"], network: "n", ip: IPv4Address("10.0.0.2")!))
     let clock = ContinuousClock()
     let t0 = clock.now
     let r = try await o.apply(planned)

@@ -48,7 +48,9 @@ final class StateJournalTests: XCTestCase {
   func testReplayGivesTheStateTheStoreHoldsAndCompactionWritesItWhole() async throws {
     let store = StateStore(FixtureState(fixture: "j", root: root, driver: .process))
     let subnet = subnet
-    try await store.update { $0.subnet = subnet; $0.claim(["control", "spec.json"]) }
+    try await store.update {
+      $0.subnet = subnet; $0.claim(["control", "spec.json"])
+    }
     for i in [3, 1, 2, 5, 4] { try await store.upsert(record(i)) }
     try await store.updateInstance(named: "i002") { $0.ports = [PortBinding(container: 80, host: 30080)] }
     try await store.removeInstance("i004")

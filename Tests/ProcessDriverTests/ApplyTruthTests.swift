@@ -1,7 +1,8 @@
 import Foundation
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// Apply ends on the truth (issue 13): an instance that exits right after
 /// its start fails the apply, with its exit code and its last log lines;
@@ -30,7 +31,8 @@ final class ApplyTruthTests: XCTestCase {
   }
 
   func testAnInstanceThatExitsRightAfterItsStartFailsTheApplyWithItsCodeAndLastLines() throws {
-    try write("""
+    try write(
+      """
         server:
           count: 2
           command: ["\(Host.busybox)", "sh", "-c", "echo loading config; echo 'bad port: 99999' >&2; exit 3"]
@@ -52,7 +54,8 @@ final class ApplyTruthTests: XCTestCase {
   }
 
   func testARunOnceGroupMayExitWithZeroAndIsNotStartedAgain() throws {
-    try write("""
+    try write(
+      """
         setup:
           run_once: true
           command: ["\(Host.busybox)", "sh", "-c", "echo seeded"]
@@ -68,7 +71,8 @@ final class ApplyTruthTests: XCTestCase {
   }
 
   func testARunOnceInstanceThatFailsFailsTheApply() throws {
-    try write("""
+    try write(
+      """
         setup:
           run_once: true
           command: ["\(Host.busybox)", "sh", "-c", "echo migration failed; exit 2"]

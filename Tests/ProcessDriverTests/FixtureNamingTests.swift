@@ -1,7 +1,8 @@
 import Foundation
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// Every command finds its fixture the same four ways (issue 13): a
 /// manifest argument, `-f MANIFEST`, `--fixture DIR`, or the current folder
@@ -20,14 +21,14 @@ final class FixtureNamingTests: XCTestCase {
     dir = try Host.tempDir(fixture)
     try FileManager.default.createDirectory(atPath: dir + "/manifests", withIntermediateDirectories: true)
     try """
-      fixture: \(fixture)
-      driver: process
-      groups:
-        node:
-          count: 2
-          command: ["\(Host.busybox)", "sh", "-c", "echo started $CTHULHU_NAME; exec \(Host.busybox) sleep 600"]
+    fixture: \(fixture)
+    driver: process
+    groups:
+      node:
+        count: 2
+        command: ["\(Host.busybox)", "sh", "-c", "echo started $CTHULHU_NAME; exec \(Host.busybox) sleep 600"]
 
-      """.write(toFile: manifest, atomically: true, encoding: .utf8)
+    """.write(toFile: manifest, atomically: true, encoding: .utf8)
   }
 
   override func tearDown() async throws {
@@ -76,7 +77,8 @@ final class FixtureNamingTests: XCTestCase {
     // None applied now: which one is meant cannot be told, and the error says how to say it.
     let r = try run(["status"], in: dir + "/manifests")
     XCTAssertEqual(r.status, 1)
-    XCTAssertEqual(r.stderr, "error: this folder holds 2 manifests (nodes.yaml, other.yaml) and none of them has a fixture: name one, e.g. `-f nodes.yaml`\n")
+    XCTAssertEqual(
+      r.stderr, "error: this folder holds 2 manifests (nodes.yaml, other.yaml) and none of them has a fixture: name one, e.g. `-f nodes.yaml`\n")
   }
 
   func testMistakesAreOneLineWithTheFixAndNoUsageBlock() throws {
@@ -101,7 +103,10 @@ final class FixtureNamingTests: XCTestCase {
     try JSONSerialization.data(withJSONObject: doc).write(to: URL(fileURLWithPath: saved))
     let r = try run(["apply", saved])
     XCTAssertEqual(r.status, 1)
-    XCTAssertEqual(r.stderr, "error: \(saved) is a plan of format version 99; this cthulhu reads version \(Orchestrator.Plan.currentFormatVersion): run `cthulhu plan --out` again\n")
+    XCTAssertEqual(
+      r.stderr,
+      "error: \(saved) is a plan of format version 99; this cthulhu reads version \(Orchestrator.Plan.currentFormatVersion): run `cthulhu plan --out` again\n"
+    )
     XCTAssertFalse(FileManager.default.fileExists(atPath: root), "nothing was applied")
   }
 }

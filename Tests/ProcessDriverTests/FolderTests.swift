@@ -1,7 +1,8 @@
 import Foundation
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// What the fixture writer does below `bindmounts`, where an instance may
 /// own the folders: writes and gives away by descriptor, never through a

@@ -15,13 +15,13 @@ final class HistoryRecordingTests: XCTestCase {
       try? FileManager.default.removeItem(atPath: dir)
     }
     try """
-      fixture: \(fixture)
-      driver: process
-      groups:
-        node:
-          command: ["\(Host.busybox)", "sleep", "600"]
+    fixture: \(fixture)
+    driver: process
+    groups:
+      node:
+        command: ["\(Host.busybox)", "sleep", "600"]
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     let apply = try Harness.cthulhu(["apply"], in: dir)
     XCTAssertEqual(apply.status, 0, apply.stderr)
     let root = dir + "/cthulhu-fixture"

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// Hostile input that reaches the host (issue #7), through the built binary
 /// with the process driver: shell metacharacters, quotes and newlines in
@@ -35,7 +36,8 @@ final class HostileFixtureTests: XCTestCase {
 
   /// A YAML double-quoted scalar holding `s` exactly.
   func yaml(_ s: String) -> String {
-    "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    "\""
+      + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
       .replacingOccurrences(of: "\n", with: "\\n") + "\""
   }
 
@@ -51,19 +53,19 @@ final class HostileFixtureTests: XCTestCase {
     roots.append(root)
     try "{{ vars.evil }}".write(toFile: dir + "/templates/evil.txt", atomically: true, encoding: .utf8)
     try """
-      fixture: \(fixture)
-      driver: process
-      root: \(yaml(rootName))
-      vars: { evil: \(yaml(evil)) }
-      groups:
-        node:
-          command: ["\(Host.busybox)", "sh", "-c", "printenv EVIL > \\"$CTHULHU_MOUNT_ETC/env.txt\\"; exec \(Host.busybox) sleep 1000"]
-          env: { EVIL: \(yaml(evil)) }
-          templates:
-            - { source: templates/evil.txt, target: etc/evil.txt }
-          stop_timeout: 1s
+    fixture: \(fixture)
+    driver: process
+    root: \(yaml(rootName))
+    vars: { evil: \(yaml(evil)) }
+    groups:
+      node:
+        command: ["\(Host.busybox)", "sh", "-c", "printenv EVIL > \\"$CTHULHU_MOUNT_ETC/env.txt\\"; exec \(Host.busybox) sleep 1000"]
+        env: { EVIL: \(yaml(evil)) }
+        templates:
+          - { source: templates/evil.txt, target: etc/evil.txt }
+        stop_timeout: 1s
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
 
     let apply = try cthulhu("apply")
     XCTAssertEqual(apply.status, 0, apply.stdout + apply.stderr)
@@ -105,17 +107,17 @@ final class HostileFixtureTests: XCTestCase {
     try "precious\n".write(toFile: outside + "/passwd", atomically: true, encoding: .utf8)
     try "v1 {{ instance.name }}\n".write(toFile: dir + "/templates/config", atomically: true, encoding: .utf8)
     try """
-      fixture: \(fixture)
-      driver: process
-      groups:
-        node:
-          command: ["\(Host.busybox)", "sleep", "1000"]
-          templates:
-            - { source: templates/config, target: etc/config }
-            - { source: templates/config, target: etc/passwd }
-          stop_timeout: 1s
+    fixture: \(fixture)
+    driver: process
+    groups:
+      node:
+        command: ["\(Host.busybox)", "sleep", "1000"]
+        templates:
+          - { source: templates/config, target: etc/config }
+          - { source: templates/config, target: etc/passwd }
+        stop_timeout: 1s
 
-      """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     let first = try cthulhu("apply")
     XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
     let ip = try FileManager.default.destinationOfSymbolicLink(atPath: root + "/i001")

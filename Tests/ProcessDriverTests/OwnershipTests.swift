@@ -1,8 +1,9 @@
 import Foundation
 import Manifest
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// cthulhu removes only what it made (issue 12), through the built binary
 /// on the process driver (loopback mode: no engine, no root needed).
@@ -32,16 +33,16 @@ final class OwnershipTests: XCTestCase {
   func writeManifest(at path: String, root: String?, count: Int = 2) throws -> String {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
     try """
-      fixture: \(fixture)
-      driver: process
-      \(root.map { "root: \"\($0)\"" } ?? "")
-      groups:
-        node:
-          count: \(count)
-          command: ["\(Host.busybox)", "sleep", "600"]
-          mounts: { etc: /etc/app, var: /var/app }
+    fixture: \(fixture)
+    driver: process
+    \(root.map { "root: \"\($0)\"" } ?? "")
+    groups:
+      node:
+        count: \(count)
+        command: ["\(Host.busybox)", "sleep", "600"]
+        mounts: { etc: /etc/app, var: /var/app }
 
-      """.write(toFile: path, atomically: true, encoding: .utf8)
+    """.write(toFile: path, atomically: true, encoding: .utf8)
     return path
   }
 
@@ -235,13 +236,21 @@ final class OwnershipTests: XCTestCase {
     let statePath = root + "/.cthulhu/state.json"
     let forgeries: [(String, (inout [String: Any]) -> Void)] = [
       ("entries that climb out", { $0["entries"] = ["..", "../outside", "/", "../../outside/notes.txt"] }),
-      ("a root elsewhere", { $0["root"] = outside; $0["createdRoot"] = true }),
+      (
+        "a root elsewhere",
+        {
+          $0["root"] = outside; $0["createdRoot"] = true
+        }
+      ),
       ("a fixture name that is a path", { $0["fixture"] = "../../../outside" }),
-      ("an instance name that is a path", {
-        var list = $0["instances"] as! [[String: Any]]
-        list[0]["name"] = "../outside"
-        $0["instances"] = list
-      }),
+      (
+        "an instance name that is a path",
+        {
+          var list = $0["instances"] as! [[String: Any]]
+          list[0]["name"] = "../outside"
+          $0["instances"] = list
+        }
+      ),
     ]
     for (what, forge) in forgeries {
       _ = try mustSucceed(["apply", manifest])

@@ -1,6 +1,7 @@
 import Foundation
-@testable import Orchestrator
 import XCTest
+
+@testable import Orchestrator
 
 /// `/proc/<pid>/stat` parsed from its bytes: what the driver reads at every
 /// look, so it tells a live process from a reused PID.

@@ -1,8 +1,9 @@
 import Foundation
 import Manifest
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// The process driver against the real host: processes, /proc, and (as
 /// root) network namespaces. Each test has its own fixture name and its own
@@ -79,7 +80,8 @@ final class ProcessDriverTests: XCTestCase {
     let stat = try XCTUnwrap(ProcStat.read(pid))
     XCTAssertEqual(stat.session, pid)
     XCTAssertEqual(stat.processGroup, pid)
-    XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"), FixturePaths(root: root).instanceFolder(ip: spec.ip))
+    XCTAssertEqual(
+      try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"), FixturePaths(root: root).instanceFolder(ip: spec.ip))
     try await driver.start(id: id)
     let v2 = try await driver.inspect(id: id).pid
     XCTAssertEqual(v2, pid, "start of a running instance changes nothing")
@@ -246,7 +248,8 @@ final class ProcessDriverTests: XCTestCase {
   func testFollowedLogsEndWhenTheInstanceExits() async throws {
     let net = network()
     _ = try await driver.createNetwork(net)
-    let id = try await driver.create(try spec("i001", [Host.busybox, "sh", "-c", "for i in 1 2 3; do echo tick $i; \(Host.busybox) sleep 0.2; done"], on: net))
+    let id = try await driver.create(
+      try spec("i001", [Host.busybox, "sh", "-c", "for i in 1 2 3; do echo tick $i; \(Host.busybox) sleep 0.2; done"], on: net))
     try await driver.start(id: id)
     var lines: [String] = []
     for try await l in driver.logs(id: id, follow: true, since: nil, timestamps: false) { lines.append(l.text) }
@@ -261,7 +264,8 @@ final class ProcessDriverTests: XCTestCase {
     let net = network()
     _ = try await driver.createNetwork(net)
     // Healthy while the file `ready` exists in its folder.
-    let check = HealthcheckSpec(test: [Host.busybox, "test", "-f", "ready"], interval: 100_000_000, timeout: 1_000_000_000, retries: 3, startPeriod: 0)
+    let check = HealthcheckSpec(
+      test: [Host.busybox, "test", "-f", "ready"], interval: 100_000_000, timeout: 1_000_000_000, retries: 3, startPeriod: 0)
     let s = try spec("i001", sleeper, on: net, health: check)
     let id = try await driver.create(s)
     try await driver.start(id: id)

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// `driver: process` through the built `cthulhu` binary, in both network
 /// modes: three busybox web servers that reach each other on their own
@@ -19,9 +20,9 @@ final class ProcessEndToEndTests: XCTestCase {
     dir = try Host.tempDir(fixture)
     try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
     try """
-      {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "etc": "{{ mounts.etc }}", "peers": [{% for p in peers %}"{{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
+    {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "etc": "{{ mounts.etc }}", "peers": [{% for p in peers %}"{{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
 
-      """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
+    """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
   }
 
   override func tearDown() async throws {
@@ -38,22 +39,22 @@ final class ProcessEndToEndTests: XCTestCase {
 
   func writeManifest(count: Int, mode: String) throws {
     try """
-      fixture: \(fixture)
-      driver: process
-      network: { mode: \(mode) }
-      groups:
-        node:
-          count: \(count)
-          command: ["\(Host.busybox)", "sh", "-c", "exec \(Host.busybox) httpd -f -v -p \\"$CTHULHU_IP:8080\\" -h \\"$CTHULHU_MOUNT_ETC\\""]
-          templates:
-            - { source: templates/config.json, target: etc/config.json }
-          healthcheck:
-            command: ["\(Host.busybox)", "sh", "-c", "printf 'GET /config.json HTTP/1.0\\\\r\\\\n\\\\r\\\\n' | \(Host.busybox) nc \\"$CTHULHU_IP\\" 8080 | \(Host.busybox) grep -q '200 OK'"]
-            interval: 200ms
-            retries: 25
-          stop_timeout: 2s
+    fixture: \(fixture)
+    driver: process
+    network: { mode: \(mode) }
+    groups:
+      node:
+        count: \(count)
+        command: ["\(Host.busybox)", "sh", "-c", "exec \(Host.busybox) httpd -f -v -p \\"$CTHULHU_IP:8080\\" -h \\"$CTHULHU_MOUNT_ETC\\""]
+        templates:
+          - { source: templates/config.json, target: etc/config.json }
+        healthcheck:
+          command: ["\(Host.busybox)", "sh", "-c", "printf 'GET /config.json HTTP/1.0\\\\r\\\\n\\\\r\\\\n' | \(Host.busybox) nc \\"$CTHULHU_IP\\" 8080 | \(Host.busybox) grep -q '200 OK'"]
+          interval: 200ms
+          retries: 25
+        stop_timeout: 2s
 
-      """.write(toFile: manifest, atomically: true, encoding: .utf8)
+    """.write(toFile: manifest, atomically: true, encoding: .utf8)
   }
 
   @discardableResult
@@ -128,7 +129,8 @@ final class ProcessEndToEndTests: XCTestCase {
       // Without root as well: what to change is the mode, not the user.
       let setpriv = "/usr/bin/setpriv"
       if FileManager.default.isExecutableFile(atPath: setpriv) {
-        let np = try Host.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Host.cthulhuBinary, "partition", "--fixture", root, "i001", "i002"], in: dir)
+        let np = try Host.run(
+          setpriv, ["--bounding-set=-net_admin,-sys_admin", Host.cthulhuBinary, "partition", "--fixture", root, "i001", "i002"], in: dir)
         XCTAssertEqual(np.status, 1)
         XCTAssertTrue(np.stderr.contains("network.mode: namespaces") && !np.stderr.contains("sudo"), np.stderr)
       }
@@ -188,7 +190,9 @@ final class ProcessEndToEndTests: XCTestCase {
 
   /// No process, namespace, link, rule or record of the fixture is left.
   func assertNothingLeft(file: StaticString = #filePath, line: UInt = #line) throws {
-    XCTAssertEqual(Host.processes(fixture: fixture, command: "httpd"), [], "processes: " + ((try? Host.sh("ps -eo pid,ppid,stat,cmd | grep \(fixture)").stdout) ?? ""), file: file, line: line)
+    XCTAssertEqual(
+      Host.processes(fixture: fixture, command: "httpd"), [],
+      "processes: " + ((try? Host.sh("ps -eo pid,ppid,stat,cmd | grep \(fixture)").stdout) ?? ""), file: file, line: line)
     XCTAssertFalse(FileManager.default.fileExists(atPath: root), file: file, line: line)
     let registry = ProcessRegistry.folder(environment: ProcessInfo.processInfo.environment)
     XCTAssertFalse(

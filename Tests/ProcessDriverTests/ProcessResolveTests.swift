@@ -1,8 +1,9 @@
 import Foundation
 import Manifest
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// What the Resolver gives the process driver: subnets of its mode, mounts
 /// as host folders, the mode on the network's labels.
@@ -27,17 +28,21 @@ final class ProcessResolveTests: XCTestCase {
     let next = try Resolver(manifest: manifest(.loopback), previous: nil, usedSubnets: [taken], users: Self.users).resolve().network.subnet
     XCTAssertNotEqual(next, taken, "another process fixture's subnet is never reused")
     XCTAssertTrue(IPv4Network("127.77.0.0/16")!.contains(next.address))
-    XCTAssertThrowsError(try Resolver(manifest: manifest(.loopback, subnet: IPv4Network("10.1.2.0/24")!), previous: nil, users: Self.users).resolve()) {
+    XCTAssertThrowsError(try Resolver(manifest: manifest(.loopback, subnet: IPv4Network("10.1.2.0/24")!), previous: nil, users: Self.users).resolve())
+    {
       XCTAssertTrue("\($0)".contains("127.0.0.0/8"), "\($0)")
     }
-    XCTAssertEqual(try Resolver(manifest: manifest(.loopback, subnet: IPv4Network("127.5.5.0/24")!), previous: nil, users: Self.users).resolve().network.subnet.description, "127.5.5.0/24")
+    XCTAssertEqual(
+      try Resolver(manifest: manifest(.loopback, subnet: IPv4Network("127.5.5.0/24")!), previous: nil, users: Self.users).resolve().network.subnet
+        .description, "127.5.5.0/24")
   }
 
   func testNamespacesTakeAPrivateSubnetAndAModeChangeIsNotSilent() throws {
     let desired = try Resolver(manifest: manifest(.namespaces), previous: nil, users: Self.users).resolve()
     XCTAssertTrue(IPv4Network("10.77.0.0/16")!.contains(desired.network.subnet.address), "\(desired.network.subnet)")
     XCTAssertEqual(desired.network.labels[Labels.networkMode], "namespaces")
-    XCTAssertThrowsError(try Resolver(manifest: manifest(.namespaces, subnet: IPv4Network("127.9.0.0/24")!), previous: nil, users: Self.users).resolve())
+    XCTAssertThrowsError(
+      try Resolver(manifest: manifest(.namespaces, subnet: IPv4Network("127.9.0.0/24")!), previous: nil, users: Self.users).resolve())
     // A loopback fixture's subnet is not kept when the mode changes.
     var state = FixtureState(fixture: "web", root: "/src/cthulhu-fixture", driver: .process)
     state.subnet = IPv4Network("127.77.3.0/24")!

@@ -1,7 +1,8 @@
 import Foundation
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// Root cthulhu, process driver: an instance runs as the owner of the
 /// manifest's folder (a throwaway uid, 4242, with no passwd entry), can
@@ -50,20 +51,21 @@ final class ProcessUserTests: XCTestCase {
   func writeManifest(mode: String, user: String? = nil) throws {
     let b = Host.busybox
     // Tries the root-owned folder, then reports who it is and what it read.
-    let script = "\(b) touch '\(guarded)/escaped'; \(b) cat \"$CTHULHU_MOUNT_ETC/secret.conf\" > \"$CTHULHU_MOUNT_VAR/read\"; \(b) id -u > \"$CTHULHU_MOUNT_VAR/uid.tmp\" && \(b) mv \"$CTHULHU_MOUNT_VAR/uid.tmp\" \"$CTHULHU_MOUNT_VAR/uid\"; exec \(b) sleep 1000"
+    let script =
+      "\(b) touch '\(guarded)/escaped'; \(b) cat \"$CTHULHU_MOUNT_ETC/secret.conf\" > \"$CTHULHU_MOUNT_VAR/read\"; \(b) id -u > \"$CTHULHU_MOUNT_VAR/uid.tmp\" && \(b) mv \"$CTHULHU_MOUNT_VAR/uid.tmp\" \"$CTHULHU_MOUNT_VAR/uid\"; exec \(b) sleep 1000"
     try """
-      fixture: \(fixture)
-      driver: process
-      network: { mode: \(mode) }
-      groups:
-        node:
-          command: ["\(b)", "sh", "-c", "\(script.replacingOccurrences(of: "\"", with: "\\\""))"]
-          templates:
-            - { source: templates/secret.conf, target: etc/secret.conf, mode: "0600" }
-          stop_timeout: 1s
-      \(user.map { "    user: \"\($0)\"" } ?? "")
+    fixture: \(fixture)
+    driver: process
+    network: { mode: \(mode) }
+    groups:
+      node:
+        command: ["\(b)", "sh", "-c", "\(script.replacingOccurrences(of: "\"", with: "\\\""))"]
+        templates:
+          - { source: templates/secret.conf, target: etc/secret.conf, mode: "0600" }
+        stop_timeout: 1s
+    \(user.map { "    user: \"\($0)\"" } ?? "")
 
-      """.write(toFile: project + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: project + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
 
   func folder() throws -> String { root + "/" + (try FileManager.default.destinationOfSymbolicLink(atPath: root + "/i001")) }
@@ -149,7 +151,8 @@ final class ProcessUserTests: XCTestCase {
     try writeManifest(mode: "namespaces")
     let (dir, pid) = try await applyAndWait(uid: Self.uid)
     XCTAssertEqual(try ids(pid)[0], "Uid: 4242 4242 4242 4242")
-    var mine = stat(), theirs = stat()
+    var mine = stat()
+    var theirs = stat()
     XCTAssertEqual(stat("/proc/\(pid)/ns/net", &mine), 0)
     XCTAssertEqual(stat(Namespaces.path(namespace: Namespaces.namespace(fixture: fixture, instance: "i001")), &theirs), 0)
     XCTAssertEqual(mine.st_ino, theirs.st_ino, "it runs in its own network namespace")

@@ -1,8 +1,9 @@
 import Foundation
 import Manifest
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// The registry's name index (a create asks it instead of decoding every
 /// record) and its id look-up. Nothing here starts a process.

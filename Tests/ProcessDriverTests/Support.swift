@@ -1,7 +1,8 @@
 import Foundation
-@testable import Orchestrator
 import TestSupport
 import XCTest
+
+@testable import Orchestrator
 
 /// Host checks for the process driver's tests; the built binary, program
 /// runs and skip-or-fail come from TestSupport's ``Harness``.
@@ -72,7 +73,9 @@ enum Host {
   }
 
   static func rules(fixture: String) throws -> [String] {
-    try sh("iptables -w -S").stdout.split(separator: "\n").map(String.init).filter { $0.contains("cthulhu:\(fixture)\"") || $0.contains("cthulhu:\(fixture) ") }
+    try sh("iptables -w -S").stdout.split(separator: "\n").map(String.init).filter {
+      $0.contains("cthulhu:\(fixture)\"") || $0.contains("cthulhu:\(fixture) ")
+    }
   }
 
   /// Kills what a failed test left (only processes of its own fixture).

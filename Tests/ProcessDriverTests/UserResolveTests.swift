@@ -1,7 +1,8 @@
 import Foundation
 import Manifest
-@testable import Orchestrator
 import XCTest
+
+@testable import Orchestrator
 
 /// A host's users as a table: who cthulhu is, who exists, who owns what.
 struct FakeUsers: HostUsers {
@@ -70,7 +71,10 @@ final class UserResolveTests: XCTestCase {
   func testAnUnreadableFolderIsAnErrorNotRoot() {
     XCTAssertThrowsError(try resolve(manifest(.process), as: FakeUsers(current: Self.root))) {
       XCTAssertEqual((($0 as? OrchestratorError)?.code), .user)
-      XCTAssertEqual("\($0)", "group 'node' (i001, i002): cannot tell who owns /src, the manifest's folder, whose owner instances run as by default; give the group a 'user'")
+      XCTAssertEqual(
+        "\($0)",
+        "group 'node' (i001, i002): cannot tell who owns /src, the manifest's folder, whose owner instances run as by default; give the group a 'user'"
+      )
     }
   }
 
@@ -93,7 +97,8 @@ final class UserResolveTests: XCTestCase {
       XCTAssertEqual(($0 as? OrchestratorError)?.code, .user)
       XCTAssertEqual(
         "\($0)",
-        "m.yaml:6:11: group 'node' (i001, i002): user 'nosuch' does not exist on this machine (the process driver runs instances as host users); create it, or give a uid such as 1000")
+        "m.yaml:6:11: group 'node' (i001, i002): user 'nosuch' does not exist on this machine (the process driver runs instances as host users); create it, or give a uid such as 1000"
+      )
     }
     XCTAssertThrowsError(try resolve(manifest(.process, user: spec("alice:nogroup")), as: users)) {
       XCTAssertEqual(
@@ -121,7 +126,8 @@ final class UserResolveTests: XCTestCase {
       XCTAssertThrowsError(try resolve(manifest(.process, user: spec(user)), as: users), user) {
         XCTAssertEqual(
           "\($0)",
-          "m.yaml:6:11: group 'node' (i001, i002): cthulhu runs as uid 1000 (alice), not root, so it cannot start instances as \(who); remove 'user' or run cthulhu as root")
+          "m.yaml:6:11: group 'node' (i001, i002): cthulhu runs as uid 1000 (alice), not root, so it cannot start instances as \(who); remove 'user' or run cthulhu as root"
+        )
       }
     }
   }

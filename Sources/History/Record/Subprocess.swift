@@ -68,7 +68,10 @@ final class Subprocess: @unchecked Sendable {
       exited.signal()
     }
     var ending: Ending
-    if let timeout, exited.wait(timeout: .now() + .nanoseconds(Int(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000))) == .timedOut {
+    if let timeout,
+      exited.wait(timeout: .now() + .nanoseconds(Int(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)))
+        == .timedOut
+    {
       kill(-pid, SIGKILL)
       exited.wait()
       ending = .timedOut

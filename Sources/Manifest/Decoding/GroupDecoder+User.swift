@@ -30,7 +30,10 @@ extension GroupDecoder {
       } else if Self.isAccountName(part) {
         ids.append(.name(String(part)))
       } else {
-        reader.error(node.location, "'\(part)' in \(what) is not a \(kind) name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)")
+        reader.error(
+          node.location,
+          "'\(part)' in \(what) is not a \(kind) name or number (a name is letters, digits, '_', '.', '-', starting with a letter or '_', at most 32 characters)"
+        )
         return nil
       }
     }

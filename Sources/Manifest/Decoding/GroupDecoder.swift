@@ -36,7 +36,9 @@ struct GroupDecoder {
     if let n = f["env"], let m = reader.anyMapping(n, "'env' of \(what)") {
       for (k, kn, v) in m {
         if k.isEmpty || k.contains("=") { reader.error(kn.location, "environment variable name '\(k)' is not valid") }
-        if case .scalar(let s, _) = v.kind { g.env.append((k, v.isNull ? "" : s)) } else {
+        if case .scalar(let s, _) = v.kind {
+          g.env.append((k, v.isNull ? "" : s))
+        } else {
           reader.error(v.location, "env '\(k)' of \(what) must be a string, not \(v.kindName)")
         }
       }
@@ -62,8 +64,14 @@ struct GroupDecoder {
     }
     if let n = f["stop_timeout"] { g.stopTimeout = reader.duration(n, "'stop_timeout' of \(what)") }
     if let n = f["on_change"], let s = reader.string(n, "'on_change' of \(what)") {
-      if s == "restart" { g.onChange = .restart } else if s == "none" { g.onChange = .none } else if s.hasPrefix("signal:") {
-        if let sig = Signals.canonical(String(s.dropFirst(7))) { g.onChange = .signal(sig) } else {
+      if s == "restart" {
+        g.onChange = .restart
+      } else if s == "none" {
+        g.onChange = .none
+      } else if s.hasPrefix("signal:") {
+        if let sig = Signals.canonical(String(s.dropFirst(7))) {
+          g.onChange = .signal(sig)
+        } else {
           reader.error(n.location, "unknown signal '\(s.dropFirst(7))' in 'on_change'; use a name such as \(Signals.common)")
         }
       } else {
@@ -80,7 +88,8 @@ struct GroupDecoder {
       // Said at once rather than ignored: a host process has no published
       // ports (it listens on its own address) and no container cgroup.
       if let n = f["ports"] {
-        reader.error(n.location, "'ports' of \(what): the process driver publishes no ports; an instance listens on its own address (instance.ip, CTHULHU_IP)")
+        reader.error(
+          n.location, "'ports' of \(what): the process driver publishes no ports; an instance listens on its own address (instance.ip, CTHULHU_IP)")
       }
       for key in ["memory", "cpus"] {
         if let n = f[key] { reader.error(n.location, "'\(key)' of \(what) is a container limit; the process driver cannot apply it") }
@@ -91,7 +100,10 @@ struct GroupDecoder {
     if driver == .swarm, let n = f["ports"] {
       // A published port opens on the node that runs the instance (the
       // routing mesh needs IPVS and services), not where cthulhu runs.
-      reader.error(n.location, "'ports' of \(what): the swarm driver publishes no ports (they would open on whichever node runs the instance); reach an instance at its address on the fixture's overlay network (instance.ip) from another instance")
+      reader.error(
+        n.location,
+        "'ports' of \(what): the swarm driver publishes no ports (they would open on whichever node runs the instance); reach an instance at its address on the fixture's overlay network (instance.ip) from another instance"
+      )
     }
     return g
   }
@@ -107,15 +119,21 @@ struct GroupDecoder {
   }
 
   func decodeSource(_ f: [String: YAMLNode], keys: [String: (node: YAMLNode, own: Bool)], _ g: inout Group) {
-    let image = f["image"], build = f["build"]
+    let image = f["image"]
+    let build = f["build"]
     if driver == .process {
-      if let n = image ?? build { reader.error(n.location, "\(what): 'image' and 'build' are for the docker driver; the process driver runs 'command' on the host") }
+      if let n = image ?? build {
+        reader.error(n.location, "\(what): 'image' and 'build' are for the docker driver; the process driver runs 'command' on the host")
+      }
       if g.command == nil && f["command"] == nil { reader.error(at, "\(what) needs a 'command' (the process driver runs it on the host)") }
       g.source = .image("")
       return
     }
     if driver == .swarm, let n = build {
-      reader.error(n.location, "\(what): 'build' makes an image on one engine; the swarm driver needs 'image', an image every node has (docker load it on each, or run a registry the nodes pull from)")
+      reader.error(
+        n.location,
+        "\(what): 'build' makes an image on one engine; the swarm driver needs 'image', an image every node has (docker load it on each, or run a registry the nodes pull from)"
+      )
     }
     switch (image, build) {
     case (nil, nil): reader.error(at, "\(what) needs 'image' or 'build'")
@@ -133,8 +151,11 @@ struct GroupDecoder {
         g.source = .image(s)
       }
     case (nil, .some(let b)):
-      var context: String?, dockerfile = "Dockerfile"
-      if case .scalar = b.kind { context = reader.string(b, "'build' of \(what)") } else if let m = reader.mapping(b, "'build' of \(what)", allowed: ["context", "dockerfile"]) {
+      var context: String?
+      var dockerfile = "Dockerfile"
+      if case .scalar = b.kind {
+        context = reader.string(b, "'build' of \(what)")
+      } else if let m = reader.mapping(b, "'build' of \(what)", allowed: ["context", "dockerfile"]) {
         for (k, _, v) in m {
           if k == "context" { context = reader.string(v, "'build.context' of \(what)") }
           if k == "dockerfile", let s = reader.string(v, "'build.dockerfile' of \(what)") { dockerfile = s }
@@ -162,14 +183,18 @@ struct GroupDecoder {
     var out: [FileSpec] = []
     for item in items {
       guard let m = reader.mapping(item, "an entry of '\(key)' in \(what)", allowed: ["source", "target", "mode"]) else { continue }
-      var source: String?, target: (String, YAMLNode)?, mode = 0o644
+      var source: String?
+      var target: (String, YAMLNode)?
+      var mode = 0o644
       for (k, _, v) in m {
         if k == "source" { source = reader.string(v, "'source'") }
         if k == "target", let t = reader.string(v, "'target'") { target = (t, v) }
         if k == "mode", v.scalar == nil || v.isNull {
           reader.error(v.location, "mode must be octal digits such as \"0644\" or \"0755\", not \(v.kindName)")
         } else if k == "mode", let s = v.scalar {
-          if let n = Int(s.hasPrefix("0o") ? String(s.dropFirst(2)) : s, radix: 8), n >= 0, n <= 0o7777 { mode = n } else {
+          if let n = Int(s.hasPrefix("0o") ? String(s.dropFirst(2)) : s, radix: 8), n >= 0, n <= 0o7777 {
+            mode = n
+          } else {
             reader.error(v.location, "mode '\(s)' must be octal digits such as \"0644\" or \"0755\"")
           }
         }
@@ -191,9 +216,12 @@ struct GroupDecoder {
       } else if parts.count < 2 {
         reader.error(tn.location, "target '\(t)' must name a mount and a path, e.g. etc/config.json")
       } else if !mounts.contains(where: { $0.name == parts[0] }) {
-        reader.error(tn.location, "target '\(t)' names mount '\(parts[0])', which \(what) does not declare (it has \(mounts.map(\.name).joined(separator: ", ")))")
+        reader.error(
+          tn.location,
+          "target '\(t)' names mount '\(parts[0])', which \(what) does not declare (it has \(mounts.map(\.name).joined(separator: ", ")))")
       } else {
-        out.append(FileSpec(source: full, mount: String(parts[0]), path: parts.dropFirst().joined(separator: "/"), mode: mode, location: item.location))
+        out.append(
+          FileSpec(source: full, mount: String(parts[0]), path: parts.dropFirst().joined(separator: "/"), mode: mode, location: item.location))
       }
     }
     return out
@@ -207,7 +235,8 @@ struct GroupDecoder {
     var out: [PortSpec] = []
     for i in items {
       guard let s = i.scalar else { reader.error(i.location, "a port must be \"HOST:CONTAINER\" or CONTAINER"); continue }
-      var body = Substring(s), proto = PortProtocol.tcp
+      var body = Substring(s)
+      var proto = PortProtocol.tcp
       if let slash = body.firstIndex(of: "/") {
         guard let p = PortProtocol(rawValue: String(body[body.index(after: slash)...])) else {
           reader.error(i.location, "port '\(s)': protocol must be tcp or udp"); continue
@@ -227,7 +256,9 @@ struct GroupDecoder {
   }
 
   func healthcheck(_ node: YAMLNode) -> Healthcheck? {
-    guard let m = reader.mapping(node, "'healthcheck' of \(what)", allowed: ["command", "interval", "timeout", "retries", "start_period"]) else { return nil }
+    guard let m = reader.mapping(node, "'healthcheck' of \(what)", allowed: ["command", "interval", "timeout", "retries", "start_period"]) else {
+      return nil
+    }
     var h = Healthcheck(command: [])
     var hasCommand = false
     for (k, _, v) in m {

@@ -37,7 +37,9 @@ final class ManifestDecoder {
     var fixture: String?
     if let n = fields["fixture"] {
       if let s = reader.string(n, "'fixture'") {
-        if Self.isName(s) { fixture = s } else {
+        if Self.isName(s) {
+          fixture = s
+        } else {
           reader.error(n.location, "fixture name '\(s)' must match [a-z0-9][a-z0-9-]* and be at most 40 characters")
         }
       }
@@ -46,7 +48,9 @@ final class ManifestDecoder {
     }
     var driver = DriverKind.docker
     if let n = fields["driver"], let s = reader.string(n, "'driver'") {
-      if let d = DriverKind(rawValue: s) { driver = d } else {
+      if let d = DriverKind(rawValue: s) {
+        driver = d
+      } else {
         reader.error(n.location, "unknown driver '\(s)'; use 'docker', 'swarm' or 'process'")
       }
     }
@@ -61,7 +65,9 @@ final class ManifestDecoder {
     if let n = fields["network"], let m = reader.mapping(n, "'network'", allowed: ["subnet", "mode"]) {
       for (k, _, v) in m {
         if k == "subnet", let s = reader.string(v, "'network.subnet'") {
-          if let net = IPv4Network(s) { network.subnet = net } else {
+          if let net = IPv4Network(s) {
+            network.subnet = net
+          } else {
             reader.error(v.location, "'\(s)' is not an IPv4 network in CIDR form such as 172.28.5.0/24")
           }
         }
@@ -69,7 +75,9 @@ final class ManifestDecoder {
           if let mode = NetworkMode(rawValue: s), mode == .namespaces, driver != .process {
             reader.error(v.location, "'network.mode' is for driver: process; docker instances get the fixture's own network")
             network.mode = mode
-          } else if let mode = NetworkMode(rawValue: s) { network.mode = mode } else {
+          } else if let mode = NetworkMode(rawValue: s) {
+            network.mode = mode
+          } else {
             reader.error(v.location, "unknown network mode '\(s)'; use 'loopback' or 'namespaces'")
           }
         }
@@ -82,7 +90,8 @@ final class ManifestDecoder {
         if let via = FaultPath(rawValue: s) {
           faults.via = via
           if via == .helper, driver == .process {
-            reader.error(v.location, "'faults.via: helper' needs a container engine (driver: docker); the process driver's faults are entered from the host")
+            reader.error(
+              v.location, "'faults.via: helper' needs a container engine (driver: docker); the process driver's faults are entered from the host")
           }
         } else {
           reader.error(v.location, "unknown fault path '\(s)'; use 'auto', 'host' or 'helper'")

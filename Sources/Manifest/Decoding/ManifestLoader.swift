@@ -56,7 +56,9 @@ public enum ManifestLoader {
       throw ManifestErrors([error], source: source)
     }
     guard let root, !root.isNull else {
-      throw ManifestErrors([Diagnostic(at: SourceLocation(file: displayPath, line: 1, column: 1), "manifest is empty; it needs at least 'fixture' and 'groups'")], source: source)
+      throw ManifestErrors(
+        [Diagnostic(at: SourceLocation(file: displayPath, line: 1, column: 1), "manifest is empty; it needs at least 'fixture' and 'groups'")],
+        source: source)
     }
     let decoder = ManifestDecoder(file: displayPath, path: absolutePath)
     let manifest = decoder.decode(root)

@@ -17,7 +17,8 @@ struct ManifestValidator {
     if let subnet = m.network.subnet, total > subnet.capacity - m.driver.reservedAddresses {
       let room = max(0, subnet.capacity - m.driver.reservedAddresses)
       let nodes = m.driver.reservedAddresses > 0 ? "; the top \(m.driver.reservedAddresses) addresses are the swarm nodes'" : ""
-      reader.error(subnetNode.location, "subnet \(subnet) holds \(room) instances (from .2; .1 is the gateway\(nodes)) but the groups ask for \(total)")
+      reader.error(
+        subnetNode.location, "subnet \(subnet) holds \(room) instances (from .2; .1 is the gateway\(nodes)) but the groups ask for \(total)")
     }
     // Host port ranges: group g uses start ..< start + count for each mapping.
     var taken: [(range: Range<Int>, proto: PortProtocol, group: String)] = []
@@ -30,7 +31,10 @@ struct ManifestValidator {
           reader.error(at, "group '\(g.name)': host ports \(start)–\(r.upperBound - 1) go past 65535")
         }
         if let other = taken.first(where: { $0.proto == p.proto && $0.range.overlaps(r) }) {
-          reader.error(at, "group '\(g.name)': host ports \(r.lowerBound)–\(r.upperBound - 1)/\(p.proto.rawValue) collide with group '\(other.group)' (\(other.range.lowerBound)–\(other.range.upperBound - 1))")
+          reader.error(
+            at,
+            "group '\(g.name)': host ports \(r.lowerBound)–\(r.upperBound - 1)/\(p.proto.rawValue) collide with group '\(other.group)' (\(other.range.lowerBound)–\(other.range.upperBound - 1))"
+          )
         }
         taken.append((r, p.proto, g.name))
       }

@@ -10,7 +10,8 @@ enum Suggest {
   }
 
   static func distance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
+    let a = Array(a)
+    let b = Array(b)
     var prev = Array(0...b.count)
     for i in 1...max(1, a.count) where !a.isEmpty {
       var cur = [i] + Array(repeating: 0, count: b.count)

@@ -21,7 +21,7 @@ public enum Units {
       }
       // Overflow is malformed, not a trap: `99999999999999999999h` must not crash.
       guard let ms = Int64(exactly: (n * scale * 1000).rounded()),
-        case let (sum, overflow) = total.addingReportingOverflow(ms), !overflow
+        case (let sum, let overflow) = total.addingReportingOverflow(ms), !overflow
       else { return nil }
       total = sum
     }

@@ -72,7 +72,8 @@ public final class YAMLParser {
 
   /// Line and column (in characters, 1-based) of a byte offset into the input.
   private func location(ofByte offset: Int) -> SourceLocation {
-    var line = 1, column = 1
+    var line = 1
+    var column = 1
     for b in bytes.prefix(min(offset, bytes.count)) {
       if b == 0x0A { line += 1; column = 1 } else if b & 0xC0 != 0x80 { column += 1 }
     }

@@ -195,7 +195,9 @@ struct Executor {
     switch step.action {
     case .adopt:
       let id = step.existing ?? ""
-      try await store.update { $0.networkID = id; $0.subnet = desired.network.subnet }
+      try await store.update {
+        $0.networkID = id; $0.subnet = desired.network.subnet
+      }
     case .replace:
       try await readdress(step)
       try await createNetwork()
@@ -206,7 +208,9 @@ struct Executor {
 
   private func createNetwork() async throws {
     let id = try await calling(.createNetwork) { try await driver.createNetwork(desired.network) }
-    try await store.update { $0.networkID = id; $0.subnet = desired.network.subnet }
+    try await store.update {
+      $0.networkID = id; $0.subnet = desired.network.subnet
+    }
   }
 
   func performImage(_ step: Step, group: String) async throws {
@@ -329,13 +333,15 @@ struct Executor {
   private func settle(_ d: DesiredInstance, id: String) async throws {
     var details = try await driver.inspect(id: id)
     if let h = d.container.healthcheck {
-      let budget = options.healthTimeout
+      let budget =
+        options.healthTimeout
         ?? .nanoseconds(h.startPeriod + Int64(h.retries + 1) * (h.interval + h.timeout))
       let clock = ContinuousClock()
       let deadline = clock.now + budget
       while details.health != "healthy" {
         if details.health == "unhealthy" || details.state == .exited || details.state == .dead {
-          throw OrchestratorError(.healthcheck, "instance \(d.name) is \(details.health ?? details.state.rawValue) (health check \(h.test.joined(separator: " ")))")
+          throw OrchestratorError(
+            .healthcheck, "instance \(d.name) is \(details.health ?? details.state.rawValue) (health check \(h.test.joined(separator: " ")))")
         }
         if clock.now > deadline {
           throw OrchestratorError(.healthcheck, "instance \(d.name) did not become healthy within \(budget)")

@@ -81,7 +81,8 @@ actor StateStore {
   /// Writes the whole state with no journal (the end of an apply).
   func compact() async throws {
     while let w = writing { _ = try? await w.value }
-    let snapshot = state, covers = changes
+    let snapshot = state
+    let covers = changes
     try await onQueue { [journal] in try journal.finish(snapshot) }
     journalOpen = false
     pending = []
@@ -102,7 +103,8 @@ actor StateStore {
         _ = try? await w.value
         continue
       }
-      let batch = pending, covers = changes
+      let batch = pending
+      let covers = changes
       pending = []
       let snapshot: FixtureState? = journalOpen ? nil : state
       let w = Task { try await commit(batch, snapshot: snapshot, covers: covers) }

@@ -36,7 +36,9 @@ extension FixtureController {
   /// `lasting` is given, a detached reaper lifts the fault after that long,
   /// even if every cthulhu and the shell that ran it have exited.
   /// On any failure nothing stays changed.
-  public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, binary: String = ApplyOptions.currentExecutable) async throws -> Fault {
+  public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, binary: String = ApplyOptions.currentExecutable) async throws
+    -> Fault
+  {
     let fault = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
       if let lasting {
@@ -185,7 +187,9 @@ extension FixtureController {
     let seconds = (ContinuousClock.now - start).seconds
     let gone = old.faults.filter { f in !book.faults.contains { $0.id == f.id } }
     for f in gone { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
-    for f in expired { log.append(Event(actor: actor, action: "expire \(f.id)", targets: f.targets, outcome: "ok: lifted \(f.summary)", seconds: seconds)) }
+    for f in expired {
+      log.append(Event(actor: actor, action: "expire \(f.id)", targets: f.targets, outcome: "ok: lifted \(f.summary)", seconds: seconds))
+    }
     for f in book.faults where !old.faults.contains(where: { $0.id == f.id }) {
       log.append(Event(actor: actor, action: "\(f.kind.rawValue) \(f.id)", targets: f.targets, outcome: "ok: \(f.summary)", seconds: seconds))
     }
@@ -200,7 +204,6 @@ extension FixtureController {
     }
     return result
   }
-
 
   /// A runner into the namespace of each named instance that is running,
   /// by the fixture's fault path; instances that are stopped get their

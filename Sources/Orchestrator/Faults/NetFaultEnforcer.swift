@@ -56,11 +56,13 @@ public struct NetFaultEnforcer: Sendable {
       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
       let caps = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
     else { return }
-    let netAdmin: UInt64 = 1 << 12, sysAdmin: UInt64 = 1 << 21
+    let netAdmin: UInt64 = 1 << 12
+    let sysAdmin: UInt64 = 1 << 21
     guard caps & netAdmin != 0, caps & sysAdmin != 0 else {
       throw OrchestratorError(
         .unsupported,
-        "network faults need root: cthulhu enters each instance's network namespace (CAP_SYS_ADMIN) and changes its iptables rules and queueing (CAP_NET_ADMIN) from the host; run it with sudo, or set `faults: { via: helper }` in the manifest of a docker fixture")
+        "network faults need root: cthulhu enters each instance's network namespace (CAP_SYS_ADMIN) and changes its iptables rules and queueing (CAP_NET_ADMIN) from the host; run it with sudo, or set `faults: { via: helper }` in the manifest of a docker fixture"
+      )
     }
   }
 
@@ -73,7 +75,8 @@ public struct NetFaultEnforcer: Sendable {
       let why = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
       throw OrchestratorError(
         .unsupported,
-        "delay needs the kernel's netem queueing discipline (sch_netem), which this kernel does not have (tc: \(why.isEmpty ? "exit \(r.status)" : why)); load it with `modprobe sch_netem` or use a kernel that ships it. Nothing was changed.")
+        "delay needs the kernel's netem queueing discipline (sch_netem), which this kernel does not have (tc: \(why.isEmpty ? "exit \(r.status)" : why)); load it with `modprobe sch_netem` or use a kernel that ships it. Nothing was changed."
+      )
     }
   }
 
@@ -123,6 +126,7 @@ public struct NetFaultEnforcer: Sendable {
       let f = line.split(separator: " ", omittingEmptySubsequences: true)
       if f.count > 3, f[3].hasPrefix("\(ip)/") { return String(f[1]) }
     }
-    throw OrchestratorError(.step, "\(instance): no interface with address \(ip) in its network namespace (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
+    throw OrchestratorError(
+      .step, "\(instance): no interface with address \(ip) in its network namespace (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)))")
   }
 }

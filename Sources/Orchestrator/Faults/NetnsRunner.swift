@@ -88,7 +88,8 @@ extension Driver {
     if request.via == .helper {
       throw DriverError(
         .unsupported,
-        "\(request.instance): faults.via: helper needs a container engine to start the fault helper on (driver: docker); this driver's faults are entered from the host")
+        "\(request.instance): faults.via: helper needs a container engine to start the fault helper on (driver: docker); this driver's faults are entered from the host"
+      )
     }
     return try await networkNamespace(id: id).map { HostNetns(namespace: $0) }
   }

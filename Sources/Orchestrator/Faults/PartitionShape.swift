@@ -38,7 +38,8 @@ public enum PartitionShape: String, Sendable, CaseIterable {
       return try Self.split([Array(names[..<cut]), Array(names[cut...])])
     case .bridge:
       let mid = n / 2
-      let left = Array(names[..<mid]), right = Array(names[(mid + 1)...])
+      let left = Array(names[..<mid])
+      let right = Array(names[(mid + 1)...])
       var grudge: [String: [String]] = [:]
       for a in left { grudge[a] = right }
       for b in right { grudge[b] = left }

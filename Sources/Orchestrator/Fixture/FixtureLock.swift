@@ -20,7 +20,8 @@ public final class FixtureLock: Sendable {
       if flock(fd, LOCK_EX | LOCK_NB) == 0 {
         // The holder unlinks the file as it lets go: a lock on an unlinked
         // file is no lock, so check that the path is still this file.
-        var a = stat(), b = stat()
+        var a = stat()
+        var b = stat()
         if fstat(fd, &a) == 0, stat(path, &b) == 0, a.st_ino == b.st_ino, a.st_dev == b.st_dev {
           self.fd = fd
           break

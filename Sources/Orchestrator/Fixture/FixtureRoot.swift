@@ -32,7 +32,8 @@ public enum FixtureRoot {
     {
       throw OrchestratorError(
         .foreign,
-        "\(key) \(root) contains the manifest \(manifest): cthulhu would own and later remove a folder holding your files; name a new or empty folder (the default is cthulhu-fixture next to the manifest)")
+        "\(key) \(root) contains the manifest \(manifest): cthulhu would own and later remove a folder holding your files; name a new or empty folder (the default is cthulhu-fixture next to the manifest)"
+      )
     }
     var st = stat()
     guard lstat(root, &st) == 0 else {
@@ -44,7 +45,8 @@ public enum FixtureRoot {
       let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: root)) ?? "?"
       throw OrchestratorError(
         .foreign,
-        "\(key) \(root) is a symbolic link (to \(target)); cthulhu never follows a link into a folder it would write into and remove: name the folder itself")
+        "\(key) \(root) is a symbolic link (to \(target)); cthulhu never follows a link into a folder it would write into and remove: name the folder itself"
+      )
     case S_IFDIR: break
     default:
       throw OrchestratorError(.foreign, "\(key) \(root) exists and is not a folder; name a new or empty folder")
@@ -57,7 +59,8 @@ public enum FixtureRoot {
       guard state.root == root else {
         throw OrchestratorError(
           .foreign,
-          "\(root) holds a fixture state written for \(state.root), not for this folder; it was copied or forged: run `cthulhu destroy --fixture \(root)` (it finds what to remove by label) or choose another root")
+          "\(root) holds a fixture state written for \(state.root), not for this folder; it was copied or forged: run `cthulhu destroy --fixture \(root)` (it finds what to remove by label) or choose another root"
+        )
       }
       return .fixture
     }
@@ -66,7 +69,8 @@ public enum FixtureRoot {
     if foreign.isEmpty { return .empty }
     throw OrchestratorError(
       .foreign,
-      "\(key) \(root) already holds \(describe(foreign, in: root)) that cthulhu did not make; cthulhu adopts only a missing or empty folder (it would remove what it makes there): name a new or empty folder")
+      "\(key) \(root) already holds \(describe(foreign, in: root)) that cthulhu did not make; cthulhu adopts only a missing or empty folder (it would remove what it makes there): name a new or empty folder"
+    )
   }
 
   /// `3 entries (a, b/, c)`: folders end in `/`, at most six named.

@@ -179,7 +179,8 @@ enum SpecFile {
 
   /// The key order of `JSONSerialization`'s `.sortedKeys`.
   static func serializationOrder(_ a: String, _ b: String) -> Bool {
-    a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex, locale: Locale.current) == .orderedAscending
+    a.compare(b, options: [.numeric, .caseInsensitive, .forcedOrdering], range: a.startIndex..<a.endIndex, locale: Locale.current)
+      == .orderedAscending
   }
 
   /// `fixture.json`: the fixture's name, folder, driver, subnet and instance names.

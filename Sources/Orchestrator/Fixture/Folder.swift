@@ -100,14 +100,14 @@ final class Folder {
         try Self.own(child.fd, st, owner, child.path)
       } else {
         #if os(Linux)
-          let entry = openat(fd, name, Self.pathOnly | O_NOFOLLOW | O_CLOEXEC)
-          guard entry >= 0 else { continue }
-          defer { close(entry) }
-          guard fstat(entry, &st) == 0 else { continue }
-          let (at, relative, flags) = (entry, "", Self.emptyPath | AT_SYMLINK_NOFOLLOW)
+        let entry = openat(fd, name, Self.pathOnly | O_NOFOLLOW | O_CLOEXEC)
+        guard entry >= 0 else { continue }
+        defer { close(entry) }
+        guard fstat(entry, &st) == 0 else { continue }
+        let (at, relative, flags) = (entry, "", Self.emptyPath | AT_SYMLINK_NOFOLLOW)
         #else
-          // No O_PATH: the entry as fstatat saw it, never followed if a link.
-          let (at, relative, flags) = (fd, name, AT_SYMLINK_NOFOLLOW)
+        // No O_PATH: the entry as fstatat saw it, never followed if a link.
+        let (at, relative, flags) = (fd, name, AT_SYMLINK_NOFOLLOW)
         #endif
         guard st.st_nlink == 1 || st.st_mode & S_IFMT == S_IFLNK, !Self.owned(st, by: owner) else { continue }
         guard fchownat(at, relative, owner.uid, owner.gid ?? UInt32.max, flags) == 0 else {
@@ -144,9 +144,9 @@ final class Folder {
   }
 
   #if os(Linux)
-    // Linux's values; the Swift Glibc module does not export them.
-    private static let pathOnly: Int32 = 0o10000000  // O_PATH
-    private static let emptyPath: Int32 = 0x1000  // AT_EMPTY_PATH
+  // Linux's values; the Swift Glibc module does not export them.
+  private static let pathOnly: Int32 = 0o10000000  // O_PATH
+  private static let emptyPath: Int32 = 0x1000  // AT_EMPTY_PATH
   #endif
 
   /// Why a folder could not be opened, in the words the writer has always used.

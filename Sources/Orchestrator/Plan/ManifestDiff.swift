@@ -72,7 +72,10 @@ public enum ManifestDiff {
       for f in d.files where oldFiles[f.path]?.sha256 != f.sha256 {
         let was = oldFiles[f.path].map { String(decoding: $0.content, as: UTF8.self) } ?? ""
         let now = String(decoding: f.content, as: UTF8.self)
-        out.append(FileDiff(instance: d.name, group: d.group, path: f.path, diff: UnifiedDiff.make(old: was, new: now, oldName: "a/" + f.path, newName: "b/" + f.path)))
+        out.append(
+          FileDiff(
+            instance: d.name, group: d.group, path: f.path, diff: UnifiedDiff.make(old: was, new: now, oldName: "a/" + f.path, newName: "b/" + f.path)
+          ))
         any = true
       }
       if any { seenGroups.insert(d.group) }

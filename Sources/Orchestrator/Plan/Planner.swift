@@ -110,9 +110,11 @@ public enum Planner {
         var reasons = specReasons(old: record?.spec, new: d.container, was: record?.runAs, now: d.runAs)
         if reasons.isEmpty {
           reasons = [
-            networkReplace != nil ? "its network is replaced"
-              : unrecorded ? "container \(c.name) not in the fixture state (left by an interrupted apply), made from another spec"
-              : "container spec changed"
+            networkReplace != nil
+              ? "its network is replaced"
+              : unrecorded
+                ? "container \(c.name) not in the fixture state (left by an interrupted apply), made from another spec"
+                : "container spec changed"
           ]
         }
         instanceSteps[d.name] = Step(
@@ -218,11 +220,17 @@ public enum Planner {
       old.binds = old.binds.map { Bind(host: moved($0.host), container: moved($0.container), readOnly: $0.readOnly) }
       old.ip = new.ip
     }
-    if old.image != new.image { r.append("image \(old.image) → \(new.image)") }
-    else if old.imageID != new.imageID { r.append("image \(new.image) now has id \(short(new.imageID)) (was \(short(old.imageID)))") }
+    if old.image != new.image {
+      r.append("image \(old.image) → \(new.image)")
+    } else if old.imageID != new.imageID {
+      r.append("image \(new.image) now has id \(short(new.imageID)) (was \(short(old.imageID)))")
+    }
     if old.command != new.command { r.append("command changed") }
-    let oldEnv = Set(old.env), newEnv = Set(new.env)
-    for e in newEnv.subtracting(oldEnv).sorted() { r.append("env \(e.split(separator: "=").first ?? "") set to \(e.split(separator: "=", maxSplits: 1).dropFirst().first ?? "")") }
+    let oldEnv = Set(old.env)
+    let newEnv = Set(new.env)
+    for e in newEnv.subtracting(oldEnv).sorted() {
+      r.append("env \(e.split(separator: "=").first ?? "") set to \(e.split(separator: "=", maxSplits: 1).dropFirst().first ?? "")")
+    }
     let newKeys = Set(new.env.map { $0.split(separator: "=").first! })
     for e in oldEnv.subtracting(newEnv).sorted() where !newKeys.contains(e.split(separator: "=").first!) {
       r.append("env \(e.split(separator: "=").first!) removed")
@@ -247,8 +255,11 @@ public enum Planner {
     var r: [String] = []
     for f in d.files {
       if let was = written[f.path] {
-        if was != f.sha256 { r.append("\(f.path) changed") }
-        else if let now = disk[f.path], now != was { r.append(now == "missing" ? "\(f.path) deleted outside cthulhu" : "\(f.path) edited outside cthulhu") }
+        if was != f.sha256 {
+          r.append("\(f.path) changed")
+        } else if let now = disk[f.path], now != was {
+          r.append(now == "missing" ? "\(f.path) deleted outside cthulhu" : "\(f.path) edited outside cthulhu")
+        }
       } else {
         r.append("\(f.path) added")
       }

@@ -2,11 +2,13 @@
 /// lines of context), from the standard library's `difference(from:)`.
 enum UnifiedDiff {
   static func make(old: String, new: String, oldName: String, newName: String, context: Int = 3) -> String {
-    let a = lines(old), b = lines(new)
+    let a = lines(old)
+    let b = lines(new)
     // Walk both sides in step: an edit script of kept, removed and added lines.
     enum Edit { case keep(String), remove(String), add(String) }
     let changes = b.difference(from: a)
-    var removed = Set<Int>(), inserted = Set<Int>()
+    var removed = Set<Int>()
+    var inserted = Set<Int>()
     for c in changes {
       switch c {
       case .remove(let offset, _, _): removed.insert(offset)
@@ -14,7 +16,8 @@ enum UnifiedDiff {
       }
     }
     var script: [(edit: Edit, oldLine: Int, newLine: Int)] = []
-    var i = 0, j = 0
+    var i = 0
+    var j = 0
     while i < a.count || j < b.count {
       if i < a.count, removed.contains(i) {
         script.append((.remove(a[i]), i, j)); i += 1
@@ -24,7 +27,9 @@ enum UnifiedDiff {
         script.append((.keep(a[i]), i, j)); i += 1; j += 1
       }
     }
-    let changed = script.indices.filter { if case .keep = script[$0].edit { return false }; return true }
+    let changed = script.indices.filter {
+      if case .keep = script[$0].edit { return false }; return true
+    }
     guard !changed.isEmpty else { return "" }
     // Hunks: changed lines with `context` lines around them, merged when close.
     var hunks: [ClosedRange<Int>] = []
@@ -39,8 +44,12 @@ enum UnifiedDiff {
     var out = "--- \(oldName)\n+++ \(newName)\n"
     for h in hunks {
       let slice = script[h]
-      let oldCount = slice.filter { if case .add = $0.edit { return false }; return true }.count
-      let newCount = slice.filter { if case .remove = $0.edit { return false }; return true }.count
+      let oldCount = slice.filter {
+        if case .add = $0.edit { return false }; return true
+      }.count
+      let newCount = slice.filter {
+        if case .remove = $0.edit { return false }; return true
+      }.count
       let oldStart = oldCount == 0 ? slice.first!.oldLine : slice.first!.oldLine + 1
       let newStart = newCount == 0 ? slice.first!.newLine : slice.first!.newLine + 1
       out += "@@ -\(oldStart),\(oldCount) +\(newStart),\(newCount) @@\n"

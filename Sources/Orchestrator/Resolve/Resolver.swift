@@ -71,7 +71,8 @@ public struct Resolver: Sendable {
 
   /// One instance: its files rendered, its container spec, both hashed.
   private func instance(
-    _ slot: Slot, group: Group, user: ResolvedUser, renderer: TemplateRenderer, builds: [DesiredBuild], network: String) throws -> DesiredInstance {
+    _ slot: Slot, group: Group, user: ResolvedUser, renderer: TemplateRenderer, builds: [DesiredBuild], network: String
+  ) throws -> DesiredInstance {
     let files = try renderer.files(for: slot, group: group)
     let image: String
     switch group.source {

@@ -55,7 +55,8 @@ public struct FixtureState: Codable, Sendable, Hashable {
   /// name that is not an instance name.
   private func position(of name: String) -> (Int, found: Bool)? {
     guard let n = InstanceName.ordinal(name) else { return nil }
-    var lo = 0, hi = instances.count
+    var lo = 0
+    var hi = instances.count
     while lo < hi {
       let mid = (lo + hi) / 2
       if (InstanceName.ordinal(instances[mid].name) ?? 0) < n { lo = mid + 1 } else { hi = mid }
@@ -229,7 +230,8 @@ extension FixtureState {
     // newline but the blank line of an empty array or object (JSON strings
     // hold no raw newline).
     var body = Data("\n  \"instances\" : [\n".utf8)
-    let newline = UInt8(ascii: "\n"), indent = Data("    ".utf8)
+    let newline = UInt8(ascii: "\n")
+    let indent = Data("    ".utf8)
     for (i, r) in records.enumerated() {
       let record = [UInt8](try r!.get())
       if i > 0 { body.append(contentsOf: Array(",\n".utf8)) }

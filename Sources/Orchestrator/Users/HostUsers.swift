@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-  import Glibc
+import Glibc
 #endif
 
 /// A user of this machine as its user database (`/etc/passwd`, NSS) has it.

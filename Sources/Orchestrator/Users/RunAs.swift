@@ -82,7 +82,10 @@ struct UserResolver {
       let (uid, gid, name) = try processUser(group, instances: instances)
       if me.uid != 0 && (uid != me.uid || gid != me.gid) {
         let who = users.user(uid: me.uid).map { " (\($0.name))" } ?? ""
-        throw error(group, instances, "cthulhu runs as uid \(me.uid)\(who), not root, so it cannot start instances as uid \(uid), gid \(gid); remove 'user' or run cthulhu as root")
+        throw error(
+          group, instances,
+          "cthulhu runs as uid \(me.uid)\(who), not root, so it cannot start instances as uid \(uid), gid \(gid); remove 'user' or run cthulhu as root"
+        )
       }
       return ResolvedUser(
         engine: "\(uid):\(gid)", runAs: RunAs(uid: uid, gid: gid, name: name),
@@ -96,7 +99,8 @@ struct UserResolver {
       if me.uid != 0 { return (me.uid, me.gid, users.user(uid: me.uid)?.name) }
       let folder = manifest.directory
       guard let owner = users.owner(of: folder) else {
-        throw error(group, instances, "cannot tell who owns \(folder), the manifest's folder, whose owner instances run as by default; give the group a 'user'")
+        throw error(
+          group, instances, "cannot tell who owns \(folder), the manifest's folder, whose owner instances run as by default; give the group a 'user'")
       }
       let known = users.user(uid: owner.uid)
       return (owner.uid, known?.gid ?? owner.gid, known?.name)
@@ -109,7 +113,9 @@ struct UserResolver {
       user = users.user(uid: n)
     case .name(let n):
       guard let u = users.user(named: n) else {
-        throw error(group, instances, "user '\(n)' does not exist on this machine (the process driver runs instances as host users); create it, or give a uid such as 1000")
+        throw error(
+          group, instances,
+          "user '\(n)' does not exist on this machine (the process driver runs instances as host users); create it, or give a uid such as 1000")
       }
       uid = u.uid
       user = u

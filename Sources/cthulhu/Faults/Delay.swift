@@ -14,7 +14,9 @@ extension Cthulhu {
     @Argument(help: "The delay: 100ms, 1s.") var delay: String
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
     func run() async throws {
-      guard let ms = Fault.milliseconds(delay), ms > 0 else { throw ValidationError("Please give the delay as a duration such as 100ms or 1s (got '\(delay)').") }
+      guard let ms = Fault.milliseconds(delay), ms > 0 else {
+        throw ValidationError("Please give the delay as a duration such as 100ms or 1s (got '\(delay)').")
+      }
       var j: Double?
       if let jitter {
         guard let v = Fault.milliseconds(jitter) else { throw ValidationError("Please give --jitter as a duration such as 20ms (got '\(jitter)').") }

@@ -51,7 +51,8 @@ struct CheckText {
         let step = "p\(history.operations[id].process) \(OperationText.describe(history.operations[id]))"
         return (witness.contains(id) ? step : "[" + step + "]") + " (\(state))"
       }
-      let others = v.longest.contains { !witness.contains($0) } ? " (other operations in brackets, states in parentheses)" : " (states in parentheses)"
+      let others =
+        v.longest.contains { !witness.contains($0) } ? " (other operations in brackets, states in parentheses)" : " (states in parentheses)"
       s += "The longest legal order found\(others): \(steps.joined(separator: ", ")); no order lets \(who) take effect before it completes.\n"
     }
     if let last = history.events.indices.last, v.cut <= last {
@@ -79,7 +80,8 @@ struct CheckText {
   static func table(_ rows: [[String]], indent: String) -> String {
     let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
     return rows.map { row in
-      indent + zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+      indent
+        + zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
     }.joined(separator: "\n") + "\n"
   }
 }

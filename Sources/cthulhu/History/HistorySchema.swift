@@ -14,7 +14,8 @@ enum HistorySchema {
       ],
       "type": [
         "enum": ["invoke", "ok", "fail", "info"],
-        "description": "invoke: started; ok: took effect; fail: did not take effect; info: unknown (may take effect any time after the invoke, or never)",
+        "description":
+          "invoke: started; ok: took effect; fail: did not take effect; info: unknown (may take effect any time after the invoke, or never)",
       ],
       "f": ["type": "string", "description": "read, write, cas (register, cas-register); get, put, append (kv)"],
       "value": [

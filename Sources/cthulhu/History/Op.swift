@@ -35,7 +35,9 @@ extension Cthulhu {
     @Argument(parsing: .postTerminator, help: "The client call, after --.") var command: [String] = []
 
     func validate() throws {
-      guard !command.isEmpty else { throw ValidationError("Please give the client call after --, e.g. cthulhu op --process 1 --f read -- curl -fsS http://…") }
+      guard !command.isEmpty else {
+        throw ValidationError("Please give the client call after --, e.g. cthulhu op --process 1 --f read -- curl -fsS http://…")
+      }
       guard process >= 0 else { throw ValidationError("--process takes a number ≥ 0 (got \(process)).") }
       if let timeout, Units.duration(timeout).map({ $0 > .zero }) != true {
         throw ValidationError("--timeout takes a duration such as 500ms, 5s or 1m (got '\(timeout)').")

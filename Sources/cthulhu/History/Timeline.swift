@@ -88,7 +88,8 @@ struct Timeline {
     let bottom = top + Double(processes.count) * rowHeight
     if violation.cut <= (history.events.indices.last ?? 0) {
       s += "<line x1=\"\(r(cutX))\" y1=\"\(top - 6)\" x2=\"\(r(cutX))\" y2=\"\(bottom)\" stroke=\"#888\" stroke-dasharray=\"4 3\"/>\n"
-      s += "<text x=\"\(r(cutX - 4))\" y=\"\(top - 9)\" text-anchor=\"end\" fill=\"#666\">line \(history.events[violation.cut].line): nothing from here on is needed</text>\n"
+      s +=
+        "<text x=\"\(r(cutX - 4))\" y=\"\(top - 9)\" text-anchor=\"end\" fill=\"#666\">line \(history.events[violation.cut].line): nothing from here on is needed</text>\n"
     }
     // Others first, so the witness is drawn on top.
     for op in ops.sorted(by: { (witness.contains($0.id) ? 1 : 0, $0.invoke) < (witness.contains($1.id) ? 1 : 0, $1.invoke) }) {
@@ -106,7 +107,8 @@ struct Timeline {
       let dash = open || op.outcome == .fail ? " stroke-dasharray=\"4 2\"" : ""
       let widthOfStroke = op.id == violation.blocked ? 2.5 : inWitness ? 1.5 : 1
       s += "<g opacity=\"\(late ? 0.35 : 1)\"><title>\(escape(tooltip(op)))</title>\n"
-      s += "<rect x=\"\(r(x0))\" y=\"\(y)\" width=\"\(r(w))\" height=\"18\" rx=\"3\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(widthOfStroke)\"\(dash)/>\n"
+      s +=
+        "<rect x=\"\(r(x0))\" y=\"\(y)\" width=\"\(r(w))\" height=\"18\" rx=\"3\" fill=\"\(fill)\" stroke=\"\(stroke)\" stroke-width=\"\(widthOfStroke)\"\(dash)/>\n"
       var label = OperationText.short(op)
       if op.outcome == .fail { label += " (fail)" }
       if open { label += " ?" }
@@ -117,11 +119,13 @@ struct Timeline {
         s += "<text x=\"\(r(x0 + w / 2))\" y=\"\(y + 13)\" text-anchor=\"middle\" fill=\"\(color)\">\(escape(label))</text>\n"
       } else if inWitness {
         // Too long for its bar: above it, after the order's number.
-        s += "<text x=\"\(r(x0 + 9))\" y=\"\(y - 2)\" fill=\"#8e0000\" font-size=\"10\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(escape(label))</text>\n"
+        s +=
+          "<text x=\"\(r(x0 + 9))\" y=\"\(y - 2)\" fill=\"#8e0000\" font-size=\"10\" stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">\(escape(label))</text>\n"
         width = max(width, x0 + 9 + Double(label.count) * 6 + 12)
       }
       if let n = order[op.id] {
-        s += "<circle cx=\"\(r(x0))\" cy=\"\(y - 3)\" r=\"7\" fill=\"#1565c0\"/><text x=\"\(r(x0))\" y=\"\(y + 0.5)\" text-anchor=\"middle\" fill=\"white\" font-size=\"9\" font-weight=\"bold\">\(n)</text>\n"
+        s +=
+          "<circle cx=\"\(r(x0))\" cy=\"\(y - 3)\" r=\"7\" fill=\"#1565c0\"/><text x=\"\(r(x0))\" y=\"\(y + 0.5)\" text-anchor=\"middle\" fill=\"white\" font-size=\"9\" font-weight=\"bold\">\(n)</text>\n"
       }
       if op.id == violation.blocked {
         s += "<text x=\"\(r(x1 + 3))\" y=\"\(y + 15)\" fill=\"#c62828\" font-size=\"16\" font-weight=\"bold\">✗</text>\n"
@@ -150,11 +154,13 @@ struct Timeline {
     var s = ""
     var lx = 12.0
     for (fill, stroke, dash, text) in items {
-      s += "<rect x=\"\(lx)\" y=\"\(y)\" width=\"22\" height=\"12\" rx=\"2\" fill=\"\(fill)\" stroke=\"\(stroke)\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"")/>"
+      s +=
+        "<rect x=\"\(lx)\" y=\"\(y)\" width=\"22\" height=\"12\" rx=\"2\" fill=\"\(fill)\" stroke=\"\(stroke)\"\(dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"")/>"
       s += "<text x=\"\(lx + 28)\" y=\"\(y + 10)\" fill=\"#444\">\(escape(text))</text>\n"
       lx += 40 + Double(text.count) * 6.1
     }
-    s += "<circle cx=\"18\" cy=\"\(y + 30)\" r=\"7\" fill=\"#1565c0\"/><text x=\"18\" y=\"\(y + 33.5)\" text-anchor=\"middle\" fill=\"white\" font-size=\"9\" font-weight=\"bold\">1</text>"
+    s +=
+      "<circle cx=\"18\" cy=\"\(y + 30)\" r=\"7\" fill=\"#1565c0\"/><text x=\"18\" y=\"\(y + 33.5)\" text-anchor=\"middle\" fill=\"white\" font-size=\"9\" font-weight=\"bold\">1</text>"
     s += "<text x=\"32\" y=\"\(y + 34)\" fill=\"#444\">the longest legal order found</text>"
     s += "<text x=\"230\" y=\"\(y + 36)\" fill=\"#c62828\" font-size=\"16\" font-weight=\"bold\">✗</text>"
     s += "<text x=\"246\" y=\"\(y + 34)\" fill=\"#444\">no order lets it take effect before it completes</text>\n"

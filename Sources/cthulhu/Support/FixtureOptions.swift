@@ -86,12 +86,14 @@ struct FixtureLocator: ParsableArguments {
     if applied.count == 1 { return Target(root: applied[0].1.root, manifest: applied[0].1) }
     guard !manifests.isEmpty else {
       throw CLIError(
-        "no fixture here: name one with a manifest (cthulhu status cthulhu.yaml), -f MANIFEST or --fixture DIR, or run from a fixture folder or a folder with a cthulhu.yaml")
+        "no fixture here: name one with a manifest (cthulhu status cthulhu.yaml), -f MANIFEST or --fixture DIR, or run from a fixture folder or a folder with a cthulhu.yaml"
+      )
     }
     let names = manifests.map(\.0)
     let which = applied.isEmpty ? "none of them has a fixture" : "\(applied.count) of them have fixtures"
     throw CLIError(
-      "this folder holds \(names.count) manifests (\(names.joined(separator: ", "))) and \(which): name one, e.g. `-f \(applied.first?.0 ?? names[0])`")
+      "this folder holds \(names.count) manifests (\(names.joined(separator: ", "))) and \(which): name one, e.g. `-f \(applied.first?.0 ?? names[0])`"
+    )
   }
 }
 
@@ -163,7 +165,9 @@ enum Output {
     guard let first = rows.first else { return }
     let widths = (0..<first.count).map { c in rows.map { $0[c].count }.max()! }
     for row in rows {
-      out(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n")
+      out(
+        zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+          + "\n")
     }
   }
 }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+
 #if canImport(Glibc)
 import Glibc
 private let sysConnect = Glibc.connect

@@ -75,7 +75,8 @@ extension DockerDriver {
       guard arch.isEmpty || arch == FaultHelperImage.hostArchitecture else {
         throw DriverError(
           .unsupported,
-          "the fault helper image is made from this machine's programs (\(FaultHelperImage.hostArchitecture)), but the engine at \(socket) runs \(arch)")
+          "the fault helper image is made from this machine's programs (\(FaultHelperImage.hostArchitecture)), but the engine at \(socket) runs \(arch)"
+        )
       }
       let colon = image.tag.firstIndex(of: ":")!
       let resp = try await c.send(

@@ -74,7 +74,9 @@ public final class DockerDriver: Driver {
       query: ["all": "1", "filters": Self.labelFilter([label])])
     return list.map { c in
       let status = c.Status ?? ""
-      let health = status.contains("(healthy)") ? "healthy" : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : nil
+      let health =
+        status.contains("(healthy)")
+        ? "healthy" : status.contains("(unhealthy)") ? "unhealthy" : status.contains("health: starting") ? "starting" : nil
       let ip = Self.address(
         c.NetworkSettings?.Networks, preferring: network ?? c.Labels?[Labels.fixture].map(Naming.network))
       let ports = (c.Ports ?? []).filter { $0.PublicPort != nil && ($0.IP == nil || !$0.IP!.contains(":")) }.map {
@@ -117,10 +119,13 @@ public final class DockerDriver: Driver {
     }
   }
 
-  static func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s }
+  static func escape(_ s: String) -> String {
+    s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? s
+  }
 
   public func pull(_ reference: String) async throws -> String {
-    var image = reference, tag = "latest"
+    var image = reference
+    var tag = "latest"
     if let colon = reference.lastIndex(of: ":"), !reference[colon...].contains("/") {
       image = String(reference[..<colon])
       tag = String(reference[reference.index(after: colon)...])
@@ -163,7 +168,8 @@ public final class DockerDriver: Driver {
     var tail: [String] = []
     try await Self.follow(c, resp) { p in
       if let e = p.error {
-        throw DriverError(.buildFailed, "build of \(tag) from \(context) failed: \(e.trimmingCharacters(in: .whitespacesAndNewlines))\n\(tail.suffix(5).joined())")
+        throw DriverError(
+          .buildFailed, "build of \(tag) from \(context) failed: \(e.trimmingCharacters(in: .whitespacesAndNewlines))\n\(tail.suffix(5).joined())")
       }
       if let s = p.stream { tail.append(s) }
       if let i = p.aux?.ID { id = i }
@@ -303,7 +309,11 @@ public final class DockerDriver: Driver {
     for (key, hosts) in i.NetworkSettings?.Ports ?? [:] {
       let parts = key.split(separator: "/")
       guard let container = Int(parts.first ?? ""), let hosts else { continue }
-      for h in hosts { if let hp = h.HostPort.flatMap(Int.init) { ports.append(PortBinding(container: container, proto: parts.count > 1 ? String(parts[1]) : "tcp", host: hp)) } }
+      for h in hosts {
+        if let hp = h.HostPort.flatMap(Int.init) {
+          ports.append(PortBinding(container: container, proto: parts.count > 1 ? String(parts[1]) : "tcp", host: hp))
+        }
+      }
     }
     let started = i.State.StartedAt.flatMap { s -> Date? in
       let f = ISO8601DateFormatter()
@@ -331,7 +341,8 @@ public final class DockerDriver: Driver {
       throw DockerClient.error(status: Int(resp.status.code), data: try await c.collect(resp), what: "exec in \(id.prefix(12))")
     }
     var demux = StreamDemuxer()
-    var out: [UInt8] = [], err: [UInt8] = []
+    var out: [UInt8] = []
+    var err: [UInt8] = []
     for try await chunk in c.body(resp) {
       for frame in demux.feed(Array(chunk.readableBytesView)) {
         if frame.stream == .stderr { err += frame.payload } else { out += frame.payload }

@@ -60,7 +60,8 @@ struct FaultHelperImage: Sendable {
       guard let found = HostCommand.locate(tool) else {
         throw DriverError(
           .unsupported,
-          "\(tool) is not installed on this machine; the fault helper image is made from this machine's programs (Debian: \(tool == "busybox" ? "busybox-static" : HostCommand.package(tool)))")
+          "\(tool) is not installed on this machine; the fault helper image is made from this machine's programs (Debian: \(tool == "busybox" ? "busybox-static" : HostCommand.package(tool)))"
+        )
       }
       let real = URL(fileURLWithPath: found).resolvingSymlinksInPath().path
       src.files[real] = real
@@ -159,7 +160,8 @@ struct FaultHelperImage: Sendable {
       for word in line.split(whereSeparator: { $0 == " " || $0 == "\t" }) where word.hasPrefix("/") { libs.insert(String(word)) }
     }
     if libs.isEmpty && r.status != 0 {
-      throw DriverError(.unsupported, "ldd could not list the libraries of the fault helper's programs: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+      throw DriverError(
+        .unsupported, "ldd could not list the libraries of the fault helper's programs: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
     return libs
   }

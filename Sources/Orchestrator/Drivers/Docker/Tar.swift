@@ -78,7 +78,8 @@ enum Tar {
     func octal(_ v: Int, _ at: Int, _ len: Int) throws {
       try put(String(repeating: "0", count: max(0, len - 1 - String(v, radix: 8).count)) + String(v, radix: 8), at, len - 1)
     }
-    var n = name, prefix = ""
+    var n = name
+    var prefix = ""
     if n.utf8.count > 100, let cut = n.utf8.count > 255 ? nil : n.lastIndex(of: "/", before: 155) {
       prefix = String(n[..<cut])
       n = String(n[n.index(after: cut)...])

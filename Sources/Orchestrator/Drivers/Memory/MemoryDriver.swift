@@ -111,7 +111,9 @@ public final class MemoryDriver: Driver {
       w.calls.append("start-refused \(c.spec.name)")
       throw w.refusals.removeFirst()
     }
-    try mutate("start", id) { $0.state = .running; if $0.health != nil { $0.health = "healthy" } }
+    try mutate("start", id) {
+      $0.state = .running; if $0.health != nil { $0.health = "healthy" }
+    }
   }
   public func stop(id: String, timeout: Int?) async throws { try mutate("stop", id) { $0.state = .exited } }
   public func restart(id: String, timeout: Int?) async throws { try mutate("restart", id) { $0.state = .running } }

@@ -25,11 +25,13 @@ enum Namespaces {
   /// and rules. (An `OrchestratorError`, not a `DriverError`: no engine
   /// operation is under way that apply should wait for or adopt.)
   static func requirePrivileges() throws {
-    let netAdmin: UInt64 = 1 << 12, sysAdmin: UInt64 = 1 << 21
+    let netAdmin: UInt64 = 1 << 12
+    let sysAdmin: UInt64 = 1 << 21
     guard let caps = ProcFS.effectiveCapabilities(), caps & netAdmin != 0, caps & sysAdmin != 0 else {
       throw OrchestratorError(
         .unsupported,
-        "network.mode: namespaces needs root (CAP_NET_ADMIN, and CAP_SYS_ADMIN for `ip netns`) to make a bridge, network namespaces and veth pairs; run cthulhu with sudo, or use network.mode: loopback")
+        "network.mode: namespaces needs root (CAP_NET_ADMIN, and CAP_SYS_ADMIN for `ip netns`) to make a bridge, network namespaces and veth pairs; run cthulhu with sudo, or use network.mode: loopback"
+      )
     }
   }
 
@@ -70,7 +72,9 @@ enum Namespaces {
   /// The instance's namespace, wired to the bridge. Run again, it rebuilds
   /// the veth pair (a half-made one is removed first).
   static func setUpInstance(_ r: ProcessInstance, network n: ProcessNetwork) async throws {
-    let ns = r.namespace!, link = r.hostLink!, br = n.bridge!
+    let ns = r.namespace!
+    let link = r.hostLink!
+    let br = n.bridge!
     if !FileManager.default.fileExists(atPath: path(namespace: ns)) {
       try await ip(["netns", "add", ns])
     }
@@ -144,8 +148,10 @@ enum HostSubnets {
       let iface = String(f[0])
       if iface == "lo" || iface.hasPrefix("cth-") { continue }
       // /proc/net/route prints addresses in host (little-endian) order.
-      let net = IPv4Address(dest.byteSwapped), prefix = mask.nonzeroBitCount
-      out.append(ObservedNetwork(id: "host:\(iface):\(net)/\(prefix)", name: iface, subnets: [IPv4Network(address: net, prefix: prefix)], labels: [:]))
+      let net = IPv4Address(dest.byteSwapped)
+      let prefix = mask.nonzeroBitCount
+      out.append(
+        ObservedNetwork(id: "host:\(iface):\(net)/\(prefix)", name: iface, subnets: [IPv4Network(address: net, prefix: prefix)], labels: [:]))
     }
     return out
   }

@@ -43,9 +43,12 @@ struct ProcStat: Sendable, Hashable {
     guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
     // Fields 3, 5, 6 and 22 (state, process group, session, start time): the
     // field after `)` is field 3.
-    var field = 2, i = close + 1
+    var field = 2
+    var i = close + 1
     var state: UInt8 = 0
-    var pgrp: UInt64?, sid: UInt64?, startTime: UInt64?
+    var pgrp: UInt64?
+    var sid: UInt64?
+    var startTime: UInt64?
     while i < text.count, field < 22 {
       while i < text.count, text[i] == UInt8(ascii: " ") { i += 1 }
       guard i < text.count else { break }
@@ -115,9 +118,11 @@ enum ProcFS {
         let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
       else { continue }
       let bytes = [UInt8](env)
-      if bytes.count >= needle.count, (0...(bytes.count - needle.count)).contains(where: { i in
-        (i == 0 || bytes[i - 1] == 0) && bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle
-      }) {
+      if bytes.count >= needle.count,
+        (0...(bytes.count - needle.count)).contains(where: { i in
+          (i == 0 || bytes[i - 1] == 0) && bytes[i] == needle[0] && Array(bytes[i..<(i + needle.count)]) == needle
+        })
+      {
         found.append(s)
       }
     }

@@ -126,7 +126,9 @@ extension ProcessDriver {
         guard exited else { throw DriverError(.engine(status: 500), "instance \(r.name) (PID \(pid)) did not die after SIGKILL") }
       }
       Self.killLeftovers(pid: pid, startTime: start)
-      try update(r) { $0.finishedAt = Date(); $0.exitCode = code }
+      try update(r) {
+        $0.finishedAt = Date(); $0.exitCode = code
+      }
     } else {
       _ = try settle(r)
     }
@@ -147,7 +149,9 @@ extension ProcessDriver {
     // The first process is gone: so is the rest of the instance, as in Docker.
     ProcFS.send(SIGKILL, to: -pid)
     let (_, code) = await Self.waitExit(pid: pid, startTime: start, within: .seconds(10))
-    try update(r) { $0.finishedAt = Date(); $0.exitCode = code }
+    try update(r) {
+      $0.finishedAt = Date(); $0.exitCode = code
+    }
   }
 
   public func pause(id: String) async throws {

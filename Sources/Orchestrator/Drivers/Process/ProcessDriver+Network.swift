@@ -78,7 +78,8 @@ extension ProcessDriver {
     guard r.mode == .namespaces, let ns = r.namespace else {
       throw DriverError(
         .unsupported,
-        "network faults need driver: process with network.mode: namespaces (or the docker driver): in loopback mode all instances share one network namespace, so address rules cannot separate them")
+        "network faults need driver: process with network.mode: namespaces (or the docker driver): in loopback mode all instances share one network namespace, so address rules cannot separate them"
+      )
     }
     let (_, state) = try settle(r)
     return state == .running || state == .paused ? Namespaces.path(namespace: ns) : nil

@@ -43,10 +43,12 @@ struct UserSwitch: Codable, Sendable, Hashable {
     let me = users.current
     if uid == me.uid && gid == me.gid { return nil }
     guard me.uid == 0 else {
-      throw DriverError(.unsupported, "instance \(instance): cthulhu runs as uid \(me.uid) and cannot start a process as uid \(uid), gid \(gid); only root can")
+      throw DriverError(
+        .unsupported, "instance \(instance): cthulhu runs as uid \(me.uid) and cannot start a process as uid \(uid), gid \(gid); only root can")
     }
     guard let setpriv = HostCommand.locate("setpriv") else {
-      throw DriverError(.unsupported, "instance \(instance): setpriv is not installed, and cthulhu needs it to run the instance as uid \(uid) (Debian: util-linux)")
+      throw DriverError(
+        .unsupported, "instance \(instance): setpriv is not installed, and cthulhu needs it to run the instance as uid \(uid) (Debian: util-linux)")
     }
     let known = users.user(uid: uid)
     return UserSwitch(

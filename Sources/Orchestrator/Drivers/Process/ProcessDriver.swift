@@ -113,7 +113,11 @@ public final class ProcessDriver: Driver {
       if r.finishedAt != nil { return (r, .exited) }
       let code = ProcFS.reap(pid)
       Self.killLeftovers(pid: pid, startTime: start)
-      return (try update(r) { $0.finishedAt = Date(); $0.exitCode = code }, .exited)
+      return (
+        try update(r) {
+          $0.finishedAt = Date(); $0.exitCode = code
+        }, .exited
+      )
     }
   }
 

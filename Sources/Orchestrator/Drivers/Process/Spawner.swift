@@ -38,7 +38,9 @@ enum Spawner {
       }
     }
     if let cwd {
-      guard let addChdir else { throw DriverError(.unsupported, "this C library cannot start a program in another folder (posix_spawn_file_actions_addchdir_np)") }
+      guard let addChdir else {
+        throw DriverError(.unsupported, "this C library cannot start a program in another folder (posix_spawn_file_actions_addchdir_np)")
+      }
       _ = addChdir(&actions, cwd)
     }
     if let addClosefrom {
@@ -104,7 +106,8 @@ enum Spawner {
       fds += p
       return (p[0], p[1])
     }
-    let out = try makePipe(), err = try makePipe()
+    let out = try makePipe()
+    let err = try makePipe()
     // Input (iptables rules, `ip -batch`) comes from an unlinked file, not a
     // pipe: a child that exits without reading cannot SIGPIPE cthulhu.
     var inFile: Int32?

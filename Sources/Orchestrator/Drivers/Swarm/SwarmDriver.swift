@@ -104,7 +104,8 @@ public final class SwarmDriver: PlacingDriver {
         guard let endpoint = n.Spec.Labels?[SwarmDriver.engineLabel], !endpoint.isEmpty else {
           throw DriverError(
             .unsupported,
-            "swarm node \(name) has no label \(SwarmDriver.engineLabel) saying where its engine answers; add it: docker node update --label-add \(SwarmDriver.engineLabel)=unix:///path/to/its/docker.sock \(n.ID)")
+            "swarm node \(name) has no label \(SwarmDriver.engineLabel) saying where its engine answers; add it: docker node update --label-add \(SwarmDriver.engineLabel)=unix:///path/to/its/docker.sock \(n.ID)"
+          )
         }
         guard !made.contains(where: { $0.name == name }) else {
           throw DriverError(.unsupported, "two swarm nodes are named \(name); cthulhu names nodes by hostname, so give each node its own")
@@ -463,7 +464,8 @@ public final class SwarmDriver: PlacingDriver {
     guard let cgroup = try? String(contentsOfFile: "/proc/\(d.pid)/cgroup", encoding: .utf8), cgroup.contains(full) else {
       throw DriverError(
         .unsupported,
-        "instance container \(id) runs on swarm node \(n.name), whose processes this machine cannot see; network faults on another host need a fault helper on that node")
+        "instance container \(id) runs on swarm node \(n.name), whose processes this machine cannot see; network faults on another host need a fault helper on that node"
+      )
     }
     return "/proc/\(d.pid)/ns/net"
   }
