@@ -205,6 +205,8 @@ public struct FixtureController: Sendable {
     var refusals: [String: any Error] = [:]
     var done: [Step] = []
     var replans: [Plan] = []
+    var addressRounds = 0
+    let addressDeadline = ContinuousClock.now + ApplyRetry.addressWait
     var outcome: Executor.Outcome
     while true {
       let executor = Executor(
@@ -214,12 +216,22 @@ public struct FixtureController: Sendable {
       // others are learned in it too (every container a restarted engine
       // will not start, say), and the next plan repairs them together.
       let refused = Set(refusals.keys)
-      let lastRound = replans.count + 1 == ApplyRetry.maxRounds
+      // (Rounds that only wait for the engine to release addresses are
+      // bounded by ApplyRetry.addressWait, not counted as rounds.)
+      let lastRound = replans.count - addressRounds + 1 == ApplyRetry.maxRounds
       outcome = await executor.run(endingOn: { lastRound || ApplyRetry.verdict($0, refused: refused) == .report })
       done += outcome.done
-      guard !outcome.failures.isEmpty, replans.count + 1 < ApplyRetry.maxRounds, !(options.interrupt?.requested ?? false),
+      let verdicts = outcome.failures.map { ApplyRetry.verdict($0, refused: refused) }
+      let onlyAddresses = !verdicts.isEmpty && verdicts.allSatisfy { $0 == .startAgainLater }
+      if verdicts.contains(.startAgainLater) {
+        if ContinuousClock.now > addressDeadline { break }
+        try await Task.sleep(for: ApplyRetry.addressPause)
+      }
+      guard !outcome.failures.isEmpty, onlyAddresses || replans.count - addressRounds + 1 < ApplyRetry.maxRounds,
+        !(options.interrupt?.requested ?? false),
         let next = try await replan(m, after: outcome.failures, planned: planned, refusals: &refusals, store: store)
       else { break }
+      if onlyAddresses { addressRounds += 1 }
       log.retrying(next.plan, after: outcome.failures.map { ($0.target, $0.error) })
       planned = next
       replans.append(next.plan)
@@ -279,6 +291,7 @@ public struct FixtureController: Sendable {
       case .refused(let name): refusals[name] = f.error
       case .replan: break
       case .replanOnceSeen: wait = true
+      case .startAgainLater: break
       }
     }
     let refused = refusals.mapValues { "\($0)" }
@@ -288,7 +301,10 @@ public struct FixtureController: Sendable {
       let fresh = try await plan(
         m, state: state, stateDigest: nil, listed: try await driver.containers(fixture: m.fixture), builds: planned.desired.builds,
         refused: refused)
-      let stuck = failures.contains { f in f.step.map { ApplyRetry.repeats($0, in: fresh.plan) } ?? true }
+      // (A start the engine refused for an address it still holds is meant to repeat.)
+      let stuck = failures.contains { f in
+        ApplyRetry.verdict(f, refused: Set(refusals.keys)) != .startAgainLater && (f.step.map { ApplyRetry.repeats($0, in: fresh.plan) } ?? true)
+      }
       if !stuck { return fresh }
       guard wait, ContinuousClock.now < deadline else { return nil }
       try await Task.sleep(for: .milliseconds(100))

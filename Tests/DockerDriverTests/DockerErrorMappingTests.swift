@@ -83,6 +83,8 @@ final class DockerErrorMappingTests: XCTestCase {
     XCTAssertEqual(cause(409, .other, "Container f1d088feb7d7 is already paused"), .conflict)
     XCTAssertEqual(cause(409, .startContainer, "cannot start a paused container, try unpause instead"), .conflict)
     XCTAssertEqual(cause(403, .createNetwork, "Pool overlaps with other one on this address space"), .conflict)
+    XCTAssertEqual(cause(403, .startContainer, "Address already in use"), .addressInUse)
+    XCTAssertEqual(cause(403, .createNetwork, "Address already in use"), .conflict, "only a start's")
     XCTAssertEqual(cause(500, .other, "Container f1d088feb7d7 is not paused"), .engine(status: 500))
   }
 

@@ -54,6 +54,28 @@ final class StartRecoveryTests: XCTestCase {
     try await assertConverged(o)
   }
 
+  /// A restarted engine holds the address of a container that ran when it
+  /// was killed for a moment after it answers again: the same container is
+  /// started again after a pause, not replaced, and not reported.
+  func testAStartRefusedForAnAddressTheEngineStillHoldsIsTriedAgain() async throws {
+    let driver = MemoryDriver(images: ["app:1"])
+    let o = FixtureController(driver: driver)
+    driver.refuseStarts(3, with: DriverError(.addressInUse, "start c1: the engine answered 403: Address already in use"))
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    let r = try await apply(o)
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+    XCTAssertEqual(
+      driver.calls,
+      [
+        "network-create cthulhu-kv 172.28.5.0/24", "create kv-i001", "start-refused kv-i001", "start-refused kv-i001", "start-refused kv-i001",
+        "start kv-i001",
+      ])
+    XCTAssertGreaterThanOrEqual(clock.now - t0, ApplyRetry.addressPause * 3, "a pause before each new try")
+    XCTAssertTrue(EventLog(root: dir + "/fixture").read().filter { $0.action == "remake" }.isEmpty, "nothing was remade")
+    try await assertConverged(o)
+  }
+
   func testAStoppedContainerTheRestartedEngineWillNotStartIsRemade() async throws {
     let driver = MemoryDriver(images: ["app:1"])
     let o = FixtureController(driver: driver)

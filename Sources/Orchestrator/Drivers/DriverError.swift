@@ -15,7 +15,7 @@ public struct DriverError: Error, Sendable, CustomStringConvertible {
   public struct Code: Sendable, Hashable, CustomStringConvertible {
     private enum Wrapped: Sendable, Hashable {
       case engineUnavailable, engineGone, notFound, nameInUse, conflict, removalInProgress
-      case leftoverRuntimeState, imageUnavailable, buildFailed, unsupported
+      case leftoverRuntimeState, addressInUse, imageUnavailable, buildFailed, unsupported
       case engine(status: Int)
     }
     private let wrapped: Wrapped
@@ -44,6 +44,11 @@ public struct DriverError: Error, Sendable, CustomStringConvertible {
     /// restarted engine found left over from before (a containerd task or
     /// shim folder that outlived a killed dockerd).
     public static let leftoverRuntimeState = Code(.leftoverRuntimeState)
+    /// The engine will not start the container because its fixed address is
+    /// held in the network, by an endpoint a restarted engine has not yet
+    /// released (it cleans up the endpoints of containers that ran when it
+    /// was killed a moment after it answers again).
+    public static let addressInUse = Code(.addressInUse)
     /// The image is not on this machine and cannot be pulled.
     public static let imageUnavailable = Code(.imageUnavailable)
     public static let buildFailed = Code(.buildFailed)
@@ -67,6 +72,7 @@ public struct DriverError: Error, Sendable, CustomStringConvertible {
       case .conflict: "conflict"
       case .removalInProgress: "removalInProgress"
       case .leftoverRuntimeState: "leftoverRuntimeState"
+      case .addressInUse: "addressInUse"
       case .imageUnavailable: "imageUnavailable"
       case .buildFailed: "buildFailed"
       case .unsupported: "unsupported"

@@ -42,6 +42,9 @@ extension DockerClient {
   ///   in progress`: ``DriverError/Code/removalInProgress``. To a removal
   ///   without force it may also be `You cannot remove a running container
   ///   <id>. …`: the text decides (`already in progress`).
+  /// - 403 to a start: `Address already in use`, a fixed address held by an
+  ///   endpoint a restarted dockerd has not released yet:
+  ///   ``DriverError/Code/addressInUse``.
   /// - Any other 409 (`Container <id> is already paused`, `cannot start a
   ///   paused container, try unpause instead`) and 403 (`Pool overlaps with
   ///   other one on this address space`, a network that has active
@@ -68,6 +71,7 @@ extension DockerClient {
     case (409, .removeContainer(force: true)): return .removalInProgress
     case (409, .removeContainer(force: false)):
       return message.lowercased().contains("already in progress") ? .removalInProgress : .conflict
+    case (403, .startContainer) where message.lowercased().contains("address already in use"): return .addressInUse
     case (409, _), (403, _): return .conflict
     case (500, .startContainer):
       let m = message.lowercased()
