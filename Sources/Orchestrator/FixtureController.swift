@@ -38,7 +38,7 @@ public struct FixtureController: Sendable {
   /// the builds' contexts hashed already) and the diff.
   func plan(
     _ manifest: Manifest, state: FixtureState?, stateDigest: String?, listed: [ObservedContainer], builds: [DesiredBuild],
-    refused: [String: String] = [:]
+    refused: [String: String] = [:], addressHeld: [String: String] = [:]
   ) async throws -> PlannedChange {
     let images = manifest.groups.compactMap { g -> String? in
       if case .image(let r) = g.source { return r }; return nil
@@ -53,7 +53,8 @@ public struct FixtureController: Sendable {
     // A driver that places instances (swarm) says where each one runs, as part of its spec.
     if let placing = driver as? any PlacingDriver { desired = try await placing.place(desired, observed: observed) }
     let basis = Self.basis(desired: desired, observed: observed)
-    let plan = try Planner.plan(desired: desired, observed: observed, manifest: manifest.path, basis: basis, refused: refused)
+    let plan = try Planner.plan(
+      desired: desired, observed: observed, manifest: manifest.path, basis: basis, refused: refused, addressHeld: addressHeld)
     return PlannedChange(plan: plan, desired: desired, observed: observed, manifest: manifest)
   }
 
@@ -203,10 +204,9 @@ public struct FixtureController: Sendable {
     let log = LoggingObserver(log: EventLog(root: m.root), next: observer)
     let mounts = Dictionary(m.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a })
     var refusals: [String: any Error] = [:]
+    var held: Set<String> = []
     var done: [Step] = []
     var replans: [Plan] = []
-    var addressRounds = 0
-    let addressDeadline = ContinuousClock.now + ApplyRetry.addressWait
     var outcome: Executor.Outcome
     while true {
       let executor = Executor(
@@ -215,23 +215,13 @@ public struct FixtureController: Sendable {
       // A failure a fresh look may repair does not stop the round: the
       // others are learned in it too (every container a restarted engine
       // will not start, say), and the next plan repairs them together.
-      let refused = Set(refusals.keys)
-      // (Rounds that only wait for the engine to release addresses are
-      // bounded by ApplyRetry.addressWait, not counted as rounds.)
-      let lastRound = replans.count - addressRounds + 1 == ApplyRetry.maxRounds
+      let refused = Set(refusals.keys).union(held)
+      let lastRound = replans.count + 1 == ApplyRetry.maxRounds
       outcome = await executor.run(endingOn: { lastRound || ApplyRetry.verdict($0, refused: refused) == .report })
       done += outcome.done
-      let verdicts = outcome.failures.map { ApplyRetry.verdict($0, refused: refused) }
-      let onlyAddresses = !verdicts.isEmpty && verdicts.allSatisfy { $0 == .startAgainLater }
-      if verdicts.contains(.startAgainLater) {
-        if ContinuousClock.now > addressDeadline { break }
-        try await Task.sleep(for: ApplyRetry.addressPause)
-      }
-      guard !outcome.failures.isEmpty, onlyAddresses || replans.count - addressRounds + 1 < ApplyRetry.maxRounds,
-        !(options.interrupt?.requested ?? false),
-        let next = try await replan(m, after: outcome.failures, planned: planned, refusals: &refusals, store: store)
+      guard !outcome.failures.isEmpty, replans.count + 1 < ApplyRetry.maxRounds, !(options.interrupt?.requested ?? false),
+        let next = try await replan(m, after: outcome.failures, planned: planned, refusals: &refusals, held: &held, store: store)
       else { break }
-      if onlyAddresses { addressRounds += 1 }
       log.retrying(next.plan, after: outcome.failures.map { ($0.target, $0.error) })
       planned = next
       replans.append(next.plan)
@@ -282,16 +272,21 @@ public struct FixtureController: Sendable {
   /// is listed again, and, while a failed create's step would repeat, again
   /// every 100 ms until ``ApplyRetry/settle`` passes.
   func replan(
-    _ m: Manifest, after failures: [Executor.Failure], planned: PlannedChange, refusals: inout [String: any Error], store: StateStore
+    _ m: Manifest, after failures: [Executor.Failure], planned: PlannedChange, refusals: inout [String: any Error],
+    held: inout Set<String>, store: StateStore
   ) async throws -> PlannedChange? {
     var wait = false
+    var addressHeld: [String: String] = [:]
+    let before = Set(refusals.keys).union(held)
     for f in failures {
-      switch ApplyRetry.verdict(f, refused: Set(refusals.keys)) {
+      switch ApplyRetry.verdict(f, refused: before) {
       case .report: return nil
       case .refused(let name): refusals[name] = f.error
       case .replan: break
       case .replanOnceSeen: wait = true
-      case .startAgainLater: break
+      case .addressHeld(let name):
+        held.insert(name)
+        addressHeld[name] = "\(f.error)"
       }
     }
     let refused = refusals.mapValues { "\($0)" }
@@ -300,11 +295,8 @@ public struct FixtureController: Sendable {
       let state = await store.state
       let fresh = try await plan(
         m, state: state, stateDigest: nil, listed: try await driver.containers(fixture: m.fixture), builds: planned.desired.builds,
-        refused: refused)
-      // (A start the engine refused for an address it still holds is meant to repeat.)
-      let stuck = failures.contains { f in
-        ApplyRetry.verdict(f, refused: Set(refusals.keys)) != .startAgainLater && (f.step.map { ApplyRetry.repeats($0, in: fresh.plan) } ?? true)
-      }
+        refused: refused, addressHeld: addressHeld)
+      let stuck = failures.contains { f in f.step.map { ApplyRetry.repeats($0, in: fresh.plan) } ?? true }
       if !stuck { return fresh }
       guard wait, ContinuousClock.now < deadline else { return nil }
       try await Task.sleep(for: .milliseconds(100))

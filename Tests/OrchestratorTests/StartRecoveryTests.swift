@@ -54,26 +54,40 @@ final class StartRecoveryTests: XCTestCase {
     try await assertConverged(o)
   }
 
-  /// A restarted engine holds the address of a container that ran when it
-  /// was killed for a moment after it answers again: the same container is
-  /// started again after a pause, not replaced, and not reported.
-  func testAStartRefusedForAnAddressTheEngineStillHoldsIsTriedAgain() async throws {
+  /// A dockerd killed between allocating an instance's address and
+  /// recording its endpoint keeps the address allocated, also after it
+  /// restarts, and refuses every start of a container with it: the network
+  /// is made anew (same subnet) and every instance with it, once.
+  func testAnAddressTheEngineHoldsForNoContainerGetsANewNetwork() async throws {
     let driver = MemoryDriver(images: ["app:1"])
     let o = FixtureController(driver: driver)
-    driver.refuseStarts(3, with: DriverError(.addressInUse, "start c1: the engine answered 403: Address already in use"))
-    let clock = ContinuousClock()
-    let t0 = clock.now
-    let r = try await apply(o)
+    _ = try await apply(o, count: 2)
+    driver.setState(instanceContainer: "kv-i002", .exited)
+    driver.resetCalls()
+    driver.refuseStarts(1, with: DriverError(.addressInUse, "start c2: the engine answered 403: Address already in use"))
+    let r = try await apply(o, count: 2)
     XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
-    XCTAssertEqual(
-      driver.calls,
-      [
-        "network-create cthulhu-kv 172.28.5.0/24", "create kv-i001", "start-refused kv-i001", "start-refused kv-i001", "start-refused kv-i001",
-        "start kv-i001",
-      ])
-    XCTAssertGreaterThanOrEqual(clock.now - t0, ApplyRetry.addressPause * 3, "a pause before each new try")
-    XCTAssertTrue(EventLog(root: dir + "/fixture").read().filter { $0.action == "remake" }.isEmpty, "nothing was remade")
-    try await assertConverged(o)
+    XCTAssertEqual(r.replans.count, 1)
+    let rebuild = try XCTUnwrap(r.replans.first?.steps.first)
+    XCTAssertEqual(rebuild.target, .network("cthulhu-kv"))
+    XCTAssertEqual(rebuild.action, .replace)
+    XCTAssertEqual(rebuild.recovery, .addressHeld)
+    let calls = driver.calls
+    XCTAssertEqual(calls.first, "start-refused kv-i002")
+    XCTAssertEqual(Set(calls.dropFirst().prefix(2)), ["remove kv-i001", "remove kv-i002"])
+    XCTAssertEqual(Array(calls.dropFirst(3).prefix(2)), ["network-remove cthulhu-kv", "network-create cthulhu-kv 172.28.5.0/24"])
+    XCTAssertEqual(Set(calls.dropFirst(5)), ["create kv-i001", "start kv-i001", "create kv-i002", "start kv-i002"], "(in parallel)")
+    try await assertConverged(o, count: 2)
+  }
+
+  /// The same refusal after the network was made anew is reported.
+  func testAnAddressStillHeldOnTheNewNetworkIsReported() async throws {
+    let driver = MemoryDriver(images: ["app:1"])
+    let o = FixtureController(driver: driver)
+    driver.refuseStarts(10, with: DriverError(.addressInUse, "start c1: the engine answered 403: Address already in use"))
+    let r = try await apply(o)
+    XCTAssertEqual(r.failures.map(\.target), ["instance:i001"])
+    XCTAssertEqual(r.replans.count, 1, "one new network, then the refusal is reported")
   }
 
   func testAStoppedContainerTheRestartedEngineWillNotStartIsRemade() async throws {

@@ -27,27 +27,24 @@ enum ApplyRetry {
     /// A create collided with something the engine may list only a moment
     /// later: look again until the plan for this step changes, or ``settle`` passes.
     case replanOnceSeen
-    /// The engine holds the instance's address for an endpoint it has not
-    /// released yet (``DriverError/Code/addressInUse``): the same start is
-    /// tried again after a pause, until ``addressWait`` has passed.
-    case startAgainLater
+    /// The engine would not start this instance's container because it
+    /// holds its address for no container (``DriverError/Code/addressInUse``:
+    /// a dockerd killed between allocating an address and recording its
+    /// endpoint keeps it allocated, also after it restarts). Only a new
+    /// network releases it: the next plan makes the network anew, with the
+    /// same subnet, and every instance on it. A second time is reported.
+    case addressHeld(instance: String)
   }
-
-  /// How long, in all, an apply waits for a restarted engine to release
-  /// addresses, and the pause between two tries.
-  static let addressWait: Duration = .seconds(10)
-  static let addressPause: Duration = .milliseconds(500)
 
   /// The verdict on one failure; `refused`: instances refused earlier in this apply.
   static func verdict(_ f: Executor.Failure, refused: Set<String>) -> Verdict {
     guard let step = f.step, let e = f.error as? DriverError, !e.code.isTransport else { return .report }
     switch f.call {
     case .start?:
-      if e.code == .addressInUse { return .startAgainLater }
       // For any cause but the engine not answering: an unforeseen answer
       // must not leave a fixture that never converges.
       guard let name = step.target.instance, !refused.contains(name) else { return .report }
-      return .refused(instance: name)
+      return e.code == .addressInUse ? .addressHeld(instance: name) : .refused(instance: name)
     case .createContainer?, .createNetwork?:
       return e.code == .nameInUse || e.code == .conflict ? .replanOnceSeen : .report
     case nil:

@@ -79,6 +79,9 @@ public struct Step: Codable, Sendable, Hashable {
     case startRefused
     /// A container the engine cannot start again (dead, being removed).
     case unstartable
+    /// A network whose engine holds an instance's address for no container:
+    /// made anew with the same subnet.
+    case addressHeld
   }
 
   /// A folder that moves when the fixture is readdressed: `<root>/<from>` to `<root>/<to>`.

@@ -13,8 +13,14 @@ public enum Planner {
   /// `refused`: the instances whose container the engine would not start
   /// earlier in this apply, with the engine's words (the apply loop learns
   /// them by trying, then plans again): each is replaced, once.
+  ///
+  /// `addressHeld`: the instances whose container the engine would not
+  /// start because it holds their address for no container (a dockerd
+  /// killed mid-start leaks it): the network is made anew, with the same
+  /// subnet, and every instance with it.
   public static func plan(
-    desired: DesiredFixture, observed: ObservedFixture, manifest: String, basis: String, refused: [String: String] = [:]
+    desired: DesiredFixture, observed: ObservedFixture, manifest: String, basis: String, refused: [String: String] = [:],
+    addressHeld: [String: String] = [:]
   ) throws -> Plan {
     var steps: [Step] = []
     let networkTarget = Step.Target.network(desired.network.name)
@@ -34,6 +40,14 @@ public enum Planner {
         networkReplace = Step(
           target: networkTarget, action: .replace, reasons: ["subnet \(was) → \(desired.network.subnet)"], existing: net.id,
           detach: observed.containers.map(\.id).sorted(), moves: moves)
+        networkStep = true
+      } else if !addressHeld.isEmpty {
+        // The same subnet on a new network: the engine's address book of the old one is wrong.
+        let which = addressHeld.keys.sorted().compactMap { desiredByName[$0].map { "\($0.ip) (\($0.name))" } }.joined(separator: ", ")
+        networkReplace = Step(
+          target: networkTarget, action: .replace,
+          reasons: ["the engine holds \(which) for no container (an engine killed mid-start keeps an address allocated); the network is made anew"],
+          existing: net.id, detach: observed.containers.map(\.id).sorted(), moves: [], recovery: .addressHeld)
         networkStep = true
       } else if observed.state?.networkID != net.id {
         // Made by an apply killed before it recorded it (or whose create
