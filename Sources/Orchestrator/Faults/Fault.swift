@@ -12,6 +12,14 @@ public struct Fault: Codable, Sendable, Hashable {
     case partition, isolate, loss, rate, delay
   }
 
+  /// How a delay is carried out on the instance's kernel.
+  public enum DelayPath: String, Codable, Sendable {
+    /// The kernel's netem queueing discipline.
+    case netem
+    /// No sch_netem: NFQUEUE and a ``PacketDelayer`` process per instance.
+    case queue
+  }
+
   /// `f1`, `f2`, … in the order they were made; never reused within a fixture.
   public var id: String
   public var kind: Kind
@@ -30,6 +38,9 @@ public struct Fault: Codable, Sendable, Hashable {
   /// delay: added egress latency and its jitter, in milliseconds.
   public var delayMs: Double?
   public var jitterMs: Double?
+  /// delay: how the kernel carries it, probed when the fault is made
+  /// (nil in records older than the queue path: netem).
+  public var delayPath: DelayPath?
   public var createdAt: Date
   /// When `--for` was given: the moment the fault lifts itself.
   public var expiresAt: Date?
@@ -106,6 +117,8 @@ public struct FaultBook: Codable, Sendable, Hashable {
   public var formatVersion = 1
   public var nextID = 1
   public var faults: [Fault] = []
+  /// Instance → PID of its ``PacketDelayer`` process (`cthulhu _delay`).
+  public var delayers: [String: Int32]?
 
   public init() {}
 

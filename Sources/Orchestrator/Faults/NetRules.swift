@@ -12,6 +12,10 @@ import Manifest
 /// - Rate and delay shape egress with one root qdisc on the instance's
 ///   interface: `tbf` for a rate alone, `netem` (with its own `rate`) when
 ///   there is a delay.
+/// - On a kernel without netem (the delay fault says `path: queue`), the
+///   delay is an `NFQUEUE --queue-bypass` rule in `CTHULHU-OUT` that hands
+///   outgoing packets to the instance's ``PacketDelayer``; a rate is then
+///   `tbf` alone, after the delay.
 public struct NetRules: Sendable, Hashable {
   public var dropFrom: Set<IPv4Address> = []
   public var isolated = false
@@ -20,10 +24,22 @@ public struct NetRules: Sendable, Hashable {
   public var rateBits: Int64?
   public var delayMs: Double?
   public var jitterMs: Double?
+  /// The delay is held in user space (``PacketDelayer``) rather than by netem.
+  public var delayQueued = false
+  /// The seed of the queued delay's jitter (from the fault and the instance).
+  public var delaySeed: UInt64?
 
   public init() {}
 
-  public var hasFilter: Bool { !dropFrom.isEmpty || isolated || loss.contains { $0 > 0 } }
+  /// A ``PacketDelayer`` must run in the instance's namespace.
+  public var needsDelayer: Bool { delayQueued && delayMs != nil }
+  /// What a delayer does for these rules, when one is needed.
+  public var delayerSpec: PacketDelayer.Spec? {
+    guard needsDelayer, let d = delayMs else { return nil }
+    return PacketDelayer.Spec(delayMs: d, jitterMs: jitterMs ?? 0, distribution: .normal, seed: delaySeed ?? 1)
+  }
+
+  public var hasFilter: Bool { !dropFrom.isEmpty || isolated || loss.contains { $0 > 0 } || needsDelayer }
   public var hasQdisc: Bool { rateBits != nil || delayMs != nil }
   public var isEmpty: Bool { !hasFilter && !hasQdisc }
 
@@ -46,6 +62,8 @@ public struct NetRules: Sendable, Hashable {
         for t in f.targets where rules[t] != nil {
           rules[t]!.delayMs = f.delayMs
           rules[t]!.jitterMs = f.jitterMs
+          rules[t]!.delayQueued = f.delayPath == .queue
+          rules[t]!.delaySeed = f.delayPath == .queue ? PacketDelayerProcess.seed(fault: f.id, instance: t) : nil
         }
       }
     }
@@ -65,6 +83,10 @@ public struct NetRules: Sendable, Hashable {
       lines.append("-A \(Self.inChain) ! -i lo -j DROP")
       lines.append("-A \(Self.outChain) ! -o lo -j DROP")
     }
+    if needsDelayer {
+      // Bypass: with no delayer bound to the queue (killed, not started yet) packets pass undelayed.
+      lines.append("-A \(Self.outChain) ! -o lo -j NFQUEUE --queue-num \(PacketDelayer.queueNumber) --queue-bypass")
+    }
     for ip in dropFrom.sorted(by: { $0.value < $1.value }) {
       lines.append("-A \(Self.inChain) -s \(ip)/32 -j DROP")
     }
@@ -82,7 +104,7 @@ public struct NetRules: Sendable, Hashable {
   /// `tc qdisc replace dev DEV root …` arguments after `dev DEV`, or nil when
   /// the instance needs no shaping.
   public func qdiscArguments() -> [String]? {
-    if let delay = delayMs {
+    if let delay = delayMs, !delayQueued {
       var args = ["root", "handle", Self.qdiscHandle, "netem", "delay", Self.ms(delay)]
       if let j = jitterMs, j > 0 { args += [Self.ms(j), "distribution", "normal"] }
       if let r = rateBits { args += ["rate", "\(r)bit"] }
