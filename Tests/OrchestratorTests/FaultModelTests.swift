@@ -134,7 +134,7 @@ final class FaultModelTests: XCTestCase {
       :CTHULHU-OUT - [0:0]
       -A CTHULHU-IN ! -i lo -j DROP
       -A CTHULHU-OUT ! -o lo -j DROP
-      -A CTHULHU-OUT ! -o lo -j NFQUEUE --queue-num 51143 --queue-bypass
+      -A CTHULHU-IN ! -i lo -j NFQUEUE --queue-num 51143 --queue-bypass
       COMMIT
 
       """)

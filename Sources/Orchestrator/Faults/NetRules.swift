@@ -12,10 +12,11 @@ import Manifest
 /// - Rate and delay shape egress with one root qdisc on the instance's
 ///   interface: `tbf` for a rate alone, `netem` (with its own `rate`) when
 ///   there is a delay.
-/// - On a kernel without netem (the delay fault says `path: queue`), the
-///   delay is an `NFQUEUE --queue-bypass` rule in `CTHULHU-OUT` that hands
-///   outgoing packets to the instance's ``PacketDelayer``; a rate is then
-///   `tbf` alone, after the delay.
+/// - On a kernel without netem (the delay fault's `delayPath` is `queue`),
+///   the delay is an `NFQUEUE --queue-bypass` rule at the end of `CTHULHU-IN`
+///   that hands the packets arriving at the instance to its
+///   ``PacketDelayer`` (arriving, not leaving: see there why); a rate is
+///   then `tbf` alone.
 public struct NetRules: Sendable, Hashable {
   public var dropFrom: Set<IPv4Address> = []
   public var isolated = false
@@ -83,10 +84,6 @@ public struct NetRules: Sendable, Hashable {
       lines.append("-A \(Self.inChain) ! -i lo -j DROP")
       lines.append("-A \(Self.outChain) ! -o lo -j DROP")
     }
-    if needsDelayer {
-      // Bypass: with no delayer bound to the queue (killed, not started yet) packets pass undelayed.
-      lines.append("-A \(Self.outChain) ! -o lo -j NFQUEUE --queue-num \(PacketDelayer.queueNumber) --queue-bypass")
-    }
     for ip in dropFrom.sorted(by: { $0.value < $1.value }) {
       lines.append("-A \(Self.inChain) -s \(ip)/32 -j DROP")
     }
@@ -96,6 +93,11 @@ public struct NetRules: Sendable, Hashable {
       } else {
         lines.append("-A \(Self.inChain) ! -i lo -m statistic --mode random --probability \(String(format: "%.4f", p / 100)) -j DROP")
       }
+    }
+    if needsDelayer {
+      // Last: what cthulhu drops is never held, and the delayer's accept ends the chain.
+      // Bypass: with no delayer bound to the queue (killed, not started yet) packets pass undelayed.
+      lines.append("-A \(Self.inChain) ! -i lo -j NFQUEUE --queue-num \(PacketDelayer.queueNumber) --queue-bypass")
     }
     lines.append("COMMIT")
     return lines.joined(separator: "\n") + "\n"

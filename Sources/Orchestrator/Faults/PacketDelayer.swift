@@ -2,12 +2,20 @@ import CNetfilterQueue
 import Dispatch
 import Foundation
 
-/// Latency on a kernel without `sch_netem`: the packets an instance sends are
-/// handed to user space by iptables (`-j NFQUEUE --queue-num 51143
-/// --queue-bypass` in `CTHULHU-OUT`, see ``NetRules``) and this loop, running
-/// inside the instance's network namespace, holds each one for its delay
-/// before it lets it go (`NF_ACCEPT`). Only the packet's id crosses to user
-/// space (`NFQNL_COPY_META`); the packet stays in the kernel.
+/// Latency on a kernel without `sch_netem`: the packets arriving at an
+/// instance are handed to user space by iptables (`-j NFQUEUE --queue-num
+/// 51143 --queue-bypass` at the end of `CTHULHU-IN`, see ``NetRules``) and
+/// this loop, running inside the instance's network namespace, holds each
+/// one for its delay before it lets it go (`NF_ACCEPT`). Only the packet's id
+/// crosses to user space (`NFQNL_COPY_META`); the packet stays in the kernel.
+///
+/// Arriving, not leaving (netem delays what leaves): a locally sent packet
+/// held in a queue stays charged to its socket, and TCP Small Queues then
+/// let the sender keep only a few packets below it, so a 20 ms hold cut a
+/// bulk transfer to 0.3 MB/s. netem lets go of the packet's socket when it
+/// queues it (`skb_orphan_partial`), which user space cannot do; an arriving
+/// packet belongs to no local socket yet. Every exchange with the instance
+/// crosses its link both ways, so the added round trip is the same.
 ///
 /// One process per instance (`cthulhu _delay`), detached and owned like the
 /// reaper (``PacketDelayerProcess``). If it dies, `--queue-bypass` lets the
