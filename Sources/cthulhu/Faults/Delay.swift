@@ -7,7 +7,7 @@ extension Cthulhu {
   struct Delay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "delay",
-      abstract: "Delay the packets instances send (tc netem; needs the kernel's sch_netem).",
+      abstract: "Delay the packets instances send (tc netem), or without sch_netem those they receive (NFQUEUE).",
       usage: "cthulhu delay DURATION [--jitter DURATION] TARGETS… [--for DURATION]")
     @OptionGroup var options: FaultOptions
     @Option(help: "Random variation around the delay (normal distribution).") var jitter: String?
