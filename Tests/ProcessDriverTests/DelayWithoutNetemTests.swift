@@ -150,4 +150,17 @@ final class DelayWithoutNetemTests: XCTestCase {
     let left = try cthulhu("exec", "--fixture", root, "i002", "--", "tc", "qdisc", "show").stdout
     XCTAssertFalse(left.contains("c7c7:"), left)
   }
+
+  func testADelayMadeWhileStoppedTakesHoldWhenItStarts() async throws {
+    try mustSucceed("stop", "i002")
+    try mustSucceed("delay", "300ms", "i002")
+    XCTAssertNil(try FaultBook.load(root: root).faults.first?.delayPath, "probed with no running instance")
+    try mustSucceed("start", "i002")
+    XCTAssertNotNil(try FaultBook.load(root: root).faults.first?.delayPath)
+    try await Host.eventually("i002 answers", within: 10) { try self.exchange() != nil }
+    let delayed = try exchanges(3)
+    XCTAssertGreaterThanOrEqual(delayed.min()!, 0.28, "after start: \(delayed)")
+    try mustSucceed("heal")
+    XCTAssertLessThan(try exchanges(2).max()!, 0.1)
+  }
 }

@@ -38,8 +38,9 @@ public struct Fault: Codable, Sendable, Hashable {
   /// delay: added egress latency and its jitter, in milliseconds.
   public var delayMs: Double?
   public var jitterMs: Double?
-  /// delay: how the kernel carries it, probed when the fault is made
-  /// (nil in records older than the queue path: netem).
+  /// delay: how the kernel carries it, probed when the fault reaches a
+  /// running instance. nil until then (and in records older than the queue
+  /// path): the rules are netem's, and the next start probes.
   public var delayPath: DelayPath?
   public var createdAt: Date
   /// When `--for` was given: the moment the fault lifts itself.

@@ -98,25 +98,36 @@ extension FixtureController {
     let book = try FaultBook.load(root: root)
     guard !book.faults.isEmpty else { return }
     let state = try FixtureState.require(root: root)
-    let rules = NetRules.compute(book: book, ips: Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a }))
+    let ips = Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a })
+    var rules = NetRules.compute(book: book, ips: ips)
     let wanted = Set(names).filter { !(rules[$0]?.isEmpty ?? true) }
     guard !wanted.isEmpty else { return }
     // The namespaces first: a driver without them (loopback) says so, which root would not fix.
     let targets = try await namespaces(of: wanted, state: state)
     do {
       for t in targets { try t.runner.checkAccess() }
-      if targets.contains(where: { rules[$0.name]?.needsDelayer ?? false }) {
-        // Fresh namespaces: their delayers start anew, recorded under the fault lock.
+      if targets.contains(where: { rules[$0.name]?.delayMs != nil }) {
+        // Recorded under the fault lock: a delay made while its instances
+        // were all stopped was never probed; fresh namespaces need their
+        // delayers started anew.
         let lock = try FixtureLock(paths: FixturePaths(root: root), command: "reapply", file: "faults.lock", wait: .seconds(30))
         defer { lock.release() }
         var current = try FaultBook.load(root: root)
+        if let probe = targets.first?.runner, current.faults.contains(where: { $0.kind == .delay && $0.delayPath == nil }) {
+          let path: Fault.DelayPath = try await NetFaultEnforcer.hasNetem(probe) ? .netem : .queue
+          for i in current.faults.indices where current.faults[i].kind == .delay && current.faults[i].delayPath == nil {
+            current.faults[i].delayPath = path
+          }
+        }
+        rules = NetRules.compute(book: current, ips: ips)
         var delayers = current.delayers ?? [:]
         var started: [(String, Int32)] = []
         try await startDelayers(targets, before: [:], after: rules, fresh: true, delayers: &delayers, started: &started, root: root, binary: binary)
-        current.delayers = delayers
+        current.delayers = delayers.isEmpty ? nil : delayers
         try current.save(root: root)
       }
-      try await enforce(targets.map { ($0, rules[$0.name]!) })
+      let final = rules
+      try await enforce(targets.map { ($0, final[$0.name]!) })
     } catch {
       await closeRunners(targets)
       throw error
