@@ -50,7 +50,7 @@ let package = Package(
       name: "Orchestrator",
       dependencies: [
         "Manifest",
-        "CNetfilterQueue",
+        .target(name: "CNetfilterQueue", condition: .when(platforms: [.linux])),
         .product(name: "Stencil", package: "Stencil"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Crypto", package: "swift-crypto"),

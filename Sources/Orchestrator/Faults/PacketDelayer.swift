@@ -1,4 +1,6 @@
+#if canImport(CNetfilterQueue)
 import CNetfilterQueue
+#endif
 import Dispatch
 import Foundation
 
@@ -68,6 +70,7 @@ public enum PacketDelayer {
   /// (asked every two seconds) says no. Lets every held packet go before it
   /// returns. Blocks its thread; call it from a process of its own.
   public static func run(namespace: String, spec: Spec, ready: () throws -> Void, stillWanted: () -> Bool) throws {
+    #if canImport(CNetfilterQueue)
     let nsfd = open(namespace, O_RDONLY | O_CLOEXEC)
     guard nsfd >= 0 else { throw OrchestratorError(.io, "\(namespace): \(String(cString: strerror(errno)))") }
     // setns applies to this thread only; the netlink socket below is made on
@@ -156,8 +159,12 @@ public enum PacketDelayer {
       }
     }
     state.releaseAll()
+    #else
+    throw OrchestratorError(.unsupported, "delay without netem needs Linux's netfilter queue (libnetfilter_queue)")
+    #endif
   }
 
+  #if canImport(CNetfilterQueue)
   /// The packets held, by the moment each is due (kept sorted).
   final class State {
     let spec: Spec
@@ -198,6 +205,7 @@ public enum PacketDelayer {
       held = []
     }
   }
+  #endif
 }
 
 extension Duration {
