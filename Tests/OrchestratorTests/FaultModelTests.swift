@@ -146,6 +146,16 @@ final class FaultModelTests: XCTestCase {
     let again = NetRules.compute(book: book, ips: ["i001": IPv4Address("10.0.0.2")!, "i002": IPv4Address("10.0.0.3")!])
     XCTAssertEqual(again["i001"]!.delaySeed, rules.delaySeed)
     XCTAssertNotEqual(PacketDelayerProcess.seed(fault: "f1", instance: "i002"), rules.delaySeed)
+    // Uniform jitter: netem's own default; the delayer is told.
+    var u = book
+    u.faults[0].jitterDistribution = .uniform
+    let ur = NetRules.compute(book: u, ips: ["i001": IPv4Address("10.0.0.2")!])["i001"]!
+    XCTAssertEqual(ur.delayerSpec?.distribution, .uniform)
+    XCTAssertEqual(u.faults[0].summary, "delay 300ms ±150ms (uniform) i001")
+    var un = ur
+    un.delayQueued = false
+    XCTAssertEqual(un.qdiscArguments()?.prefix(7), ["root", "handle", "c7c7:", "netem", "delay", "300.000ms", "150.000ms"])
+    XCTAssertFalse(un.qdiscArguments()!.contains("distribution"))
     // A record from before the queue path (no delayPath) means netem.
     d.delayPath = nil
     var old = FaultBook()

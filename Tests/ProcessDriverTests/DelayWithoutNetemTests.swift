@@ -111,6 +111,12 @@ final class DelayWithoutNetemTests: XCTestCase {
     XCTAssertLessThan(steady.max()! - steady.min()!, 0.05, "without jitter: \(steady)")
     // σ = 150 ms over two or more packets per exchange: ten exchanges within 40 ms of each other would mean no jitter.
     XCTAssertGreaterThan(jittery.max()! - jittery.min()!, 0.04, "with jitter 150ms: \(jittery)")
+    // Uniform: every packet between 150 and 450 ms, so an exchange (two holds or more) never under 300 ms.
+    try mustSucceed("delay", "300ms", "--jitter", "150ms", "--distribution", "uniform", "i002")
+    XCTAssertEqual(try FaultBook.load(root: root).faults.first?.jitterDistribution, .uniform)
+    let uniform = try exchanges(10)
+    XCTAssertGreaterThanOrEqual(uniform.min()!, 0.28, "uniform 300ms ± 150ms: \(uniform)")
+    XCTAssertGreaterThan(uniform.max()! - uniform.min()!, 0.04, "uniform 300ms ± 150ms: \(uniform)")
     try mustSucceed("heal")
   }
 

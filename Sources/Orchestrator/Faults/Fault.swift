@@ -38,6 +38,8 @@ public struct Fault: Codable, Sendable, Hashable {
   /// delay: added egress latency and its jitter, in milliseconds.
   public var delayMs: Double?
   public var jitterMs: Double?
+  /// delay: how the jitter is spread; nil is normal.
+  public var jitterDistribution: PacketDelayer.Distribution?
   /// delay: how the kernel carries it, probed when the fault reaches a
   /// running instance. nil until then (and in records older than the queue
   /// path): the rules are netem's, and the next start probes.
@@ -71,7 +73,8 @@ public struct Fault: Codable, Sendable, Hashable {
     case .loss: return "loss \(Self.number(lossPercent ?? 0))% \(list)"
     case .rate: return "rate \(Self.rateText(rateBits ?? 0)) \(list)"
     case .delay:
-      return "delay \(Self.number(delayMs ?? 0))ms" + (jitterMs.map { " ±\(Self.number($0))ms" } ?? "") + " \(list)"
+      return "delay \(Self.number(delayMs ?? 0))ms" + (jitterMs.map { " ±\(Self.number($0))ms" } ?? "")
+        + (jitterDistribution.map { " (\($0.rawValue))" } ?? "") + " \(list)"
     }
   }
 

@@ -10,7 +10,8 @@ public enum FaultRequest: Sendable, Hashable {
   case isolate([String])
   case loss(percent: Double, [String])
   case rate(bitsPerSecond: Int64, [String])
-  case delay(milliseconds: Double, jitter: Double?, [String])
+  /// `distribution` spreads the jitter: normal (jitter is one standard deviation) or uniform.
+  case delay(milliseconds: Double, jitter: Double?, distribution: PacketDelayer.Distribution = .normal, [String])
 
   var kind: Fault.Kind {
     switch self {
@@ -25,7 +26,7 @@ public enum FaultRequest: Sendable, Hashable {
   var names: [String] {
     switch self {
     case .partition(let sets): sets.flatMap { $0 }
-    case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, let n): n
+    case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, _, let n): n
     }
   }
 }
@@ -337,11 +338,12 @@ extension FixtureController {
       var f = Fault(id: id, kind: .rate, targets: try check(names))
       f.rateBits = bits
       return f
-    case .delay(let ms, let jitter, let names):
+    case .delay(let ms, let jitter, let distribution, let names):
       guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
       var f = Fault(id: id, kind: .delay, targets: try check(names))
       f.delayMs = ms
       f.jitterMs = jitter
+      if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
       return f
     }
   }

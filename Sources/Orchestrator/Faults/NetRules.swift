@@ -25,6 +25,7 @@ public struct NetRules: Sendable, Hashable {
   public var rateBits: Int64?
   public var delayMs: Double?
   public var jitterMs: Double?
+  public var jitterDistribution: PacketDelayer.Distribution = .normal
   /// The delay is held in user space (``PacketDelayer``) rather than by netem.
   public var delayQueued = false
   /// The seed of the queued delay's jitter (from the fault and the instance).
@@ -37,7 +38,7 @@ public struct NetRules: Sendable, Hashable {
   /// What a delayer does for these rules, when one is needed.
   public var delayerSpec: PacketDelayer.Spec? {
     guard needsDelayer, let d = delayMs else { return nil }
-    return PacketDelayer.Spec(delayMs: d, jitterMs: jitterMs ?? 0, distribution: .normal, seed: delaySeed ?? 1)
+    return PacketDelayer.Spec(delayMs: d, jitterMs: jitterMs ?? 0, distribution: jitterDistribution, seed: delaySeed ?? 1)
   }
 
   public var hasFilter: Bool { !dropFrom.isEmpty || isolated || loss.contains { $0 > 0 } || needsDelayer }
@@ -63,6 +64,7 @@ public struct NetRules: Sendable, Hashable {
         for t in f.targets where rules[t] != nil {
           rules[t]!.delayMs = f.delayMs
           rules[t]!.jitterMs = f.jitterMs
+          rules[t]!.jitterDistribution = f.jitterDistribution ?? .normal
           rules[t]!.delayQueued = f.delayPath == .queue
           rules[t]!.delaySeed = f.delayPath == .queue ? PacketDelayerProcess.seed(fault: f.id, instance: t) : nil
         }
@@ -108,7 +110,10 @@ public struct NetRules: Sendable, Hashable {
   public func qdiscArguments() -> [String]? {
     if let delay = delayMs, !delayQueued {
       var args = ["root", "handle", Self.qdiscHandle, "netem", "delay", Self.ms(delay)]
-      if let j = jitterMs, j > 0 { args += [Self.ms(j), "distribution", "normal"] }
+      if let j = jitterMs, j > 0 {
+        // netem's jitter is uniform unless a distribution table is named.
+        args += [Self.ms(j)] + (jitterDistribution == .normal ? ["distribution", "normal"] : [])
+      }
       if let r = rateBits { args += ["rate", "\(r)bit"] }
       return args
     }
