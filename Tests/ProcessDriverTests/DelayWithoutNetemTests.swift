@@ -21,18 +21,22 @@ final class DelayWithoutNetemTests: XCTestCase {
     dir = try Host.tempDir(fixture)
     try FileManager.default.createDirectory(atPath: dir + "/www", withIntermediateDirectories: true)
     try "ok\n".write(toFile: dir + "/www/ping", atomically: true, encoding: .utf8)
+    try writeManifest(count: 2)
+    try mustSucceed("apply")
+  }
+
+  func writeManifest(count: Int) throws {
     try """
       fixture: \(fixture)
       driver: process
       network: { mode: namespaces }
       groups:
         node:
-          count: 2
+          count: \(count)
           command: ["\(Host.busybox)", "httpd", "-f", "-p", "8080", "-h", "\(dir)/www"]
           stop_timeout: 1s
 
       """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
-    try mustSucceed("apply")
   }
 
   override func tearDown() async throws {
@@ -168,5 +172,16 @@ final class DelayWithoutNetemTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(delayed.min()!, 0.28, "after start: \(delayed)")
     try mustSucceed("heal")
     XCTAssertLessThan(try exchanges(2).max()!, 0.1)
+  }
+
+  func testADelayerEndsWithItsInstancesNamespace() async throws {
+    try XCTSkipIf(try netem(), "this kernel has netem: the delayer is not used")
+    try mustSucceed("delay", "100ms", "i002")
+    let pid = try XCTUnwrap(try delayer())
+    XCTAssertTrue(running(pid))
+    // Scaled away by apply: its namespace goes, and the delayer with it.
+    try writeManifest(count: 1)
+    try mustSucceed("apply")
+    try await Host.eventually("the delayer of a removed instance ends", within: 10) { !self.running(pid) }
   }
 }

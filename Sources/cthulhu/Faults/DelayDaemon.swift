@@ -6,7 +6,8 @@ extension Cthulhu {
   /// The detached process behind `delay` on a kernel without netem: holds the
   /// packets one instance sends for their delay (``PacketDelayer``). Started
   /// and stopped by the fault commands; exits when the fault book no longer
-  /// names it (heal, destroy, a newer delayer for the instance).
+  /// names it (heal, destroy, a newer delayer for the instance) or its
+  /// namespace is gone.
   struct DelayDaemon: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "_delay", shouldDisplay: false)
     @Option var fixture: String
@@ -27,8 +28,10 @@ extension Cthulhu {
           namespace: netns, spec: spec,
           ready: { try Data("\(me)\n".utf8).write(to: URL(fileURLWithPath: ready), options: .atomic) },
           stillWanted: {
-            // The fixture's record names this process (or has not had the time to yet).
-            guard FileManager.default.fileExists(atPath: fixture + "/.cthulhu") else { return false }
+            // The fixture's record names this process (or has not had the time
+            // to yet), and the namespace is still there (an instance removed
+            // by apply, or a container's process gone, takes it away).
+            guard FileManager.default.fileExists(atPath: fixture + "/.cthulhu"), FileManager.default.fileExists(atPath: netns) else { return false }
             guard let book = try? FaultBook.load(root: fixture) else { return true }
             if let pid = book.delayers?[instance] { return pid == me }
             return Date().timeIntervalSince(started) < 60
