@@ -35,6 +35,12 @@ let package = Package(
       pkgConfig: "yaml-0.1",
       providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
     ),
+    // libnetfilter_queue: the packet delayer behind `delay` on kernels without sch_netem.
+    .systemLibrary(
+      name: "CNetfilterQueue",
+      pkgConfig: "libnetfilter_queue",
+      providers: [.apt(["libnetfilter-queue-dev"])]
+    ),
     .target(
       name: "Manifest",
       dependencies: ["CYaml"],
@@ -44,6 +50,7 @@ let package = Package(
       name: "Orchestrator",
       dependencies: [
         "Manifest",
+        .target(name: "CNetfilterQueue", condition: .when(platforms: [.linux])),
         .product(name: "Stencil", package: "Stencil"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Crypto", package: "swift-crypto"),

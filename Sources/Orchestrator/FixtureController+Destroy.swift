@@ -66,7 +66,7 @@ extension FixtureController {
     let lock: FixtureLock? = hasFolder ? try FixtureLock(paths: paths, command: "destroy") : nil
     var report = DestroyReport(fixture: name, withoutState: state == nil ? withoutState : nil)
     // Faults die with the namespaces; their reapers must not outlive the fixture.
-    stopReapers(root: root)
+    await stopReapers(root: root)
     if let pid = state?.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
     let containers = byRoot.filter { $0.labels[Labels.fixture].map(names.contains) ?? false }
     // Removals block (a process's record, its lock, a file system that

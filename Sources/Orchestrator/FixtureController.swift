@@ -236,7 +236,9 @@ public struct FixtureController: Sendable {
     let failed = Set(failures.map(\.target))
     let restarted = renewed.filter { !failed.contains(Step.Target.instance($0).description) && state.instance(named: $0) != nil }
     if !restarted.isEmpty {
-      do { try await reapplyFaults(root: m.root, names: restarted) } catch { failures.append(Executor.Failure(target: "faults", error: error)) }
+      do { try await reapplyFaults(root: m.root, names: restarted, binary: options.binary) } catch {
+        failures.append(Executor.Failure(target: "faults", error: error))
+      }
     }
     if first.hasChanges || !FileManager.default.fileExists(atPath: paths.spec) || !FileManager.default.fileExists(atPath: paths.fixtureInfo) {
       try FixtureWriter(paths: paths).writeIndex(state: state, binary: options.binary)

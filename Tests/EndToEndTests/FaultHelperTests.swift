@@ -226,9 +226,11 @@ final class FaultHelperTests: XCTestCase {
       let q = try await rules("i001")
       XCTAssertTrue(q.contains("netem c7c7:"), q)
     } else {
-      // The same kernel here: the helper's probe (in a namespace of its own) says what the host's says.
+      // The same kernel here: the helper's probe (in a namespace of its own) says what the host's says,
+      // and the queue path (a cthulhu process entering the namespace from this machine) is not the helper's.
       XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
       XCTAssertTrue(r.stderr.contains("sch_netem"), r.stderr)
+      XCTAssertTrue(r.stderr.contains("faults.via: helper"), r.stderr)
       XCTAssertTrue(r.stderr.contains("Nothing was changed"), r.stderr)
       XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
       let q = try await rules("i001")

@@ -194,21 +194,97 @@ final class FaultTests: XCTestCase {
     XCTAssertFalse(q2.contains("c7c7"))
   }
 
-  func testDelayNeedsNetemAndOtherwiseChangesNothing() async throws {
-    let probe = try Harness.run("/usr/bin/unshare", ["--net", "--", "tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
-    let r = try cthulhu("delay", "100ms", "--jitter", "10ms", "i001")
-    if probe.status == 0 {
-      XCTAssertEqual(r.status, 0, r.stderr)
-      let q3 = try await rules("i001")
-      XCTAssertTrue(q3.contains("netem c7c7:"))
-    } else {
-      XCTAssertEqual(r.status, 1)
-      XCTAssertTrue(r.stderr.contains("sch_netem"), r.stderr)
-      XCTAssertTrue(r.stderr.contains("Nothing was changed"), r.stderr)
-      XCTAssertTrue(try faultBook().faults.isEmpty)
-      let q4 = try await rules("i001")
-      XCTAssertFalse(q4.contains("c7c7"))
+  /// Seconds one HTTP exchange from i002 to i001 takes: curl (the host's) in
+  /// i002's network namespace, on its own clock; nil when it failed.
+  func exchange() async throws -> Double? {
+    let ip = try XCTUnwrap(try state().instance(named: "i001")?.ip)
+    let id = try await container("i002")
+    let namespace = try await driver.networkNamespace(id: id)
+    let ns = try XCTUnwrap(namespace)
+    let r = try Harness.run(
+      "/usr/bin/nsenter",
+      ["--net=\(ns)", "--", "/usr/bin/curl", "-s", "-o", "/dev/null", "--max-time", "5", "-w", "%{time_total}", "http://\(ip):8080/ping"])
+    return r.status == 0 ? Double(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+  }
+
+  func exchanges(_ n: Int) async throws -> [Double] {
+    var out: [Double] = []
+    for _ in 0..<n {
+      let t = try await exchange()
+      out.append(try XCTUnwrap(t, "an exchange failed"))
     }
+    return out
+  }
+
+  /// Alive and not a zombie.
+  func running(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+    return !["Z", "X"].contains(stat[stat.index(close, offsetBy: 2)...].prefix(1))
+  }
+
+  /// With netem where the kernel has it, else NFQUEUE and a `cthulhu _delay`
+  /// process in the container's namespace: the same timings either way.
+  func testDelayAndJitterOnAnyKernelThenHeal() async throws {
+    try Harness.require(FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"), "curl is not installed")
+    try await waitUntilServing()
+    let free = try await exchanges(3)
+    XCTAssertLessThan(free.max()!, 0.1, "before any fault: \(free)")
+    var r = try cthulhu("delay", "300ms", "i001")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let delayed = try await exchanges(5)
+    XCTAssertGreaterThanOrEqual(delayed.min()!, 0.28, "with delay 300ms: \(delayed)")
+    XCTAssertLessThan(delayed.max()! - delayed.min()!, 0.05, "without jitter: \(delayed)")
+    let text = try await rules("i001")
+    let fault = try XCTUnwrap(try faultBook().faults.first)
+    switch try XCTUnwrap(fault.delayPath) {
+    case .netem: XCTAssertTrue(text.contains("netem c7c7:"), text)
+    case .queue:
+      XCTAssertTrue(text.contains("NFQUEUE --queue-num 51143 --queue-bypass"), text)
+      XCTAssertFalse(text.contains("netem"), text)
+      XCTAssertTrue(running(try XCTUnwrap(try faultBook().delayers?["i001"])))
+    }
+    r = try cthulhu("delay", "300ms", "--jitter", "150ms", "i001")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    let jittery = try await exchanges(10)
+    XCTAssertGreaterThanOrEqual(jittery.max()!, 0.28, "with jitter: \(jittery)")
+    XCTAssertGreaterThan(jittery.max()! - jittery.min()!, 0.04, "with jitter 150ms: \(jittery)")
+    if fault.delayPath == .queue {
+      // A killed delayer holds nothing: --queue-bypass lets packets through at once.
+      let pid = try XCTUnwrap(try faultBook().delayers?["i001"])
+      kill(pid, SIGKILL)
+      let deadline = Date().addingTimeInterval(5)
+      while running(pid) && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+      XCTAssertFalse(running(pid))
+      let bypassed = try await exchanges(3)
+      XCTAssertLessThan(bypassed.max()!, 0.1, "after the delayer was killed: \(bypassed)")
+    }
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    let healed = try await exchanges(3)
+    XCTAssertLessThan(healed.max()!, 0.1, "after heal: \(healed)")
+    let left = try await rules("i001")
+    XCTAssertFalse(left.contains("CTHULHU") || left.contains("c7c7"), left)
+    XCTAssertNil(try faultBook().delayers)
+  }
+
+  func testADelayerIsStoppedByDestroyAndRestartedWithItsContainer() async throws {
+    try await waitUntilServing()
+    XCTAssertEqual(try cthulhu("delay", "200ms", "i003").status, 0)
+    guard let first = try faultBook().delayers?["i003"] else {
+      XCTAssertEqual(try faultBook().faults.first?.delayPath, .netem, "a queued delay without a delayer")
+      return
+    }
+    // A restarted container has a new namespace: a new delayer in it, the old one gone.
+    XCTAssertEqual(try cthulhu("restart", "i003").status, 0)
+    let second = try XCTUnwrap(try faultBook().delayers?["i003"])
+    XCTAssertNotEqual(first, second)
+    let deadline = Date().addingTimeInterval(5)
+    while running(first) && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+    XCTAssertFalse(running(first), "the delayer of the old namespace outlived the restart")
+    XCTAssertTrue(running(second))
+    XCTAssertEqual(try cthulhu("destroy").status, 0)
+    let until = Date().addingTimeInterval(5)
+    while running(second) && Date() < until { try await Task.sleep(for: .milliseconds(20)) }
+    XCTAssertFalse(running(second), "the delayer outlived destroy")
   }
 
   func testFaultsSurviveRestartStopStartAndRecreate() async throws {

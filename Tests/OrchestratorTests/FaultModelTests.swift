@@ -113,6 +113,57 @@ final class FaultModelTests: XCTestCase {
     XCTAssertEqual(r.qdiscArguments(), ["root", "handle", "c7c7:", "tbf", "rate", "1000000bit", "burst", "4096", "latency", "200ms"])
   }
 
+  func testAQueuedDelayIsAnNFQueueRuleAndLeavesTheQdiscToTheRate() {
+    var book = FaultBook()
+    var d = Fault(id: "f1", kind: .delay, targets: ["i001"])
+    d.delayMs = 300
+    d.jitterMs = 150
+    d.delayPath = .queue
+    book.add(d)
+    var r = Fault(id: "f2", kind: .rate, targets: ["i001"])
+    r.rateBits = 1_000_000
+    book.add(r)
+    let i = Fault(id: "f3", kind: .isolate, targets: ["i001"])
+    book.add(i)
+    let rules = NetRules.compute(book: book, ips: ["i001": IPv4Address("10.0.0.2")!])["i001"]!
+    XCTAssertTrue(rules.needsDelayer)
+    XCTAssertEqual(
+      rules.iptablesRestore(),
+      """
+      *filter
+      :CTHULHU-IN - [0:0]
+      :CTHULHU-OUT - [0:0]
+      -A CTHULHU-IN ! -i lo -j DROP
+      -A CTHULHU-OUT ! -o lo -j DROP
+      -A CTHULHU-IN ! -i lo -j NFQUEUE --queue-num 51143 --queue-bypass
+      COMMIT
+
+      """)
+    XCTAssertEqual(rules.qdiscArguments(), ["root", "handle", "c7c7:", "tbf", "rate", "1000000bit", "burst", "4096", "latency", "200ms"])
+    let spec = rules.delayerSpec!
+    XCTAssertEqual(spec.delayMs, 300)
+    XCTAssertEqual(spec.jitterMs, 150)
+    // The same fault on the same instance draws the same delays; another instance others.
+    let again = NetRules.compute(book: book, ips: ["i001": IPv4Address("10.0.0.2")!, "i002": IPv4Address("10.0.0.3")!])
+    XCTAssertEqual(again["i001"]!.delaySeed, rules.delaySeed)
+    XCTAssertNotEqual(PacketDelayerProcess.seed(fault: "f1", instance: "i002"), rules.delaySeed)
+    // Uniform jitter: netem's own default; the delayer is told.
+    var u = book
+    u.faults[0].jitterDistribution = .uniform
+    let ur = NetRules.compute(book: u, ips: ["i001": IPv4Address("10.0.0.2")!])["i001"]!
+    XCTAssertEqual(ur.delayerSpec?.distribution, .uniform)
+    XCTAssertEqual(u.faults[0].summary, "delay 300ms ±150ms (uniform) i001")
+    var un = ur
+    un.delayQueued = false
+    XCTAssertEqual(un.qdiscArguments()?.prefix(7), ["root", "handle", "c7c7:", "netem", "delay", "300.000ms", "150.000ms"])
+    XCTAssertFalse(un.qdiscArguments()!.contains("distribution"))
+    // A record from before the queue path (no delayPath) means netem.
+    d.delayPath = nil
+    var old = FaultBook()
+    old.add(d)
+    XCTAssertFalse(NetRules.compute(book: old, ips: ["i001": IPv4Address("10.0.0.2")!])["i001"]!.needsDelayer)
+  }
+
   func testRateParsingAndSummaries() {
     XCTAssertEqual(Fault.parseRate("10mbit"), 10_000_000)
     XCTAssertEqual(Fault.parseRate("512kbit"), 512_000)

@@ -12,6 +12,14 @@ public struct Fault: Codable, Sendable, Hashable {
     case partition, isolate, loss, rate, delay
   }
 
+  /// How a delay is carried out on the instance's kernel.
+  public enum DelayPath: String, Codable, Sendable {
+    /// The kernel's netem queueing discipline.
+    case netem
+    /// No sch_netem: NFQUEUE and a ``PacketDelayer`` process per instance.
+    case queue
+  }
+
   /// `f1`, `f2`, … in the order they were made; never reused within a fixture.
   public var id: String
   public var kind: Kind
@@ -30,6 +38,12 @@ public struct Fault: Codable, Sendable, Hashable {
   /// delay: added egress latency and its jitter, in milliseconds.
   public var delayMs: Double?
   public var jitterMs: Double?
+  /// delay: how the jitter is spread; nil is normal.
+  public var jitterDistribution: PacketDelayer.Distribution?
+  /// delay: how the kernel carries it, probed when the fault reaches a
+  /// running instance. nil until then (and in records older than the queue
+  /// path): the rules are netem's, and the next start probes.
+  public var delayPath: DelayPath?
   public var createdAt: Date
   /// When `--for` was given: the moment the fault lifts itself.
   public var expiresAt: Date?
@@ -59,7 +73,8 @@ public struct Fault: Codable, Sendable, Hashable {
     case .loss: return "loss \(Self.number(lossPercent ?? 0))% \(list)"
     case .rate: return "rate \(Self.rateText(rateBits ?? 0)) \(list)"
     case .delay:
-      return "delay \(Self.number(delayMs ?? 0))ms" + (jitterMs.map { " ±\(Self.number($0))ms" } ?? "") + " \(list)"
+      return "delay \(Self.number(delayMs ?? 0))ms" + (jitterMs.map { " ±\(Self.number($0))ms" } ?? "")
+        + (jitterDistribution.map { " (\($0.rawValue))" } ?? "") + " \(list)"
     }
   }
 
@@ -106,6 +121,8 @@ public struct FaultBook: Codable, Sendable, Hashable {
   public var formatVersion = 1
   public var nextID = 1
   public var faults: [Fault] = []
+  /// Instance → PID of its ``PacketDelayer`` process (`cthulhu _delay`).
+  public var delayers: [String: Int32]?
 
   public init() {}
 

@@ -10,7 +10,8 @@ public enum FaultRequest: Sendable, Hashable {
   case isolate([String])
   case loss(percent: Double, [String])
   case rate(bitsPerSecond: Int64, [String])
-  case delay(milliseconds: Double, jitter: Double?, [String])
+  /// `distribution` spreads the jitter: normal (jitter is one standard deviation) or uniform.
+  case delay(milliseconds: Double, jitter: Double?, distribution: PacketDelayer.Distribution = .normal, [String])
 
   var kind: Fault.Kind {
     switch self {
@@ -25,7 +26,7 @@ public enum FaultRequest: Sendable, Hashable {
   var names: [String] {
     switch self {
     case .partition(let sets): sets.flatMap { $0 }
-    case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, let n): n
+    case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, _, let n): n
     }
   }
 }
@@ -39,7 +40,7 @@ extension FixtureController {
   public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, binary: String = ApplyOptions.currentExecutable) async throws
     -> Fault
   {
-    let fault = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names) { book, state in
+    let made = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names, binary: binary) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
       if let lasting {
         f.expiresAt = Date().addingTimeInterval(lasting.seconds)
@@ -47,6 +48,8 @@ extension FixtureController {
       book.add(f)
       return f
     }
+    // As recorded (a delay's path is chosen after the book is changed).
+    let fault = (try? FaultBook.load(root: root).faults.first { $0.id == made.id }) ?? made
     guard let expires = fault.expiresAt else { return fault }
     let pid = try Reaper.spawn(
       binary: binary, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970)], root: root)
@@ -94,18 +97,40 @@ extension FixtureController {
 
   /// Puts the recorded faults back into the namespaces of `names`, which were
   /// just started, restarted or recreated and so have fresh, empty ones.
-  public func reapplyFaults(root: String, names: [String]) async throws {
+  public func reapplyFaults(root: String, names: [String], binary: String = ApplyOptions.currentExecutable) async throws {
     let book = try FaultBook.load(root: root)
     guard !book.faults.isEmpty else { return }
     let state = try FixtureState.require(root: root)
-    let rules = NetRules.compute(book: book, ips: Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a }))
+    let ips = Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a })
+    var rules = NetRules.compute(book: book, ips: ips)
     let wanted = Set(names).filter { !(rules[$0]?.isEmpty ?? true) }
     guard !wanted.isEmpty else { return }
     // The namespaces first: a driver without them (loopback) says so, which root would not fix.
     let targets = try await namespaces(of: wanted, state: state)
     do {
       for t in targets { try t.runner.checkAccess() }
-      try await enforce(targets.map { ($0, rules[$0.name]!) })
+      if targets.contains(where: { rules[$0.name]?.delayMs != nil }) {
+        // Recorded under the fault lock: a delay made while its instances
+        // were all stopped was never probed; fresh namespaces need their
+        // delayers started anew.
+        let lock = try FixtureLock(paths: FixturePaths(root: root), command: "reapply", file: "faults.lock", wait: .seconds(30))
+        defer { lock.release() }
+        var current = try FaultBook.load(root: root)
+        if let probe = targets.first?.runner, current.faults.contains(where: { $0.kind == .delay && $0.delayPath == nil }) {
+          let path: Fault.DelayPath = try await NetFaultEnforcer.hasNetem(probe) ? .netem : .queue
+          for i in current.faults.indices where current.faults[i].kind == .delay && current.faults[i].delayPath == nil {
+            current.faults[i].delayPath = path
+          }
+        }
+        rules = NetRules.compute(book: current, ips: ips)
+        var delayers = current.delayers ?? [:]
+        var started: [(String, Int32)] = []
+        try await startDelayers(targets, before: [:], after: rules, fresh: true, delayers: &delayers, started: &started, root: root, binary: binary)
+        current.delayers = delayers.isEmpty ? nil : delayers
+        try current.save(root: root)
+      }
+      let final = rules
+      try await enforce(targets.map { ($0, final[$0.name]!) })
     } catch {
       await closeRunners(targets)
       throw error
@@ -115,9 +140,35 @@ extension FixtureController {
       Event(actor: "faults[\(getpid())]", action: "reapply", targets: targets.map(\.name).sorted(), outcome: "ok"))
   }
 
-  /// Stops the reapers of `root`'s faults (destroy calls this).
-  func stopReapers(root: String) {
-    for f in (try? FaultBook.load(root: root).faults) ?? [] { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
+  /// Stops the reapers and packet delayers of `root`'s faults (destroy calls this).
+  func stopReapers(root: String) async {
+    let book = (try? FaultBook.load(root: root)) ?? FaultBook()
+    for f in book.faults { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
+    for (name, pid) in book.delayers ?? [:] { await PacketDelayerProcess.stop(pid: pid, root: root, instance: name) }
+  }
+
+  /// Starts a ``PacketDelayer`` in the namespace of every target whose new
+  /// rules need one and that has none with the same delay (a restarted
+  /// instance has a new namespace: `fresh`). Stops the one it replaces.
+  func startDelayers(
+    _ targets: [Target], before: [String: NetRules], after: [String: NetRules], fresh: Bool = false,
+    delayers: inout [String: Int32], started: inout [(String, Int32)], root: String, binary: String
+  ) async throws {
+    for t in targets {
+      guard let spec = after[t.name]?.delayerSpec else { continue }
+      let old = delayers[t.name]
+      if !fresh, let old, before[t.name]?.delayerSpec == spec, PacketDelayerProcess.isDelayer(pid: old, root: root, instance: t.name) { continue }
+      guard let namespace = t.runner.hostNamespace else {
+        throw OrchestratorError(
+          .unsupported,
+          "\(t.name): this kernel has no netem (sch_netem), so cthulhu delays packets with a process of its own inside the instance's network namespace, which it enters from this machine; the fault helper path (faults.via: helper) cannot carry it. Run cthulhu as root with faults.via: host (or auto). Nothing was changed."
+        )
+      }
+      if let old { await PacketDelayerProcess.stop(pid: old, root: root, instance: t.name) }
+      let pid = try await PacketDelayerProcess.start(binary: binary, root: root, instance: t.name, namespace: namespace, spec: spec)
+      delayers[t.name] = pid
+      started.append((t.name, pid))
+    }
   }
 
   // MARK: - The one path every fault change takes
@@ -134,7 +185,7 @@ extension FixtureController {
   /// Checks privileges, netem and every namespace before the first change;
   /// a failure half-way puts the old rules back.
   func changeFaults<R: Sendable>(
-    root: String, action: String, targets: [String]? = nil,
+    root: String, action: String, targets: [String]? = nil, binary: String = ApplyOptions.currentExecutable,
     _ mutate: (inout FaultBook, FixtureState) throws -> R
   ) async throws -> R {
     let state = try FixtureState.require(root: root)
@@ -150,7 +201,7 @@ extension FixtureController {
     let result = try mutate(&book, state)
     let ips = Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a })
     let before = NetRules.compute(book: old, ips: ips)
-    let after = NetRules.compute(book: book, ips: ips)
+    var after = NetRules.compute(book: book, ips: ips)
     let changed = Set(ips.keys.filter { before[$0] != after[$0] })
     let start = ContinuousClock.now
     do {
@@ -162,17 +213,30 @@ extension FixtureController {
         let targets = try await namespaces(of: changed, state: state)
         do {
           for t in targets { try t.runner.checkAccess() }
-          if let probe = targets.first?.runner,
-            changed.contains(where: { after[$0]?.delayMs != nil && after[$0]?.delayMs != before[$0]?.delayMs })
-          {
-            try await NetFaultEnforcer.checkNetem(probe)
+          // A new delay: netem where the kernel has it, else the queue path.
+          if let probe = targets.first?.runner, book.faults.contains(where: { $0.kind == .delay && $0.delayPath == nil }) {
+            let path: Fault.DelayPath = try await NetFaultEnforcer.hasNetem(probe) ? .netem : .queue
+            for i in book.faults.indices where book.faults[i].kind == .delay && book.faults[i].delayPath == nil {
+              book.faults[i].delayPath = path
+            }
+            after = NetRules.compute(book: book, ips: ips)
           }
+          var delayers = book.delayers ?? [:]
+          var started: [(String, Int32)] = []
           do {
+            try await startDelayers(targets, before: before, after: after, delayers: &delayers, started: &started, root: root, binary: binary)
             try await enforce(targets.map { ($0, after[$0.name]!) })
           } catch {
+            for (name, pid) in started { await PacketDelayerProcess.stop(pid: pid, root: root, instance: name) }
             try? await enforce(targets.map { ($0, before[$0.name]!) })
             throw error
           }
+          // The rules no longer send packets to them: the delayers let what they hold go and exit.
+          for (name, pid) in delayers where !(after[name]?.needsDelayer ?? false) {
+            await PacketDelayerProcess.stop(pid: pid, root: root, instance: name)
+            delayers[name] = nil
+          }
+          book.delayers = delayers.isEmpty ? nil : delayers
         } catch {
           await closeRunners(targets)
           throw error
@@ -278,11 +342,12 @@ extension FixtureController {
       var f = Fault(id: id, kind: .rate, targets: try check(names))
       f.rateBits = bits
       return f
-    case .delay(let ms, let jitter, let names):
+    case .delay(let ms, let jitter, let distribution, let names):
       guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
       var f = Fault(id: id, kind: .delay, targets: try check(names))
       f.delayMs = ms
       f.jitterMs = jitter
+      if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
       return f
     }
   }

@@ -66,18 +66,11 @@ public struct NetFaultEnforcer: Sendable {
     }
   }
 
-  /// Fails with a clear sentence when the kernel that `runner` reaches
-  /// cannot delay packets. The probe runs in a throwaway namespace on that
-  /// kernel, so it touches no instance.
-  public static func checkNetem(_ runner: any NetnsRunner) async throws {
-    let r = try await runner.runScratch(["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"])
-    guard r.status == 0 else {
-      let why = r.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
-      throw OrchestratorError(
-        .unsupported,
-        "delay needs the kernel's netem queueing discipline (sch_netem), which this kernel does not have (tc: \(why.isEmpty ? "exit \(r.status)" : why)); load it with `modprobe sch_netem` or use a kernel that ships it. Nothing was changed."
-      )
-    }
+  /// Whether the kernel that `runner` reaches has netem (`sch_netem`). The
+  /// probe runs in a throwaway namespace on that kernel, so it touches no
+  /// instance. Without it, delays take the queue path (``PacketDelayer``).
+  public static func hasNetem(_ runner: any NetnsRunner) async throws -> Bool {
+    try await runner.runScratch(["tc", "qdisc", "add", "dev", "lo", "root", "netem", "delay", "1ms"]).status == 0
   }
 
   /// Brings the namespace that `runner` reaches (the instance at `ip`) to `rules`.

@@ -12,6 +12,11 @@ import Manifest
 /// - Rate and delay shape egress with one root qdisc on the instance's
 ///   interface: `tbf` for a rate alone, `netem` (with its own `rate`) when
 ///   there is a delay.
+/// - On a kernel without netem (the delay fault's `delayPath` is `queue`),
+///   the delay is an `NFQUEUE --queue-bypass` rule at the end of `CTHULHU-IN`
+///   that hands the packets arriving at the instance to its
+///   ``PacketDelayer`` (arriving, not leaving: see there why); a rate is
+///   then `tbf` alone.
 public struct NetRules: Sendable, Hashable {
   public var dropFrom: Set<IPv4Address> = []
   public var isolated = false
@@ -20,10 +25,23 @@ public struct NetRules: Sendable, Hashable {
   public var rateBits: Int64?
   public var delayMs: Double?
   public var jitterMs: Double?
+  public var jitterDistribution: PacketDelayer.Distribution = .normal
+  /// The delay is held in user space (``PacketDelayer``) rather than by netem.
+  public var delayQueued = false
+  /// The seed of the queued delay's jitter (from the fault and the instance).
+  public var delaySeed: UInt64?
 
   public init() {}
 
-  public var hasFilter: Bool { !dropFrom.isEmpty || isolated || loss.contains { $0 > 0 } }
+  /// A ``PacketDelayer`` must run in the instance's namespace.
+  public var needsDelayer: Bool { delayQueued && delayMs != nil }
+  /// What a delayer does for these rules, when one is needed.
+  public var delayerSpec: PacketDelayer.Spec? {
+    guard needsDelayer, let d = delayMs else { return nil }
+    return PacketDelayer.Spec(delayMs: d, jitterMs: jitterMs ?? 0, distribution: jitterDistribution, seed: delaySeed ?? 1)
+  }
+
+  public var hasFilter: Bool { !dropFrom.isEmpty || isolated || loss.contains { $0 > 0 } || needsDelayer }
   public var hasQdisc: Bool { rateBits != nil || delayMs != nil }
   public var isEmpty: Bool { !hasFilter && !hasQdisc }
 
@@ -46,6 +64,9 @@ public struct NetRules: Sendable, Hashable {
         for t in f.targets where rules[t] != nil {
           rules[t]!.delayMs = f.delayMs
           rules[t]!.jitterMs = f.jitterMs
+          rules[t]!.jitterDistribution = f.jitterDistribution ?? .normal
+          rules[t]!.delayQueued = f.delayPath == .queue
+          rules[t]!.delaySeed = f.delayPath == .queue ? PacketDelayerProcess.seed(fault: f.id, instance: t) : nil
         }
       }
     }
@@ -75,6 +96,11 @@ public struct NetRules: Sendable, Hashable {
         lines.append("-A \(Self.inChain) ! -i lo -m statistic --mode random --probability \(String(format: "%.4f", p / 100)) -j DROP")
       }
     }
+    if needsDelayer {
+      // Last: what cthulhu drops is never held, and the delayer's accept ends the chain.
+      // Bypass: with no delayer bound to the queue (killed, not started yet) packets pass undelayed.
+      lines.append("-A \(Self.inChain) ! -i lo -j NFQUEUE --queue-num \(PacketDelayer.queueNumber) --queue-bypass")
+    }
     lines.append("COMMIT")
     return lines.joined(separator: "\n") + "\n"
   }
@@ -82,9 +108,12 @@ public struct NetRules: Sendable, Hashable {
   /// `tc qdisc replace dev DEV root …` arguments after `dev DEV`, or nil when
   /// the instance needs no shaping.
   public func qdiscArguments() -> [String]? {
-    if let delay = delayMs {
+    if let delay = delayMs, !delayQueued {
       var args = ["root", "handle", Self.qdiscHandle, "netem", "delay", Self.ms(delay)]
-      if let j = jitterMs, j > 0 { args += [Self.ms(j), "distribution", "normal"] }
+      if let j = jitterMs, j > 0 {
+        // netem's jitter is uniform unless a distribution table is named.
+        args += [Self.ms(j)] + (jitterDistribution == .normal ? ["distribution", "normal"] : [])
+      }
       if let r = rateBits { args += ["rate", "\(r)bit"] }
       return args
     }

@@ -30,9 +30,15 @@ public protocol NetnsRunner: Sendable {
   /// Gives back what the runner holds. Never throws: a leftover is found by
   /// its labels later (``Driver/removeFaultHelpers(root:all:)``).
   func close() async
+  /// The namespace as a path on this machine when this runner enters it from
+  /// here (the host path), so that a ``PacketDelayer`` can enter it too; nil
+  /// for a path that reaches the namespace some other way.
+  var hostNamespace: String? { get }
 }
 
 extension NetnsRunner {
+  public var hostNamespace: String? { nil }
+
   public func run(_ arguments: [String]) async throws -> HostCommand.Result { try await run(arguments, input: nil) }
 }
 
@@ -44,6 +50,8 @@ public struct HostNetns: NetnsRunner {
   public let namespace: String
 
   public init(namespace: String) { self.namespace = namespace }
+
+  public var hostNamespace: String? { namespace }
 
   public func checkAccess() throws { try NetFaultEnforcer.checkPrivileges() }
 

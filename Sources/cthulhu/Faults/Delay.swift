@@ -7,10 +7,14 @@ extension Cthulhu {
   struct Delay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "delay",
-      abstract: "Delay the packets instances send (tc netem; needs the kernel's sch_netem).",
-      usage: "cthulhu delay DURATION [--jitter DURATION] TARGETS… [--for DURATION]")
+      abstract: "Delay the packets instances send (tc netem), or without sch_netem those they receive (NFQUEUE).",
+      usage: "cthulhu delay DURATION [--jitter DURATION [--distribution normal|uniform]] TARGETS… [--for DURATION]")
     @OptionGroup var options: FaultOptions
-    @Option(help: "Random variation around the delay (normal distribution).") var jitter: String?
+    @Option(help: "Random variation around the delay.") var jitter: String?
+    @Option(
+      help: "How the jitter is spread: normal (the jitter is one standard deviation; the default) or uniform (delay ± jitter, every value as likely)."
+    )
+    var distribution: PacketDelayer.Distribution = .normal
     @Argument(help: "The delay: 100ms, 1s.") var delay: String
     @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
     func run() async throws {
@@ -23,7 +27,8 @@ extension Cthulhu {
         j = v
       }
       let jit = j
-      try await options.inject(targets) { .delay(milliseconds: ms, jitter: jit, try Targets.resolve($1, in: $0)) }
+      let spread = distribution
+      try await options.inject(targets) { .delay(milliseconds: ms, jitter: jit, distribution: spread, try Targets.resolve($1, in: $0)) }
     }
   }
 }
