@@ -133,9 +133,11 @@ down() {
   done
   # The daemons' mounts lived in their private mount namespaces, gone with
   # them; anything under $DIR still mounted here (none expected) goes first.
-  if [ -d "$DIR" ]; then
+  if [ -f "$DIR/.cthulhu-swarm" ]; then
     { grep -o " $DIR[^ ]*" /proc/self/mounts || true; } | sort -r | while read -r m; do umount -l "$m" || true; done
     rm -rf --one-file-system "$DIR"
+  elif [ -e "$DIR" ]; then
+    say "left $DIR: swarm.sh did not make it (no .cthulhu-swarm in it)"
   fi
   local r
   for r in $roots_before; do
@@ -182,6 +184,11 @@ up() {
   [[ "$n" =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 9 ] || die "give a node count from 1 to 9 (got '$n')"
   [ "$(id -u)" = 0 ] || die "needs root (network namespaces, dockerd)"
   command -v dockerd >/dev/null || die "dockerd is not installed (apt install docker.io)"
+  # $DIR is ours only if it is new or already marked as ours: down removes
+  # it whole, so a folder of someone else's is refused here.
+  if [ -e "$DIR" ] && [ ! -f "$DIR/.cthulhu-swarm" ] && [ -n "$(ls -A "$DIR" 2>/dev/null)" ]; then
+    die "$DIR exists and was not made by swarm.sh; set CTHULHU_SWARM_DIR to a new folder"
+  fi
   # Already up with N nodes, all Ready: nothing to do.
   if [ -S "$(sock 1)" ] && [ "$(dn 1 node ls --format '{{.Status}}' 2>/dev/null | grep -c '^Ready$')" = "$n" ] &&
     [ "$(cat "$DIR/nodes" 2>/dev/null)" = "$n" ] && has_image "$n"; then
@@ -200,6 +207,7 @@ up() {
     scripts/test-image.sh >&2
   fi
   mkdir -p "$DIR"
+  touch "$DIR/.cthulhu-swarm"
   echo "$n" >"$DIR/nodes"
   for h in $(hierarchies); do
     local cur
