@@ -19,7 +19,7 @@ guard let command = args.first, ["plan", "apply"].contains(command) else { usage
 args.removeFirst()
 var instances = 1000
 var rounds = 7
-var dir = NSTemporaryDirectory() + "cthulhu-bench-\(getpid())"
+var parent = NSTemporaryDirectory()
 while !args.isEmpty {
   let flag = args.removeFirst()
   guard let value = args.first else { usage() }
@@ -27,12 +27,18 @@ while !args.isEmpty {
   switch flag {
   case "--instances": instances = Int(value) ?? { usage() }()
   case "--rounds": rounds = Int(value) ?? { usage() }()
-  case "--dir": dir = value
+  case "--dir": parent = value
   default: usage()
   }
 }
 
 let fm = FileManager.default
+// A new folder of its own below --dir (mkdtemp), so the removals below
+// never touch a folder that was there before.
+try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+var template = Array((parent + "/cthulhu-bench.XXXXXX").utf8CString)
+guard let made = mkdtemp(&template) else { fatalError("cannot make a folder in \(parent): \(String(cString: strerror(errno)))") }
+let dir = String(cString: made)
 try fm.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
 defer { try? fm.removeItem(atPath: dir) }
 try "{\"self\": \"{{ instance.ip }}\", \"name\": \"{{ instance.name }}\"}\n"

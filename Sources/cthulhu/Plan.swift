@@ -66,8 +66,10 @@ extension Cthulhu {
         old = try Input.manifest(at: against)
         title = "\(against) → \(title)"
       } else {
-        let scratch = NSTemporaryDirectory() + "cthulhu-plan-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        // A folder made new here (mkdtemp), so the removal takes nothing that was there before.
+        var template = Array((NSTemporaryDirectory() + "cthulhu-plan.XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw CLIError("cannot make a scratch folder: \(String(cString: strerror(errno)))") }
+        let scratch = String(cString: made)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let source = try await ManifestDiff.atGitRevision(againstGit!, of: manifest, scratch: scratch)
         old = source.manifest
