@@ -33,6 +33,7 @@ extension Cthulhu {
       ("rate RATE", "limit outgoing bandwidth (512kbit, 10mbit)"),
       ("delay DURATION [--jitter D]", "delay outgoing packets (needs sch_netem)"),
       ("heal", "lift faults"),
+      ("reset [--data]", "back to the applied state: heal, start, thaw, rewrite edited files (--data: empty var too)"),
       ("faults", "list the faults in force"),
       ("events [-f]", "the fixture's timeline"),
       ("op --process N --f F [--value V] -- CMD…", "run a client call, record it in history.jsonl"),
@@ -77,7 +78,7 @@ extension Cthulhu {
         return ("kill", fixtureArgs + signal + (targets.isEmpty ? ["all"] : targets))
       case "status", "faults", "events", "op", "check":
         return (verb, fixtureArgs + rest)
-      case "isolate", "heal":
+      case "isolate", "heal", "reset":
         return (verb, fixtureArgs + rest + targets)
       case "loss", "rate", "delay", "logs":
         return (verb, fixtureArgs + rest + targets)
