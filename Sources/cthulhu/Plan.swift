@@ -32,10 +32,15 @@ extension Cthulhu {
       name: .customLong("against-git"),
       help: ArgumentHelp("Plan the change from the manifest as it was at this git revision (HEAD~1, origin/main).", valueName: "rev"))
     var againstGit: String?
+    @Option(help: "Draw the plan instead (mermaid, dot or svg): each instance coloured by what apply does to it.")
+    var graph: GraphFormat?
 
     func validate() throws {
       if against != nil && againstGit != nil { throw ValidationError("Please give --against or --against-git, not both.") }
       if json && format != nil && format != .json { throw ValidationError("Please give --json or --format, not both.") }
+      if graph != nil && (against != nil || againstGit != nil || format != nil || json) {
+        throw ValidationError("--graph draws a plan against the fixture; give it without --against, --format or --json.")
+      }
       if out != nil && (against != nil || againstGit != nil) {
         throw ValidationError("A plan of a manifest change is for review; --out saves plans made against a fixture.")
       }
@@ -47,10 +52,15 @@ extension Cthulhu {
       if against != nil || againstGit != nil {
         return try await failing { try await planChange(manifest, format: format) }
       }
-      let plan = try await failing {
-        try await Input.withDriver(manifest.driver) { try await FixtureController(driver: $0).plan(manifest).plan }
+      let planned = try await failing {
+        try await Input.withDriver(manifest.driver) { try await FixtureController(driver: $0).plan(manifest) }
       }
-      try print(plan, format: format, title: input.manifest ?? manifest.path)
+      let plan = planned.plan
+      if let graph {
+        Output.out(try graph.render(Topology.planned(planned)))
+      } else {
+        try print(plan, format: format, title: input.manifest ?? manifest.path)
+      }
       if let out {
         try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8)
         if format != .json { Output.out("Saved the plan to \(out): apply it with `cthulhu apply \(out)`.\n") }
