@@ -275,6 +275,7 @@ struct Executor {
       try writer.writeFiles(d, mounts: mounts[d.group] ?? [])
       try await record(d, containerID: step.existing)
       guard let id = step.existing else { return }
+      try await driver.refreshFiles(id: id, spec: d.container, files: d.files.map(\.path))
       switch step.effect {
       case .restart?: try await driver.restart(id: id, timeout: d.container.stopTimeout)
       case .signal(let s)?: try await driver.kill(id: id, signal: s)
