@@ -52,7 +52,8 @@ extension Cthulhu {
     /// the swarm first, so that where `DOCKER_HOST` is a swarm's manager a
     /// swarm fixture is destroyed on every node, not as the docker
     /// driver's containers on the manager's node only. (Where the engine is
-    /// no swarm manager, the swarm driver is passed over without a word.)
+    /// no swarm manager, or does not answer, the swarm driver is passed over
+    /// without a word: the docker driver asks the same engine next.)
     static let everyDriver: [DriverKind] = [.swarm, .docker, .process]
 
     /// `--fixture-name`: every folder the fixture was made from, found by label on every driver.
@@ -62,8 +63,8 @@ extension Cthulhu {
         let roots: [String]
         do {
           roots = try await Input.withDriver(kind) { try await FixtureController(driver: $0).roots(ofFixture: name) }
-        } catch let e as DriverError where e.code == .unsupported && kind == .swarm {
-          continue
+        } catch let e as DriverError where kind == .swarm && (e.code == .unsupported || e.code.isTransport) {
+          continue  // (no swarm manager at DOCKER_HOST; an engine that does not answer is named by the docker pass)
         } catch let e as DriverError where e.code.isTransport {
           Output.error("note: \(e) (its containers were not looked for)")
           continue
@@ -90,8 +91,8 @@ extension Cthulhu {
             })
         } catch let e as OrchestratorError where e.code == .noFixture {
           continue
-        } catch let e as DriverError where e.code == .unsupported && kind == .swarm && kinds.count > 1 {
-          continue  // (no swarm manager at DOCKER_HOST)
+        } catch let e as DriverError where kind == .swarm && kinds.count > 1 && (e.code == .unsupported || e.code.isTransport) {
+          continue  // (as in destroy(named:))
         } catch let e as DriverError where e.code.isTransport && kinds.count > 1 {
           Output.error("note: \(e) (its containers were not looked for)")
         }

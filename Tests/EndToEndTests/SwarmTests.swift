@@ -355,7 +355,8 @@ final class SwarmTests: XCTestCase {
   }
 
   /// `destroy --fixture-name` finds a swarm fixture by its labels on every
-  /// node, with no manifest and no folder given, and removes all of it.
+  /// node, with no manifest and no folder given, and removes all of it; so
+  /// does `destroy --fixture DIR` when the folder's state is gone.
   func testDestroyByFixtureNameFindsASwarmFixture() async throws {
     try writeManifest(count: 3)
     var r = try cthulhu("apply")
@@ -371,12 +372,26 @@ final class SwarmTests: XCTestCase {
     r = try Harness.cthulhu(["destroy", "--fixture-name", fixture], in: elsewhere, env: env)
     XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     XCTAssertTrue(r.stdout.contains("Nothing to destroy"), r.stdout)
+
+    // A folder whose state is gone, and no manifest: found by label on the swarm too.
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let root = dir + "/cthulhu-fixture"
+    try FileManager.default.removeItem(atPath: root + "/.cthulhu/state.json")
+    r = try Harness.cthulhu(["destroy", "--fixture", root], in: elsewhere, env: env)
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains("Destroyed fixture '\(fixture!)': 3 instance(s), 1 network(s)"), r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains("Found by label"), r.stdout)
+    // (Without its state, the folder's own making is unknown: it stays, emptied.)
+    try await assertNothingLeft(folder: false)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
   }
 
   /// Nothing of the fixture on any node: no container, no network. The
   /// manager drops the network before destroy returns; each node drops
-  /// its own copy of it a moment later (waited for, 10 s at most).
-  func assertNothingLeft() async throws {
+  /// its own copy of it a moment later (waited for, 10 s at most). With
+  /// `folder`, the fixture folder is gone too.
+  func assertNothingLeft(folder: Bool = true) async throws {
     for n in try await driver.nodes() {
       let engine = try DockerDriver(environment: ["DOCKER_HOST": n.endpoint])
       let containers = try await engine.containers(fixture: fixture)
@@ -391,7 +406,7 @@ final class SwarmTests: XCTestCase {
       XCTAssertEqual(containers.map(\.name), [], "containers left on \(n.name)")
       XCTAssertEqual(networks.map(\.name), [], "networks left on \(n.name)")
     }
-    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture"))
+    if folder { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture")) }
   }
 
   /// The figures docs/benchmarks.md quotes: apply and destroy of 6 instances.
