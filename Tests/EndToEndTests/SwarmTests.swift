@@ -354,6 +354,33 @@ final class SwarmTests: XCTestCase {
     try await assertNothingLeft()
   }
 
+  /// An apply that adopts a container (its record lost: a killed apply may
+  /// have left it made but not yet filled) copies the mounts in again.
+  func testAnAdoptedContainerGetsItsFilesAgain() async throws {
+    try writeManifest(count: 1)
+    var r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let first = try await live()
+    let c = try XCTUnwrap(first["i001"])
+    let rm = try await driver.exec(id: c.id, command: ["rm", "/opt/app/etc/config.json", "/opt/app/var/i001.log"])
+    XCTAssertEqual(rm.exitCode, 0, rm.stderr)
+    // The state forgets the container (as an apply killed before it recorded it).
+    let statePath = dir + "/cthulhu-fixture/.cthulhu/state.json"
+    let text = try String(contentsOfFile: statePath, encoding: .utf8)
+    XCTAssertTrue(text.contains(c.id), "the state records \(c.id)")
+    try text.replacingOccurrences(of: c.id, with: "gone:0000").write(toFile: statePath, atomically: true, encoding: .utf8)
+    r = try cthulhu("plan")
+    XCTAssertTrue(r.stdout.contains("adopt"), r.stdout + r.stderr)
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let again = try await live()
+    XCTAssertEqual(again["i001"]?.id, c.id, "adopted, not made again")
+    let cat = try await driver.exec(id: c.id, command: ["cat", "/opt/app/etc/config.json"])
+    XCTAssertTrue(cat.stdout.contains("\"name\": \"i001\""), cat.stdout + cat.stderr)
+    let link = try await driver.exec(id: c.id, command: ["readlink", "/opt/app/var/i001.log"])
+    XCTAssertEqual(link.stdout, "/proc/1/fd/1\n", "the log is a link to the standard output again")
+  }
+
   /// `destroy --fixture-name` finds a swarm fixture by its labels on every
   /// node, with no manifest and no folder given, and removes all of it; so
   /// does `destroy --fixture DIR` when the folder's state is gone.

@@ -287,6 +287,7 @@ struct Executor {
       if step.action == .adopt {
         // Its files as this spec renders them, and the state's record of it.
         try writer.prepare(d, mounts: mounts[d.group] ?? [])
+        try await driver.refreshFiles(id: id, spec: d.container, files: nil)
         try await record(d, containerID: id)
       }
       switch step.resume {

@@ -92,10 +92,15 @@ extension SwarmDriver {
     return made
   }
 
-  /// Rewrites the rendered files `files` in the (running) container: what
-  /// `apply` does before the restart, signal or nothing its `on_change` asks.
-  public func refreshFiles(id: String, spec: ContainerSpec, files: [String]) async throws {
+  /// Rewrites the rendered files `files` in the container (nil: every
+  /// mount whole, as ``create(_:)`` put them): what `apply` does before the
+  /// restart, signal or nothing its `on_change` asks, and to a container it
+  /// adopts.
+  public func refreshFiles(id: String, spec: ContainerSpec, files: [String]?) async throws {
     let (n, cid) = try await locate(id)
-    try await n.driver.putArchive(id: cid, path: "/", tar: try MountCopy.archive(binds: spec.binds, files: files), what: "rendered files")
+    let tar =
+      try files.map { try MountCopy.archive(binds: spec.binds, files: $0) }
+      ?? MountCopy.archive(binds: spec.binds, instance: spec.labels[Labels.instance])
+    try await n.driver.putArchive(id: cid, path: "/", tar: tar, what: "the files of \(spec.name)")
   }
 }
