@@ -27,6 +27,7 @@ extension FixtureController {
     return AsyncThrowingStream { continuation in
       let task = Task {
         do {
+          await driver.collectLogs(ids: sources.map(\.1))
           try await withThrowingTaskGroup(of: Void.self) { group in
             for (name, id) in sources {
               group.addTask {

@@ -370,6 +370,7 @@ public struct FixtureController: Sendable {
   public func status(root: String) async throws -> [InstanceStatus] {
     let state = try FixtureState.require(root: root)
     let live = try await driver.containers(fixture: state.fixture).byInstance()
+    await driver.collectLogs(ids: state.instances.compactMap { live[$0.name]?.id })
     let faults = (try? FaultBook.load(root: root).faults) ?? []
     return state.instances.map { r in
       let c = live[r.name]

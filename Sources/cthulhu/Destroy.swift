@@ -43,20 +43,30 @@ extension Cthulhu {
         // The state names its driver; without one (lost, unreadable), the
         // manifest does; without that, every driver is asked.
         let state = try? FixtureState.load(root: root)
-        let kinds = state.map { [$0.driver] } ?? manifest.map { [$0.driver] } ?? [.docker, .process]
+        let kinds = state.map { [$0.driver] } ?? manifest.map { [$0.driver] } ?? Self.everyDriver
         let reports = try await Self.destroy(root: root, fixture: manifest?.fixture, kinds: kinds, keepFiles: keepFiles, rmi: rmi, progress: progress)
         if reports.isEmpty { Output.out("Nothing to destroy: \(root) holds no cthulhu fixture.\n") }
         for r in reports { print(r, root: root) }
       }
     }
 
+    /// Every driver, in the order a fixture found by label is looked for:
+    /// the swarm first, so that where `DOCKER_HOST` is a swarm's manager a
+    /// swarm fixture is destroyed on every node, not as the docker
+    /// driver's containers on the manager's node only. (Where the engine is
+    /// no swarm manager, or does not answer, the swarm driver is passed over
+    /// without a word: the docker driver asks the same engine next.)
+    static let everyDriver: [DriverKind] = [.swarm, .docker, .process]
+
     /// `--fixture-name`: every folder the fixture was made from, found by label on every driver.
     func destroy(named name: String) async throws {
       var found = false
-      for kind in [DriverKind.docker, .process] {
+      for kind in Self.everyDriver {
         let roots: [String]
         do {
           roots = try await Input.withDriver(kind) { try await FixtureController(driver: $0).roots(ofFixture: name) }
+        } catch let e as DriverError where kind == .swarm && (e.code == .unsupported || e.code.isTransport) {
+          continue  // (no swarm manager at DOCKER_HOST; an engine that does not answer is named by the docker pass)
         } catch let e as DriverError where e.code.isTransport {
           Output.error("note: \(e) (its containers were not looked for)")
           continue
@@ -90,6 +100,8 @@ extension Cthulhu {
             })
         } catch let e as OrchestratorError where e.code == .noFixture {
           continue
+        } catch let e as DriverError where kind == .swarm && kinds.count > 1 && (e.code == .unsupported || e.code.isTransport) {
+          continue  // (as in destroy(named:))
         } catch let e as DriverError where e.code.isTransport && kinds.count > 1 {
           Output.error("note: \(e) (its containers were not looked for)")
         }

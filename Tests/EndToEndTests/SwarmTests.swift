@@ -215,10 +215,210 @@ final class SwarmTests: XCTestCase {
     try await assertNothingLeft()
   }
 
+  /// The docker CLI, to look at containers as their node's engine has them.
+  func dockerCLI() throws -> String {
+    try XCTUnwrap(["/usr/bin/docker", "/usr/local/bin/docker"].first { FileManager.default.isExecutableFile(atPath: $0) }, "the docker CLI")
+  }
+
+  /// `stat -c '%a %u %g'` of `path` on this machine.
+  func hostStat(_ path: String) throws -> String {
+    let attrs = try FileManager.default.attributesOfItem(atPath: path)
+    let mode = try XCTUnwrap(attrs[.posixPermissions] as? Int)
+    let uid = try XCTUnwrap(attrs[.ownerAccountID] as? NSNumber)
+    let gid = try XCTUnwrap(attrs[.groupOwnerAccountID] as? NSNumber)
+    return "\(String(mode, radix: 8)) \(uid) \(gid)"
+  }
+
+  /// `from` gets an answer from `target` (a line in its log).
+  func request(from id: String, _ target: String) async throws {
+    let got = try await fetch(from: id, target)
+    XCTAssertTrue(got.contains("200 OK"), "\(target): \(got)")
+  }
+
+  /// The lines of `path` (none when it is missing).
+  func lines(_ path: String) -> [String] {
+    ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+  }
+
+  /// Nodes that share no filesystem: no instance has a bind mount of the
+  /// fixture folder; its files are copied in through the engine with the
+  /// modes and owners they have here, rewritten in the running container
+  /// by `on_change: signal`, and its log is pulled from the engine into
+  /// `bindmounts/var/<name>.log` on `status`, `logs`, a kill and destroy,
+  /// each line once.
+  func testFilesAreCopiedInAndLogsPulledOut() async throws {
+    try """
+    fixture: \(fixture!)
+    driver: swarm
+    vars:
+      tuning: "1"
+    groups:
+      node:
+        image: cthulhu-test:latest
+        count: 2
+        user: "1000:1000"
+        command: ["/bin/sh", "-c", "exec httpd -f -v -p 8080 -h /opt/app/etc >>/opt/app/var/$CTHULHU_NAME.log 2>&1"]
+        templates:
+          - { source: templates/config.json, target: etc/config.json }
+          - { source: templates/node.conf, target: etc/node.conf }
+        on_change: signal:HUP
+        stop_timeout: 1s
+
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    var r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let placed = try await live()
+    XCTAssertEqual(placed.keys.sorted(), ["i001", "i002"])
+    XCTAssertNotEqual(placed["i001"]?.node, placed["i002"]?.node, "two instances on two nodes")
+    let root = dir + "/cthulhu-fixture"
+    let docker = try dockerCLI()
+    let nodes = Dictionary(uniqueKeysWithValues: try await driver.nodes().map { ($0.name, $0.endpoint) })
+
+    for (name, c) in placed {
+      // No bind mount at all (so none of the fixture folder).
+      let cid = String(c.id.split(separator: ":")[1])
+      let mounts = try Harness.run(docker, ["-H", try XCTUnwrap(nodes[c.node]), "inspect", "-f", "{{json .Mounts}}", cid])
+      XCTAssertEqual(mounts.status, 0, mounts.stderr)
+      XCTAssertFalse(mounts.stdout.contains(root), "\(name) mounts nothing of the fixture folder: \(mounts.stdout)")
+      XCTAssertEqual(mounts.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[]", name)
+      // The rendered file is there, with this machine's content, mode and owner (the instance's user).
+      let host = root + "/" + c.ip + "/bindmounts/etc/config.json"
+      let cat = try await driver.exec(id: c.id, command: ["cat", "/opt/app/etc/config.json"])
+      XCTAssertEqual(cat.stdout, try String(contentsOfFile: host, encoding: .utf8), name)
+      XCTAssertTrue(cat.stdout.contains("\"name\": \"\(name)\""), cat.stdout)
+      for (inContainer, here) in [
+        ("/opt/app/etc/config.json", host), ("/opt/app/etc", root + "/" + c.ip + "/bindmounts/etc"),
+        ("/opt/app/var", root + "/" + c.ip + "/bindmounts/var"),
+      ] {
+        let st = try await driver.exec(id: c.id, command: ["stat", "-c", "%a %u %g", inContainer])
+        XCTAssertEqual(st.stdout.trimmingCharacters(in: .whitespacesAndNewlines), try hostStat(here), "\(name) \(inContainer)")
+      }
+      let owned = try hostStat(host)
+      XCTAssertTrue(owned.hasSuffix(" 1000 1000"), "given to the instance's user: \(owned)")
+    }
+
+    // Logs: what i002's httpd wrote to its log reaches the fixture folder on
+    // `status`, once; more on the next pull; nothing twice.
+    let (a, b) = (placed["i001"]!, placed["i002"]!)
+    let log = root + "/" + b.ip + "/bindmounts/var/i002.log"
+    XCTAssertEqual(lines(log), [], "nothing pulled yet")
+    try await request(from: a.id, "i002")
+    r = try cthulhu("status")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let first = lines(log)
+    XCTAssertEqual(first.filter { $0.contains("response:200") }.count, 1, "one request, one line: \(first)")
+    XCTAssertTrue(first.allSatisfy { $0.contains(a.ip) }, "the lines are httpd's, without the engine's times: \(first)")
+    r = try cthulhu("status")
+    XCTAssertEqual(lines(log), first, "a second pull appends nothing")
+    try await request(from: a.id, "i002")
+    r = try cthulhu("logs", "i002")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.contains("response:200") }.count, 2, "logs shows the engine's log: \(r.stdout)")
+    XCTAssertEqual(lines(log).filter { $0.contains("response:200") }.count, 2, "logs pulled the new line: \(lines(log))")
+
+    // A kill pulls first; a start keeps the container and its log, which is not pulled twice.
+    try await request(from: a.id, "i002")
+    r = try cthulhu("kill", "i002")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertEqual(lines(log).filter { $0.contains("response:200") }.count, 3, "kill pulled the log first: \(lines(log))")
+    r = try cthulhu("start", "i002")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    r = try cthulhu("status")
+    XCTAssertEqual(lines(log).filter { $0.contains("response:200") }.count, 3, "no line twice: \(lines(log))")
+
+    // on_change: signal: the changed file is rewritten in the running
+    // container, which is signalled, not restarted; the other is untouched.
+    let before = try await startTimes()
+    try String(contentsOfFile: dir + "/cthulhu.yaml", encoding: .utf8).replacingOccurrences(of: "tuning: \"1\"", with: "tuning: \"2\"")
+      .write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let conf = try await driver.exec(id: b.id, command: ["cat", "/opt/app/etc/node.conf"])
+    XCTAssertEqual(conf.stdout, "tuning=2\n")
+    let st = try await driver.exec(id: b.id, command: ["stat", "-c", "%a %u %g", "/opt/app/etc/node.conf"])
+    XCTAssertEqual(st.stdout.trimmingCharacters(in: .whitespacesAndNewlines), try hostStat(root + "/" + b.ip + "/bindmounts/etc/node.conf"))
+    let after = try await startTimes()
+    XCTAssertEqual(after, before, "signalled, not restarted")
+    let state = try await driver.inspect(id: b.id).state
+    XCTAssertEqual(state, .running)
+
+    // destroy --keep-files pulls each log before its container goes.
+    try await request(from: a.id, "i002")
+    r = try cthulhu("destroy", "--keep-files")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertEqual(lines(log).filter { $0.contains("response:200") }.count, 4, "destroy pulled the last line: \(lines(log))")
+    let left = try await live()
+    XCTAssertTrue(left.isEmpty, "\(left)")
+    r = try cthulhu("destroy")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    try await assertNothingLeft()
+  }
+
+  /// An apply that adopts a container (its record lost: a killed apply may
+  /// have left it made but not yet filled) copies the mounts in again.
+  func testAnAdoptedContainerGetsItsFilesAgain() async throws {
+    try writeManifest(count: 1)
+    var r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let first = try await live()
+    let c = try XCTUnwrap(first["i001"])
+    let rm = try await driver.exec(id: c.id, command: ["rm", "/opt/app/etc/config.json", "/opt/app/var/i001.log"])
+    XCTAssertEqual(rm.exitCode, 0, rm.stderr)
+    // The state forgets the container (as an apply killed before it recorded it).
+    let statePath = dir + "/cthulhu-fixture/.cthulhu/state.json"
+    let text = try String(contentsOfFile: statePath, encoding: .utf8)
+    XCTAssertTrue(text.contains(c.id), "the state records \(c.id)")
+    try text.replacingOccurrences(of: c.id, with: "gone:0000").write(toFile: statePath, atomically: true, encoding: .utf8)
+    r = try cthulhu("plan")
+    XCTAssertTrue(r.stdout.contains("adopt"), r.stdout + r.stderr)
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let again = try await live()
+    XCTAssertEqual(again["i001"]?.id, c.id, "adopted, not made again")
+    let cat = try await driver.exec(id: c.id, command: ["cat", "/opt/app/etc/config.json"])
+    XCTAssertTrue(cat.stdout.contains("\"name\": \"i001\""), cat.stdout + cat.stderr)
+    let link = try await driver.exec(id: c.id, command: ["readlink", "/opt/app/var/i001.log"])
+    XCTAssertEqual(link.stdout, "/proc/1/fd/1\n", "the log is a link to the standard output again")
+  }
+
+  /// `destroy --fixture-name` finds a swarm fixture by its labels on every
+  /// node, with no manifest and no folder given, and removes all of it; so
+  /// does `destroy --fixture DIR` when the folder's state is gone.
+  func testDestroyByFixtureNameFindsASwarmFixture() async throws {
+    try writeManifest(count: 3)
+    var r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let spread = Set(try await live().values.map(\.node))
+    XCTAssertGreaterThanOrEqual(spread.count, 2)
+    let elsewhere = try Harness.tempDir("swarm-elsewhere")
+    defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+    r = try Harness.cthulhu(["destroy", "--fixture-name", fixture], in: elsewhere, env: env)
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains("Destroyed fixture '\(fixture!)': 3 instance(s), 1 network(s)"), r.stdout + r.stderr)
+    try await assertNothingLeft()
+    r = try Harness.cthulhu(["destroy", "--fixture-name", fixture], in: elsewhere, env: env)
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains("Nothing to destroy"), r.stdout)
+
+    // A folder whose state is gone, and no manifest: found by label on the swarm too.
+    r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    let root = dir + "/cthulhu-fixture"
+    try FileManager.default.removeItem(atPath: root + "/.cthulhu/state.json")
+    r = try Harness.cthulhu(["destroy", "--fixture", root], in: elsewhere, env: env)
+    XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains("Destroyed fixture '\(fixture!)': 3 instance(s), 1 network(s)"), r.stdout + r.stderr)
+    XCTAssertTrue(r.stdout.contains("Found by label"), r.stdout)
+    // (Without its state, the folder's own making is unknown: it stays, emptied.)
+    try await assertNothingLeft(folder: false)
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [])
+  }
+
   /// Nothing of the fixture on any node: no container, no network. The
   /// manager drops the network before destroy returns; each node drops
-  /// its own copy of it a moment later (waited for, 10 s at most).
-  func assertNothingLeft() async throws {
+  /// its own copy of it a moment later (waited for, 10 s at most). With
+  /// `folder`, the fixture folder is gone too.
+  func assertNothingLeft(folder: Bool = true) async throws {
     for n in try await driver.nodes() {
       let engine = try DockerDriver(environment: ["DOCKER_HOST": n.endpoint])
       let containers = try await engine.containers(fixture: fixture)
@@ -233,7 +433,7 @@ final class SwarmTests: XCTestCase {
       XCTAssertEqual(containers.map(\.name), [], "containers left on \(n.name)")
       XCTAssertEqual(networks.map(\.name), [], "networks left on \(n.name)")
     }
-    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture"))
+    if folder { XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/cthulhu-fixture")) }
   }
 
   /// The figures docs/benchmarks.md quotes: apply and destroy of 6 instances.

@@ -275,6 +275,7 @@ struct Executor {
       try writer.writeFiles(d, mounts: mounts[d.group] ?? [])
       try await record(d, containerID: step.existing)
       guard let id = step.existing else { return }
+      try await driver.refreshFiles(id: id, spec: d.container, files: d.files.map(\.path))
       switch step.effect {
       case .restart?: try await driver.restart(id: id, timeout: d.container.stopTimeout)
       case .signal(let s)?: try await driver.kill(id: id, signal: s)
@@ -286,6 +287,7 @@ struct Executor {
       if step.action == .adopt {
         // Its files as this spec renders them, and the state's record of it.
         try writer.prepare(d, mounts: mounts[d.group] ?? [])
+        try await driver.refreshFiles(id: id, spec: d.container, files: nil)
         try await record(d, containerID: id)
       }
       switch step.resume {

@@ -80,12 +80,27 @@ public protocol Driver: Sendable {
   /// driver's registry folder, once it holds no record: a destroy killed
   /// after the last removal left it). Best effort.
   func forget(fixture: String) async
+  /// Rewrites the rendered files `files` (paths below `bindmounts`, such as
+  /// `etc/config.json`, already written in the fixture folder) where the
+  /// container `id` reads them: what `apply` does before the restart,
+  /// signal or nothing of `on_change`. Nil: every mount whole, as when the
+  /// container was made (an adopted container, which a killed apply may
+  /// have left before its files were in). A driver whose instances see the
+  /// fixture folder itself (bind mounts, host folders) has nothing to do.
+  func refreshFiles(id: String, spec: ContainerSpec, files: [String]?) async throws
+  /// Brings the output that only the engine holds into the instances' log
+  /// files in the fixture folder (the swarm driver: its nodes may be other
+  /// machines); best effort. Drivers whose instances write their log file
+  /// themselves have nothing to bring.
+  func collectLogs(ids: [String]) async
 }
 
 extension Driver {
   public var namespaceOutlivesStop: Bool { false }
   public func removeBuiltImages(fixture: String) async throws -> [String] { [] }
   public func forget(fixture: String) async {}
+  public func refreshFiles(id: String, spec: ContainerSpec, files: [String]?) async throws {}
+  public func collectLogs(ids: [String]) async {}
 }
 
 extension Driver {

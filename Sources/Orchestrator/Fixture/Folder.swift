@@ -127,7 +127,7 @@ final class Folder {
   }
 
   /// The names in this folder (not `.` and `..`).
-  private func entries() throws -> [String] {
+  func entries() throws -> [String] {
     let copy = dup(fd)
     guard copy >= 0, let dir = fdopendir(copy) else {
       if copy >= 0 { close(copy) }

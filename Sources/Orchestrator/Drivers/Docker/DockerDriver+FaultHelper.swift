@@ -124,11 +124,17 @@ extension DockerDriver {
   /// Writes `data` as the file `name` into folder `path` of a running container.
   func putFile(id: String, path: String, name: String, data: [UInt8]) async throws {
     let tar = try Tar.archive(entries: [Tar.Entry(path: name, mode: 0o600, kind: .file(data))])
+    try await putArchive(id: id, path: path, tar: tar, what: name)
+  }
+
+  /// Unpacks the ustar archive `tar` into folder `path` of a container
+  /// (created or running), owners as the archive gives them.
+  func putArchive(id: String, path: String, tar: [UInt8], what: String) async throws {
     let c = try await api()
     let resp = try await c.send(
       "PUT", "/containers/\(id)/archive", query: ["path": path], body: Data(tar), contentType: "application/x-tar")
     guard (200..<300).contains(Int(resp.status.code)) else {
-      throw DockerClient.error(status: Int(resp.status.code), data: try await c.collect(resp), what: "copy \(name) into \(id.prefix(12))")
+      throw DockerClient.error(status: Int(resp.status.code), data: try await c.collect(resp), what: "copy \(what) into \(id.prefix(12))")
     }
   }
 }

@@ -353,12 +353,18 @@ public final class DockerDriver: Driver {
   }
 
   public func logs(id: String, follow: Bool, since: Date?, timestamps: Bool) -> AsyncThrowingStream<LogLine, any Error> {
+    logs(id: id, follow: follow, sinceQuery: since.map { String(format: "%.6f", $0.timeIntervalSince1970) }, timestamps: timestamps)
+  }
+
+  /// ``logs(id:follow:since:timestamps:)`` with `since` as the engine takes
+  /// it: UNIX seconds, a fraction optional (`1733137200.123456789`).
+  func logs(id: String, follow: Bool, sinceQuery: String?, timestamps: Bool) -> AsyncThrowingStream<LogLine, any Error> {
     AsyncThrowingStream { continuation in
       let task = Task {
         do {
           let c = try await api()
           var query = ["stdout": "1", "stderr": "1", "follow": follow ? "1" : "0", "timestamps": timestamps ? "1" : "0"]
-          if let since { query["since"] = String(format: "%.6f", since.timeIntervalSince1970) }
+          if let sinceQuery { query["since"] = sinceQuery }
           let resp = try await c.send("GET", "/containers/\(id)/logs", query: query, timeout: .hours(24 * 365))
           guard (200..<300).contains(Int(resp.status.code)) else {
             throw DockerClient.error(status: Int(resp.status.code), data: try await c.collect(resp), what: "logs of \(id.prefix(12))")

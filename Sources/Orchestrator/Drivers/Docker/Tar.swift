@@ -1,8 +1,9 @@
 import Foundation
 
-/// A minimal ustar writer for build contexts: regular files and folders,
-/// modes kept, owners zeroed. Symbolic links are stored as links;
-/// `.dockerignore` is not read (the whole folder is sent).
+/// A minimal ustar writer: build contexts (regular files and folders, modes
+/// kept, owners zeroed; symbolic links stored as links; `.dockerignore` is
+/// not read, the whole folder is sent), and archives made in memory with
+/// owners of their own (the swarm driver's copies of an instance's files).
 enum Tar {
   static func archive(folder: String) throws -> [UInt8] {
     var out: [UInt8] = []
@@ -46,20 +47,25 @@ enum Tar {
     var path: String
     var mode: Int
     var kind: Kind
+    /// Numeric owner and group, as the engine sets them when it unpacks.
+    var uid: Int = 0
+    var gid: Int = 0
+    /// Modification time, UNIX seconds (0 where the bytes must not depend on it).
+    var mtime: Int = 0
   }
 
   /// An archive of `entries` in the order given (folders before what they
-  /// hold), owners and times zeroed: the same entries give the same bytes.
+  /// hold), with their owners and times: the same entries give the same bytes.
   static func archive(entries: [Entry]) throws -> [UInt8] {
     var out: [UInt8] = []
     for e in entries {
       switch e.kind {
       case .folder:
-        out += try header(name: e.path + "/", mode: e.mode, size: 0, type: "5")
+        out += try header(name: e.path + "/", mode: e.mode, size: 0, type: "5", uid: e.uid, gid: e.gid, mtime: e.mtime)
       case .link(let dest):
-        out += try header(name: e.path, mode: e.mode, size: 0, type: "2", link: dest)
+        out += try header(name: e.path, mode: e.mode, size: 0, type: "2", link: dest, uid: e.uid, gid: e.gid, mtime: e.mtime)
       case .file(let data):
-        out += try header(name: e.path, mode: e.mode, size: data.count, type: "0")
+        out += try header(name: e.path, mode: e.mode, size: data.count, type: "0", uid: e.uid, gid: e.gid, mtime: e.mtime)
         out += data
         out += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
       }
@@ -68,11 +74,13 @@ enum Tar {
     return out
   }
 
-  static func header(name: String, mode: Int, size: Int, type: Character, link: String = "") throws -> [UInt8] {
+  static func header(
+    name: String, mode: Int, size: Int, type: Character, link: String = "", uid: Int = 0, gid: Int = 0, mtime: Int = 0
+  ) throws -> [UInt8] {
     var h = [UInt8](repeating: 0, count: 512)
     func put(_ s: String, _ at: Int, _ len: Int) throws {
       let b = Array(s.utf8)
-      guard b.count <= len else { throw DriverError(.buildFailed, "path too long for the build archive: \(name)") }
+      guard b.count <= len else { throw DriverError(.buildFailed, "path too long for a ustar archive: \(name)") }
       h.replaceSubrange(at..<(at + b.count), with: b)
     }
     func octal(_ v: Int, _ at: Int, _ len: Int) throws {
@@ -86,10 +94,15 @@ enum Tar {
     }
     try put(n, 0, 100)
     try octal(mode, 100, 8)
-    try octal(0, 108, 8)
-    try octal(0, 116, 8)
+    // (ustar's 7 octal digits hold ids below 2^21; a larger one would need
+    // a pax header, which no instance's owner here has.)
+    guard (0..<0o7777777).contains(uid), (0..<0o7777777).contains(gid) else {
+      throw DriverError(.unsupported, "owner \(uid):\(gid) of \(name) is too large for a ustar archive")
+    }
+    try octal(uid, 108, 8)
+    try octal(gid, 116, 8)
     try octal(size, 124, 12)
-    try octal(0, 136, 12)
+    try octal(max(0, mtime), 136, 12)
     h.replaceSubrange(148..<156, with: [UInt8](repeating: 32, count: 8))
     h[156] = UInt8(ascii: type.unicodeScalars.first!)
     try put(link, 157, 100)

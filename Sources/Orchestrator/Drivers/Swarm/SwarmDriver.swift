@@ -325,7 +325,17 @@ public final class SwarmDriver: PlacingDriver {
     } catch {
       // (Best effort: see above.)
     }
-    return "\(node.name):" + (try await node.driver.create(spec))
+    // The instance's files go into the container before it first starts
+    // (no bind mount: the node may share no filesystem with this machine).
+    let archive = try MountCopy.archive(binds: spec.binds, instance: spec.labels[Labels.instance])
+    let cid = try await node.driver.create(Self.onNode(spec))
+    do {
+      try await node.driver.putArchive(id: cid, path: "/", tar: archive, what: "the files of \(spec.name)")
+    } catch {
+      try? await node.driver.removeAndWait(id: cid)
+      throw error
+    }
+    return "\(node.name):" + cid
   }
 
   /// Removes the fixture's anchors on every node.
@@ -369,20 +379,24 @@ public final class SwarmDriver: PlacingDriver {
     return try await !n.driver.networks().contains { $0.name == name }
   }
 
+  /// (Each of stop, restart, kill and remove pulls the instance's log first: see ``pullLog(id:)``.)
   public func stop(id: String, timeout: Int?) async throws {
     let (n, cid) = try await locate(id)
+    await pullLogFirst(id)
     try await n.driver.stop(id: cid, timeout: timeout)
   }
 
   /// A stop, then a ``start(id:)`` (which outlasts the node dropping the network).
   public func restart(id: String, timeout: Int?) async throws {
     let (n, cid) = try await locate(id)
+    await pullLogFirst(id)
     try await n.driver.stop(id: cid, timeout: timeout)
     try await start(id: id)
   }
 
   public func kill(id: String, signal: String) async throws {
     let (n, cid) = try await locate(id)
+    await pullLogFirst(id)
     try await n.driver.kill(id: cid, signal: signal)
   }
 
@@ -398,6 +412,7 @@ public final class SwarmDriver: PlacingDriver {
 
   public func remove(id: String, force: Bool) async throws {
     let (n, cid) = try await locate(id)
+    await pullLogFirst(id)
     try await n.driver.remove(id: cid, force: force)
   }
 
