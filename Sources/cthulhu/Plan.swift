@@ -51,6 +51,9 @@ extension Cthulhu {
         try await Input.withDriver(manifest.driver) { try await FixtureController(driver: $0).plan(manifest).plan }
       }
       try print(plan, format: format, title: input.manifest ?? manifest.path)
+      if format == .text, let schedule = manifest.nemesis {
+        Output.out("\n" + NemesisTimeline(manifest: manifest, schedule: schedule).summary())
+      }
       if let out {
         try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8)
         if format != .json { Output.out("Saved the plan to \(out): apply it with `cthulhu apply \(out)`.\n") }

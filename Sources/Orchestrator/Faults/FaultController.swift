@@ -37,11 +37,13 @@ extension FixtureController {
   /// `lasting` is given, a detached reaper lifts the fault after that long,
   /// even if every cthulhu and the shell that ran it have exited.
   /// On any failure nothing stays changed.
-  public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, binary: String = ApplyOptions.currentExecutable) async throws
-    -> Fault
-  {
+  /// `owner` tags the fault (see ``Fault/owner``).
+  public func inject(
+    _ request: FaultRequest, root: String, lasting: Duration? = nil, owner: String? = nil, binary: String = ApplyOptions.currentExecutable
+  ) async throws -> Fault {
     let made = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names, binary: binary) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
+      f.owner = owner
       if let lasting {
         f.expiresAt = Date().addingTimeInterval(lasting.seconds)
       }
@@ -81,6 +83,19 @@ extension FixtureController {
       let before = Dictionary(book.faults.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
       let lifted = book.heal(names.map(Set.init))
       return HealReport(lifted: lifted, narrowed: book.faults.filter { before[$0.id] != $0 })
+    }
+  }
+
+  /// Lifts the faults `ids`, and every fault tagged `owner` when one is
+  /// given, wherever they are in force (a nemesis heals its own faults this
+  /// way, never those someone else made). Returns the faults lifted.
+  @discardableResult
+  public func lift(root: String, ids: [String], owner: String? = nil) async throws -> [Fault] {
+    try await changeFaults(root: root, action: "lift", targets: ids) { book, _ in
+      let wanted = Set(ids)
+      let gone = book.faults.filter { wanted.contains($0.id) || (owner != nil && $0.owner == owner) }
+      book.faults.removeAll { f in gone.contains { $0.id == f.id } }
+      return gone
     }
   }
 
@@ -256,6 +271,11 @@ extension FixtureController {
     }
     for f in book.faults where !old.faults.contains(where: { $0.id == f.id }) {
       log.append(Event(actor: actor, action: "\(f.kind.rawValue) \(f.id)", targets: f.targets, outcome: "ok: \(f.summary)", seconds: seconds))
+    }
+    if action == "lift" {
+      for f in gone where !expired.contains(where: { $0.id == f.id }) {
+        log.append(Event(actor: actor, action: "lift \(f.id)", targets: f.targets, outcome: "ok: lifted \(f.summary)", seconds: seconds))
+      }
     }
     if action == "heal" {
       let lifted = gone.filter { f in !expired.contains { $0.id == f.id } }
