@@ -155,7 +155,9 @@ final class NemesisDecodingTests: XCTestCase {
 
   func testTheSectionItselfMustBeWhole() throws {
     let dir = try TempDir()
-    XCTAssertEqual(problems(Self.manifest("  seed: 1\n"), in: dir), ["6:3: 'nemesis' needs 'faults': a list such as - { partition: majority, for: 5s, every: 15s }"])
+    XCTAssertEqual(
+      problems(Self.manifest("  seed: 1\n"), in: dir),
+      ["6:3: 'nemesis' needs 'faults': a list such as - { partition: majority, for: 5s, every: 15s }"])
     XCTAssertEqual(problems(Self.manifest("  faults: []\n"), in: dir), ["6:11: 'nemesis.faults' must be a list of at least one fault, not a list"])
     XCTAssertEqual(problems(Self.manifest("  fautls: []\n"), in: dir).first, "6:3: unknown key 'fautls' in 'nemesis'; did you mean 'faults'?")
   }
