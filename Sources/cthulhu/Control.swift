@@ -34,6 +34,7 @@ extension Cthulhu {
       ("delay DURATION [--jitter D]", "delay outgoing packets (needs sch_netem)"),
       ("heal", "lift faults"),
       ("faults", "list the faults in force"),
+      ("nemesis start|stop|status", "the manifest's nemesis schedule, in the background (fixture shim)"),
       ("events [-f]", "the fixture's timeline"),
       ("op --process N --f F [--value V] -- CMD…", "run a client call, record it in history.jsonl"),
       ("check [--model M]", "is history.jsonl linearizable? (exit 0 yes, 2 no)"),
@@ -83,6 +84,11 @@ extension Cthulhu {
         return (verb, fixtureArgs + rest + targets)
       case "exec":
         return ("exec", fixtureArgs + targets + rest)
+      case "nemesis":
+        guard instance == nil else {
+          throw ValidationError("The nemesis acts on the whole fixture: use the fixture's ./control nemesis start|stop|status.")
+        }
+        return ("nemesis", Array(rest.prefix(1)) + fixtureArgs + rest.dropFirst())
       case "partition":
         guard instance == nil else {
           throw ValidationError(
