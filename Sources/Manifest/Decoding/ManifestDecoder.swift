@@ -126,7 +126,8 @@ final class ManifestDecoder {
     guard let fixture else { return nil }
     var manifest = Manifest(path: path, fixture: fixture, driver: driver, root: rootPath, network: network, vars: vars, groups: groups)
     manifest.faults = faults
-    if let n = fields["nemesis"] {
+    // (Past the instance limit the validator says so; the targets are not checked.)
+    if let n = fields["nemesis"], groups.reduce(0, { $0 + $1.count }) <= ManifestLoader.maxInstances {
       let decoder = NemesisDecoder(reader: reader, driver: driver, network: network, instances: NemesisDecoder.instances(of: groups))
       manifest.nemesis = decoder.decode(n)
     }
