@@ -14,21 +14,21 @@ final class NemesisTests: XCTestCase {
 
   override func setUp() async throws {
     try Host.requireBusybox()
-    try Host.requireRoot()
     fixture = Host.uniqueName("nem")
     dir = try Host.tempDir(fixture)
     try FileManager.default.createDirectory(atPath: dir + "/www", withIntermediateDirectories: true)
   }
 
-  func writeManifest(_ nemesis: String) throws {
+  func writeManifest(_ nemesis: String, mode: String = "namespaces") throws {
+    if mode == "namespaces" { try Host.requireRoot() }
     try """
     fixture: \(fixture)
     driver: process
-    network: { mode: namespaces }
+    network: { mode: \(mode) }
     groups:
       node:
         count: 3
-        command: ["\(Host.busybox)", "httpd", "-f", "-p", "8080", "-h", "\(dir)/www"]
+        command: ["\(Host.busybox)", "sh", "-c", "exec \(Host.busybox) httpd -f -p \\"$CTHULHU_IP:8080\\" -h \(dir)/www"]
         stop_timeout: 1s
     nemesis:
     \(nemesis)
@@ -70,7 +70,7 @@ final class NemesisTests: XCTestCase {
 
   /// Every instance is running (none paused or stopped).
   func allRunning() throws -> Bool {
-    let lines = try cthulhu("status", "--fixture", root).stdout.split(separator: "\n").dropFirst()
+    let lines = try cthulhu("status", "--fixture", root).stdout.split(separator: "\n").filter { $0.hasPrefix("i00") }
     return lines.count == 3 && lines.allSatisfy { $0.contains("running") }
   }
 
@@ -118,6 +118,7 @@ final class NemesisTests: XCTestCase {
     XCTAssertTrue(status.hasPrefix("nemesis running (pid "), status)
     XCTAssertTrue(status.contains("\nNext: "), status)
     XCTAssertFalse(try allRunning(), "one instance is paused")
+    XCTAssertTrue(try mustSucceed("status").contains("\nNemesis running (pid "))
 
     let stopped = try mustSucceed("nemesis", "stop")
     XCTAssertTrue(stopped.hasPrefix("nemesis stopped; healed: "), stopped)
@@ -147,6 +148,8 @@ final class NemesisTests: XCTestCase {
     let pid = try XCTUnwrap(nemesisProcesses().first)
     kill(pid, SIGKILL)
     try await Host.eventually("the nemesis is gone", within: 5) { self.nemesisProcesses().isEmpty }
+    let overview = try mustSucceed("status")
+    XCTAssertTrue(overview.contains("\nNemesis killed before it healed what it had in force"), overview)
     let status = try mustSucceed("nemesis", "status")
     XCTAssertTrue(status.hasPrefix("nemesis not running: its process (pid \(pid)) ended without finishing or being stopped (killed?)"), status)
     XCTAssertTrue(status.contains("isolate i001"), status)
@@ -188,5 +191,31 @@ final class NemesisTests: XCTestCase {
     let status = try mustSucceed("nemesis", "status")
     XCTAssertTrue(status.hasPrefix("nemesis finished at "), status)
     XCTAssertTrue(status.contains("seed 11"), status)
+  }
+
+  func testOnLoopbackProcessFaultsComeAndGoWithoutRoot() async throws {
+    try writeManifest(
+      """
+        faults:
+          - pause: random 1
+            for: 400ms
+            every: 800ms
+          - kill: i002
+            signal: TERM
+            after: 200ms
+            for: 500ms
+      """, mode: "loopback")
+    try mustSucceed("apply")
+    try mustSucceed("nemesis", "start")
+    try await Host.eventually("a pause came and went twice, and i002 was back", within: 20) {
+      let a = self.events().map(\.action)
+      return a.contains("nemesis heal 1.2") && a.contains("nemesis heal 2.1")
+    }
+    let log = events()
+    XCTAssertTrue(log.contains { $0.action == "kill TERM" && $0.targets == ["i002"] })
+    XCTAssertTrue(log.contains { $0.action == "unpause" })
+    XCTAssertFalse(log.contains { $0.outcome.hasPrefix("failed") }, log.map(EventLog.format).joined(separator: "\n"))
+    try mustSucceed("nemesis", "stop")
+    try await Host.eventually("every instance runs", within: 10) { try self.allRunning() }
   }
 }

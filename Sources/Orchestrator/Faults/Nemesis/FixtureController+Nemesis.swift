@@ -167,10 +167,27 @@ extension FixtureController {
         record.active.append(active)
       case .lifecycle(let verb, let names, let signal):
         // Recorded first: a nemesis killed during the verb still leaves
-        // what `nemesis stop` must undo.
+        // what `nemesis stop` must undo. One instance at a time, so that
+        // only those it reached are healed.
         record.active.append(active)
         try record.save(root: root)
-        _ = try await lifecycle(verb, root: root, names: names, signal: signal)
+        var done: [String] = []
+        var failures: [String] = []
+        for name in names {
+          do {
+            _ = try await lifecycle(verb, root: root, names: [name], signal: signal)
+            done.append(name)
+          } catch {
+            failures.append("\(error)")
+          }
+        }
+        record.active.removeLast()
+        if !done.isEmpty {
+          active.names = done
+          active.summary = f.action.describe(done)
+          record.active.append(active)
+        }
+        if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
       }
       log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: step.names, outcome: "ok: \(active.summary)"))
     } catch {
@@ -186,10 +203,20 @@ extension FixtureController {
     do {
       if let id = a.faultID {
         try await lift(root: root, ids: [id])
+        record.active.remove(at: i)
       } else if let verb = f.action.healVerb {
-        _ = try await lifecycle(verb, root: root, names: a.names)
+        // What cannot be healed now stays recorded, for `nemesis stop` to try again.
+        var left: [String] = []
+        var failures: [String] = []
+        for name in a.names {
+          do { _ = try await lifecycle(verb, root: root, names: [name]) } catch {
+            left.append(name)
+            failures.append("\(error)")
+          }
+        }
+        if left.isEmpty { record.active.remove(at: i) } else { record.active[i].names = left }
+        if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
       }
-      record.active.remove(at: i)
       log.append(Event(actor: actor, action: "nemesis heal \(step.label)", targets: a.names, outcome: "ok: " + f.action.describeHeal(a.names)))
     } catch {
       record.lastError = "\(step.label) heal: \(error)"
