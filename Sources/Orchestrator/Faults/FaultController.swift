@@ -86,19 +86,6 @@ extension FixtureController {
     }
   }
 
-  /// Lifts the faults `ids`, and every fault tagged `owner` when one is
-  /// given, wherever they are in force (a nemesis heals its own faults this
-  /// way, never those someone else made). Returns the faults lifted.
-  @discardableResult
-  public func lift(root: String, ids: [String], owner: String? = nil) async throws -> [Fault] {
-    try await changeFaults(root: root, action: "lift", targets: ids) { book, _ in
-      let wanted = Set(ids)
-      let gone = book.faults.filter { wanted.contains($0.id) || (owner != nil && $0.owner == owner) }
-      book.faults.removeAll { f in gone.contains { $0.id == f.id } }
-      return gone
-    }
-  }
-
   /// Lifts every fault whose `--for` has run out (the reaper calls this; so
   /// does every fault command, in case a reaper was killed).
   @discardableResult
@@ -271,11 +258,6 @@ extension FixtureController {
     }
     for f in book.faults where !old.faults.contains(where: { $0.id == f.id }) {
       log.append(Event(actor: actor, action: "\(f.kind.rawValue) \(f.id)", targets: f.targets, outcome: "ok: \(f.summary)", seconds: seconds))
-    }
-    if action == "lift" {
-      for f in gone where !expired.contains(where: { $0.id == f.id }) {
-        log.append(Event(actor: actor, action: "lift \(f.id)", targets: f.targets, outcome: "ok: lifted \(f.summary)", seconds: seconds))
-      }
     }
     if action == "heal" {
       let lifted = gone.filter { f in !expired.contains { $0.id == f.id } }
