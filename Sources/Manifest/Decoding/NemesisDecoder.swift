@@ -218,7 +218,7 @@ struct NemesisDecoder {
       if let e2 = every, let l = lasting, e2 <= l {
         fail(
           e.value,
-          "'every' (\(Self.text(e2))) must be longer than 'for' (\(Self.text(l))): each occurrence is healed before the next, so the gap between them is every − for"
+          "'every' (\(Units.text(e2))) must be longer than 'for' (\(Units.text(l))): each occurrence is healed before the next, so the gap between them is every − for"
         )
       }
     }
@@ -243,13 +243,6 @@ struct NemesisDecoder {
       return words.count == items.count ? words.joined(separator: ",") : nil
     }
     return nil
-  }
-
-  /// `1.5s`, `200ms`, `2m` for messages.
-  static func text(_ d: Duration) -> String {
-    let ms = d.milliseconds
-    if ms < 1000 || ms.truncatingRemainder(dividingBy: 1000) != 0 { return ms < 1000 ? "\(Int(ms))ms" : "\(ms / 1000)s" }
-    return "\(Int(ms / 1000))s"
   }
 }
 

@@ -64,4 +64,21 @@ public enum Units {
     }
     return nil
   }
+
+  /// A duration as people write it: `500ms`, `2s`, `1.5s`, `2m`, `1m30s`.
+  public static func text(_ d: Duration) -> String {
+    let (sec, atto) = d.components
+    let ms = sec * 1000 + atto / 1_000_000_000_000_000
+    if ms < 1000 { return ms == 0 ? "0s" : "\(ms)ms" }
+    if ms % 1000 != 0 {
+      var fraction = String(ms % 1000)
+      fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+      while fraction.hasSuffix("0") { fraction.removeLast() }
+      return "\(ms / 1000).\(fraction)s"
+    }
+    let s = ms / 1000
+    if s >= 60, s % 60 == 0 { return "\(s / 60)m" }
+    if s >= 60 { return "\(s / 60)m\(s % 60)s" }
+    return "\(s)s"
+  }
 }

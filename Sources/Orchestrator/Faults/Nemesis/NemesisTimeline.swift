@@ -187,8 +187,8 @@ extension NemesisTimeline {
       case .partition(let s): what += " \(s.rawValue)"
       default: what = f.action.describe([]).trimmingCharacters(in: .whitespaces)
       }
-      var when = "at \(Self.text(f.after)) for \(Self.text(f.lasting))"
-      if let e = f.every { when += ", every \(Self.text(e))" + (f.times.map { ", \($0) times" } ?? " until stopped") }
+      var when = "at \(Units.text(f.after)) for \(Units.text(f.lasting))"
+      if let e = f.every { when += ", every \(Units.text(e))" + (f.times.map { ", \($0) times" } ?? " until stopped") }
       out += "  \(i + 1). \(what) on \(f.targets): \(when)\n"
     }
     var it = self
@@ -196,20 +196,10 @@ extension NemesisTimeline {
     out += "  First steps:\n"
     while shown < firstSteps, let s = it.next() {
       let a = schedule.faults[s.entry].action
-      out += "    +\(Self.text(.milliseconds(s.atMs)))  \(s.label)  " + (s.heal ? a.describeHeal(s.names) : a.describe(s.names)) + "\n"
+      out += "    +\(Units.text(.milliseconds(s.atMs)))  \(s.label)  " + (s.heal ? a.describeHeal(s.names) : a.describe(s.names)) + "\n"
       shown += 1
     }
     if it.next() != nil { out += "    …\n" }
     return out
-  }
-
-  /// `500ms`, `2s`, `1.5s`, `2m`, `1m30s`.
-  public static func text(_ d: Duration) -> String {
-    let ms = d.wholeMilliseconds
-    if ms % 1000 != 0 { return ms < 1000 ? "\(ms)ms" : String(format: "%gs", Double(ms) / 1000) }
-    let s = ms / 1000
-    if s >= 60, s % 60 == 0 { return "\(s / 60)m" }
-    if s >= 60 { return "\(s / 60)m\(s % 60)s" }
-    return "\(s)s"
   }
 }
