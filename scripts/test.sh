@@ -47,9 +47,9 @@ if [ "$(id -u)" != 0 ]; then
   echo "not root: skipping the bats runs in network namespaces" >&2
   exit 0
 fi
-# demo-stale-reads.bats and etcd.bats (Debian's etcd-server and etcd-client)
+# demo-stale-reads.bats, demo-nemesis.bats and etcd.bats (Debian's etcd-server and etcd-client)
 # need partitions: host processes in network namespaces (root).
-CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture.bats Tests/bats/demo.bats Tests/bats/demo-stale-reads.bats \
+CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture.bats Tests/bats/demo.bats Tests/bats/demo-stale-reads.bats Tests/bats/demo-nemesis.bats \
   Tests/bats/etcd.bats
 # etcd again on containers of an image built here from the same binary.
 CTHULHU_BATS_TARGET=docker bats Tests/bats/etcd.bats

@@ -72,6 +72,7 @@ extension FixtureController {
     var report = DestroyReport(fixture: name, withoutState: state == nil ? withoutState : nil)
     // Faults die with the namespaces; their reapers must not outlive the fixture.
     await stopReapers(root: root)
+    await stopNemesisProcess(root: root)
     if let pid = state?.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
     let containers = byRoot.filter { $0.labels[Labels.fixture].map(names.contains) ?? false }
     // Removals block (a process's record, its lock, a file system that

@@ -6,6 +6,8 @@ extension FixtureController {
   public struct ResetReport: Sendable {
     /// The faults lifted (or narrowed to the instances left out).
     public var healed: HealReport
+    /// A nemesis was running (or had died with faults in force) and was stopped.
+    public var stoppedNemesis = false
     /// Instances whose `var` folder was emptied (`--data`).
     public var emptied: [String] = []
     /// The steps that brought instances back (start, unpause, files
@@ -14,7 +16,7 @@ extension FixtureController {
   }
 
   /// Brings a running fixture back to the state its last apply made, without
-  /// a destroy: every fault lifted, and through the plan of the manifest it
+  /// a destroy: a running nemesis stopped, every fault lifted, and through the plan of the manifest it
   /// was applied from, every stopped or killed instance started, every
   /// paused one thawed, every rendered file edited by hand written again
   /// (then its `on_change`), every container removed outside cthulhu made
@@ -34,8 +36,14 @@ extension FixtureController {
     var planned = try await plan(manifest)
     try Self.requireApplied(planned)
     let wanted = names.map(Set.init)
+    // A schedule still running would break the fixture again: it stops first (and heals what it did).
+    var stoppedNemesis = false
+    if let n = try Self.nemesisStatus(root: root), n.running || n.died {
+      _ = try await stopNemesis(root: root)
+      stoppedNemesis = true
+    }
     let healed = try await heal(root: root, names: names)
-    var report = ResetReport(healed: healed)
+    var report = ResetReport(healed: healed, stoppedNemesis: stoppedNemesis)
     if data {
       let targets = planned.desired.instances.filter { wanted?.contains($0.name) ?? true }
       // A container removed outside cthulhu is made again below, with an empty var.

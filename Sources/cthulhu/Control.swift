@@ -35,6 +35,7 @@ extension Cthulhu {
       ("heal", "lift faults"),
       ("reset [--data]", "back to the applied state: heal, start, thaw, rewrite edited files (--data: empty var too)"),
       ("faults", "list the faults in force"),
+      ("nemesis start|stop|status", "the manifest's nemesis schedule, in the background (fixture shim)"),
       ("events [-f]", "the fixture's timeline"),
       ("op --process N --f F [--value V] -- CMD…", "run a client call, record it in history.jsonl"),
       ("check [--model M]", "is history.jsonl linearizable? (exit 0 yes, 2 no)"),
@@ -84,6 +85,11 @@ extension Cthulhu {
         return (verb, fixtureArgs + rest + targets)
       case "exec":
         return ("exec", fixtureArgs + targets + rest)
+      case "nemesis":
+        guard instance == nil else {
+          throw ValidationError("The nemesis acts on the whole fixture: use the fixture's ./control nemesis start|stop|status.")
+        }
+        return ("nemesis", Array(rest.prefix(1)) + fixtureArgs + rest.dropFirst())
       case "partition":
         guard instance == nil else {
           throw ValidationError(

@@ -61,6 +61,9 @@ extension Cthulhu {
       } else {
         try print(plan, format: format, title: input.manifest ?? manifest.path)
       }
+      if graph == nil, format == .text, let schedule = manifest.nemesis {
+        Output.out("\n" + NemesisTimeline(manifest: manifest, schedule: schedule).summary())
+      }
       if let out {
         try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8)
         if format != .json { Output.out("Saved the plan to \(out): apply it with `cthulhu apply \(out)`.\n") }

@@ -49,6 +49,7 @@ extension Cthulhu {
           line?.finish()
           throw error
         }
+        if report.stoppedNemesis { Output.out("Stopped the nemesis and healed what it caused.\n") }
         for f in report.healed.lifted { Output.out("Healed \(f.id): \(f.summary)\n") }
         for f in report.healed.narrowed { Output.out("Narrowed \(f.id): \(f.summary)\n") }
         if !report.emptied.isEmpty { Output.out("Emptied var: \(report.emptied.joined(separator: " "))\n") }
@@ -60,7 +61,7 @@ extension Cthulhu {
           throw ExitCode.failure
         }
         Output.out(
-          healed == 0 && steps == 0 && report.emptied.isEmpty
+          healed == 0 && steps == 0 && report.emptied.isEmpty && !report.stoppedNemesis
             ? "Nothing to reset: the fixture is as applied.\n"
             : "Reset complete in \(Seconds(clock.now - t0)): \(healed) fault(s) healed, \(report.emptied.count) var folder(s) emptied, \(steps) step(s).\n"
         )

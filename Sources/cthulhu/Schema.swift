@@ -25,8 +25,8 @@ extension Cthulhu {
 /// (`image`, `build`, `ports`, `memory`, `cpus`, `faults.via: helper`) and
 /// needs (`command`), `network.mode: namespaces` only with it, a dotted-quad subnet. What
 /// needs the file system or arithmetic (a build context exists, host bits
-/// of a subnet, port ranges that collide, depends_on names) is left to
-/// `cthulhu validate`.
+/// of a subnet, port ranges that collide, depends_on names, nemesis targets
+/// and timings) is left to `cthulhu validate`.
 enum ManifestSchema {
   nonisolated(unsafe) static let name: [String: Any] = ["type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$", "maxLength": 40]
   nonisolated(unsafe) static let duration: [String: Any] = [
@@ -89,6 +89,38 @@ enum ManifestSchema {
       ],
     ],
   ]
+  nonisolated(unsafe) static let targets: [String: Any] = [
+    "oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "minItems": 1]],
+    "description": "instance names, groups, globs or all (i001,i002; server), or random N [of POOL]",
+  ]
+  static let networkFaults = ["partition", "isolate", "loss", "rate", "delay"]
+  static let processFaults = ["kill", "pause", "stop"]
+  /// One entry of `nemesis.faults`: exactly one fault kind, and `for`.
+  nonisolated(unsafe) static let nemesisFault: [String: Any] = [
+    "type": "object", "additionalProperties": false, "required": ["for"],
+    "oneOf": (networkFaults + processFaults).map { ["required": [$0]] },
+    "properties": [
+      "partition": ["enum": ["halves", "majority", "majorities-ring", "bridge"]],
+      "isolate": targets, "kill": targets, "pause": targets, "stop": targets,
+      "loss": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
+      "rate": ["type": "string", "pattern": "^[0-9.]+([kmgKMG]?(bit|bps))$"],
+      "delay": duration, "jitter": duration, "distribution": ["enum": ["normal", "uniform"]],
+      "signal": ["type": "string"],
+      "targets": targets, "after": duration, "for": duration, "every": duration,
+      "times": ["type": "integer", "minimum": 1],
+    ],
+    "dependencies": ["jitter": ["delay"], "distribution": ["delay", "jitter"], "signal": ["kill"]],
+    // isolate, kill, pause and stop take their targets as their value.
+    "allOf": (["isolate"] + processFaults).map { ["if": ["required": [$0]], "then": ["not": ["required": ["targets"]]]] },
+  ]
+  nonisolated(unsafe) static let nemesis: [String: Any] = [
+    "type": "object", "additionalProperties": false, "required": ["faults"],
+    "description": "faults that come and go on a schedule, run by `cthulhu nemesis start`",
+    "properties": [
+      "seed": ["type": "integer", "minimum": 0],
+      "faults": ["type": "array", "minItems": 1, "items": nemesisFault],
+    ],
+  ]
   static var document: [String: Any] {
     [
       "$schema": "http://json-schema.org/draft-07/schema#",
@@ -118,6 +150,7 @@ enum ManifestSchema {
         "vars": ["type": "object"],
         "defaults": group,
         "groups": ["type": "object", "minProperties": 1, "propertyNames": name, "additionalProperties": group],
+        "nemesis": nemesis,
       ],
       "allOf": rules,
     ]
@@ -136,6 +169,9 @@ enum ManifestSchema {
     let process: [String: Any] = ["properties": ["driver": ["const": "process"]], "required": ["driver"]]
     let docker: [String: Any] = ["not": process]
     let swarm: [String: Any] = ["properties": ["driver": ["const": "swarm"]], "required": ["driver"]]
+    let namespaces: [String: Any] = [
+      "properties": ["network": ["properties": ["mode": ["const": "namespaces"]], "required": ["mode"]]], "required": ["network"],
+    ]
     func any(_ keys: [String]) -> [String: Any] { ["anyOf": keys.map { ["required": [$0]] }] }
     func everyGroup(_ s: [String: Any]) -> [String: Any] { ["properties": ["groups": ["additionalProperties": s]]] }
     func defaults(_ s: [String: Any]) -> [String: Any] { ["properties": ["defaults": s]] }
@@ -151,6 +187,11 @@ enum ManifestSchema {
       ["if": swarm, "then": ["allOf": [everyGroup(["not": any(["build", "ports"])]), defaults(["not": any(["build", "ports"])])]]],
       // The fault helper is a container: the process driver has no engine to start it on.
       ["if": process, "then": ["properties": ["faults": ["properties": ["via": ["not": ["const": "helper"]]]]]]],
+      // Network faults of a nemesis need each process in a namespace of its own.
+      [
+        "if": ["allOf": [process, ["not": namespaces]]],
+        "then": ["properties": ["nemesis": ["properties": ["faults": ["items": ["not": any(networkFaults)]]]]]],
+      ],
       // One from defaults, the other in the group: both.
       ["if": defaultsHave("image"), "then": everyGroup(["not": ["required": ["build"]]])],
       ["if": defaultsHave("build"), "then": everyGroup(["not": ["required": ["image"]]])],

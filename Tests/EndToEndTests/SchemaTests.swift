@@ -88,6 +88,44 @@ final class SchemaTests: XCTestCase {
     ("user a:b:c", #"{"fixture": "f", "groups": {"a": {"image": "x", "user": "a:b:c"}}}"#, false),
     ("user -1", #"{"fixture": "f", "groups": {"a": {"image": "x", "user": -1}}}"#, false),
     ("user empty", #"{"fixture": "f", "groups": {"a": {"image": "x", "user": ""}}}"#, false),
+    (
+      "a nemesis",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"seed": 7, "faults": [{"partition": "majority", "for": "5s", "every": "15s", "times": 4}, {"delay": "200ms", "jitter": "50ms", "distribution": "uniform", "targets": "random 2", "for": "4s"}, {"kill": "random 1", "signal": "TERM", "for": "3s"}, {"loss": "30%", "targets": ["i001", "i002"], "for": "1s"}, {"rate": "1mbit", "for": "1s"}]}}"#,
+      true
+    ),
+    ("a nemesis fault without for", #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "nemesis": {"faults": [{"isolate": "i001"}]}}"#, false),
+    (
+      "a nemesis fault of two kinds",
+      #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "nemesis": {"faults": [{"isolate": "i001", "kill": "i001", "for": "1s"}]}}"#, false
+    ),
+    (
+      "a nemesis partition of an unknown shape",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"faults": [{"partition": "thirds", "for": "1s"}]}}"#, false
+    ),
+    (
+      "kill with targets",
+      #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "nemesis": {"faults": [{"kill": "i001", "targets": "i001", "for": "1s"}]}}"#,
+      false
+    ),
+    (
+      "jitter without a delay",
+      #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "nemesis": {"faults": [{"isolate": "i001", "jitter": "5ms", "for": "1s"}]}}"#, false
+    ),
+    (
+      "a nemesis partition on loopback",
+      #"{"fixture": "f", "driver": "process", "groups": {"a": {"command": ["x"], "count": 3}}, "nemesis": {"faults": [{"partition": "halves", "for": "1s"}]}}"#,
+      false
+    ),
+    (
+      "a nemesis kill on loopback",
+      #"{"fixture": "f", "driver": "process", "groups": {"a": {"command": ["x"], "count": 3}}, "nemesis": {"faults": [{"kill": "random 1", "for": "1s"}]}}"#,
+      true
+    ),
+    (
+      "a nemesis partition in namespaces",
+      #"{"fixture": "f", "driver": "process", "network": {"mode": "namespaces"}, "groups": {"a": {"command": ["x"], "count": 3}}, "nemesis": {"faults": [{"partition": "halves", "for": "1s"}]}}"#,
+      true
+    ),
   ]
 
   func schemaVerdicts(_ files: [String]) throws -> [String] {

@@ -7,7 +7,7 @@ final class ManifestDecoder {
   let path: String
   var directory: String { (path as NSString).deletingLastPathComponent }
 
-  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups"]
+  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups", "nemesis"]
   static let groupKeys = [
     "image", "build", "count", "command", "env", "mounts", "templates", "files", "ports", "healthcheck",
     "memory", "cpus", "stop_timeout", "on_change", "depends_on", "user",
@@ -126,6 +126,11 @@ final class ManifestDecoder {
     guard let fixture else { return nil }
     var manifest = Manifest(path: path, fixture: fixture, driver: driver, root: rootPath, network: network, vars: vars, groups: groups)
     manifest.faults = faults
+    // (Past the instance limit the validator says so; the targets are not checked.)
+    if let n = fields["nemesis"], groups.reduce(0, { $0 + $1.count }) <= ManifestLoader.maxInstances {
+      let decoder = NemesisDecoder(reader: reader, driver: driver, network: network, instances: NemesisDecoder.instances(of: groups))
+      manifest.nemesis = decoder.decode(n)
+    }
     ManifestValidator(reader: reader, fields: fields, root: root).check(manifest)
     return manifest
   }

@@ -46,4 +46,39 @@ public enum Units {
     let (bytes, overflow) = n.multipliedReportingOverflow(by: shift)
     return overflow ? nil : bytes
   }
+
+  /// Bits per second of a rate as tc writes it: `512kbit`, `10mbit`, `1gbit`,
+  /// `100bit`, or bytes per second `1mbps`, `64kbps`. Decimal units, as tc
+  /// uses them; nil when malformed, below 8 bit/s or absurdly large.
+  public static func bitRate(_ text: String) -> Int64? {
+    let units: [(String, Double)] = [
+      ("gbit", 1e9), ("mbit", 1e6), ("kbit", 1e3), ("bit", 1),
+      ("gbps", 8e9), ("mbps", 8e6), ("kbps", 8e3), ("bps", 8),
+    ]
+    let t = text.lowercased()
+    for (unit, factor) in units where t.hasSuffix(unit) {
+      guard let n = Double(t.dropLast(unit.count)), n > 0, n.isFinite else { return nil }
+      let bits = n * factor
+      guard bits >= 8, bits < 1e13 else { return nil }
+      return Int64(bits)
+    }
+    return nil
+  }
+
+  /// A duration as people write it: `500ms`, `2s`, `1.5s`, `2m`, `1m30s`.
+  public static func text(_ d: Duration) -> String {
+    let (sec, atto) = d.components
+    let ms = sec * 1000 + atto / 1_000_000_000_000_000
+    if ms < 1000 { return ms == 0 ? "0s" : "\(ms)ms" }
+    if ms % 1000 != 0 {
+      var fraction = String(ms % 1000)
+      fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+      while fraction.hasSuffix("0") { fraction.removeLast() }
+      return "\(ms / 1000).\(fraction)s"
+    }
+    let s = ms / 1000
+    if s >= 60, s % 60 == 0 { return "\(s / 60)m" }
+    if s >= 60 { return "\(s / 60)m\(s % 60)s" }
+    return "\(s)s"
+  }
 }

@@ -18,6 +18,9 @@ public struct Manifest: Sendable, Hashable {
   public var network: NetworkSettings
   /// `faults:`: how network faults reach the instances.
   public var faults: FaultSettings = .init()
+  /// `nemesis:`: faults on a schedule, run by `cthulhu nemesis start`. Not
+  /// part of the topology: it changes no plan, and `==` leaves it out.
+  public var nemesis: NemesisSchedule?
   /// Free values for templates (`vars:`), in file order.
   public var vars: [(key: String, value: Value)]
   /// Groups in manifest order; instance names are handed out in this order.

@@ -49,6 +49,9 @@ public struct Fault: Codable, Sendable, Hashable {
   public var expiresAt: Date?
   /// The detached process that lifts the fault at `expiresAt`.
   public var reaperPID: Int32?
+  /// Who made it when not a person: `nemesis` for a schedule's faults, which
+  /// `cthulhu nemesis stop` lifts even if the nemesis died before it recorded them.
+  public var owner: String?
 
   public init(id: String, kind: Kind, targets: [String], createdAt: Date = Date()) {
     self.id = id
@@ -91,20 +94,7 @@ public struct Fault: Codable, Sendable, Hashable {
 
   /// Parses a rate as tc writes it: `512kbit`, `10mbit`, `1gbit`, `100bit`, or
   /// bytes per second `1mbps`, `64kbps`. Decimal units, as tc uses them.
-  public static func parseRate(_ text: String) -> Int64? {
-    let units: [(String, Double)] = [
-      ("gbit", 1e9), ("mbit", 1e6), ("kbit", 1e3), ("bit", 1),
-      ("gbps", 8e9), ("mbps", 8e6), ("kbps", 8e3), ("bps", 8),
-    ]
-    let t = text.lowercased()
-    for (unit, factor) in units where t.hasSuffix(unit) {
-      guard let n = Double(t.dropLast(unit.count)), n > 0, n.isFinite else { return nil }
-      let bits = n * factor
-      guard bits >= 8, bits < 1e13 else { return nil }
-      return Int64(bits)
-    }
-    return nil
-  }
+  public static func parseRate(_ text: String) -> Int64? { Units.bitRate(text) }
 
   /// Milliseconds of a duration (`100ms`, `1.5s`).
   public static func milliseconds(_ text: String) -> Double? {

@@ -37,11 +37,13 @@ extension FixtureController {
   /// `lasting` is given, a detached reaper lifts the fault after that long,
   /// even if every cthulhu and the shell that ran it have exited.
   /// On any failure nothing stays changed.
-  public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, binary: String = ApplyOptions.currentExecutable) async throws
-    -> Fault
-  {
+  /// `owner` tags the fault (see ``Fault/owner``).
+  public func inject(
+    _ request: FaultRequest, root: String, lasting: Duration? = nil, owner: String? = nil, binary: String = ApplyOptions.currentExecutable
+  ) async throws -> Fault {
     let made = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names, binary: binary) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
+      f.owner = owner
       if let lasting {
         f.expiresAt = Date().addingTimeInterval(lasting.seconds)
       }

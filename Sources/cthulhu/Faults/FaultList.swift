@@ -28,7 +28,9 @@ extension Cthulhu {
         if faults.isEmpty { Output.out("No faults.\n"); return }
         var table = [["ID", "KIND", "SINCE", "UNTIL", "WHAT"]]
         for f in faults {
-          table.append([f.id, f.kind.rawValue, Clock.format(f.createdAt), f.expiresAt.map(Clock.format) ?? "-", f.summary])
+          table.append([
+            f.id, f.kind.rawValue, Clock.format(f.createdAt), f.expiresAt.map(Clock.format) ?? "-", f.summary + (f.owner.map { " (\($0))" } ?? ""),
+          ])
         }
         Output.table(table)
       }

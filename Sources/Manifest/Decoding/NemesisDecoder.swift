@@ -1,0 +1,263 @@
+import Foundation
+
+/// Decodes `nemesis:` once the groups are known, so that every target can be
+/// checked against the instances the manifest makes (named `i001`, `i002`, …
+/// in group order, as a fresh apply names them) and every problem is
+/// reported at the node that has to change.
+struct NemesisDecoder {
+  let reader: Reader
+  let driver: DriverKind
+  let network: NetworkSettings
+  /// Every instance of the manifest, in order, with its group.
+  let instances: [(name: String, group: String)]
+
+  static let keys = ["seed", "faults"]
+  static let kinds = ["partition", "isolate", "loss", "rate", "delay", "kill", "pause", "stop"]
+  static let entryKeys = kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "signal"]
+
+  /// The instances of `groups`, named as a fresh apply names them.
+  static func instances(of groups: [Group]) -> [(name: String, group: String)] {
+    var out: [(String, String)] = []
+    for g in groups {
+      for _ in 0..<g.count {
+        let n = out.count + 1
+        out.append((n < 1000 ? "i" + String(repeating: "0", count: 3 - String(n).count) + String(n) : "i\(n)", g.name))
+      }
+    }
+    return out
+  }
+
+  func decode(_ node: YAMLNode) -> NemesisSchedule? {
+    guard let m = reader.mapping(node, "'nemesis'", allowed: Self.keys) else { return nil }
+    var schedule = NemesisSchedule(faults: [])
+    var sawFaults = false
+    var ok = true
+    for (k, _, v) in m {
+      switch k {
+      case "seed":
+        guard case .scalar(let s, true) = v.kind, let seed = UInt64(s) else {
+          reader.error(v.location, "'nemesis.seed' must be a whole number from 0 to \(UInt64.max), not \(v.scalar.map { "'\($0)'" } ?? v.kindName)")
+          ok = false
+          continue
+        }
+        schedule.seed = seed
+      default:
+        sawFaults = true
+        guard case .sequence(let items) = v.kind, !items.isEmpty else {
+          reader.error(v.location, "'nemesis.faults' must be a list of at least one fault, not \(v.kindName)")
+          ok = false
+          continue
+        }
+        for (i, item) in items.enumerated() {
+          if let f = entry(item, index: i + 1) { schedule.faults.append(f) } else { ok = false }
+        }
+      }
+    }
+    if !sawFaults {
+      reader.error(node.location, "'nemesis' needs 'faults': a list such as - { partition: majority, for: 5s, every: 15s }")
+      return nil
+    }
+    return ok ? schedule : nil
+  }
+
+  /// One entry of `nemesis.faults`; nil (with diagnostics) when it is wrong.
+  func entry(_ node: YAMLNode, index: Int) -> NemesisFault? {
+    let what = "nemesis fault \(index)"
+    guard let pairs = reader.mapping(node, what, allowed: Self.entryKeys) else { return nil }
+    var fields: [String: (key: YAMLNode, value: YAMLNode)] = [:]
+    for (k, kn, v) in pairs { fields[k] = (kn, v) }
+    let kinds = Self.kinds.filter { fields[$0] != nil }
+    guard kinds.count == 1, let kind = kinds.first, let (kindKey, kindValue) = fields[kind] else {
+      if kinds.isEmpty {
+        reader.error(node.location, "\(what) names no fault: give one of \(Self.kinds.joined(separator: ", "))")
+      } else {
+        reader.error(fields[kinds[1]]!.key.location, "\(what) names two faults ('\(kinds[0])' and '\(kinds[1])'); give each its own entry")
+      }
+      return nil
+    }
+    var ok = true
+    func fail(_ at: YAMLNode, _ message: String) {
+      reader.error(at.location, message)
+      ok = false
+    }
+    // What only some kinds take.
+    let only: [(String, [String])] = [("jitter", ["delay"]), ("distribution", ["delay"]), ("signal", ["kill"])]
+    for (key, kinds) in only where fields[key] != nil && !kinds.contains(kind) {
+      fail(fields[key]!.key, "'\(key)' is for \(kinds.joined(separator: ", ")), not \(kind)")
+    }
+
+    var action: NemesisFault.Action?
+    // isolate, kill, pause and stop take their targets as their value; the
+    // others take a parameter, and their targets in 'targets' (default all).
+    var targetsNode: YAMLNode? = fields["targets"]?.value
+    switch kind {
+    case "partition":
+      if let s = reader.string(kindValue, "'partition'") {
+        if let shape = NemesisFault.PartitionShapeName(rawValue: s) {
+          action = .partition(shape)
+        } else {
+          var m = "unknown partition shape '\(s)'; use halves, majority, majorities-ring or bridge"
+          if let sug = Suggest.closest(to: s, in: NemesisFault.PartitionShapeName.allCases.map(\.rawValue)) { m += " (did you mean '\(sug)'?)" }
+          fail(kindValue, m)
+        }
+      } else {
+        ok = false
+      }
+    case "loss":
+      let text = kindValue.scalar.map { $0.hasSuffix("%") ? String($0.dropLast()) : $0 }
+      if case .scalar = kindValue.kind, let t = text, let p = Double(t), p.isFinite, p >= 0, p <= 100 {
+        action = .loss(percent: p)
+      } else {
+        fail(
+          kindValue, "'loss' must be a percentage from 0 to 100 such as 30 or 30%, not \(kindValue.scalar.map { "'\($0)'" } ?? kindValue.kindName)")
+      }
+    case "rate":
+      if let s = kindValue.scalar, let bits = Units.bitRate(s) {
+        action = .rate(bitsPerSecond: bits)
+      } else {
+        fail(kindValue, "'rate' must be a rate such as 512kbit, 10mbit or 1mbps, not \(kindValue.scalar.map { "'\($0)'" } ?? kindValue.kindName)")
+      }
+    case "delay":
+      let delay = reader.duration(kindValue, "'delay'")
+      var jitter: Duration?
+      if let j = fields["jitter"] {
+        jitter = reader.duration(j.value, "'jitter'")
+        if jitter == nil { ok = false }
+      }
+      var distribution: String?
+      if let d = fields["distribution"], let s = reader.string(d.value, "'distribution'") {
+        if s == "uniform" || s == "normal" {
+          distribution = s == "uniform" ? "uniform" : nil
+          if jitter == nil { fail(d.key, "'distribution' spreads the jitter: give 'jitter' too") }
+        } else {
+          fail(d.value, "unknown distribution '\(s)'; use normal or uniform")
+        }
+      }
+      if let delay {
+        if delay <= .zero || delay >= .seconds(3600) {
+          fail(kindValue, "'delay' must be more than 0 and less than 1h")
+        } else {
+          action = .delay(milliseconds: delay.milliseconds, jitterMilliseconds: jitter?.milliseconds, distribution: distribution)
+        }
+      } else {
+        ok = false
+      }
+    default:  // isolate, kill, pause, stop
+      if let t = fields["targets"] {
+        fail(t.key, "the targets of '\(kind)' are its value (\(kind): random 1), not 'targets'")
+      }
+      targetsNode = kindValue
+      switch kind {
+      case "isolate": action = .isolate
+      case "pause": action = .pause
+      case "stop": action = .stop
+      default:
+        var signal = "KILL"
+        if let s = fields["signal"], let name = reader.string(s.value, "'signal'") {
+          if let c = Signals.canonical(name) { signal = c } else { fail(s.value, "unknown signal '\(name)'; use a name such as KILL, TERM or HUP") }
+        }
+        action = .kill(signal: signal)
+      }
+    }
+
+    // Network faults need each instance in a network namespace of its own.
+    if action?.isNetwork ?? false, driver == .process, network.mode == .loopback {
+      fail(
+        kindKey,
+        "'\(kind)' is a network fault, and in network.mode: loopback every instance shares the host's network; use network.mode: namespaces (root) or the docker driver"
+      )
+    }
+
+    var targets = NemesisTargets(words: ["all"])
+    if let t = targetsNode {
+      if let s = targetText(t), let parsed = NemesisTargets.parse(s) {
+        targets = parsed
+        switch parsed.pool(in: instances) {
+        case .failure(let unknown):
+          let names = instances.map(\.name)
+          let shown = names.count > 6 ? names.prefix(3).joined(separator: ", ") + ", …, " + names.last! : names.joined(separator: ", ")
+          let groups = Array(Set(instances.map(\.group))).sorted()
+          var m = "'\(unknown.word)' in \(what) names no instance or group (instances \(shown); groups \(groups.joined(separator: ", ")); or all)"
+          if let sug = Suggest.closest(to: unknown.word, in: groups + names) { m += "; did you mean '\(sug)'?" }
+          fail(t, m)
+        case .success(let pool):
+          let n = parsed.random ?? pool.count
+          if let r = parsed.random, r > pool.count {
+            fail(t, "'random \(r)' in \(what) asks for more members than the \(pool.count) its pool holds")
+          } else if let a = action, n < a.fewestTargets {
+            fail(t, "a \(a.shapeName) partition needs at least \(a.fewestTargets) instances, and \(what) gives it \(n)")
+          }
+        }
+      } else {
+        fail(t, "the targets of \(what) must be instance or group names (i001,i002; server; all) or 'random N' such as random 2, not \(t.kindName)")
+      }
+    } else if let a = action, instances.count < a.fewestTargets {
+      fail(kindValue, "a \(a.shapeName) partition needs at least \(a.fewestTargets) instances, and the manifest makes \(instances.count)")
+    }
+
+    // Timing.
+    var after = Duration.zero
+    if let a = fields["after"] {
+      if let d = reader.duration(a.value, "'after'") { after = d } else { ok = false }
+    }
+    var lasting: Duration?
+    if let f = fields["for"] {
+      lasting = reader.duration(f.value, "'for'")
+      if let l = lasting, l <= .zero {
+        fail(f.value, "'for' must be longer than 0s")
+        lasting = nil
+      }
+      if lasting == nil { ok = false }
+    } else {
+      fail(kindKey, "\(what) needs 'for': how long each occurrence lasts before it is healed (e.g. for: 5s)")
+    }
+    var every: Duration?
+    if let e = fields["every"] {
+      every = reader.duration(e.value, "'every'")
+      if every == nil { ok = false }
+      if let e2 = every, let l = lasting, e2 <= l {
+        fail(
+          e.value,
+          "'every' (\(Units.text(e2))) must be longer than 'for' (\(Units.text(l))): each occurrence is healed before the next, so the gap between them is every − for"
+        )
+      }
+    }
+    var times: Int?
+    if let t = fields["times"] {
+      times = reader.int(t.value, "'times'", range: 1...1_000_000)
+      if times == nil { ok = false }
+      if let n = times, n > 1, every == nil {
+        fail(t.value, "'times: \(n)' repeats the fault: give 'every' too (how often it comes back)")
+      }
+    }
+    guard ok, let action, let lasting else { return nil }
+    return NemesisFault(
+      action: action, targets: targets, after: after, lasting: lasting, every: every, times: times, location: node.location)
+  }
+
+  /// A target list as text: a string, or a list of names.
+  func targetText(_ node: YAMLNode) -> String? {
+    if let s = node.scalar, !node.isNull { return s }
+    if case .sequence(let items) = node.kind, !items.isEmpty {
+      let words = items.compactMap { $0.isNull ? nil : $0.scalar }
+      return words.count == items.count ? words.joined(separator: ",") : nil
+    }
+    return nil
+  }
+}
+
+extension NemesisFault.Action {
+  /// `majority` for a partition's shape, else the keyword (for messages).
+  var shapeName: String {
+    if case .partition(let s) = self { return s.rawValue }
+    return keyword
+  }
+}
+
+extension Duration {
+  /// The duration in milliseconds.
+  public var milliseconds: Double {
+    let (s, atto) = components
+    return Double(s) * 1000 + Double(atto) / 1e15
+  }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Manifest
+
+/// The running nemesis of a fixture: `<root>/.cthulhu/nemesis.json`, kept
+/// beside `faults.json` (not in `state.json`, which an apply may be
+/// rewriting). `cthulhu nemesis start` writes it; from then on only the
+/// detached `cthulhu _nemesis` process writes it (after each step), and
+/// `cthulhu nemesis stop` once that process is gone. `status` reads it.
+public struct NemesisRecord: Codable, Sendable, Hashable {
+  public var formatVersion = 1
+  /// The `cthulhu _nemesis` process while it runs; nil once it ended or was stopped.
+  public var pid: Int32?
+  /// Step times are offsets from this moment (the process's start).
+  public var startedAt: Date
+  /// The schedule as it was at `nemesis start` (with its seed).
+  public var schedule: NemesisSchedule
+  /// The fixture's instances when it started.
+  public var instances: [NemesisTimeline.InstanceRef]
+  public var stepsDone = 0
+  /// Occurrences in force: what the next heal, or `nemesis stop`, undoes.
+  public var active: [Active] = []
+  /// The step the process waits for.
+  public var next: Upcoming?
+  public var endedAt: Date?
+  /// `finished` (every step ran) or `stopped`.
+  public var ended: String?
+  /// The last step that failed, and why.
+  public var lastError: String?
+
+  public struct Active: Codable, Sendable, Hashable {
+    public var entry: Int
+    public var occurrence: Int
+    public var names: [String]
+    /// The network fault it made (nil for a process fault, or before it is made).
+    public var faultID: String?
+    public var summary: String
+    public var since: Date
+    public var healAt: Date
+    public var label: String { "\(entry + 1).\(occurrence + 1)" }
+  }
+
+  public struct Upcoming: Codable, Sendable, Hashable {
+    public var at: Date
+    public var label: String
+    public var summary: String
+  }
+
+  public init(startedAt: Date, schedule: NemesisSchedule, instances: [NemesisTimeline.InstanceRef]) {
+    self.startedAt = startedAt
+    self.schedule = schedule
+    self.instances = instances
+  }
+
+  static func path(root: String) -> String { root + "/.cthulhu/nemesis.json" }
+
+  /// The record, or nil when no nemesis was ever started on the fixture.
+  public static func load(root: String) throws -> NemesisRecord? {
+    let p = path(root: root)
+    guard let data = FileManager.default.contents(atPath: p) else { return nil }
+    do {
+      return try JSONDecoder.cthulhu.decode(NemesisRecord.self, from: data)
+    } catch {
+      throw OrchestratorError(.corruptState, "\(p): the nemesis record is unreadable (\(error)); move it away and run `cthulhu heal`")
+    }
+  }
+
+  func save(root: String) throws {
+    try AtomicFile.write(try JSONEncoder.cthulhu.encode(self), to: Self.path(root: root))
+  }
+
+  /// The tag on the network faults a nemesis makes (``Fault/owner``).
+  public static let owner = "nemesis"
+}
+
+/// The detached `cthulhu _nemesis` process, found by its command line so
+/// that a reused PID is never signalled.
+enum NemesisProcess {
+  /// Alive (not a zombie) and the nemesis of `root`.
+  static func isRunning(pid: Int32, root: String) -> Bool {
+    guard pid > 0, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+    let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+    guard args.contains("_nemesis"), args.contains(root) else { return false }
+    return ProcStat.read(pid).map { $0.state != "Z" && $0.state != "X" } ?? false
+  }
+
+  /// Sends SIGTERM and waits (up to `patience`) for it to end; then SIGKILL.
+  /// It ends between steps, so a step in progress (a `stop` that waits for
+  /// its instance) completes first.
+  static func terminate(pid: Int32, root: String, patience: Duration = .seconds(30)) async {
+    guard pid != getpid(), isRunning(pid: pid, root: root) else { return }
+    kill(pid, SIGTERM)
+    let deadline = ContinuousClock.now + patience
+    while isRunning(pid: pid, root: root) {
+      if ContinuousClock.now >= deadline {
+        kill(pid, SIGKILL)
+        let last = ContinuousClock.now + .seconds(5)
+        while isRunning(pid: pid, root: root) && ContinuousClock.now < last { try? await Task.sleep(for: .milliseconds(20)) }
+        return
+      }
+      try? await Task.sleep(for: .milliseconds(20))
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import XCTest
+
+@testable import Manifest
+
+/// `nemesis:`: what it reads, and every mistake reported at its node.
+final class NemesisDecodingTests: XCTestCase {
+  /// Five docker instances in two groups (server i001–i003, client i004–i005), then `nemesis`.
+  static func manifest(_ nemesis: String, driver: String = "") -> String {
+    "fixture: t\n\(driver)groups:\n  server: {image: x, count: 3}\n  client: {image: x, count: 2}\nnemesis:\n" + nemesis
+  }
+
+  func testAScheduleDecodesWithItsDefaults() throws {
+    let dir = try TempDir()
+    let m = try load(
+      Self.manifest(
+        """
+          seed: 42
+          faults:
+            - partition: majority
+              after: 2s
+              for: 5s
+              every: 15s
+              times: 4
+            - delay: 200ms
+              jitter: 50ms
+              distribution: uniform
+              targets: random 2 of server
+              for: 4s
+              every: 10s
+            - kill: random 1
+              signal: term
+              for: 3s
+            - pause: [i004, i005]
+              for: 1s
+            - loss: 30%
+              targets: client
+              for: 1s
+            - rate: 1mbit
+              for: 1s
+            - isolate: i00*
+              for: 1s
+            - stop: server
+              for: 1s
+
+        """), in: dir)
+    let s = try XCTUnwrap(m.nemesis)
+    XCTAssertEqual(s.seed, 42)
+    XCTAssertEqual(s.faults.count, 8)
+    XCTAssertEqual(s.faults[0].action, .partition(.majority))
+    XCTAssertEqual(s.faults[0].targets, NemesisTargets(words: ["all"]))
+    XCTAssertEqual(s.faults[0].after, .seconds(2))
+    XCTAssertEqual(s.faults[0].lasting, .seconds(5))
+    XCTAssertEqual(s.faults[0].every, .seconds(15))
+    XCTAssertEqual(s.faults[0].occurrences, 4)
+    XCTAssertEqual(s.faults[0].location.line, 8)
+    XCTAssertEqual(s.faults[1].action, .delay(milliseconds: 200, jitterMilliseconds: 50, distribution: "uniform"))
+    XCTAssertEqual(s.faults[1].targets, NemesisTargets(words: ["server"], random: 2))
+    XCTAssertNil(s.faults[1].occurrences, "every without times: until stopped")
+    XCTAssertEqual(s.faults[2].action, .kill(signal: "TERM"))
+    XCTAssertEqual(s.faults[2].targets, NemesisTargets(words: ["all"], random: 1))
+    XCTAssertEqual(s.faults[2].occurrences, 1)
+    XCTAssertEqual(s.faults[3].targets.words, ["i004", "i005"])
+    XCTAssertEqual(s.faults[4].action, .loss(percent: 30))
+    XCTAssertEqual(s.faults[5].action, .rate(bitsPerSecond: 1_000_000))
+    XCTAssertEqual(s.faults[6].action, .isolate)
+    XCTAssertEqual(s.faults[7].action, .stop)
+    // Not part of the topology.
+    var other = m
+    other.nemesis = nil
+    XCTAssertEqual(m, other)
+  }
+
+  func testEveryMistakeIsReportedAtItsNode() throws {
+    let dir = try TempDir()
+    let p = problems(
+      Self.manifest(
+        """
+          seed: -1
+          faults:
+            - partition: majorty
+              for: 5s
+            - delay: 200
+              targets: nosuch
+              for: 1s
+            - kill: random 9
+              for: 2s
+            - isolate: i001
+              for: 5s
+              every: 5s
+            - loss: 130
+              for: 1s
+              times: 3
+            - partition: bridge
+              targets: i001,i002
+              for: 1s
+            - pause: i001
+              targets: i002
+              for: 1s
+            - rate: fast
+            - jitter: 5ms
+              for: 1s
+            - kill: i001
+              stop: i002
+              for: 1s
+            - isolate: i001
+              for: 0s
+              signal: HUP
+
+        """), in: dir)
+    XCTAssertEqual(
+      p,
+      [
+        "6:9: 'nemesis.seed' must be a whole number from 0 to 18446744073709551615, not '-1'",
+        "8:18: unknown partition shape 'majorty'; use halves, majority, majorities-ring or bridge (did you mean 'majority'?)",
+        "10:14: 'delay' must be a duration such as 500ms, 2s, 1m30s, not '200'",
+        "11:16: 'nosuch' in nemesis fault 2 names no instance or group (instances i001, i002, i003, i004, i005; groups client, server; or all)",
+        "13:13: 'random 9' in nemesis fault 3 asks for more members than the 5 its pool holds",
+        "17:14: 'every' (5s) must be longer than 'for' (5s): each occurrence is healed before the next, so the gap between them is every − for",
+        "18:13: 'loss' must be a percentage from 0 to 100 such as 30 or 30%, not '130'",
+        "20:14: 'times: 3' repeats the fault: give 'every' too (how often it comes back)",
+        "22:16: a bridge partition needs at least 3 instances, and nemesis fault 6 gives it 2",
+        "25:7: the targets of 'pause' are its value (pause: random 1), not 'targets'",
+        "27:7: nemesis fault 8 needs 'for': how long each occurrence lasts before it is healed (e.g. for: 5s)",
+        "27:13: 'rate' must be a rate such as 512kbit, 10mbit or 1mbps, not 'fast'",
+        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, rate, delay, kill, pause, stop",
+        "31:7: nemesis fault 10 names two faults ('kill' and 'stop'); give each its own entry",
+        "34:12: 'for' must be longer than 0s",
+        "35:7: 'signal' is for kill, not isolate",
+      ])
+  }
+
+  func testNetworkFaultsNeedNamespacesOnTheProcessDriver() throws {
+    let dir = try TempDir()
+    let yaml = """
+      fixture: t
+      driver: process
+      groups:
+        a: {command: [/bin/true], count: 3}
+      nemesis:
+        faults:
+          - partition: halves
+            for: 1s
+          - kill: random 1
+            for: 1s
+
+      """
+    XCTAssertEqual(
+      problems(yaml, in: dir),
+      [
+        "7:7: 'partition' is a network fault, and in network.mode: loopback every instance shares the host's network; use network.mode: namespaces (root) or the docker driver"
+      ])
+    XCTAssertEqual(problems(yaml.replacingOccurrences(of: "driver: process\n", with: "driver: process\nnetwork: {mode: namespaces}\n"), in: dir), [])
+  }
+
+  func testTheSectionItselfMustBeWhole() throws {
+    let dir = try TempDir()
+    XCTAssertEqual(
+      problems(Self.manifest("  seed: 1\n"), in: dir),
+      ["6:3: 'nemesis' needs 'faults': a list such as - { partition: majority, for: 5s, every: 15s }"])
+    XCTAssertEqual(problems(Self.manifest("  faults: []\n"), in: dir), ["6:11: 'nemesis.faults' must be a list of at least one fault, not a list"])
+    XCTAssertEqual(problems(Self.manifest("  fautls: []\n"), in: dir).first, "6:3: unknown key 'fautls' in 'nemesis'; did you mean 'faults'?")
+  }
+
+  func testTargetsParse() {
+    XCTAssertEqual(NemesisTargets.parse("random 2"), NemesisTargets(words: ["all"], random: 2))
+    XCTAssertEqual(NemesisTargets.parse("random 1 of server,client"), NemesisTargets(words: ["server", "client"], random: 1))
+    XCTAssertEqual(NemesisTargets.parse("i001,i002"), NemesisTargets(words: ["i001", "i002"]))
+    XCTAssertNil(NemesisTargets.parse("random"))
+    XCTAssertNil(NemesisTargets.parse("random 0"))
+    XCTAssertNil(NemesisTargets.parse("random 2 from x"))
+  }
+}
