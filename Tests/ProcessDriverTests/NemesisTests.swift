@@ -58,14 +58,19 @@ final class NemesisTests: XCTestCase {
 
   /// `cthulhu _nemesis` processes of this fixture that are alive (not zombies).
   func nemesisProcesses() -> [Int32] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name -> Int32? in
+    // pid → parent, of every live process whose command line is this fixture's nemesis.
+    var found: [Int32: Int32] = [:]
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
       guard let pid = Int32(name), let argv = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
         let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")")
-      else { return nil }
+      else { continue }
       let args = argv.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-      let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
-      return args.contains("_nemesis") && args.contains(root) && state != "Z" ? pid : nil
+      let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+      guard args.contains("_nemesis"), args.contains(root), fields.first != "Z", fields.count > 1, let ppid = Int32(fields[1]) else { continue }
+      found[pid] = ppid
     }
+    // A child it is spawning (iptables, nsenter) carries its command line until its exec: not a second nemesis.
+    return found.filter { found[$0.value] == nil }.map(\.key).sorted()
   }
 
   /// Every instance is running (none paused or stopped).
