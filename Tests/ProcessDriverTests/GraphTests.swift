@@ -44,3 +44,38 @@ extension ProcessEndToEndTests {
     XCTAssertTrue(plan.stdout.contains("class i004 added"), plan.stdout)
   }
 }
+
+extension ProcessEndToEndTests {
+  /// `events --html`: one page, a row per instance and client, the steps as
+  /// bars, a fault as a band from its making to its lifting.
+  func testEventsAsOneHTMLPageWithAFaultBandAndClientOperations() async throws {
+    try Host.requireRoot()
+    try writeManifest(count: 2, mode: "namespaces")
+    try mustSucceed("apply")
+    try mustSucceed("isolate", "i002")
+    try mustSucceed("stop", "i001")
+    try mustSucceed("heal")
+    try mustSucceed("start", "i001")
+    // Two client operations, on the clock the events use (CLOCK_MONOTONIC, ns).
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    let now = UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    try """
+    {"process": 1, "type": "invoke", "f": "write", "value": 7, "time": \(now - 400_000_000)}
+    {"process": 1, "type": "ok", "f": "write", "value": 7, "time": \(now - 300_000_000)}
+
+    """.write(toFile: root + "/history.jsonl", atomically: true, encoding: .utf8)
+    let page = dir + "/page.html"
+    let r = try cthulhu("events", "--html", "-o", page)
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.contains("and 2 history lines on one time axis"), r.stdout)
+    let html = try String(contentsOfFile: page, encoding: .utf8)
+    XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>") && html.contains("<svg"), String(html.prefix(200)))
+    for row in [">fixture</text>", ">i001</text>", ">i002</text>", ">client 1</text>"] { XCTAssertTrue(html.contains(row), row) }
+    XCTAssertTrue(html.contains("<title>f1: isolate i002 (lifted after"), "the isolation is a band that ends at the heal")
+    XCTAssertTrue(html.contains("apply"), "the apply's steps are drawn")
+    XCTAssertTrue(html.contains("write 7 → ok 7"), "the client operation is a bar")
+    XCTAssertFalse(html.contains("<script"), "self-contained, no script")
+    XCTAssertEqual(try cthulhu("events", "--html", "--follow").status, 64, "--html is one page, not a stream")
+  }
+}
