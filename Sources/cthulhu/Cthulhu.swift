@@ -9,7 +9,7 @@ struct Cthulhu: AsyncParsableCommand {
     subcommands: [
       Validate.self, Plan.self, Apply.self, Destroy.self, Status.self, Schema.self, Init.self, Control.self, Logs.self, Exec.self, Events.self,
       Start.self, Stop.self, Restart.self, Kill.self, Pause.self, Unpause.self,
-      Partition.self, Isolate.self, Loss.self, Rate.self, Delay.self, Heal.self, Faults.self, Reap.self, DelayDaemon.self,
+      Partition.self, Isolate.self, Loss.self, Rate.self, Delay.self, ClockCommand.self, Heal.self, Faults.self, Reap.self, DelayDaemon.self,
       Op.self, Check.self,
     ]
   )
