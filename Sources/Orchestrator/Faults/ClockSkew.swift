@@ -1,6 +1,10 @@
 import Foundation
 import Manifest
 
+#if canImport(CPosix)
+import CPosix
+#endif
+
 /// Clock skew per instance without touching the host's clock: the instances
 /// of a group that says `clock_skew: true` start with libfaketime preloaded
 /// (`LD_PRELOAD`), reading their offset from a timestamp file in the
@@ -50,14 +54,54 @@ public enum ClockSkew {
       preload += " " + env[i].dropFirst("LD_PRELOAD=".count)
       rest.remove(at: i)
     }
-    let added = [
+    var added = [
       "LD_PRELOAD=\(preload)", "FAKETIME_TIMESTAMP_FILE=\(file)", "FAKETIME_NO_CACHE=1", "FAKETIME_DONT_FAKE_MONOTONIC=1",
     ]
+    if !container {
+      // libfaketime keeps a semaphore and a shared memory object in /dev/shm,
+      // named by the PID of the first process that loads it, and removes them
+      // only at a clean exit: an instance stopped by a signal would leave them
+      // on the host. It uses the pair FAKETIME_SHARED names instead, which
+      // cthulhu makes before each start and removes with the instance.
+      let name = "/cthulhu-faketime-" + Hashing.sha256(clockFolder).prefix(16)
+      added.append("FAKETIME_SHARED=\(name) \(name)")
+    }
     let binds =
       container
       ? [Bind(host: library, container: containerLibrary, readOnly: true), Bind(host: clockFolder, container: containerClock, readOnly: true)]
       : []
     return (rest + added, binds)
+  }
+
+  /// The semaphore and shared memory object an environment's FAKETIME_SHARED names.
+  static func sharedNames(env: [String]) -> (sem: String, shm: String)? {
+    guard let line = env.last(where: { $0.hasPrefix("FAKETIME_SHARED=") }) else { return nil }
+    let parts = line.dropFirst("FAKETIME_SHARED=".count).split(separator: " ").map(String.init)
+    guard parts.count == 2, parts.allSatisfy({ $0.hasPrefix("/cthulhu-faketime-") }) else { return nil }
+    return (parts[0], parts[1])
+  }
+
+  /// Makes the pair FAKETIME_SHARED names, for the user the instance runs as
+  /// (best effort: without it libfaketime makes its own, and still works).
+  static func makeShared(env: [String], uid: UInt32?, gid: UInt32?) {
+    #if canImport(CPosix)
+    guard let (sem, shm) = sharedNames(env: env) else { return }
+    _ = cthulhu_sem_create(sem, 0o600, 1)
+    _ = cthulhu_shm_create(shm, 0o600, 4096)
+    if let uid, let gid {
+      _ = chown("/dev/shm/sem." + sem.dropFirst(), uid, gid)
+      _ = chown("/dev/shm/" + shm.dropFirst(), uid, gid)
+    }
+    #endif
+  }
+
+  /// Removes the pair FAKETIME_SHARED names (the instance is gone).
+  static func removeShared(env: [String]) {
+    #if canImport(CPosix)
+    guard let (sem, shm) = sharedNames(env: env) else { return }
+    _ = cthulhu_sem_unlink(sem)
+    _ = cthulhu_shm_unlink(shm)
+    #endif
   }
 
   /// `+5s`, `-250ms`, `1m`, `+1.5h` → seconds (a sign is optional).

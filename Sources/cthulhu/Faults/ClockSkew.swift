@@ -26,6 +26,8 @@ extension Cthulhu {
       var arguments: [String] = []
 
       func run() async throws {
+        // `clock skew -- -5s i001` as well as `clock skew -5s i001`.
+        let arguments = self.arguments.first == "--" ? Array(self.arguments.dropFirst()) : self.arguments
         guard let text = arguments.first, let seconds = ClockSkew.parse(text) else {
           throw ValidationError(
             "Please give the offset as a signed duration such as +5s, -250ms or +2m, then the instances (got '\(arguments.first ?? "")').")
