@@ -24,7 +24,8 @@ final class DockerClockSkewTests: XCTestCase {
     dir = try Harness.tempDir("clock")
     fixture = "ck-" + String(UUID().uuidString.prefix(6)).lowercased()
     image = "cthulhu-clocktest-\(fixture!):latest"
-    // GNU date and sleep with the libraries ldd lists and the loader, and a static busybox.
+    // GNU date and sleep with the libraries ldd lists for them and for libfaketime (libm: an image
+    // without it cannot start a program with libfaketime preloaded), the loader, and a static busybox.
     let build = try Harness.run(
       "/bin/sh",
       [
@@ -36,7 +37,7 @@ final class DockerClockSkewTests: XCTestCase {
         mkdir -p "$r/bin" "$r/usr/bin" "$r/tmp"
         cp /usr/bin/date /usr/bin/sleep "$r/usr/bin/"
         cp /bin/busybox "$r/bin/busybox"
-        for l in $(ldd /usr/bin/date /usr/bin/sleep | grep -o '/[^ ]*' | sort -u); do cp -L --parents "$l" "$r"; done
+        for l in $(for b in /usr/bin/date /usr/bin/sleep "\(ClockSkew.library()!)"; do ldd "$b"; done | grep -o '/[^ ]*' | sort -u); do cp -L --parents "$l" "$r"; done
         tar -C "$r" -c . | docker import - "\(image!)" >/dev/null
         """,
       ])
