@@ -23,7 +23,7 @@ skew_of() {
   local c now
   c=$(admin "$1" | field clock) || return 1
   now=$(date +%s.%N)
-  awk -v c="$c" -v n="$now" 'BEGIN { d = c - n; printf "%d\n", d >= 0 ? d + 0.5 : d - 0.5 }'
+  awk -v c="$c" -v n="$now" 'BEGIN { d = c - n; printf "%d\n", (d >= 0 ? d + 0.5 : d - 0.5) }'
 }
 
 # skewed NODE SECONDS: the node's clock is SECONDS (±1) from this machine's.
