@@ -148,6 +148,9 @@ final class LinkAndClockModelTests: XCTestCase {
     var book = FaultBook()
     book.add(f)
     XCTAssertEqual(f.summary, "clock -90s i002")
+    f.skewSeconds = -7200
+    XCTAssertEqual(f.summary, "clock -2h i002")
+    f.skewSeconds = -90
     XCTAssertTrue(NetRules.compute(book: book, ips: ips).values.allSatisfy(\.isEmpty))
     var later = Fault(id: "f2", kind: .clock, targets: ["i002", "i003"])
     later.skewSeconds = 5
@@ -165,6 +168,11 @@ final class LinkAndClockModelTests: XCTestCase {
     XCTAssertEqual(ClockSkew.fileLine(-0.25), "-0.250000\n")
     XCTAssertEqual(ClockSkew.fileLine(3600), "+3600.000000\n")
     XCTAssertEqual(ClockSkew.text(-1.5), "-1.5s")
+    XCTAssertEqual(ClockSkew.text(3600), "+1h")
+    XCTAssertEqual(ClockSkew.text(-5400), "-90m")
+    XCTAssertEqual(ClockSkew.text(-90), "-90s")
+    XCTAssertEqual(ClockSkew.text(0.25), "+250ms")
+    XCTAssertEqual(ClockSkew.text(0), "+0s")
   }
 
   func testAClockSkewGroupStartsWithLibfaketimePreloaded() throws {

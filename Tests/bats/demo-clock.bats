@@ -41,7 +41,7 @@ skewed() {
   "$FIXTURE/i003/control" clock skew -90s
   wait_until 5 skewed i003 -90
   run "$FIXTURE/control" faults
-  [[ "$output" == *"clock +3600s i002"* ]]
+  [[ "$output" == *"clock +1h i002"* ]]
   [[ "$output" == *"clock -90s i003"* ]]
   "$FIXTURE/control" clock reset i002
   wait_until 5 skewed i002 0

@@ -120,9 +120,15 @@ public enum ClockSkew {
     return s
   }
 
-  /// Seconds as people read them: `+5s`, `-1.5s`, `+0s`.
+  /// Seconds as people read them, in the largest whole unit: `+5s`, `-90m`, `+1h`, `-250ms`, `+1.5s`.
   public static func text(_ seconds: Double) -> String {
-    (seconds < 0 ? "-" : "+") + Fault.number(abs(seconds)) + "s"
+    let a = abs(seconds)
+    let sign = seconds < 0 ? "-" : "+"
+    for (unit, size) in [("h", 3600.0), ("m", 60)] where a >= size && (a / size).rounded() == a / size {
+      return sign + Fault.number(a / size) + unit
+    }
+    if a > 0, a < 1, (a * 1000).rounded() == a * 1000 { return sign + Fault.number(a * 1000) + "ms" }
+    return sign + Fault.number(a) + "s"
   }
 
   /// The timestamp file's line: libfaketime's relative offset in seconds.
