@@ -54,6 +54,9 @@ CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture.bats Tests/bats/demo.bats
   Tests/bats/etcd.bats
 # etcd again on containers of an image built here from the same binary.
 CTHULHU_BATS_TARGET=docker bats Tests/bats/etcd.bats
+# scripts/install.sh into a temporary prefix (a release build), run with the
+# Swift toolchain hidden in a mount namespace (root).
+bats Tests/bats/install.bats
 # The control-script suite again, on the swarm (its 3 instances spread over
 # the nodes; partitions cut across them).
 if [ -n "${CTHULHU_TEST_SWARM_HOST:-}" ]; then

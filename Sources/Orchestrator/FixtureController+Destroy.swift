@@ -30,7 +30,12 @@ extension FixtureController {
   /// folder), and its entries from its links and `spec.json`. Every removal
   /// goes through ``SafeTree``, so no name read back from any file leaves the
   /// folder. Images built from `build:` stay as a cache unless `removeImages`.
-  public func destroy(root: String, fixture: String? = nil, keepFiles: Bool = false, removeImages: Bool = false) async throws -> DestroyReport {
+  ///
+  /// `progress` hears how many of the fixture's containers are removed so far, of how many.
+  public func destroy(
+    root: String, fixture: String? = nil, keepFiles: Bool = false, removeImages: Bool = false,
+    progress: (@Sendable (_ removed: Int, _ of: Int) -> Void)? = nil
+  ) async throws -> DestroyReport {
     var state: FixtureState?
     var withoutState: String?
     do {
@@ -82,7 +87,11 @@ extension FixtureController {
             return c.name
           }
         }
-        for try await n in group { report.containers.append(n) }
+        progress?(0, containers.count)
+        for try await n in group {
+          report.containers.append(n)
+          progress?(report.containers.count, containers.count)
+        }
       }
       for net in allNetworks {
         guard let f = net.labels[Labels.fixture], names.contains(f), net.name == Naming.network(f),

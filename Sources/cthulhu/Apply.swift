@@ -19,6 +19,11 @@ extension Cthulhu {
         "Destroy the fixture by itself this long after the last apply (30m, 2h; 0 removes it), even if every cthulhu and the test runner were killed.",
         valueName: "duration"))
     var ttl: String?
+    @Option(
+      help:
+        "plain: a line per step; tty: one line that updates in place; none: the plan and the outcome only (default: tty on a terminal, plain otherwise)."
+    )
+    var progress: ProgressMode?
 
     func validate() throws {
       guard parallel >= 1 else { throw ValidationError("Please give --parallel a number of 1 or more.") }
@@ -58,7 +63,23 @@ extension Cthulhu {
           defer { sigint.restore() }
           let clock = ContinuousClock()
           let t0 = clock.now
-          let result = try await orchestrator.apply(planned, options: options, observer: ProgressPrinter())
+          let observer: any ApplyObserver
+          var line: ProgressLine?
+          switch ProgressMode.resolve(progress) {
+          case .plain: observer = ProgressPrinter()
+          case .none: observer = QuietObserver()
+          case .tty:
+            line = ProgressLine(verb: "apply", total: planned.plan.steps.count)
+            observer = ProgressLineObserver(line: line!)
+          }
+          let result: FixtureController.ApplyResult
+          do {
+            result = try await orchestrator.apply(planned, options: options, observer: observer)
+            line?.finish()
+          } catch {
+            line?.finish()
+            throw error
+          }
           let s = planned.plan.summary
           defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
           if result.interrupted {

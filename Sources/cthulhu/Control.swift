@@ -35,6 +35,7 @@ extension Cthulhu {
       ("delay|loss … --between SET --and SET", "delay or drop only the packets between two sets (fixture shim)"),
       ("clock skew OFFSET | clock reset", "move the wall clock (+5s, -250ms) or set it back (clock_skew: true)"),
       ("heal", "lift faults"),
+      ("reset [--data]", "back to the applied state: heal, start, thaw, rewrite edited files (--data: empty var too)"),
       ("faults", "list the faults in force"),
       ("events [-f]", "the fixture's timeline"),
       ("op --process N --f F [--value V] -- CMD…", "run a client call, record it in history.jsonl"),
@@ -79,7 +80,7 @@ extension Cthulhu {
         return ("kill", fixtureArgs + signal + (targets.isEmpty ? ["all"] : targets))
       case "status", "faults", "events", "op", "check":
         return (verb, fixtureArgs + rest)
-      case "isolate", "heal":
+      case "isolate", "heal", "reset":
         return (verb, fixtureArgs + rest + targets)
       case "loss", "rate", "delay", "logs":
         return (verb, fixtureArgs + rest + targets)

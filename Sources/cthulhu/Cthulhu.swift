@@ -3,12 +3,16 @@ import Foundation
 
 @main
 struct Cthulhu: AsyncParsableCommand {
+  /// `cthulhu --version`; raised with each change a user can see.
+  static let version = "0.6.0"
+
   static let configuration = CommandConfiguration(
     commandName: "cthulhu",
     abstract: "Distributed-system test fixtures from a YAML manifest, exposed as a filesystem.",
+    version: version,
     subcommands: [
       Validate.self, Plan.self, Apply.self, Destroy.self, Status.self, Schema.self, Init.self, Control.self, Logs.self, Exec.self, Events.self,
-      Start.self, Stop.self, Restart.self, Kill.self, Pause.self, Unpause.self,
+      Start.self, Stop.self, Restart.self, Kill.self, Pause.self, Unpause.self, Reset.self,
       Partition.self, Isolate.self, Loss.self, Rate.self, Delay.self, ClockCommand.self, Heal.self, Faults.self, Reap.self, DelayDaemon.self,
       Op.self, Check.self,
     ]

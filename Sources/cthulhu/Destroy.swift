@@ -23,6 +23,8 @@ extension Cthulhu {
     var fixtureName: String?
     @Flag(help: "Keep the fixture folder (configs, logs) for a post-mortem.") var keepFiles = false
     @Flag(help: "Also remove the images built for the fixture from 'build:' (kept as a cache otherwise).") var rmi = false
+    @Option(help: "tty: one line that counts the removals in place; plain, none: the outcome only (default: tty on a terminal, plain otherwise).")
+    var progress: ProgressMode?
 
     func validate() throws {
       if let n = fixtureName {
@@ -42,7 +44,7 @@ extension Cthulhu {
         // manifest does; without that, every driver is asked.
         let state = try? FixtureState.load(root: root)
         let kinds = state.map { [$0.driver] } ?? manifest.map { [$0.driver] } ?? [.docker, .process]
-        let reports = try await Self.destroy(root: root, fixture: manifest?.fixture, kinds: kinds, keepFiles: keepFiles, rmi: rmi)
+        let reports = try await Self.destroy(root: root, fixture: manifest?.fixture, kinds: kinds, keepFiles: keepFiles, rmi: rmi, progress: progress)
         if reports.isEmpty { Output.out("Nothing to destroy: \(root) holds no cthulhu fixture.\n") }
         for r in reports { print(r, root: root) }
       }
@@ -61,7 +63,9 @@ extension Cthulhu {
         }
         for root in roots {
           found = true
-          for r in try await Self.destroy(root: root, fixture: name, kinds: [kind], keepFiles: keepFiles, rmi: rmi) { print(r, root: root) }
+          for r in try await Self.destroy(root: root, fixture: name, kinds: [kind], keepFiles: keepFiles, rmi: rmi, progress: progress) {
+            print(r, root: root)
+          }
         }
       }
       if !found { Output.out("Nothing to destroy: no container, network or process carries fixture '\(name)'.\n") }
@@ -70,14 +74,19 @@ extension Cthulhu {
     /// Destroys with each driver in turn; a driver that finds nothing, or
     /// (when several are asked) does not answer, is passed over.
     static func destroy(
-      root: String, fixture: String?, kinds: [DriverKind], keepFiles: Bool, rmi: Bool
+      root: String, fixture: String?, kinds: [DriverKind], keepFiles: Bool, rmi: Bool, progress: ProgressMode? = nil
     ) async throws -> [FixtureController.DestroyReport] {
       var reports: [FixtureController.DestroyReport] = []
+      let line = ProgressMode.resolve(progress) == .tty ? ProgressLine(verb: "destroy", unit: "removed", total: 0) : nil
+      defer { line?.finish() }
+      var onRemoval: (@Sendable (Int, Int) -> Void)?
+      if let line { onRemoval = { removed, total in line.set(done: removed, of: total) } }
       for kind in kinds {
         do {
           reports.append(
             try await Input.withDriver(kind) {
-              try await FixtureController(driver: $0).destroy(root: root, fixture: fixture, keepFiles: keepFiles, removeImages: rmi)
+              try await FixtureController(driver: $0).destroy(
+                root: root, fixture: fixture, keepFiles: keepFiles, removeImages: rmi, progress: onRemoval)
             })
         } catch let e as OrchestratorError where e.code == .noFixture {
           continue

@@ -9,48 +9,22 @@ import XCTest
 /// with NET_ADMIN only. Driven through the CLI, checked from inside the
 /// containers (who reaches whom) and on the engine (no helper is left).
 final class FaultHelperTests: XCTestCase {
-  var dir: String!
-  var root: String { dir + "/cthulhu-fixture" }
-  var fixture: String!
-  var driver: DockerDriver!
+  var e: EngineFixture!
 
   override func setUp() async throws {
-    let d = try await Harness.engine()
-    driver = d
-    dir = try Harness.tempDir("faulthelper")
-    fixture = Harness.uniqueName("fh")
-    try """
-    fixture: \(fixture!)
-    faults: { via: helper }
-    groups:
-      node:
-        image: cthulhu-test:latest
-        count: 3
-        command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
-        stop_timeout: 1s
-
-    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    e = try await EngineFixture.make(tag: "faulthelper", prefix: "fh")
+    try e.writeManifest(FaultTests.httpNodes(e.fixture, count: 3, header: "faults: { via: helper }\n"))
     let r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stderr)
   }
 
-  override func tearDown() async throws {
-    guard let driver else { return }
-    _ = try? await FixtureController(driver: driver).destroy(root: root, fixture: fixture)
-    try? FileManager.default.removeItem(atPath: dir)
-    try await driver.shutdown()
-  }
+  override func tearDown() async throws { try await e?.tearDown() }
 
   @discardableResult
-  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
-
-  func container(_ name: String) async throws -> String {
-    let live = try await driver.containers(fixture: fixture)
-    return try XCTUnwrap(live.first { $0.labels[Labels.instance] == name }?.id, "no container for \(name)")
-  }
+  func cthulhu(_ args: String...) throws -> Run { try e.cthulhu(args) }
 
   func reaches(_ from: String, _ to: String) async throws -> Bool {
-    try await FaultTests.reaches(driver: driver, fixture: fixture, root: root, from, to)
+    try await FaultTests.reaches(e, from, to)
   }
 
   /// Every ordered pair but `blocked` reaches, and the blocked ones do not.
@@ -79,10 +53,10 @@ final class FaultHelperTests: XCTestCase {
   /// for one the engine is still removing).
   func assertNoHelper(file: StaticString = #filePath, line: UInt = #line) async throws {
     let deadline = ContinuousClock.now + .seconds(10)
-    var left = try await driver.faultHelpers(root: root)
+    var left = try await e.driver.faultHelpers(root: e.root)
     while !left.isEmpty && ContinuousClock.now < deadline {
       try await Task.sleep(for: .milliseconds(100))
-      left = try await driver.faultHelpers(root: root)
+      left = try await e.driver.faultHelpers(root: e.root)
     }
     XCTAssertEqual(left.map(\.name), [], "fault helpers left behind", file: file, line: line)
   }
@@ -90,8 +64,8 @@ final class FaultHelperTests: XCTestCase {
   /// cthulhu's rules in an instance's namespace, read through a helper of
   /// its own (iptables-save and tc), so no root is needed here.
   func rules(_ name: String) async throws -> String {
-    let id = try await container(name)
-    let runner = try await driver.netnsRunner(id: id, request: NetnsRequest(via: .helper, root: root, instance: name))
+    let id = try await e.container(name)
+    let runner = try await e.driver.netnsRunner(id: id, request: NetnsRequest(via: .helper, root: e.root, instance: name))
     let r = try XCTUnwrap(runner)
     do {
       let ipt = try await r.run(["iptables-save"])
@@ -132,7 +106,7 @@ final class FaultHelperTests: XCTestCase {
     XCTAssertEqual(try cthulhu("heal").status, 0)
     try await assertNoHelper()
     try await assertMatrix(blocked: [])
-    XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
+    XCTAssertTrue(try FaultBook.load(root: e.root).faults.isEmpty)
   }
 
   func testLossAndRateThroughTheHelper() async throws {
@@ -149,17 +123,7 @@ final class FaultHelperTests: XCTestCase {
     try await assertNoHelper()
 
     // 256 KiB from i001 to i002, free and then at 1mbit.
-    let ip = try XCTUnwrap(try FixtureState.require(root: root).instance(named: "i001")?.ip)
-    let id = try await container("i002")
-    let fetch = ["sh", "-c", "printf 'GET /blob HTTP/1.0\\r\\n\\r\\n' | nc -w 10 \(ip) 8080 | wc -c"]
-    func timed() async throws -> (Double, Int) {
-      let t = ContinuousClock.now
-      let r = try await driver.exec(id: id, command: fetch)
-      let d = ContinuousClock.now - t
-      return (
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-      )
-    }
+    func timed() async throws -> (Double, Int) { try await FaultTests.fetchBlob(e, client: "i002", server: "i001") }
     let (free, freeBytes) = try await timed()
     XCTAssertGreaterThan(freeBytes, 262_144)
     r = try cthulhu("rate", "1mbit", "i001")
@@ -191,8 +155,8 @@ final class FaultHelperTests: XCTestCase {
     ok = try await reaches("i001", "i003")
     XCTAssertFalse(ok)
     let deadline = Date().addingTimeInterval(20)
-    while try !FaultBook.load(root: root).faults.isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
-    XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty, "the fault outlived its --for")
+    while try !FaultBook.load(root: e.root).faults.isEmpty && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+    XCTAssertTrue(try FaultBook.load(root: e.root).faults.isEmpty, "the fault outlived its --for")
     let back = Date().addingTimeInterval(10)
     ok = false
     while !ok && Date() < back {
@@ -200,7 +164,7 @@ final class FaultHelperTests: XCTestCase {
       if !ok { try await Task.sleep(for: .milliseconds(100)) }
     }
     XCTAssertTrue(ok, "i003 still cut off after its --for")
-    XCTAssertTrue(EventLog(root: root).read().map(\.action).contains("expire f2"))
+    XCTAssertTrue(EventLog(root: e.root).read().map(\.action).contains("expire f2"))
     try await assertNoHelper()
   }
 
@@ -209,10 +173,10 @@ final class FaultHelperTests: XCTestCase {
     try Harness.require(FileManager.default.isExecutableFile(atPath: setpriv), "setpriv (util-linux) is missing")
     try await waitUntilServing()
     // What the host path refuses (see FaultTests) the engine does: only the socket is needed.
-    let r = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "partition", "--fixture", root, "i001", "i002"])
+    let r = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "partition", "--fixture", e.root, "i001", "i002"])
     XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
     try await assertMatrix(blocked: ["i001>i002", "i002>i001"])
-    let h = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "heal", "--fixture", root])
+    let h = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "heal", "--fixture", e.root])
     XCTAssertEqual(h.status, 0, h.stdout + h.stderr)
     try await assertMatrix(blocked: [])
     try await assertNoHelper()
@@ -232,7 +196,7 @@ final class FaultHelperTests: XCTestCase {
       XCTAssertTrue(r.stderr.contains("sch_netem"), r.stderr)
       XCTAssertTrue(r.stderr.contains("faults.via: helper"), r.stderr)
       XCTAssertTrue(r.stderr.contains("Nothing was changed"), r.stderr)
-      XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
+      XCTAssertTrue(try FaultBook.load(root: e.root).faults.isEmpty)
       let q = try await rules("i001")
       XCTAssertFalse(q.contains("c7c7"), q)
     }
@@ -240,15 +204,15 @@ final class FaultHelperTests: XCTestCase {
   }
 
   func testACommandPastItsTimeKillsAndRemovesTheHelper() async throws {
-    let id = try await container("i001")
-    let request = NetnsRequest(via: .helper, root: root, instance: "i001", commandTimeout: .seconds(2))
-    let runner = try await driver.netnsRunner(id: id, request: request)
+    let id = try await e.container("i001")
+    let request = NetnsRequest(via: .helper, root: e.root, instance: "i001", commandTimeout: .seconds(2))
+    let runner = try await e.driver.netnsRunner(id: id, request: request)
     let r = try XCTUnwrap(runner)
     XCTAssertNotNil(r as? DockerFaultHelper, "via: helper gave \(type(of: r))")
     // Start the helper with a quick command, so the slow one is timed alone.
     let quick = try await r.run(["true"])
     XCTAssertEqual(quick.status, 0, quick.stderr)
-    let before = try await driver.faultHelpers(root: root)
+    let before = try await e.driver.faultHelpers(root: e.root)
     XCTAssertEqual(before.count, 1, "\(before.map(\.name))")
     XCTAssertEqual(before.first?.labels[FaultHelperLabels.instance], "i001")
     let start = ContinuousClock.now
@@ -272,16 +236,16 @@ final class FaultHelperTests: XCTestCase {
     try gone.run()
     gone.waitUntilExit()
     let dead = gone.processIdentifier
-    let i001 = try await container("i001")
-    let orphan = try await driver.netnsRunner(id: i001, request: NetnsRequest(via: .helper, root: root, instance: "i001", owner: dead))
-    let live = try await driver.netnsRunner(id: i001, request: NetnsRequest(via: .helper, root: root, instance: "i001"))
+    let i001 = try await e.container("i001")
+    let orphan = try await e.driver.netnsRunner(id: i001, request: NetnsRequest(via: .helper, root: e.root, instance: "i001", owner: dead))
+    let live = try await e.driver.netnsRunner(id: i001, request: NetnsRequest(via: .helper, root: e.root, instance: "i001"))
     _ = try await XCTUnwrap(orphan).run(["true"])
     _ = try await XCTUnwrap(live).run(["true"])
-    var helpers = try await driver.faultHelpers(root: root)
+    var helpers = try await e.driver.faultHelpers(root: e.root)
     XCTAssertEqual(helpers.count, 2)
     // A fault command removes the helper whose cthulhu is gone, not the one of a cthulhu that runs.
     XCTAssertEqual(try cthulhu("isolate", "i003").status, 0)
-    helpers = try await driver.faultHelpers(root: root)
+    helpers = try await e.driver.faultHelpers(root: e.root)
     XCTAssertEqual(helpers.compactMap { $0.labels[FaultHelperLabels.owner] }, [String(getpid())])
     let r = try cthulhu("destroy")
     XCTAssertEqual(r.status, 0, r.stderr)
@@ -290,10 +254,10 @@ final class FaultHelperTests: XCTestCase {
   }
 
   func testAutoEntersFromTheHostWhenTheEngineIsLocalAndHostIsHost() async throws {
-    let id = try await container("i001")
-    let auto = try await driver.netnsRunner(id: id, request: NetnsRequest(via: .auto, root: root, instance: "i001"))
-    let host = try await driver.netnsRunner(id: id, request: NetnsRequest(via: .host, root: root, instance: "i001"))
-    let pid = try await driver.inspect(id: id).pid
+    let id = try await e.container("i001")
+    let auto = try await e.driver.netnsRunner(id: id, request: NetnsRequest(via: .auto, root: e.root, instance: "i001"))
+    let host = try await e.driver.netnsRunner(id: id, request: NetnsRequest(via: .host, root: e.root, instance: "i001"))
+    let pid = try await e.driver.inspect(id: id).pid
     XCTAssertEqual((auto as? HostNetns)?.namespace, "/proc/\(pid)/ns/net", "auto on the local engine gave \(String(describing: auto))")
     XCTAssertEqual((host as? HostNetns)?.namespace, "/proc/\(pid)/ns/net")
     try await assertNoHelper()

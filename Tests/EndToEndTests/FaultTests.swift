@@ -7,71 +7,72 @@ import XCTest
 /// Network faults on a real engine, driven through the CLI as a user would,
 /// checked from inside the containers: who can still reach whom.
 final class FaultTests: XCTestCase {
-  var dir: String!
-  var root: String { dir + "/cthulhu-fixture" }
-  var fixture: String!
-  var driver: DockerDriver!
+  var e: EngineFixture!
 
   override func setUp() async throws {
     try Harness.require(getuid() == 0, "network faults need root")
-    let d = try await Harness.engine()
-    driver = d
-    dir = try Harness.tempDir("faults")
-    fixture = "ft-" + String(UUID().uuidString.prefix(6)).lowercased()
-    // Four nodes serving a 256 KiB blob and a small file over HTTP.
-    try """
-    fixture: \(fixture!)
-    groups:
-      node:
-        image: cthulhu-test:latest
-        count: 4
-        command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
-        stop_timeout: 1s
-
-    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    e = try await EngineFixture.make(tag: "faults", prefix: "ft")
+    try e.writeManifest(Self.httpNodes(e.fixture, count: 4))
     let r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stderr)
   }
 
-  override func tearDown() async throws {
-    guard let driver else { return }
-    _ = try? await FixtureController(driver: driver).destroy(root: root, fixture: fixture)
-    try? FileManager.default.removeItem(atPath: dir)
-    try await driver.shutdown()
-  }
+  override func tearDown() async throws { try await e?.tearDown() }
 
   @discardableResult
-  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
+  func cthulhu(_ args: String...) throws -> Run { try e.cthulhu(args) }
 
-  func state() throws -> FixtureState { try FixtureState.require(root: root) }
+  /// `count` nodes serving a 256 KiB blob and a small file over HTTP.
+  static func httpNodes(_ fixture: String, count: Int, header: String = "") -> String {
+    """
+    fixture: \(fixture)
+    \(header)groups:
+      node:
+        image: cthulhu-test:latest
+        count: \(count)
+        command: ["/bin/sh", "-c", "mkdir -p /tmp/www && head -c 262144 /dev/zero > /tmp/www/blob && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
+        stop_timeout: 1s
 
-  func container(_ name: String) async throws -> String {
-    let live = try await driver.containers(fixture: fixture)
-    return try XCTUnwrap(live.first { $0.labels[Labels.instance] == name }?.id, "no container for \(name)")
+    """
   }
+
+  /// `client` fetches the 256 KiB blob from `server`: seconds taken, bytes got.
+  static func fetchBlob(_ e: EngineFixture, client: String, server: String) async throws -> (Double, Int) {
+    let ip = try XCTUnwrap(try FixtureState.require(root: e.root).instance(named: server)?.ip)
+    let id = try await e.container(client)
+    let fetch = ["sh", "-c", "printf 'GET /blob HTTP/1.0\\r\\n\\r\\n' | nc -w 10 \(ip) 8080 | wc -c"]
+    let t = ContinuousClock.now
+    let r = try await e.driver.exec(id: id, command: fetch)
+    let d = ContinuousClock.now - t
+    return (
+      Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+    )
+  }
+
+  func state() throws -> FixtureState { try FixtureState.require(root: e.root) }
 
   /// Whether `from` gets an HTTP answer from `to` within a second.
   func reaches(_ from: String, _ to: String) async throws -> Bool {
-    try await Self.reaches(driver: driver, fixture: fixture, root: root, from, to)
+    try await Self.reaches(e, from, to)
   }
 
-  static func reaches(driver: DockerDriver, fixture: String, root: String, _ from: String, _ to: String) async throws -> Bool {
-    let state = try FixtureState.require(root: root)
-    let live = try await driver.containers(fixture: fixture)
+  static func reaches(_ e: EngineFixture, _ from: String, _ to: String) async throws -> Bool {
+    let state = try FixtureState.require(root: e.root)
+    let live = try await e.driver.containers(fixture: e.fixture)
     let ip = try XCTUnwrap(state.instance(named: to)?.ip)
     let id = try XCTUnwrap(live.first { $0.labels[Labels.instance] == from }?.id, "no container for \(from)")
-    let r = try await driver.exec(id: id, command: ["sh", "-c", "printf 'GET /ping HTTP/1.0\\r\\n\\r\\n' | nc -w 1 \(ip) 8080"])
+    let r = try await e.driver.exec(id: id, command: ["sh", "-c", "printf 'GET /ping HTTP/1.0\\r\\n\\r\\n' | nc -w 1 \(ip) 8080"])
     return r.stdout.contains("200 OK")
   }
 
   /// Reachability of every ordered pair, checked in parallel: "i001>i002" → reached.
   func matrix() async throws -> [String: Bool] {
     let names = try state().instances.map(\.name)
-    let (driver, fixture, root) = (self.driver!, self.fixture!, self.root)
+    let e = self.e!
     return try await withThrowingTaskGroup(of: (String, Bool).self) { group in
       for a in names {
         for b in names where a != b {
-          group.addTask { ("\(a)>\(b)", try await Self.reaches(driver: driver, fixture: fixture, root: root, a, b)) }
+          group.addTask { ("\(a)>\(b)", try await Self.reaches(e, a, b)) }
         }
       }
       var out: [String: Bool] = [:]
@@ -100,15 +101,15 @@ final class FaultTests: XCTestCase {
 
   /// cthulhu's rules inside an instance's namespace (iptables-save and tc).
   func rules(_ name: String) async throws -> String {
-    let id = try await container(name)
-    let namespace = try await driver.networkNamespace(id: id)
+    let id = try await e.container(name)
+    let namespace = try await e.driver.networkNamespace(id: id)
     let ns = try XCTUnwrap(namespace)
     let ipt = try Harness.run("/usr/bin/nsenter", ["--net=\(ns)", "--", "iptables-save"])
     let tc = try Harness.run("/usr/bin/nsenter", ["--net=\(ns)", "--", "tc", "qdisc", "show"])
     return ipt.stdout + tc.stdout
   }
 
-  func faultBook() throws -> FaultBook { try FaultBook.load(root: root) }
+  func faultBook() throws -> FaultBook { try FaultBook.load(root: e.root) }
 
   func testPartitionCutsBothWaysBetweenSetsAndNowhereElseThenHeals() async throws {
     try await waitUntilServing()
@@ -167,17 +168,7 @@ final class FaultTests: XCTestCase {
 
   func testRateLimitsThroughputMeasurably() async throws {
     try await waitUntilServing()
-    let ip = try XCTUnwrap(try state().instance(named: "i001")?.ip)
-    let id = try await container("i002")
-    let fetch = ["sh", "-c", "printf 'GET /blob HTTP/1.0\\r\\n\\r\\n' | nc -w 10 \(ip) 8080 | wc -c"]
-    func timed() async throws -> (Double, Int) {
-      let t = ContinuousClock.now
-      let r = try await driver.exec(id: id, command: fetch)
-      let d = ContinuousClock.now - t
-      return (
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18, Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-      )
-    }
+    func timed() async throws -> (Double, Int) { try await FaultTests.fetchBlob(e, client: "i002", server: "i001") }
     let (free, freeBytes) = try await timed()
     XCTAssertGreaterThan(freeBytes, 262_144)
     let r = try cthulhu("rate", "1mbit", "i001")
@@ -198,8 +189,8 @@ final class FaultTests: XCTestCase {
   /// i002's network namespace, on its own clock; nil when it failed.
   func exchange() async throws -> Double? {
     let ip = try XCTUnwrap(try state().instance(named: "i001")?.ip)
-    let id = try await container("i002")
-    let namespace = try await driver.networkNamespace(id: id)
+    let id = try await e.container("i002")
+    let namespace = try await e.driver.networkNamespace(id: id)
     let ns = try XCTUnwrap(namespace)
     let r = try Harness.run(
       "/usr/bin/nsenter",
@@ -293,12 +284,12 @@ final class FaultTests: XCTestCase {
     XCTAssertEqual(try cthulhu("restart", "i002").status, 0)
     var ok = try await reaches("i001", "i002")
     XCTAssertFalse(ok, "isolation lost by a restart")
-    XCTAssertEqual(try Harness.run(root + "/i002/control", ["stop"]).status, 0)
-    XCTAssertEqual(try Harness.run(root + "/i002/control", ["start"]).status, 0)
+    XCTAssertEqual(try Harness.run(e.root + "/i002/control", ["stop"]).status, 0)
+    XCTAssertEqual(try Harness.run(e.root + "/i002/control", ["start"]).status, 0)
     ok = try await reaches("i001", "i002")
     XCTAssertFalse(ok, "isolation lost by stop and start")
     // Removed behind cthulhu's back: apply recreates it, with its fault.
-    try await driver.remove(id: try await container("i002"), force: true)
+    try await e.driver.remove(id: try await e.container("i002"), force: true)
     let r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stderr)
     let q5 = try await rules("i002")
@@ -326,7 +317,7 @@ final class FaultTests: XCTestCase {
     XCTAssertTrue(try faultBook().faults.isEmpty, "the fault outlived its --for")
     let back = try await reaches("i001", "i003")
     XCTAssertTrue(back)
-    let events = EventLog(root: root).read().map(\.action)
+    let events = EventLog(root: e.root).read().map(\.action)
     XCTAssertTrue(events.contains("expire f1"), "\(events)")
     // The reaper is gone too.
     let cmdline = (try? String(contentsOfFile: "/proc/\(f.reaperPID!)/cmdline", encoding: .utf8)) ?? ""
@@ -336,7 +327,7 @@ final class FaultTests: XCTestCase {
   func testWithoutCapabilitiesOneSentenceAndNothingChanges() async throws {
     let setpriv = "/usr/bin/setpriv"
     try Harness.require(FileManager.default.isExecutableFile(atPath: setpriv), "setpriv (util-linux) is missing")
-    let r = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "partition", "--fixture", root, "i001", "i002"])
+    let r = try Harness.run(setpriv, ["--bounding-set=-net_admin,-sys_admin", Harness.binary, "partition", "--fixture", e.root, "i001", "i002"])
     XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
     XCTAssertTrue(r.stderr.contains("network faults need root"), r.stderr)
     XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
@@ -351,7 +342,7 @@ final class FaultTests: XCTestCase {
     XCTAssertEqual(try cthulhu("heal", "i004").status, 0)
     let reaper = try XCTUnwrap(try faultBook().faults.first { $0.kind == .rate }?.reaperPID)
     XCTAssertTrue(FileManager.default.fileExists(atPath: "/proc/\(reaper)"))
-    let actions = EventLog(root: root).read().filter { $0.actor.hasPrefix("faults") }.map(\.action)
+    let actions = EventLog(root: e.root).read().filter { $0.actor.hasPrefix("faults") }.map(\.action)
     XCTAssertEqual(actions, ["partition f1", "rate f2", "heal"])
     let r = try cthulhu("destroy")
     XCTAssertEqual(r.status, 0, r.stderr)
@@ -365,7 +356,7 @@ final class FaultTests: XCTestCase {
     XCTAssertFalse(ipt.stdout.contains("CTHULHU"), ipt.stdout)
     let tc = try Harness.run("/usr/sbin/tc", ["qdisc", "show"])
     XCTAssertFalse(tc.stdout.contains("c7c7"), tc.stdout)
-    let q7 = try await driver.containers(fixture: fixture)
+    let q7 = try await e.driver.containers(fixture: e.fixture)
     XCTAssertTrue(q7.isEmpty)
   }
 }

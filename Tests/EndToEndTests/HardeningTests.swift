@@ -8,28 +8,17 @@ import XCTest
 /// two applies at once, a fixture left behind by a killed test runner, and
 /// containers and networks that are not cthulhu's.
 final class HardeningTests: XCTestCase {
-  var dir: String!
-  var root: String { dir + "/cthulhu-fixture" }
-  var fixture: String!
-  var driver: DockerDriver!
+  var e: EngineFixture!
 
   override func setUp() async throws {
-    let d = try await Harness.engine()
-    driver = d
-    dir = try Harness.tempDir("hard")
-    fixture = "hd-" + String(UUID().uuidString.prefix(6)).lowercased()
+    e = try await EngineFixture.make(tag: "hard", prefix: "hd")
   }
 
-  override func tearDown() async throws {
-    guard let driver else { return }
-    _ = try? await FixtureController(driver: driver).destroy(root: root, fixture: fixture)
-    try? FileManager.default.removeItem(atPath: dir)
-    try await driver.shutdown()
-  }
+  override func tearDown() async throws { try await e?.tearDown() }
 
   func writeManifest(count: Int, in folder: String? = nil, fixture name: String? = nil) throws {
     try """
-    fixture: \(name ?? fixture!)
+    fixture: \(name ?? e.fixture)
     groups:
       node:
         image: cthulhu-test:latest
@@ -37,19 +26,19 @@ final class HardeningTests: XCTestCase {
         command: ["/bin/sh", "-c", "exec sleep 3600"]
         stop_timeout: 1s
 
-    """.write(toFile: (folder ?? dir) + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: (folder ?? e.dir) + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
 
   @discardableResult
-  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
+  func cthulhu(_ args: String...) throws -> Run { try e.cthulhu(args) }
 
   /// Starts cthulhu without waiting; output goes to files the test can poll.
   func launch(_ args: [String], in folder: String? = nil) throws -> (Process, out: String, err: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: Harness.binary)
     p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: folder ?? dir)
-    let base = (folder ?? dir) + "/run-\(UUID().uuidString.prefix(6))"
+    p.currentDirectoryURL = URL(fileURLWithPath: folder ?? e.dir)
+    let base = (folder ?? e.dir) + "/run-\(UUID().uuidString.prefix(6))"
     _ = FileManager.default.createFile(atPath: base + ".out", contents: nil)
     _ = FileManager.default.createFile(atPath: base + ".err", contents: nil)
     p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
@@ -71,7 +60,7 @@ final class HardeningTests: XCTestCase {
   }
 
   func running() async throws -> Int {
-    try await driver.containers(fixture: fixture).filter { $0.state == .running }.count
+    try await e.driver.containers(fixture: e.fixture).filter { $0.state == .running }.count
   }
 
   /// Converged: apply succeeds, then a plan has nothing to do and `count` run.
@@ -83,7 +72,7 @@ final class HardeningTests: XCTestCase {
     let n = try await running()
     XCTAssertEqual(n, count, label)
     // A killed apply may leave the lock file, never a held lock (flock dies with its holder).
-    let fd = open(root + "/.cthulhu/lock", O_RDWR)
+    let fd = open(e.root + "/.cthulhu/lock", O_RDWR)
     if fd >= 0 {
       XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0, "\(label): the fixture lock is still held")
       close(fd)
@@ -101,16 +90,16 @@ final class HardeningTests: XCTestCase {
       kill(p.processIdentifier, SIGKILL)
       p.waitUntilExit()
       // The state file is never torn: it parses, or there is none yet.
-      XCTAssertNoThrow(try FixtureState.load(root: root), "trial \(trial): torn state")
+      XCTAssertNoThrow(try FixtureState.load(root: e.root), "trial \(trial): torn state")
       try await assertConverges(to: count, "trial \(trial)")
     }
     let r = try cthulhu("destroy")
     XCTAssertEqual(r.status, 0, r.stderr)
-    let left = try await driver.containers(fixture: fixture)
+    let left = try await e.driver.containers(fixture: e.fixture)
     XCTAssertTrue(left.isEmpty, "\(left.map(\.name))")
-    let nets = try await driver.networks().filter { $0.name == "cthulhu-" + fixture }
+    let nets = try await e.driver.networks().filter { $0.name == "cthulhu-" + e.fixture }
     XCTAssertTrue(nets.isEmpty)
-    XCTAssertFalse(FileManager.default.fileExists(atPath: root))
+    XCTAssertFalse(FileManager.default.fileExists(atPath: e.root))
   }
 
   func testCtrlCFinishesStepsInFlightStartsNoMoreAndExits130() async throws {
@@ -128,7 +117,7 @@ final class HardeningTests: XCTestCase {
     let began = lines.filter { $0.hasSuffix("create…") }.count
     let ended = lines.filter { $0.contains("create done") }.count
     XCTAssertEqual(began, ended, text(out))
-    let state = try FixtureState.require(root: root)
+    let state = try FixtureState.require(root: e.root)
     XCTAssertEqual(state.instances.count, ended)
     XCTAssertLessThan(ended, 10)
     try await assertConverges(to: 10, "after Ctrl-C")
@@ -164,17 +153,17 @@ final class HardeningTests: XCTestCase {
     b.0.waitUntilExit()
     XCTAssertEqual(a.0.terminationStatus, 0, text(a.err))
     XCTAssertEqual(b.0.terminationStatus, 0, text(b.err))
-    let sa = try FixtureState.require(root: root)
+    let sa = try FixtureState.require(root: e.root)
     let sb = try FixtureState.require(root: otherDir + "/cthulhu-fixture")
     XCTAssertNotEqual(sa.subnet, sb.subnet)
-    let ca = try await driver.containers(fixture: fixture)
-    let cb = try await driver.containers(fixture: other)
+    let ca = try await e.driver.containers(fixture: e.fixture)
+    let cb = try await e.driver.containers(fixture: other)
     XCTAssertEqual(ca.count, 4)
     XCTAssertEqual(cb.count, 4)
     XCTAssertTrue(Set(ca.map(\.id)).isDisjoint(with: cb.map(\.id)))
     // Destroying one leaves the other running.
     XCTAssertEqual(try cthulhu("destroy").status, 0)
-    let still = try await driver.containers(fixture: other).filter { $0.state == .running }.count
+    let still = try await e.driver.containers(fixture: other).filter { $0.state == .running }.count
     XCTAssertEqual(still, 4)
   }
 
@@ -183,22 +172,22 @@ final class HardeningTests: XCTestCase {
     var r = try cthulhu("apply", "--ttl", "4s")
     XCTAssertEqual(r.status, 0, r.stderr)
     XCTAssertTrue(r.stdout.contains("destroys itself at"), r.stdout)
-    let first = try XCTUnwrap(try FixtureState.require(root: root).expiresAt)
+    let first = try XCTUnwrap(try FixtureState.require(root: e.root).expiresAt)
     r = try cthulhu("status")
     XCTAssertTrue(r.stdout.contains("Expires at"), r.stdout)
     // A second apply (nothing to change) pushes the expiry back.
     try await Task.sleep(for: .milliseconds(1500))
     r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stderr)
-    let second = try XCTUnwrap(try FixtureState.require(root: root).expiresAt)
+    let second = try XCTUnwrap(try FixtureState.require(root: e.root).expiresAt)
     XCTAssertGreaterThan(second.timeIntervalSince(first), 0.5)
     // At the first expiry it is still there: the old reaper stood down.
     let earlyGone = await eventually(Double(max(0, first.timeIntervalSinceNow)) + 0.5) { (try? await self.running()) == 0 }
     XCTAssertFalse(earlyGone, "destroyed at the old expiry")
     // No cthulhu runs now; the detached reaper destroys it at the new one.
-    let gone = await eventually(20) { (try? await self.running()) == 0 && !FileManager.default.fileExists(atPath: self.root) }
+    let gone = await eventually(20) { (try? await self.running()) == 0 && !FileManager.default.fileExists(atPath: self.e.root) }
     XCTAssertTrue(gone, "the fixture outlived its ttl")
-    let nets = try await driver.networks().filter { $0.name == "cthulhu-" + fixture }
+    let nets = try await e.driver.networks().filter { $0.name == "cthulhu-" + e.fixture }
     XCTAssertTrue(nets.isEmpty)
   }
 
@@ -213,10 +202,10 @@ final class HardeningTests: XCTestCase {
     let plain = try Harness.run(
       docker, ["run", "-d", "--name", "bystander-\(tag)", "--network", netName, "cthulhu-test:latest", "sleep", "600"], env: env)
     let labelled = try Harness.run(
-      docker, ["run", "-d", "--name", "\(fixture!)-x-\(tag)", "--label", "io.cthulhu.fixture=other-\(tag)", "cthulhu-test:latest", "sleep", "600"],
+      docker, ["run", "-d", "--name", "\(e.fixture)-x-\(tag)", "--label", "io.cthulhu.fixture=other-\(tag)", "cthulhu-test:latest", "sleep", "600"],
       env: env)
     defer {
-      _ = try? Harness.run(docker, ["rm", "-f", "bystander-\(tag)", "\(fixture!)-x-\(tag)"], env: env)
+      _ = try? Harness.run(docker, ["rm", "-f", "bystander-\(tag)", "\(e.fixture)-x-\(tag)"], env: env)
       _ = try? Harness.run(docker, ["network", "rm", netName], env: env)
     }
     XCTAssertEqual(plain.status, 0, plain.stderr)
@@ -237,7 +226,7 @@ final class HardeningTests: XCTestCase {
     XCTAssertEqual(try cthulhu("stop", "all").status, 0)
     XCTAssertEqual(try cthulhu("destroy").status, 0)
 
-    for name in ["bystander-\(tag)", "\(fixture!)-x-\(tag)"] {
+    for name in ["bystander-\(tag)", "\(e.fixture)-x-\(tag)"] {
       let s = try Harness.run(docker, ["inspect", "-f", "{{.State.Status}}", name], env: env)
       XCTAssertEqual(s.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "running", "\(name) was touched")
     }

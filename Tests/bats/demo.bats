@@ -21,8 +21,7 @@ teardown_file() {
 
 teardown() {
   [ -d "$FIXTURE" ] || return 0   # the last test destroys it
-  "$FIXTURE/control" heal >/dev/null
-  "$FIXTURE/control" start >/dev/null
+  "$FIXTURE/control" reset >/dev/null
   wait_until 20 one_leader i001 i002 i003 i004 i005
 }
 

@@ -52,7 +52,7 @@ public protocol Driver: Sendable {
   /// The network namespace that network faults enter for a running (or
   /// paused) instance: a path `nsenter --net=` accepts, such as
   /// `/proc/<pid>/ns/net` or `/run/netns/<name>`. Nil when the instance is
-  /// not running. Throws `DriverError(.unsupported, …)` with a sentence a
+  /// not running and its namespace went with it (see ``namespaceOutlivesStop``). Throws `DriverError(.unsupported, …)` with a sentence a
   /// person can act on when this driver or mode cannot host network faults.
   func networkNamespace(id: String) async throws -> String?
   /// What runs the fault tools in the network namespace of a running (or
@@ -61,6 +61,11 @@ public protocol Driver: Sendable {
   /// enters ``networkNamespace(id:)`` from the host; an engine-backed driver
   /// may start a fault helper on the instance's node instead.
   func netnsRunner(id: String, request: NetnsRequest) async throws -> (any NetnsRunner)?
+  /// A stopped instance keeps its network namespace, and the fault rules in
+  /// it, until it is removed (the process driver's named namespaces), so a
+  /// fault set or lifted while it is stopped must reach it then; a
+  /// container's namespace goes with its process (false, the default).
+  var namespaceOutlivesStop: Bool { get }
   /// Removes the fault helpers left for the fixture at `root` (by their
   /// labels): all of them (`destroy`), or (`all: false`) only those whose
   /// cthulhu is no longer running. Returns their names. Drivers that start
@@ -78,6 +83,7 @@ public protocol Driver: Sendable {
 }
 
 extension Driver {
+  public var namespaceOutlivesStop: Bool { false }
   public func removeBuiltImages(fixture: String) async throws -> [String] { [] }
   public func forget(fixture: String) async {}
 }

@@ -332,7 +332,9 @@ extension FixtureController {
 
   /// A runner into the namespace of each named instance that is running,
   /// by the fixture's fault path; instances that are stopped get their
-  /// rules when they start. A driver that cannot host faults says so here,
+  /// rules when they start, unless their namespace outlives the stop (the
+  /// process driver's): then it is changed now, or a rule lifted while they
+  /// were stopped would still be there when they start. A driver that cannot host faults says so here,
   /// before anything changed. The caller closes the runners.
   func namespaces(of names: Set<String>, state: FixtureState) async throws -> [Target] {
     let live = try await driver.containers(fixture: state.fixture).filter { $0.labels[Labels.root] == state.root }.byInstance()
@@ -340,7 +342,7 @@ extension FixtureController {
     do {
       for r in state.instances where names.contains(r.name) {
         guard let c = live[r.name],
-          c.state == .running || c.state == .paused
+          c.state == .running || c.state == .paused || (driver.namespaceOutlivesStop && c.state != .removing)
         else { continue }
         let request = NetnsRequest(via: state.faultPath ?? .auto, root: state.root, instance: r.name)
         guard let runner = try await driver.netnsRunner(id: c.id, request: request) else { continue }

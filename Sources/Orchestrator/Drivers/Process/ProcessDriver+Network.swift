@@ -81,7 +81,10 @@ extension ProcessDriver {
         "network faults need driver: process with network.mode: namespaces (or the docker driver): in loopback mode all instances share one network namespace, so address rules cannot separate them"
       )
     }
-    let (_, state) = try settle(r)
-    return state == .running || state == .paused ? Namespaces.path(namespace: ns) : nil
+    // The named namespace outlives the process (and keeps its rules) until the instance is removed.
+    let path = Namespaces.path(namespace: ns)
+    return FileManager.default.fileExists(atPath: path) ? path : nil
   }
+
+  public var namespaceOutlivesStop: Bool { true }
 }
