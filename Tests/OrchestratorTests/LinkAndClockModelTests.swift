@@ -188,12 +188,15 @@ final class LinkAndClockModelTests: XCTestCase {
     let box = ClockSkew.preload(library: "/usr/lib/x/libfaketimeMT.so.1", clockFolder: "/f/10.9.0.2/clock", container: true, env: [])
     XCTAssertTrue(box.env.contains("LD_PRELOAD=/run/cthulhu-faketime/libfaketimeMT.so.1"))
     XCTAssertTrue(box.env.contains("FAKETIME_TIMESTAMP_FILE=/run/cthulhu-clock/faketime"))
-    XCTAssertNil(ClockSkew.sharedNames(env: box.env), "a container has its own /dev/shm")
+    XCTAssertNil(ClockSkew.sharedNames(env: box.env), "not a pair the host makes: the container's own /dev/shm")
+    XCTAssertTrue(box.env.contains("FAKETIME_SHARED=/cthulhu-faketime /cthulhu-faketime"), "\(box.env)")
     XCTAssertEqual(
       box.binds,
       [
         Bind(host: "/usr/lib/x/libfaketimeMT.so.1", container: "/run/cthulhu-faketime/libfaketimeMT.so.1", readOnly: true),
         Bind(host: "/f/10.9.0.2/clock", container: "/run/cthulhu-clock", readOnly: true),
+        Bind(host: "/f/10.9.0.2/clock/faketime.sem", container: "/dev/shm/sem.cthulhu-faketime"),
+        Bind(host: "/f/10.9.0.2/clock/faketime.shm", container: "/dev/shm/cthulhu-faketime"),
       ])
   }
 

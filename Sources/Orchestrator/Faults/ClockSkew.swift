@@ -38,6 +38,33 @@ public enum ClockSkew {
   static let containerLibrary = "/run/cthulhu-faketime/" + libraryName
   static let containerClock = "/run/cthulhu-clock"
   static let fileName = "faketime"
+  /// In a container: libfaketime's semaphore and shared memory (see ``preload``).
+  static let containerShared = "/cthulhu-faketime"
+  static let sharedSemFile = "faketime.sem"
+  static let sharedMemFile = "faketime.shm"
+
+  /// Writes the two files a container's libfaketime uses as its semaphore
+  /// (the bytes of a fresh POSIX semaphore of value 1, as `sem_open` makes
+  /// them) and shared memory, unless they are there; they must exist before
+  /// the container is created, or the engine would make folders there.
+  static func makeSharedFiles(folder: String) throws {
+    #if canImport(CPosix)
+    let fm = FileManager.default
+    let sem = folder + "/" + sharedSemFile
+    let mem = folder + "/" + sharedMemFile
+    if !fm.fileExists(atPath: sem) {
+      let name = "/cthulhu-faketime-new-\(getpid())"
+      guard cthulhu_sem_create(name, 0o600, 1) == 0, let bytes = fm.contents(atPath: "/dev/shm/sem." + name.dropFirst()) else {
+        throw OrchestratorError(.io, "\(sem): cannot make a semaphore for libfaketime (\(String(cString: strerror(errno))))")
+      }
+      _ = cthulhu_sem_unlink(name)
+      try AtomicFile.write(bytes, to: sem, durable: false)
+    }
+    if !fm.fileExists(atPath: mem) { try AtomicFile.write(Data(count: 4096), to: mem, durable: false) }
+    // Whoever the container runs as must be able to take the semaphore.
+    for f in [sem, mem] { chmod(f, 0o666) }
+    #endif
+  }
 
   /// The folder that holds an instance's timestamp file.
   public static func folder(paths: FixturePaths, ip: IPv4Address) -> String { paths.instanceFolder(ip: ip) + "/clock" }
@@ -57,18 +84,25 @@ public enum ClockSkew {
     var added = [
       "LD_PRELOAD=\(preload)", "FAKETIME_TIMESTAMP_FILE=\(file)", "FAKETIME_NO_CACHE=1", "FAKETIME_DONT_FAKE_MONOTONIC=1",
     ]
-    if !container {
-      // libfaketime keeps a semaphore and a shared memory object in /dev/shm,
-      // named by the PID of the first process that loads it, and removes them
-      // only at a clean exit: an instance stopped by a signal would leave them
-      // on the host. It uses the pair FAKETIME_SHARED names instead, which
-      // cthulhu makes before each start and removes with the instance.
-      let name = "/cthulhu-faketime-" + Hashing.sha256(clockFolder).prefix(16)
-      added.append("FAKETIME_SHARED=\(name) \(name)")
-    }
+    // libfaketime keeps a semaphore and a shared memory object in /dev/shm,
+    // named by the PID of the first process that loads it, and removes them
+    // only at a clean exit (an instance stopped by a signal would leave them
+    // on the host). Making them, it also sets FAKETIME_SHARED with setenv,
+    // which moves `environ` off the initial stack, where the Swift runtime
+    // finds a program's arguments when its standard library is linked in
+    // statically: the demo's image lost its `--config`. So it is given a pair
+    // that exists: on the host, made before each start and removed with the
+    // instance; in a container, two files of the clock folder bound into its
+    // /dev/shm (``makeSharedFiles(folder:)``).
+    let name = container ? containerShared : "/cthulhu-faketime-" + Hashing.sha256(clockFolder).prefix(16)
+    added.append("FAKETIME_SHARED=\(name) \(name)")
     let binds =
       container
-      ? [Bind(host: library, container: containerLibrary, readOnly: true), Bind(host: clockFolder, container: containerClock, readOnly: true)]
+      ? [
+        Bind(host: library, container: containerLibrary, readOnly: true), Bind(host: clockFolder, container: containerClock, readOnly: true),
+        Bind(host: clockFolder + "/" + sharedSemFile, container: "/dev/shm/sem." + containerShared.dropFirst()),
+        Bind(host: clockFolder + "/" + sharedMemFile, container: "/dev/shm/" + containerShared.dropFirst()),
+      ]
       : []
     return (rest + added, binds)
   }
