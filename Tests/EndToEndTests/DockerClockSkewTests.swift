@@ -92,6 +92,12 @@ final class DockerClockSkewTests: XCTestCase {
     XCTAssertEqual(reset.status, 0, reset.stderr)
     XCTAssertLessThan(abs(try skew("i001")), 1)
 
+    // libfaketime used the pair cthulhu bound in, and so made none (nor called setenv, which moves
+    // environ and costs a static-stdlib Swift program its arguments).
+    let shm = try cthulhu("exec", "i001", "--", "/bin/busybox", "ls", "/dev/shm")
+    XCTAssertEqual(shm.status, 0, shm.stderr)
+    XCTAssertEqual(shm.stdout.split(separator: "\n").sorted(), ["cthulhu-faketime", "sem.cthulhu-faketime"], shm.stdout)
+
     let refused = try cthulhu("clock", "skew", "+5s", "i002")
     XCTAssertNotEqual(refused.status, 0)
     XCTAssertTrue(refused.stderr.contains("i002: its program"), refused.stderr)
