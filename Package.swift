@@ -41,6 +41,9 @@ let package = Package(
       pkgConfig: "libnetfilter_queue",
       providers: [.apt(["libnetfilter-queue-dev"])]
     ),
+    // POSIX named semaphores and shared memory (sem_open is variadic): the
+    // libfaketime state cthulhu makes for each clock_skew instance of the process driver.
+    .systemLibrary(name: "CPosix"),
     .target(
       name: "Manifest",
       dependencies: ["CYaml"],
@@ -51,6 +54,7 @@ let package = Package(
       dependencies: [
         "Manifest",
         .target(name: "CNetfilterQueue", condition: .when(platforms: [.linux])),
+        .target(name: "CPosix", condition: .when(platforms: [.linux])),
         .product(name: "Stencil", package: "Stencil"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         .product(name: "Crypto", package: "swift-crypto"),

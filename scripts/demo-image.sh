@@ -27,7 +27,10 @@ binary=$("${build[@]}" --show-bin-path)/cthulhu-demo
 [ -x "$binary" ] || { echo "demo-image.sh: no binary at $binary" >&2; exit 1; }
 
 # Everything the image is made of: the binary, busybox, the libraries, this script.
-libraries=$(ldd "$binary" | grep -o '/[^ ]*' | sort -u)
+# With libfaketime's own (libm), so that `clock_skew: true` (which binds the
+# library in) can start the demo; the binary needs most of them anyway.
+faketime=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2>/dev/null | head -1 || true)
+libraries=$({ ldd "$binary"; if [ -n "$faketime" ]; then ldd "$faketime"; fi; } | grep -o '/[^ ]*' | sort -u)
 inputs=$(sha256sum "$binary" /bin/busybox "$script" $libraries | sha256sum | cut -c1-64)
 current=$(docker image inspect -f "{{ index .Config.Labels \"$label\" }}" "$image" 2>/dev/null || true)
 previous=$(docker image inspect -f '{{ .Id }}' "$image" 2>/dev/null || true)

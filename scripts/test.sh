@@ -38,9 +38,10 @@ if ! command -v bats >/dev/null; then
 fi
 export CTHULHU="$PWD/.build/debug/cthulhu"
 # The control-script suite on containers, and the demo's consensus suite on
-# host processes in loopback mode (no root: partitions are refused there).
+# host processes in loopback mode (no root: partitions are refused there), and
+# its clock skew (demo-clock.bats, libfaketime).
 CTHULHU_BATS_TARGET=docker bats Tests/bats/fixture.bats Tests/bats/original.bats
-CTHULHU_BATS_TARGET=loopback bats Tests/bats/demo.bats
+CTHULHU_BATS_TARGET=loopback bats Tests/bats/demo.bats Tests/bats/demo-clock.bats
 # Both again on host processes in network namespaces (root).
 if [ "$(id -u)" != 0 ]; then
   if [ "${CI:-}" = true ]; then echo "the namespaces bats runs need root" >&2; exit 1; fi

@@ -259,6 +259,8 @@ actor Node {
     var value: String?
     var commitIndex: Int
     var peersSeen: [String]
+    /// The node's wall clock, in seconds since 1970 (moved by `cthulhu clock skew`).
+    var clock: Double
 
     /// Spelled out so that an unknown leader or value is `null`, not left out.
     func encode(to encoder: any Encoder) throws {
@@ -270,15 +272,17 @@ actor Node {
       try c.encode(value, forKey: .value)
       try c.encode(commitIndex, forKey: .commitIndex)
       try c.encode(peersSeen, forKey: .peersSeen)
+      try c.encode(clock, forKey: .clock)
     }
-    enum CodingKeys: String, CodingKey { case name, role, term, leader, value, commitIndex, peersSeen }
+    enum CodingKeys: String, CodingKey { case name, role, term, leader, value, commitIndex, peersSeen, clock }
   }
 
   var status: Status {
     let recent = ContinuousClock.now - .seconds(1)
     return Status(
       name: config.name, role: raft.role.rawValue, term: raft.term, leader: raft.leader, value: raft.value,
-      commitIndex: raft.commitIndex, peersSeen: lastHeard.filter { $0.value >= recent }.keys.sorted())
+      commitIndex: raft.commitIndex, peersSeen: lastHeard.filter { $0.value >= recent }.keys.sorted(),
+      clock: (Date().timeIntervalSince1970 * 1000).rounded() / 1000)
   }
 
   var value: String? { raft.value }

@@ -31,7 +31,9 @@ extension Cthulhu {
       ("isolate", "cut the instance(s) off the network"),
       ("loss PERCENT", "drop a share of incoming packets"),
       ("rate RATE", "limit outgoing bandwidth (512kbit, 10mbit)"),
-      ("delay DURATION [--jitter D]", "delay outgoing packets (needs sch_netem)"),
+      ("delay DURATION [--jitter D]", "delay packets (netem, or NFQUEUE without sch_netem)"),
+      ("delay|loss … --between SET --and SET", "delay or drop only the packets between two sets (fixture shim)"),
+      ("clock skew OFFSET | clock reset", "move the wall clock (+5s, -250ms) or set it back (clock_skew: true)"),
       ("heal", "lift faults"),
       ("reset [--data]", "back to the applied state: heal, start, thaw, rewrite edited files (--data: empty var too)"),
       ("faults", "list the faults in force"),
@@ -90,6 +92,9 @@ extension Cthulhu {
           throw ValidationError("The nemesis acts on the whole fixture: use the fixture's ./control nemesis start|stop|status.")
         }
         return ("nemesis", Array(rest.prefix(1)) + fixtureArgs + rest.dropFirst())
+      case "clock":
+        // `clock skew +5s`, `clock reset`: the subcommand first, the offset and targets after.
+        return ("clock", Array(rest.prefix(1)) + fixtureArgs + rest.dropFirst() + targets)
       case "partition":
         guard instance == nil else {
           throw ValidationError(

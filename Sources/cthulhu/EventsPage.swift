@@ -15,7 +15,7 @@ struct EventsPage {
   var events: [Event]
   var history: [HistoryEvent] = []
 
-  static let faultKinds: Set<String> = ["partition", "isolate", "loss", "rate", "delay"]
+  static let faultKinds: Set<String> = Set(Fault.Kind.allCases.map(\.rawValue))
   static let left = 110.0
   static let width = 1000.0
   static let rowHeight = 26.0

@@ -82,6 +82,10 @@ enum ManifestSchema {
       "stop_timeout": duration,
       "on_change": ["type": "string", "pattern": "^(restart|none|signal:[A-Za-z0-9]+)$", "default": "restart"],
       "depends_on": ["type": "array", "items": name],
+      "clock_skew": [
+        "type": "boolean", "default": false,
+        "description": "start the instances with libfaketime preloaded, so that `cthulhu clock skew` can move their wall clock",
+      ],
       "user": [
         "type": ["string", "integer"], "minimum": 0, "maximum": 4_294_967_294,
         "pattern": "^([A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]+)(:([A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]+))?$",

@@ -80,6 +80,26 @@ final class TopologyTests: XCTestCase {
     XCTAssertTrue(d.contains("\"i004\" -- \"net\" [label=\"✂ f2 isolate\""), d)
   }
 
+  /// A link fault (a delay between two sets) is one node its members link
+  /// to, carrying the figures; a clock skew is written on the instance's link.
+  func testALinkDelayAndAClockSkewAreDrawn() throws {
+    var t = try Topology.planned(manifest(servers: 4, clients: 0))
+    t.faults = [
+      fault("f1", .delay, ["i001", "i002", "i003", "i004"]) {
+        $0.delayMs = 80
+        $0.between = [["i001", "i002"], ["i003", "i004"]]
+      },
+      fault("f2", .loss, ["i001"]) { $0.lossPercent = 5 },
+      fault("f3", .clock, ["i004"]) { $0.skewSeconds = 5 },
+    ]
+    let m = TopologyRenderer.mermaid(t)
+    XCTAssertTrue(m.contains("link_f1([\"f1 delay 80ms<br/>{i001,i002} ↔ {i003,i004}\"])"), m)
+    for n in ["i001", "i002", "i003", "i004"] { XCTAssertTrue(m.contains("\(n) -.- link_f1"), m) }
+    XCTAssertTrue(m.contains("i001 ---|\"f2 loss 5%\"| net"), "a loss without between stays on the instance's link: \(m)")
+    XCTAssertTrue(m.contains("i004 ---|\"f3 clock +5s\"| net"), m)
+    XCTAssertTrue(TopologyRenderer.dot(t).contains("\"link_f1\" [shape=box"), TopologyRenderer.dot(t))
+  }
+
   /// A partition that is not of whole sets (a majorities ring: each drops
   /// the two it is farthest from) is drawn link by link.
   func testAPartitionOfNoWholeSetsIsDrawnLinkByLink() throws {

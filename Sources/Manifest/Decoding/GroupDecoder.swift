@@ -84,6 +84,14 @@ struct GroupDecoder {
     }
     if let n = f["user"] { g.user = user(n) }
     if let n = f["run_once"], let b = reader.bool(n, "'run_once' of \(what)") { g.runOnce = b }
+    if let n = f["clock_skew"], let b = reader.bool(n, "'clock_skew' of \(what)") {
+      g.clockSkew = b
+      if b && driver == .swarm {
+        reader.error(
+          n.location,
+          "'clock_skew' of \(what): the swarm driver's instances run on other machines, where cthulhu cannot bind libfaketime and the clock file")
+      }
+    }
     if driver == .process {
       // Said at once rather than ignored: a host process has no published
       // ports (it listens on its own address) and no container cgroup.

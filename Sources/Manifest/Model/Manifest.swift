@@ -167,6 +167,9 @@ public struct Group: Sendable, Hashable {
   /// again by later applies. Without it, an instance that exits right after
   /// its start fails the apply.
   public var runOnce = false
+  /// `clock_skew: true`: the instances start with libfaketime preloaded, so
+  /// that `cthulhu clock skew` can move their wall clock while they run.
+  public var clockSkew = false
   /// Where each `depends_on` entry stands, in the same order (empty for a
   /// group made in code).
   public var dependsOnLocations: [SourceLocation] = []
@@ -208,6 +211,7 @@ public struct Group: Sendable, Hashable {
       && a.ports == b.ports && a.healthcheck == b.healthcheck && a.memory == b.memory
       && a.cpus == b.cpus && a.stopTimeout == b.stopTimeout && a.onChange == b.onChange
       && a.dependsOn == b.dependsOn && a.user == b.user && a.runOnce == b.runOnce
+      && a.clockSkew == b.clockSkew
   }
 
   public func hash(into h: inout Hasher) {

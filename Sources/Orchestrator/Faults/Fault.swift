@@ -10,6 +10,8 @@ import Manifest
 public struct Fault: Codable, Sendable, Hashable {
   public enum Kind: String, Codable, Sendable, CaseIterable {
     case partition, isolate, loss, rate, delay
+    /// The wall clock of instances moved by an offset (libfaketime; see ``ClockSkew``).
+    case clock
   }
 
   /// How a delay is carried out on the instance's kernel.
@@ -44,6 +46,12 @@ public struct Fault: Codable, Sendable, Hashable {
   /// running instance. nil until then (and in records older than the queue
   /// path): the rules are netem's, and the next start probes.
   public var delayPath: DelayPath?
+  /// delay or loss on a link (`--between A --and B`): the two disjoint sets.
+  /// The fault acts only on the packets between them, both ways; nil: on
+  /// everything its targets receive (or send).
+  public var between: [[String]]?
+  /// clock: the offset of the instances' wall clock, in seconds.
+  public var skewSeconds: Double?
   public var createdAt: Date
   /// When `--for` was given: the moment the fault lifts itself.
   public var expiresAt: Date?
@@ -62,7 +70,10 @@ public struct Fault: Codable, Sendable, Hashable {
 
   /// One line for people: `partition {i001} | {i002,i003}`, `loss 30% i001,i002`.
   public var summary: String {
-    let list = targets.joined(separator: ",")
+    var list = targets.joined(separator: ",")
+    if let between, between.count == 2 {
+      list = between.map { "{" + $0.joined(separator: ",") + "}" }.joined(separator: " <-> ")
+    }
     switch kind {
     case .partition:
       let body: String
@@ -78,7 +89,16 @@ public struct Fault: Codable, Sendable, Hashable {
     case .delay:
       return "delay \(Self.number(delayMs ?? 0))ms" + (jitterMs.map { " ±\(Self.number($0))ms" } ?? "")
         + (jitterDistribution.map { " (\($0.rawValue))" } ?? "") + " \(list)"
+    case .clock: return "clock \(ClockSkew.text(skewSeconds ?? 0)) \(list)"
     }
+  }
+
+  /// The unordered pairs of instances a link between `sets` joins.
+  static func pairs(_ sets: [[String]]) -> Set<[String]> {
+    guard sets.count == 2 else { return [] }
+    var out: Set<[String]> = []
+    for a in sets[0] { for b in sets[1] { out.insert([a, b].sorted()) } }
+    return out
   }
 
   static func number(_ d: Double) -> String {
@@ -141,10 +161,20 @@ public struct FaultBook: Codable, Sendable, Hashable {
   /// Adds `fault`. A rate or delay on an instance that already has one
   /// replaces the older one there (a link has one queue discipline).
   mutating func add(_ fault: Fault) {
-    if fault.kind == .rate || fault.kind == .delay {
+    if let sets = fault.between {
+      // A link delay replaces the older ones it covers whole (on a pair both
+      // cover, the later one counts: see NetRules.compute).
+      let pairs = Fault.pairs(sets)
+      if fault.kind == .delay {
+        faults.removeAll { f in f.kind == .delay && f.between.map { Fault.pairs($0).isSubset(of: pairs) } ?? false }
+      }
+      faults.append(fault)
+      return
+    }
+    if fault.kind == .rate || fault.kind == .delay || fault.kind == .clock {
       let hit = Set(fault.targets)
       faults = faults.compactMap { f in
-        guard f.kind == fault.kind else { return f }
+        guard f.kind == fault.kind, f.between == nil else { return f }
         var g = f
         g.targets.removeAll { hit.contains($0) }
         return g.targets.isEmpty ? nil : g
@@ -173,7 +203,12 @@ public struct FaultBook: Codable, Sendable, Hashable {
         g.sets = g.sets?.map { $0.filter { !names.contains($0) } }.filter { !$0.isEmpty }
         g.targets = g.targets.filter { n in grudge[n] != nil || grudge.values.contains { $0.contains(n) } }
       }
-      let empty = g.targets.isEmpty || (g.kind == .partition && (g.grudge ?? [:]).isEmpty)
+      var linkGone = false
+      if let sets = g.between {
+        g.between = sets.map { $0.filter { !names.contains($0) } }
+        linkGone = g.between!.contains { $0.isEmpty }
+      }
+      let empty = g.targets.isEmpty || linkGone || (g.kind == .partition && (g.grudge ?? [:]).isEmpty)
       if empty { gone.append(f); return nil }
       return g
     }

@@ -12,6 +12,12 @@ public enum FaultRequest: Sendable, Hashable {
   case rate(bitsPerSecond: Int64, [String])
   /// `distribution` spreads the jitter: normal (jitter is one standard deviation) or uniform.
   case delay(milliseconds: Double, jitter: Double?, distribution: PacketDelayer.Distribution = .normal, [String])
+  /// A delay on the link between two disjoint sets, both ways (`delay D --between A --and B`).
+  case linkDelay(milliseconds: Double, jitter: Double?, distribution: PacketDelayer.Distribution = .normal, between: [String], and: [String])
+  /// Loss on the link between two disjoint sets, both ways (`loss P --between A --and B`).
+  case linkLoss(percent: Double, between: [String], and: [String])
+  /// Moves the wall clock of instances by `seconds` (libfaketime; their group says `clock_skew: true`).
+  case clockSkew(seconds: Double, [String])
 
   var kind: Fault.Kind {
     switch self {
@@ -19,7 +25,9 @@ public enum FaultRequest: Sendable, Hashable {
     case .isolate: .isolate
     case .loss: .loss
     case .rate: .rate
-    case .delay: .delay
+    case .delay, .linkDelay: .delay
+    case .linkLoss: .loss
+    case .clockSkew: .clock
     }
   }
 
@@ -27,6 +35,8 @@ public enum FaultRequest: Sendable, Hashable {
     switch self {
     case .partition(let sets): sets.flatMap { $0 }
     case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, _, let n): n
+    case .linkDelay(_, _, _, let a, let b), .linkLoss(_, let a, let b): a + b
+    case .clockSkew(_, let n): n
     }
   }
 }
@@ -41,6 +51,7 @@ extension FixtureController {
   public func inject(
     _ request: FaultRequest, root: String, lasting: Duration? = nil, owner: String? = nil, binary: String = ApplyOptions.currentExecutable
   ) async throws -> Fault {
+    if case .clockSkew(_, let names) = request { try await checkClockSkew(names, root: root) }
     let made = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names, binary: binary) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
       f.owner = owner
@@ -86,6 +97,44 @@ extension FixtureController {
     }
   }
 
+  /// Sets the wall clock of `names` (every instance when nil) back: lifts
+  /// their clock skews and nothing else (`cthulhu clock reset`).
+  @discardableResult
+  public func resetClocks(root: String, names: [String]? = nil) async throws -> HealReport {
+    try await changeFaults(root: root, action: "clock reset", targets: names ?? ["all"]) { book, _ in
+      let before = Dictionary(book.faults.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+      var lifted: [Fault] = []
+      book.faults = book.faults.compactMap { f in
+        guard f.kind == .clock else { return f }
+        var g = f
+        g.targets.removeAll { names?.contains($0) ?? true }
+        if g.targets.isEmpty { lifted.append(f); return nil }
+        return g
+      }
+      return HealReport(lifted: lifted, narrowed: book.faults.filter { before[$0.id] != $0 })
+    }
+  }
+
+  /// Refuses, before anything changes, a clock skew on an instance that
+  /// cannot take it: its group does not preload libfaketime, or its running
+  /// program did not load it (a static binary).
+  func checkClockSkew(_ names: [String], root: String) async throws {
+    let state = try FixtureState.require(root: root)
+    let live = try await driver.containers(fixture: state.fixture).filter { $0.labels[Labels.root] == state.root }.byInstance()
+    for r in state.instances where names.contains(r.name) {
+      guard r.spec?.env.contains(where: { $0.hasPrefix("FAKETIME_TIMESTAMP_FILE=") }) ?? false else {
+        throw OrchestratorError(
+          .unsupported,
+          "\(r.name): group '\(r.group)' does not preload libfaketime, so its clock cannot be skewed; add `clock_skew: true` to the group and apply (its instances restart). Nothing was changed."
+        )
+      }
+      guard let c = live[r.name], c.state == .running || c.state == .paused else { continue }
+      let pid = try await driver.inspect(id: c.id).pid
+      guard pid > 0, FileManager.default.fileExists(atPath: "/proc/\(pid)") else { continue }
+      if let why = ClockSkew.refusal(instance: r.name, pid: pid) { throw OrchestratorError(.unsupported, why + ". Nothing was changed.") }
+    }
+  }
+
   /// Lifts every fault whose `--for` has run out (the reaper calls this; so
   /// does every fault command, in case a reaper was killed).
   @discardableResult
@@ -103,6 +152,9 @@ extension FixtureController {
     let book = try FaultBook.load(root: root)
     guard !book.faults.isEmpty else { return }
     let state = try FixtureState.require(root: root)
+    // A clock skew lives in the instance folder, which a recreated instance may have lost.
+    let skews = ClockSkew.offsets(book: book).filter { names.contains($0.key) }
+    if !skews.isEmpty { try ClockSkew.write(skews.mapValues { Optional($0) }, state: state) }
     let ips = Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a })
     var rules = NetRules.compute(book: book, ips: ips)
     let wanted = Set(names).filter { !(rules[$0]?.isEmpty ?? true) }
@@ -111,7 +163,7 @@ extension FixtureController {
     let targets = try await namespaces(of: wanted, state: state)
     do {
       for t in targets { try t.runner.checkAccess() }
-      if targets.contains(where: { rules[$0.name]?.delayMs != nil }) {
+      if targets.contains(where: { rules[$0.name]?.delayMs != nil || !(rules[$0.name]?.links.isEmpty ?? true) }) {
         // Recorded under the fault lock: a delay made while its instances
         // were all stopped was never probed; fresh namespaces need their
         // delayers started anew.
@@ -157,9 +209,9 @@ extension FixtureController {
     delayers: inout [String: Int32], started: inout [(String, Int32)], root: String, binary: String
   ) async throws {
     for t in targets {
-      guard let spec = after[t.name]?.delayerSpec else { continue }
+      guard let plan = after[t.name]?.delayerPlan else { continue }
       let old = delayers[t.name]
-      if !fresh, let old, before[t.name]?.delayerSpec == spec, PacketDelayerProcess.isDelayer(pid: old, root: root, instance: t.name) { continue }
+      if !fresh, let old, before[t.name]?.delayerPlan == plan, PacketDelayerProcess.isDelayer(pid: old, root: root, instance: t.name) { continue }
       guard let namespace = t.runner.hostNamespace else {
         throw OrchestratorError(
           .unsupported,
@@ -167,7 +219,7 @@ extension FixtureController {
         )
       }
       if let old { await PacketDelayerProcess.stop(pid: old, root: root, instance: t.name) }
-      let pid = try await PacketDelayerProcess.start(binary: binary, root: root, instance: t.name, namespace: namespace, spec: spec)
+      let pid = try await PacketDelayerProcess.start(binary: binary, root: root, instance: t.name, namespace: namespace, plan: plan)
       delayers[t.name] = pid
       started.append((t.name, pid))
     }
@@ -205,6 +257,8 @@ extension FixtureController {
     let before = NetRules.compute(book: old, ips: ips)
     var after = NetRules.compute(book: book, ips: ips)
     let changed = Set(ips.keys.filter { before[$0] != after[$0] })
+    let clocksBefore = ClockSkew.offsets(book: old)
+    var clockChanged: Set<String> = []
     let start = ContinuousClock.now
     do {
       if !changed.isEmpty {
@@ -245,6 +299,12 @@ extension FixtureController {
         }
         await closeRunners(targets)
       }
+      // Clock skews: the timestamp files of the instances whose offset changed.
+      let clocksAfter = ClockSkew.offsets(book: book)
+      var clocks: [String: Double?] = [:]
+      for n in Set(clocksBefore.keys).union(clocksAfter.keys) where clocksBefore[n] != clocksAfter[n] { clocks[n] = clocksAfter[n] }
+      if !clocks.isEmpty { try ClockSkew.write(clocks, state: state) }
+      clockChanged = Set(clocks.keys)
       try book.save(root: root)
     } catch {
       log.append(Event(actor: actor, action: action, targets: targets ?? [], outcome: "failed: \(error)"))
@@ -259,12 +319,13 @@ extension FixtureController {
     for f in book.faults where !old.faults.contains(where: { $0.id == f.id }) {
       log.append(Event(actor: actor, action: "\(f.kind.rawValue) \(f.id)", targets: f.targets, outcome: "ok: \(f.summary)", seconds: seconds))
     }
-    if action == "heal" {
+    if action == "heal" || action == "clock reset" {
       let lifted = gone.filter { f in !expired.contains { $0.id == f.id } }
       log.append(
         Event(
-          actor: actor, action: "heal", targets: targets ?? ["all"],
-          outcome: "ok: " + (changed.isEmpty ? "nothing to heal" : "healed " + changed.sorted().joined(separator: ","))
+          actor: actor, action: action, targets: targets ?? ["all"],
+          outcome: "ok: "
+            + (changed.union(clockChanged).isEmpty ? "nothing to heal" : "healed " + changed.union(clockChanged).sorted().joined(separator: ","))
             + (lifted.isEmpty ? "" : "; lifted " + lifted.map(\.id).joined(separator: ",")),
           seconds: seconds))
     }
@@ -352,6 +413,33 @@ extension FixtureController {
       f.delayMs = ms
       f.jitterMs = jitter
       if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
+      return f
+    case .linkDelay(let ms, let jitter, let distribution, let a, let b):
+      guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
+      var f = try link(.delay, a, b)
+      f.delayMs = ms
+      f.jitterMs = jitter
+      if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
+      return f
+    case .linkLoss(let p, let a, let b):
+      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "loss must be a percentage from 0 to 100 (got \(p))") }
+      var f = try link(.loss, a, b)
+      f.lossPercent = p
+      return f
+    case .clockSkew(let seconds, let names):
+      var f = Fault(id: id, kind: .clock, targets: try check(names))
+      f.skewSeconds = seconds
+      return f
+    }
+    /// A fault on the link between two disjoint, non-empty sets.
+    func link(_ kind: Fault.Kind, _ a: [String], _ b: [String]) throws -> Fault {
+      let a = Array(Set(try check(a))).sorted()
+      let b = Array(Set(try check(b))).sorted()
+      if let both = a.first(where: b.contains) {
+        throw OrchestratorError(.unsupported, "\(both) is on both sides of the link (--between and --and); the two sets must be disjoint")
+      }
+      var f = Fault(id: id, kind: kind, targets: state.instances.map(\.name).filter(Set(a + b).contains))
+      f.between = [a, b]
       return f
     }
   }

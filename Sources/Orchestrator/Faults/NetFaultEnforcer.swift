@@ -102,7 +102,19 @@ public struct NetFaultEnforcer: Sendable {
       }
     }
     let device = try await interface(runner: runner, ip: ip, instance: instance)
-    if let args = rules.qdiscArguments() {
+    if let tree = rules.linkQdiscCommands(device: device) {
+      // A tree cannot replace another kind of root qdisc: cthulhu's old one goes first.
+      let shown = try await run(["tc", "qdisc", "show", "dev", device, "root"])
+      if shown.stdout.contains(" \(NetRules.qdiscHandle) ") {
+        try await must(["tc", "qdisc", "del", "dev", device, "root", "handle", NetRules.qdiscHandle])
+      }
+      for cmd in tree { try await must(["tc"] + cmd) }
+    } else if let args = rules.qdiscArguments() {
+      // The link tree (htb) cannot be replaced by a qdisc of another kind.
+      let shown = try await run(["tc", "qdisc", "show", "dev", device, "root"])
+      if shown.stdout.contains("qdisc htb \(NetRules.qdiscHandle) ") {
+        try await must(["tc", "qdisc", "del", "dev", device, "root", "handle", NetRules.qdiscHandle])
+      }
       try await must(["tc", "qdisc", "replace", "dev", device] + args)
     } else {
       let shown = try await run(["tc", "qdisc", "show", "dev", device, "root"])

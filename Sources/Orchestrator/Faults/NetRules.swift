@@ -30,19 +30,66 @@ public struct NetRules: Sendable, Hashable {
   public var delayQueued = false
   /// The seed of the queued delay's jitter (from the fault and the instance).
   public var delaySeed: UInt64?
+  /// Link delays (`delay --between`): the peer's address → the delay on
+  /// the packets between it and this instance.
+  public var links: [IPv4Address: LinkDelay] = [:]
+  /// Link losses (`loss --between`): the peer's address → percentages of
+  /// the packets arriving from it that are dropped.
+  public var linkLoss: [IPv4Address: [Double]] = [:]
+
+  /// One link's delay as seen from one end.
+  public struct LinkDelay: Sendable, Hashable {
+    public var delayMs: Double
+    public var jitterMs: Double
+    public var distribution: PacketDelayer.Distribution
+    /// Held by the ``PacketDelayer`` (no netem), on arrival from the peer;
+    /// else netem on what is sent to the peer.
+    public var queued: Bool
+    /// From the fault and this end: the peers of one link fault share a queue.
+    public var seed: UInt64
+
+    var spec: PacketDelayer.Spec { PacketDelayer.Spec(delayMs: delayMs, jitterMs: jitterMs, distribution: distribution, seed: seed) }
+  }
 
   public init() {}
 
   /// A ``PacketDelayer`` must run in the instance's namespace.
-  public var needsDelayer: Bool { delayQueued && delayMs != nil }
+  public var needsDelayer: Bool { (delayQueued && delayMs != nil) || links.values.contains { $0.queued } }
   /// What a delayer does for these rules, when one is needed.
   public var delayerSpec: PacketDelayer.Spec? {
-    guard needsDelayer, let d = delayMs else { return nil }
+    guard delayQueued, let d = delayMs else { return nil }
     return PacketDelayer.Spec(delayMs: d, jitterMs: jitterMs ?? 0, distribution: jitterDistribution, seed: delaySeed ?? 1)
   }
 
-  public var hasFilter: Bool { !dropFrom.isEmpty || isolated || loss.contains { $0 > 0 } || needsDelayer }
-  public var hasQdisc: Bool { rateBits != nil || delayMs != nil }
+  public var hasFilter: Bool {
+    !dropFrom.isEmpty || isolated || loss.contains { $0 > 0 } || needsDelayer || linkLoss.values.contains { $0.contains { $0 > 0 } }
+  }
+  public var hasQdisc: Bool { rateBits != nil || delayMs != nil || links.values.contains { !$0.queued } }
+
+  /// The queue numbers, delays and peers of the queued link delays: one
+  /// queue per link fault (the same delay and seed), after the instance's
+  /// own queue. A packet on a link queue waits the link's delay plus the
+  /// instance's own queued delay (a ``PacketDelayer`` lets it go past
+  /// the instance-wide rule).
+  public var linkQueues: [(number: UInt16, specs: [PacketDelayer.Spec], peers: [IPv4Address])] {
+    let own = delayQueued ? delayerSpec : nil
+    let grouped = Dictionary(grouping: links.filter { $0.value.queued }, by: \.value)
+    let groups = grouped.map { (link: $0.key, peers: $0.value.map(\.key).sorted { $0.value < $1.value }) }
+      .sorted { $0.peers[0].value < $1.peers[0].value }
+    return groups.enumerated().map { k, g in
+      (PacketDelayer.queueNumber + 1 + UInt16(k), (own.map { [$0] } ?? []) + [g.link.spec], g.peers)
+    }
+  }
+
+  /// Everything the instance's delayer does: the queues it binds and the
+  /// delays it draws on each. nil when it needs none.
+  public var delayerPlan: PacketDelayer.Plan? {
+    guard needsDelayer else { return nil }
+    var queues: [PacketDelayer.Plan.Queue] = []
+    if let own = delayerSpec { queues.append(.init(number: PacketDelayer.queueNumber, specs: [own])) }
+    for q in linkQueues { queues.append(.init(number: q.number, specs: q.specs)) }
+    return PacketDelayer.Plan(queues: queues)
+  }
   public var isEmpty: Bool { !hasFilter && !hasQdisc }
 
   /// The rules for every instance named in `ips`, from the faults in `book`.
@@ -56,6 +103,24 @@ public struct NetRules: Sendable, Hashable {
         }
       case .isolate:
         for t in f.targets where rules[t] != nil { rules[t]!.isolated = true }
+      case .loss where f.between != nil:
+        for (mine, theirs) in Self.sides(f.between!) {
+          for t in mine where rules[t] != nil {
+            for p in theirs { if let ip = ips[p] { rules[t]!.linkLoss[ip, default: []].append(f.lossPercent ?? 0) } }
+          }
+        }
+      case .delay where f.between != nil:
+        for (mine, theirs) in Self.sides(f.between!) {
+          for t in mine where rules[t] != nil {
+            let link = LinkDelay(
+              delayMs: f.delayMs ?? 0, jitterMs: f.jitterMs ?? 0, distribution: f.jitterDistribution ?? .normal,
+              queued: f.delayPath == .queue, seed: PacketDelayerProcess.seed(fault: f.id, instance: t))
+            // On a pair two link delays cover, the later one counts.
+            for p in theirs { if let ip = ips[p] { rules[t]!.links[ip] = link } }
+          }
+        }
+      case .clock:
+        break  // the wall clock, not the network: see ClockSkew
       case .loss:
         for t in f.targets where rules[t] != nil { rules[t]!.loss.append(f.lossPercent ?? 0) }
       case .rate:
@@ -71,6 +136,11 @@ public struct NetRules: Sendable, Hashable {
       }
     }
     return rules
+  }
+
+  /// Each side of a link with the other: both ends hold the rules.
+  static func sides(_ sets: [[String]]) -> [([String], [String])] {
+    sets.count == 2 ? [(sets[0], sets[1]), (sets[1], sets[0])] : []
   }
 
   static let inChain = "CTHULHU-IN"
@@ -96,7 +166,20 @@ public struct NetRules: Sendable, Hashable {
         lines.append("-A \(Self.inChain) ! -i lo -m statistic --mode random --probability \(String(format: "%.4f", p / 100)) -j DROP")
       }
     }
-    if needsDelayer {
+    for (ip, percents) in linkLoss.sorted(by: { $0.key.value < $1.key.value }) {
+      for p in percents where p > 0 {
+        lines.append(
+          "-A \(Self.inChain) -s \(ip)/32" + (p >= 100 ? "" : " -m statistic --mode random --probability \(String(format: "%.4f", p / 100))")
+            + " -j DROP")
+      }
+    }
+    for q in linkQueues {
+      // Before the instance-wide queue: the delayer's accept ends the chain, so a packet is held once.
+      for ip in q.peers {
+        lines.append("-A \(Self.inChain) -s \(ip)/32 -j NFQUEUE --queue-num \(q.number) --queue-bypass")
+      }
+    }
+    if delayQueued && delayMs != nil {
       // Last: what cthulhu drops is never held, and the delayer's accept ends the chain.
       // Bypass: with no delayer bound to the queue (killed, not started yet) packets pass undelayed.
       lines.append("-A \(Self.inChain) ! -i lo -j NFQUEUE --queue-num \(PacketDelayer.queueNumber) --queue-bypass")
@@ -123,6 +206,59 @@ public struct NetRules: Sendable, Hashable {
       return ["root", "handle", Self.qdiscHandle, "tbf", "rate", "\(r)bit", "burst", "\(burst)", "latency", "200ms"]
     }
     return nil
+  }
+
+  /// With link delays on netem: the `tc` commands (each after `tc`) that
+  /// build cthulhu's root qdisc on `device` as a tree, after any old one is
+  /// deleted. nil when no link takes the netem path (``qdiscArguments()``
+  /// then says all).
+  ///
+  /// An `htb` root (`c7c7:`) with one parent class at the instance's rate (or
+  /// 10gbit), a default leaf `c7c7:10` (the instance's own netem delay, if
+  /// any) and a leaf per link delay `c7c7:11`… whose netem delay is the
+  /// link's plus the instance's (jitters add as standard deviations);
+  /// `u32` filters send what is addressed to each peer to its link's leaf.
+  public func linkQdiscCommands(device: String) -> [[String]]? {
+    let netemLinks = links.filter { !$0.value.queued }
+    guard !netemLinks.isEmpty else { return nil }
+    let bits = rateBits ?? 10_000_000_000
+    // Burst as for tbf (10 ms at the rate, at least 4 KiB); a fixed quantum spares htb's warning at high rates.
+    let shape = ["htb", "rate", "\(bits)bit", "ceil", "\(bits)bit", "burst", "\(max(bits / 8 / 100, 4096))", "quantum", "60000"]
+    let root = Self.qdiscHandle
+    var cmds: [[String]] = [
+      ["qdisc", "add", "dev", device, "root", "handle", root, "htb", "default", "10"],
+      ["class", "add", "dev", device, "parent", root, "classid", root + "1"] + shape,
+      ["class", "add", "dev", device, "parent", root + "1", "classid", root + "10"] + shape,
+    ]
+    let own = delayQueued ? nil : delayMs
+    let ownJitter = delayQueued ? 0 : (jitterMs ?? 0)
+    if let own {
+      cmds.append(["qdisc", "add", "dev", device, "parent", root + "10", "handle", "c810:"] + Self.netem(own, ownJitter, jitterDistribution))
+    }
+    let grouped = Dictionary(grouping: netemLinks, by: \.value)
+    let groups = grouped.map { (link: $0.key, peers: $0.value.map(\.key).sorted { $0.value < $1.value }) }
+      .sorted { $0.peers[0].value < $1.peers[0].value }
+    for (k, g) in groups.enumerated() {
+      let minor = String(0x11 + k, radix: 16)
+      let jitter = (ownJitter * ownJitter + g.link.jitterMs * g.link.jitterMs).squareRoot()
+      let spread = g.link.jitterMs > 0 ? g.link.distribution : jitterDistribution
+      cmds.append(["class", "add", "dev", device, "parent", root + "1", "classid", root + minor] + shape)
+      cmds.append(
+        ["qdisc", "add", "dev", device, "parent", root + minor, "handle", String(0xc811 + k, radix: 16) + ":"]
+          + Self.netem((own ?? 0) + g.link.delayMs, jitter, spread))
+      for ip in g.peers {
+        cmds.append([
+          "filter", "add", "dev", device, "parent", root, "protocol", "ip", "prio", "1", "u32", "match", "ip", "dst", "\(ip)/32", "flowid",
+          root + minor,
+        ])
+      }
+    }
+    return cmds
+  }
+
+  /// `netem delay D [J [distribution normal]]`.
+  static func netem(_ delay: Double, _ jitter: Double, _ spread: PacketDelayer.Distribution) -> [String] {
+    ["netem", "delay", ms(delay)] + (jitter > 0 ? [ms(jitter)] + (spread == .normal ? ["distribution", "normal"] : []) : [])
   }
 
   static func ms(_ v: Double) -> String { String(format: "%.3fms", v) }

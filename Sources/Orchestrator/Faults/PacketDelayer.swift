@@ -36,8 +36,23 @@ public enum PacketDelayer {
     case normal
   }
 
+  /// Every queue one delayer binds (the instance's own, 51143, and one per
+  /// link delay after it) and the delays drawn for each packet on it, summed.
+  public struct Plan: Sendable, Hashable, Codable {
+    public struct Queue: Sendable, Hashable, Codable {
+      public var number: UInt16
+      public var specs: [Spec]
+      public init(number: UInt16, specs: [Spec]) {
+        self.number = number
+        self.specs = specs
+      }
+    }
+    public var queues: [Queue]
+    public init(queues: [Queue]) { self.queues = queues }
+  }
+
   /// What one delayer does to each packet.
-  public struct Spec: Sendable, Hashable {
+  public struct Spec: Sendable, Hashable, Codable {
     public var delayMs: Double
     public var jitterMs: Double
     public var distribution: Distribution
@@ -71,6 +86,11 @@ public enum PacketDelayer {
   /// (asked every two seconds) says no. Lets every held packet go before it
   /// returns. Blocks its thread; call it from a process of its own.
   public static func run(namespace: String, spec: Spec, ready: () throws -> Void, stillWanted: () -> Bool) throws {
+    try run(namespace: namespace, plan: Plan(queues: [.init(number: queueNumber, specs: [spec])]), ready: ready, stillWanted: stillWanted)
+  }
+
+  /// As ``run(namespace:spec:ready:stillWanted:)``, for every queue of `plan`.
+  public static func run(namespace: String, plan: Plan, ready: () throws -> Void, stillWanted: () -> Bool) throws {
     #if canImport(CNetfilterQueue)
     let nsfd = open(namespace, O_RDONLY | O_CLOEXEC)
     guard nsfd >= 0 else { throw OrchestratorError(.io, "\(namespace): \(String(cString: strerror(errno)))") }
@@ -83,7 +103,6 @@ public enum PacketDelayer {
     }
     close(nsfd)
 
-    let state = State(spec: spec)
     guard let h = nfq_open() else {
       throw OrchestratorError(
         .unsupported, "could not open a netfilter queue socket (\(String(cString: strerror(errno)))); the kernel needs nfnetlink_queue")
@@ -96,19 +115,25 @@ public enum PacketDelayer {
       s.hold(id: UInt32(bigEndian: hdr.pointee.packet_id))
       return 0
     }
-    guard let qh = nfq_create_queue(h, queueNumber, callback, Unmanaged.passUnretained(state).toOpaque()) else {
-      throw OrchestratorError(
-        .unsupported,
-        "could not bind netfilter queue \(queueNumber) in \(namespace) (\(String(cString: strerror(errno)))); is another delayer running there?")
+    // One state per queue, each with its own held packets and draws.
+    let states = plan.queues.map { State(specs: $0.specs) }
+    defer {
+      for st in states where st.queue != nil { nfq_destroy_queue(st.queue) }
     }
-    defer { nfq_destroy_queue(qh) }
-    state.queue = qh
-    if nfq_set_mode(qh, UInt8(NFQNL_COPY_META.rawValue), 0) < 0, nfq_set_mode(qh, UInt8(NFQNL_COPY_PACKET.rawValue), 64) < 0 {
-      throw OrchestratorError(.unsupported, "could not set the netfilter queue's copy mode (\(String(cString: strerror(errno))))")
+    for (q, st) in zip(plan.queues, states) {
+      guard let qh = nfq_create_queue(h, q.number, callback, Unmanaged.passUnretained(st).toOpaque()) else {
+        throw OrchestratorError(
+          .unsupported,
+          "could not bind netfilter queue \(q.number) in \(namespace) (\(String(cString: strerror(errno)))); is another delayer running there?")
+      }
+      st.queue = qh
+      if nfq_set_mode(qh, UInt8(NFQNL_COPY_META.rawValue), 0) < 0, nfq_set_mode(qh, UInt8(NFQNL_COPY_PACKET.rawValue), 64) < 0 {
+        throw OrchestratorError(.unsupported, "could not set the netfilter queue's copy mode (\(String(cString: strerror(errno))))")
+      }
+      _ = nfq_set_queue_maxlen(qh, maxHeld)
+      // Large (GSO) packets are queued whole rather than cut up first; older kernels refuse the flag, which costs speed only.
+      _ = nfq_set_queue_flags(qh, UInt32(NFQA_CFG_F_GSO), UInt32(NFQA_CFG_F_GSO))
     }
-    _ = nfq_set_queue_maxlen(qh, maxHeld)
-    // Large (GSO) packets are queued whole rather than cut up first; older kernels refuse the flag, which costs speed only.
-    _ = nfq_set_queue_flags(qh, UInt32(NFQA_CFG_F_GSO), UInt32(NFQA_CFG_F_GSO))
     _ = nfnl_rcvbufsiz(nfq_nfnlh(h), 16 << 20)
     let fd = nfq_fd(h)
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
@@ -136,7 +161,7 @@ public enum PacketDelayer {
     var lastCheck = ContinuousClock.now
     loop: while true {
       let timeout: Int32 =
-        state.nextDue().map { due in
+        states.compactMap { $0.nextDue() }.min().map { due in
           let left = ContinuousClock.now.duration(to: due)
           return left <= .zero ? 0 : Int32(min(2000, (left.milliseconds) + 1))
         } ?? 2000
@@ -156,13 +181,13 @@ public enum PacketDelayer {
           _ = buffer.withUnsafeMutableBytes { nfq_handle_packet(h, $0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(got)) }
         }
       }
-      state.releaseDue()
+      for st in states { st.releaseDue() }
       if lastCheck.duration(to: .now) > .seconds(2) {
         lastCheck = .now
         if !stillWanted() { break loop }
       }
     }
-    state.releaseAll()
+    for st in states { st.releaseAll() }
     #else
     throw OrchestratorError(.unsupported, "delay without netem needs Linux's netfilter queue (libnetfilter_queue)")
     #endif
@@ -171,18 +196,19 @@ public enum PacketDelayer {
   #if canImport(CNetfilterQueue)
   /// The packets held, by the moment each is due (kept sorted).
   final class State {
-    let spec: Spec
+    let specs: [Spec]
     var generator: SeededGenerator
     var queue: OpaquePointer?
     var held: [(due: ContinuousClock.Instant, id: UInt32)] = []
 
-    init(spec: Spec) {
-      self.spec = spec
-      generator = SeededGenerator(seed: spec.seed)
+    init(specs: [Spec]) {
+      self.specs = specs
+      generator = SeededGenerator(seed: specs.reduce(0) { $0 ^ $1.seed })
     }
 
     func hold(id: UInt32) {
-      let due = ContinuousClock.now.advanced(by: .microseconds(Int64(spec.sample(&generator) * 1000)))
+      let ms = specs.reduce(0.0) { $0 + $1.sample(&generator) }
+      let due = ContinuousClock.now.advanced(by: .microseconds(Int64(ms * 1000)))
       // Binary search for the first later packet: equal delays keep their order.
       var lo = 0
       var hi = held.count

@@ -9,19 +9,25 @@ public enum PacketDelayerProcess {
   public static func readyFile(root: String, instance: String) -> String { root + "/.cthulhu/delayer-\(instance).ready" }
 
   /// The `_delay` arguments for one instance.
-  static func arguments(root: String, instance: String, namespace: String, spec: PacketDelayer.Spec) -> [String] {
-    [
-      "_delay", "--fixture", root, "--instance", instance, "--netns", namespace,
-      "--delay-ms", String(spec.delayMs), "--jitter-ms", String(spec.jitterMs),
-      "--distribution", spec.distribution.rawValue, "--seed", String(spec.seed),
-    ]
+  static func arguments(root: String, instance: String, namespace: String, plan: PacketDelayer.Plan) -> [String] {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    let json = (try? encoder.encode(plan)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    return ["_delay", "--fixture", root, "--instance", instance, "--netns", namespace, "--plan", json]
   }
 
   /// Starts a delayer and waits until it takes packets; returns its PID.
   public static func start(binary: String, root: String, instance: String, namespace: String, spec: PacketDelayer.Spec) async throws -> Int32 {
+    try await start(
+      binary: binary, root: root, instance: instance, namespace: namespace,
+      plan: PacketDelayer.Plan(queues: [.init(number: PacketDelayer.queueNumber, specs: [spec])]))
+  }
+
+  /// Starts a delayer for every queue of `plan` and waits until it takes packets; returns its PID.
+  public static func start(binary: String, root: String, instance: String, namespace: String, plan: PacketDelayer.Plan) async throws -> Int32 {
     let ready = readyFile(root: root, instance: instance)
     try? FileManager.default.removeItem(atPath: ready)
-    let pid = try Reaper.spawn(binary: binary, arguments: arguments(root: root, instance: instance, namespace: namespace, spec: spec), root: root)
+    let pid = try Reaper.spawn(binary: binary, arguments: arguments(root: root, instance: instance, namespace: namespace, plan: plan), root: root)
     let deadline = ContinuousClock.now + .seconds(10)
     while ContinuousClock.now < deadline {
       if let text = try? String(contentsOfFile: ready, encoding: .utf8), Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) == pid {

@@ -31,6 +31,11 @@ struct FixtureWriter {
     }
     try writeFiles(d, mounts: mounts)
     try makeEmptyFile(dir + "/pid.txt")
+    // clock_skew: the folder of the timestamp file libfaketime reads (a container binds it).
+    if d.container.env.contains(where: { $0.hasPrefix("FAKETIME_TIMESTAMP_FILE=") }) {
+      try makeFolder(dir + "/clock")
+      if d.container.binds.contains(where: { $0.container.hasPrefix("/dev/shm/") }) { try ClockSkew.makeSharedFiles(folder: dir + "/clock") }
+    }
   }
 
   /// Creates an empty file unless something is there (an empty file cannot

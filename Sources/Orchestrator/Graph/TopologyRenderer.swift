@@ -24,7 +24,8 @@ public enum TopologyRenderer {
     var links: [Link] = []
     var notes: [String] = []
     /// A partition of whole sets: its node (id, title, the sets).
-    var cuts: [(id: String, title: String, sets: String)] = []
+    /// A link fault between two sets likewise (`cut` false).
+    var cuts: [(id: String, title: String, sets: String, cut: Bool)] = []
     var isolated: Set<String> = []
   }
 
@@ -53,7 +54,7 @@ public enum TopologyRenderer {
         if let sets = f.sets, sets.count > 1, Self.separatesWholeSets(f, sets) {
           // Whole sets cut from each other: each member to one ✂ node, not every pair.
           let cut = "cut_\(f.id)"
-          p.cuts.append((cut, "✂ \(f.id) partition", sets.map { "{" + $0.joined(separator: ",") + "}" }.joined(separator: " | ")))
+          p.cuts.append((cut, "✂ \(f.id) partition", sets.map { "{" + $0.joined(separator: ",") + "}" }.joined(separator: " | "), true))
           for set in sets { for n in set { p.links.append(Link(from: n, to: cut, label: nil, cut: true, fault: true)) } }
           continue
         }
@@ -63,7 +64,16 @@ public enum TopologyRenderer {
         } else {
           for (a, b) in pairs { p.links.append(Link(from: a, to: b, label: "✂ \(f.id)", cut: true, fault: true)) }
         }
-      case .loss, .rate, .delay:
+      case .loss where f.between?.count == 2, .delay where f.between?.count == 2:
+        // A link between two sets: each member to one node that carries the figures.
+        let sets = f.between!
+        p.cuts.append(
+          (
+            id: "link_\(f.id)", title: "\(f.id) \(figures(f))", sets: sets.map { "{" + $0.joined(separator: ",") + "}" }.joined(separator: " ↔ "),
+            cut: false
+          ))
+        for set in sets { for n in set { p.links.append(Link(from: n, to: "link_\(f.id)", label: nil, cut: false, fault: true)) } }
+      case .loss, .rate, .delay, .clock:
         for n in f.targets { onLink[n, default: []].append("\(f.id) \(figures(f))") }
       }
     }
@@ -82,6 +92,7 @@ public enum TopologyRenderer {
     case .loss: "loss \(Fault.number(f.lossPercent ?? 0))%"
     case .rate: "rate \(Fault.rateText(f.rateBits ?? 0))"
     case .delay: "delay \(Fault.number(f.delayMs ?? 0))ms" + (f.jitterMs.map { " ±\(Fault.number($0))ms" } ?? "")
+    case .clock: "clock \(ClockSkew.text(f.skewSeconds ?? 0))"
     case .partition, .isolate: f.kind.rawValue
     }
   }
@@ -118,12 +129,15 @@ public enum TopologyRenderer {
       out += "  end\n"
     }
     for (n, note) in p.notes.enumerated() { out += "  note\(n)[/\"\(escapeMermaid(note))\"/]\n" }
-    for c in p.cuts { out += "  \(id(c.id)){{\"\(escapeMermaid(c.title))<br/>\(escapeMermaid(c.sets))\"}}\n" }
+    for c in p.cuts {
+      let (open, close) = c.cut ? ("{{", "}}") : ("([", "])")
+      out += "  \(id(c.id))\(open)\"\(escapeMermaid(c.title))<br/>\(escapeMermaid(c.sets))\"\(close)\n"
+    }
     var styles: [String] = []
     var index = 0
     for l in p.links {
       let text = l.label.map { "|\"\(escapeMermaid($0))\"|" } ?? ""
-      let arrow = l.to.hasPrefix("cut_") ? "-.-x" : l.cut ? "x--x" : "---"
+      let arrow = l.to.hasPrefix("cut_") ? "-.-x" : l.to.hasPrefix("link_") ? "-.-" : l.cut ? "x--x" : "---"
       out += "  \(id(l.from)) \(arrow)\(text) \(id(l.to))\n"
       if l.fault { styles.append("  linkStyle \(index) stroke:#c0392b,stroke-width:2px,color:#c0392b") }
       index += 1
@@ -142,10 +156,11 @@ public enum TopologyRenderer {
     out += "  classDef replaced fill:#fff3e0,stroke:#e65100,stroke-width:2px\n"
     out += "  classDef removed fill:#fdecea,stroke:#c0392b,stroke-dasharray:4 3,color:#999999\n"
     out += "  classDef cut fill:#fdecea,stroke:#c0392b,stroke-width:2px,color:#c0392b\n"
+    out += "  classDef link fill:#fff3e0,stroke:#c0392b,color:#c0392b\n"
     for i in t.instances {
       if let cls = styleClass(i, isolated: p.isolated) { out += "  class \(id(i.name)) \(cls)\n" }
     }
-    for c in p.cuts { out += "  class \(id(c.id)) cut\n" }
+    for c in p.cuts { out += "  class \(id(c.id)) \(c.cut ? "cut" : "link")\n" }
     return out
   }
 
@@ -193,19 +208,21 @@ public enum TopologyRenderer {
       out += "  \(quote("note\(n)")) [shape=note, fillcolor=\"#fdecea\", color=\"#c0392b\", label=\(quote(note))]\n"
     }
     for c in p.cuts {
-      out +=
-        "  \(quote(c.id)) [shape=octagon, fillcolor=\"#fdecea\", color=\"#c0392b\", fontcolor=\"#c0392b\", penwidth=2, label=\(quote(c.title + "\n" + c.sets))]\n"
+      let shape = c.cut ? "shape=octagon, fillcolor=\"#fdecea\", penwidth=2" : "shape=box, style=\"rounded,filled,dashed\", fillcolor=\"#fff3e0\""
+      out += "  \(quote(c.id)) [\(shape), color=\"#c0392b\", fontcolor=\"#c0392b\", label=\(quote(c.title + "\n" + c.sets))]\n"
     }
     for l in p.links {
       var attrs: [String] = []
       if let label = l.label { attrs.append("label=\(quote(label))") }
       if l.fault { attrs += ["color=\"#c0392b\"", "fontcolor=\"#c0392b\"", "penwidth=2"] }
-      if l.to.hasPrefix("cut_") {
+      if l.to.hasPrefix("link_") {
+        attrs += ["style=dashed"]
+      } else if l.to.hasPrefix("cut_") {
         attrs += ["style=dashed", "dir=forward", "arrowhead=tee"]
       } else if l.cut {
         attrs += ["style=dashed", "dir=both", "arrowhead=tee", "arrowtail=tee"]
       }
-      if l.to != "net" && !l.to.hasPrefix("cut_") { attrs.append("constraint=false") }
+      if l.to != "net" && !l.to.hasPrefix("cut_") && !l.to.hasPrefix("link_") { attrs.append("constraint=false") }
       out += "  \(quote(l.from)) -- \(quote(l.to))" + (attrs.isEmpty ? "" : " [\(attrs.joined(separator: ", "))]") + "\n"
     }
     for g in t.groups {

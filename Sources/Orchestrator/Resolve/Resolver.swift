@@ -30,6 +30,12 @@ public struct Resolver: Sendable {
   }
 
   public func resolve() throws -> DesiredFixture {
+    if let g = manifest.groups.first(where: \.clockSkew), ClockSkew.library() == nil {
+      throw OrchestratorError(
+        .unsupported,
+        "\(g.location): group '\(g.name)' asks for clock_skew, and libfaketime is not installed on this machine (Debian: apt-get install libfaketime)"
+      )
+    }
     let subnet = try chooseSubnet()
     let slots = allocate(subnet: subnet)
     let networkName = Naming.network(manifest.fixture)
@@ -223,6 +229,13 @@ public struct Resolver: Sendable {
       // letters and digits → _).
       binds = binds.map { Bind(host: $0.host, container: $0.host, readOnly: $0.readOnly) }
       env += group.mounts.map { "CTHULHU_MOUNT_\(Self.envName($0.name))=\(dir)/bindmounts/\($0.name)" }
+    }
+    if group.clockSkew, let library = ClockSkew.library() {
+      // Without the library the apply fails before anything changes (see resolve).
+      let made = ClockSkew.preload(
+        library: library, clockFolder: dir + "/clock", container: manifest.driver != .process, env: env)
+      env = made.env
+      binds += made.binds
     }
     let ports = group.ports.map { p in
       PortBinding(container: p.container, proto: p.proto.rawValue, host: p.hostStart.map { $0 + slot.index })

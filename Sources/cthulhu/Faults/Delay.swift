@@ -8,7 +8,16 @@ extension Cthulhu {
     static let configuration = CommandConfiguration(
       commandName: "delay",
       abstract: "Delay the packets instances send (tc netem), or without sch_netem those they receive (NFQUEUE).",
-      usage: "cthulhu delay DURATION [--jitter DURATION [--distribution normal|uniform]] TARGETS… [--for DURATION]")
+      usage: """
+        cthulhu delay DURATION [--jitter DURATION [--distribution normal|uniform]] TARGETS… [--for DURATION]
+          cthulhu delay DURATION [--jitter …] --between SET --and SET [--for DURATION]
+        """,
+      discussion: """
+        With --between and --and, only the link between the two sets is delayed, both ways: each packet
+        from one set to the other waits DURATION (a round trip across the link gains twice it). Each set is
+        names, globs, groups or a comma list, as for partition. Links with different delays may be in force
+        at once (a latency matrix); on a pair two links cover, the later one counts.
+        """)
     @OptionGroup var options: FaultOptions
     @Option(help: "Random variation around the delay.") var jitter: String?
     @Option(
@@ -16,7 +25,9 @@ extension Cthulhu {
     )
     var distribution: PacketDelayer.Distribution = .normal
     @Argument(help: "The delay: 100ms, 1s.") var delay: String
-    @Argument(help: "Instances: names, globs, groups, all, or comma lists.") var targets: [String]
+    @OptionGroup var link: LinkOptions
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists (none with --between).") var targets: [String] = []
+    func validate() throws { try link.validate(targets: targets) }
     func run() async throws {
       guard let ms = Fault.milliseconds(delay), ms > 0 else {
         throw ValidationError("Please give the delay as a duration such as 100ms or 1s (got '\(delay)').")
@@ -28,6 +39,14 @@ extension Cthulhu {
       }
       let jit = j
       let spread = distribution
+      if let (a, b) = link.sets {
+        try await options.inject(targets, empty: []) { state, _ in
+          .linkDelay(
+            milliseconds: ms, jitter: jit, distribution: spread, between: try Targets.resolve([a], in: state),
+            and: try Targets.resolve([b], in: state))
+        }
+        return
+      }
       try await options.inject(targets) { .delay(milliseconds: ms, jitter: jit, distribution: spread, try Targets.resolve($1, in: $0)) }
     }
   }

@@ -13,19 +13,22 @@ extension Cthulhu {
     @Option var fixture: String
     @Option var instance: String
     @Option(help: "The instance's network namespace: /proc/<pid>/ns/net or /run/netns/<name>.") var netns: String
-    @Option var delayMs: Double
-    @Option var jitterMs: Double = 0
-    @Option var distribution: PacketDelayer.Distribution = .normal
-    @Option var seed: UInt64 = 1
+    @Option(help: "The queues and their delays (JSON, PacketDelayer.Plan).") var plan: String
 
     func run() throws {
-      let spec = PacketDelayer.Spec(delayMs: delayMs, jitterMs: jitterMs, distribution: distribution, seed: seed)
+      let plan: PacketDelayer.Plan
+      do {
+        plan = try JSONDecoder().decode(PacketDelayer.Plan.self, from: Data(self.plan.utf8))
+      } catch {
+        FileHandle.standardError.write(Data("cthulhu _delay \(instance): unreadable --plan (\(error))\n".utf8))
+        throw ExitCode(1)
+      }
       let ready = PacketDelayerProcess.readyFile(root: fixture, instance: instance)
       let started = Date()
       let me = getpid()
       do {
         try PacketDelayer.run(
-          namespace: netns, spec: spec,
+          namespace: netns, plan: plan,
           ready: { try Data("\(me)\n".utf8).write(to: URL(fileURLWithPath: ready), options: .atomic) },
           stillWanted: {
             // The fixture's record names this process (or has not had the time

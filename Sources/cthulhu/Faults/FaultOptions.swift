@@ -34,6 +34,27 @@ struct FaultOptions: ParsableArguments {
   }
 }
 
+/// `--between SET --and SET`: a fault on the link between two sets only.
+struct LinkOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("One end of the link: names, globs, groups or a comma list.", valueName: "set")) var between: String?
+  @Option(name: .customLong("and"), help: ArgumentHelp("The other end of the link.", valueName: "set")) var other: String?
+
+  var sets: (String, String)? { between.flatMap { a in other.map { (a, $0) } } }
+
+  /// Both ends or neither; no TARGETS beside them (a manifest file may be given).
+  func validate(targets: [String]) throws {
+    if (between == nil) != (other == nil) {
+      throw ValidationError("Please give both ends of the link: --between SET --and SET (e.g. --between i001,i002 --and i003).")
+    }
+    if between != nil, targets.contains(where: { !Input.looksLikeManifest($0) }) {
+      throw ValidationError("Please give either TARGETS or --between SET --and SET, not both.")
+    }
+    if between == nil, targets.isEmpty {
+      throw ValidationError("Please give the instances (TARGETS), or a link with --between SET --and SET.")
+    }
+  }
+}
+
 enum Clock {
   static func format(_ d: Date) -> String {
     let f = DateFormatter()

@@ -82,6 +82,7 @@ extension ProcessDriver {
     var cwd = r.cwd
     var isDir: ObjCBool = false
     if !FileManager.default.fileExists(atPath: cwd, isDirectory: &isDir) || !isDir.boolValue { cwd = "/" }
+    ClockSkew.makeShared(env: r.env, uid: r.userSwitch?.uid, gid: r.userSwitch?.gid)
     do {
       return try Spawner.spawn(r.argv, env: r.env, cwd: cwd, streams: .init(stdin: nil, stdout: log, stderr: log))
     } catch let e as DriverError {

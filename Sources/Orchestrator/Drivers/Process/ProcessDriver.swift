@@ -260,6 +260,7 @@ public final class ProcessDriver: Driver {
       Self.killLeftovers(pid: pid, startTime: start)
     }
     if r.mode == .namespaces { try await Namespaces.tearDownInstance(r) }
+    ClockSkew.removeShared(env: r.env)
     // (The name index is the fixture's: its lock inside the instance's.)
     try registry.locked(instance: r.id, of: r.fixture) { try registry.locked(r.fixture) { registry.delete(r) } }
   }

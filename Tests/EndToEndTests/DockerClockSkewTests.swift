@@ -1,0 +1,107 @@
+import Foundation
+import Manifest
+import Orchestrator
+import TestSupport
+import XCTest
+
+/// `clock skew` on containers: libfaketime and the instance's clock folder
+/// are bound into the container read-only, and a dynamically linked program
+/// there (GNU date, with the glibc loader and libraries of this machine, as
+/// scripts/demo-image.sh builds the demo's image) sees the skew; a static
+/// program (busybox-static) is refused with one sentence.
+final class DockerClockSkewTests: XCTestCase {
+  var dir: String!
+  var root: String { dir + "/cthulhu-fixture" }
+  var fixture: String!
+  var driver: DockerDriver!
+  var image: String!
+
+  override func setUp() async throws {
+    try Harness.require(ClockSkew.library() != nil, "libfaketime is not installed (apt-get install libfaketime)")
+    try Harness.require(FileManager.default.fileExists(atPath: "/bin/busybox"), "busybox-static is not installed")
+    let d = try await Harness.engine()
+    driver = d
+    dir = try Harness.tempDir("clock")
+    fixture = "ck-" + String(UUID().uuidString.prefix(6)).lowercased()
+    image = "cthulhu-clocktest-\(fixture!):latest"
+    // GNU date and sleep with the libraries ldd lists for them and for libfaketime (libm: an image
+    // without it cannot start a program with libfaketime preloaded), the loader, and a static busybox.
+    let build = try Harness.run(
+      "/bin/sh",
+      [
+        "-c",
+        """
+        set -e
+        r=$(mktemp -d)
+        trap 'rm -rf "$r"' EXIT
+        mkdir -p "$r/bin" "$r/usr/bin" "$r/tmp"
+        cp /usr/bin/date /usr/bin/sleep "$r/usr/bin/"
+        cp /bin/busybox "$r/bin/busybox"
+        for l in $(for b in /usr/bin/date /usr/bin/sleep "\(ClockSkew.library()!)"; do ldd "$b"; done | grep -o '/[^ ]*' | sort -u); do cp -L --parents "$l" "$r"; done
+        tar -C "$r" -c . | docker import - "\(image!)" >/dev/null
+        """,
+      ])
+    try Harness.require(build.status == 0, "cannot build the test image: \(build.stderr)")
+    try """
+    fixture: \(fixture!)
+    groups:
+      clocked:
+        image: \(image!)
+        clock_skew: true
+        command: ["/usr/bin/sleep", "infinity"]
+        stop_timeout: 1s
+      static:
+        image: \(image!)
+        clock_skew: true
+        command: ["/bin/busybox", "sleep", "1000"]
+        stop_timeout: 1s
+
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    let r = try cthulhu("apply")
+    XCTAssertEqual(r.status, 0, r.stderr)
+  }
+
+  override func tearDown() async throws {
+    guard let driver else { return }
+    _ = try? await FixtureController(driver: driver).destroy(root: root, fixture: fixture)
+    if let image { _ = try? Harness.run("/bin/sh", ["-c", "docker image rm -f \(image) >/dev/null"]) }
+    try? FileManager.default.removeItem(atPath: dir)
+    try await driver.shutdown()
+  }
+
+  @discardableResult
+  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
+
+  /// The container's wall clock (GNU date in it) minus this machine's, in seconds.
+  func skew(_ name: String) throws -> Double {
+    let r = try cthulhu("exec", name, "--", "/usr/bin/date", "+%s.%N")
+    let now = Date().timeIntervalSince1970
+    let theirs = try XCTUnwrap(Double(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "date in \(name): \(r.stdout)\(r.stderr)")
+    return theirs - now
+  }
+
+  func testSkewReachesADynamicProgramInTheContainerAndAStaticOneIsRefused() async throws {
+    XCTAssertLessThan(abs(try skew("i001")), 2)
+    let made = try cthulhu("clock", "skew", "+1h", "i001")
+    XCTAssertEqual(made.status, 0, made.stderr)
+    XCTAssertEqual(try skew("i001"), 3600, accuracy: 2)
+    let back = try cthulhu("clock", "skew", "-250ms", "i001")
+    XCTAssertEqual(back.status, 0, back.stderr)
+    XCTAssertEqual(try skew("i001"), -0.25, accuracy: 1)
+    let reset = try cthulhu("clock", "reset", "i001")
+    XCTAssertEqual(reset.status, 0, reset.stderr)
+    XCTAssertLessThan(abs(try skew("i001")), 1)
+
+    // libfaketime used the pair cthulhu bound in, and so made none (nor called setenv, which moves
+    // environ and costs a static-stdlib Swift program its arguments).
+    let shm = try cthulhu("exec", "i001", "--", "/bin/busybox", "ls", "/dev/shm")
+    XCTAssertEqual(shm.status, 0, shm.stderr)
+    XCTAssertEqual(shm.stdout.split(separator: "\n").sorted(), ["cthulhu-faketime", "sem.cthulhu-faketime"], shm.stdout)
+
+    let refused = try cthulhu("clock", "skew", "+5s", "i002")
+    XCTAssertNotEqual(refused.status, 0)
+    XCTAssertTrue(refused.stderr.contains("i002: its program"), refused.stderr)
+    XCTAssertTrue(refused.stderr.contains("statically linked"), refused.stderr)
+    XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
+  }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Orchestrator
+import TestSupport
+import XCTest
+
+/// `cthulhu clock skew|reset` on host processes (loopback mode: the clock
+/// needs no namespace): libfaketime preloaded into the instances of a
+/// `clock_skew: true` group, their offset in `<ip>/clock/faketime`.
+final class ClockSkewTests: XCTestCase {
+  var dir = ""
+  var fixture = ""
+  var root: String { dir + "/cthulhu-fixture" }
+
+  override func setUp() async throws {
+    try Host.requireBusybox()
+    try Host.require(ClockSkew.library() != nil, "libfaketime is not installed (apt-get install libfaketime)")
+    fixture = Host.uniqueName("clk")
+    dir = try Host.tempDir(fixture)
+    try """
+    fixture: \(fixture)
+    driver: process
+    groups:
+      clocked:
+        count: 2
+        clock_skew: true
+        command: ["/usr/bin/sleep", "infinity"]
+        stop_timeout: 1s
+      static:
+        clock_skew: true
+        command: ["\(Host.busybox)", "sleep", "1000"]
+        stop_timeout: 1s
+      plain:
+        command: ["/usr/bin/sleep", "infinity"]
+        stop_timeout: 1s
+
+    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    try mustSucceed("apply")
+  }
+
+  override func tearDown() async throws {
+    if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
+    Host.killLeftovers(fixture: fixture)
+    try? FileManager.default.removeItem(atPath: dir)
+  }
+
+  @discardableResult
+  func cthulhu(_ args: String...) throws -> Host.Run { try Host.run(Host.cthulhuBinary, args, in: dir) }
+
+  @discardableResult
+  func mustSucceed(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let r = try Host.run(Host.cthulhuBinary, args, in: dir)
+    XCTAssertEqual(r.status, 0, "cthulhu \(args.joined(separator: " ")): \(r.stdout)\(r.stderr)", file: file, line: line)
+    return r.stdout
+  }
+
+  /// The instance's wall clock (GNU date inside it) minus this machine's, in seconds.
+  func skew(_ name: String) throws -> Double {
+    let r = try cthulhu("exec", name, "--", "/usr/bin/date", "+%s.%N")
+    let now = Date().timeIntervalSince1970
+    let theirs = try XCTUnwrap(Double(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "date in \(name): \(r.stdout)\(r.stderr)")
+    return theirs - now
+  }
+
+  func testSkewMovesTheWallClockWhileItRunsAndResetSetsItBack() async throws {
+    XCTAssertLessThan(abs(try skew("i001")), 2)
+    XCTAssertEqual(try mustSucceed("clock", "skew", "+1h", "i001"), "f1: clock +1h i001\n")
+    XCTAssertEqual(try skew("i001"), 3600, accuracy: 2)
+    XCTAssertLessThan(abs(try skew("i002")), 2, "i002 was not skewed")
+    // Negative, replacing the first; through the control script as a test would.
+    let control = try Host.run(root + "/control", ["clock", "skew", "-90s", "i001"])
+    XCTAssertEqual(control.status, 0, control.stderr)
+    XCTAssertEqual(try skew("i001"), -90, accuracy: 2)
+    let listed = try mustSucceed("faults")
+    XCTAssertTrue(listed.contains("clock -90s i001"), listed)
+    XCTAssertFalse(listed.contains("+1h"), "the second skew replaced the first: \(listed)")
+    XCTAssertEqual(try mustSucceed("clock", "reset"), "clock reset; lifted f2\n")
+    XCTAssertLessThan(abs(try skew("i001")), 2)
+    XCTAssertEqual(try mustSucceed("faults"), "No faults.\n")
+    // --for lifts it by itself.
+    try mustSucceed("clock", "skew", "+30s", "i002", "--for", "1s")
+    XCTAssertEqual(try skew("i002"), 30, accuracy: 2)
+    try await Host.eventually("the skew ends with its --for", within: 10) { abs(try self.skew("i002")) < 2 }
+    let events = try String(contentsOfFile: root + "/events.jsonl", encoding: .utf8)
+    for wanted in ["\"action\":\"clock f1\"", "clock +1h i001", "\"action\":\"clock reset\"", "\"action\":\"expire f3\""] {
+      XCTAssertTrue(events.contains(wanted), "no \(wanted) in events.jsonl")
+    }
+    // A restart keeps the skew (the file is in the instance folder).
+    try mustSucceed("clock", "skew", "+2m", "i001")
+    try mustSucceed("restart", "i001")
+    XCTAssertEqual(try skew("i001"), 120, accuracy: 2)
+    try mustSucceed("heal")
+    XCTAssertLessThan(abs(try skew("i001")), 2, "heal sets clocks back too")
+  }
+
+  func testInstancesThatCannotBeSkewedAreRefusedAndNothingChanges() throws {
+    let still = try cthulhu("clock", "skew", "+5s", "i003")
+    XCTAssertNotEqual(still.status, 0)
+    XCTAssertTrue(still.stderr.contains("i003: its program"), still.stderr)
+    XCTAssertTrue(still.stderr.contains("statically linked"), still.stderr)
+    let plain = try cthulhu("clock", "skew", "+5s", "i004")
+    XCTAssertNotEqual(plain.status, 0)
+    XCTAssertTrue(plain.stderr.contains("clock_skew: true"), plain.stderr)
+    let bad = try cthulhu("clock", "skew", "soon", "i001")
+    XCTAssertNotEqual(bad.status, 0)
+    XCTAssertTrue(bad.stderr.contains("+5s"), bad.stderr)
+    XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
+    XCTAssertEqual(try mustSucceed("clock", "reset"), "No clock was skewed.\n")
+  }
+
+  func testAKilledInstanceLeavesNothingInDevShm() async throws {
+    func ours() -> [String] {
+      let names = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
+      return names.filter { $0.contains("cthulhu-faketime-") }
+    }
+    let before = Set(ours())
+    let pid = try XCTUnwrap(Int32(String(contentsOfFile: root + "/i001/pid.txt", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+    try mustSucceed("kill", "i001")
+    try await Host.eventually("i001 exited", within: 10) { try self.mustSucceed("status").contains("exited") }
+    // libfaketime's own pair would be named by the PID; cthulhu's is used instead.
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: "/dev/shm")) ?? []
+    XCTAssertFalse(names.contains("faketime_shm_\(pid)"), "libfaketime made its own shared memory: \(names)")
+    XCTAssertFalse(before.isEmpty, "cthulhu made the pair for its clocked instances")
+    try mustSucceed("destroy")
+    XCTAssertTrue(Set(ours()).isDisjoint(with: before), "destroy removes the pairs: \(ours())")
+  }
+}
