@@ -102,7 +102,7 @@ enum ManifestSchema {
   /// One entry of `nemesis.faults`: exactly one fault kind, and `for`.
   nonisolated(unsafe) static let nemesisFault: [String: Any] = [
     "type": "object", "additionalProperties": false, "required": ["for"],
-    "oneOf": (networkFaults + processFaults).map { ["required": [$0]] },
+    "oneOf": (networkFaults + processFaults + ["clock"]).map { ["required": [$0]] },
     "properties": [
       "partition": ["enum": ["halves", "majority", "majorities-ring", "bridge"]],
       "isolate": targets, "kill": targets, "pause": targets, "stop": targets,
@@ -110,6 +110,10 @@ enum ManifestSchema {
       "rate": ["type": "string", "pattern": "^[0-9.]+([kmgKMG]?(bit|bps))$"],
       "delay": duration, "jitter": duration, "distribution": ["enum": ["normal", "uniform"]],
       "signal": ["type": "string"],
+      "clock": [
+        "type": "string", "pattern": "^[+-]?[0-9.]+(ms|s|m|h)$",
+        "description": "move the targets' wall clock by this offset (+5s, -250ms); their groups say clock_skew: true",
+      ],
       "targets": targets, "after": duration, "for": duration, "every": duration,
       "times": ["type": "integer", "minimum": 1],
     ],

@@ -126,6 +126,16 @@ final class SchemaTests: XCTestCase {
       #"{"fixture": "f", "driver": "process", "network": {"mode": "namespaces"}, "groups": {"a": {"command": ["x"], "count": 3}}, "nemesis": {"faults": [{"partition": "halves", "for": "1s"}]}}"#,
       true
     ),
+    (
+      "a nemesis clock skew",
+      #"{"fixture": "f", "driver": "process", "groups": {"a": {"command": ["x"], "count": 2, "clock_skew": true}}, "nemesis": {"faults": [{"clock": "-90s", "targets": "random 1", "for": "5s"}]}}"#,
+      true
+    ),
+    (
+      "a nemesis clock skew that is no offset",
+      #"{"fixture": "f", "driver": "process", "groups": {"a": {"command": ["x"], "clock_skew": true}}, "nemesis": {"faults": [{"clock": "soon", "for": "5s"}]}}"#,
+      false
+    ),
   ]
 
   func schemaVerdicts(_ files: [String]) throws -> [String] {

@@ -123,7 +123,7 @@ final class NemesisDecodingTests: XCTestCase {
         "25:7: the targets of 'pause' are its value (pause: random 1), not 'targets'",
         "27:7: nemesis fault 8 needs 'for': how long each occurrence lasts before it is healed (e.g. for: 5s)",
         "27:13: 'rate' must be a rate such as 512kbit, 10mbit or 1mbps, not 'fast'",
-        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, rate, delay, kill, pause, stop",
+        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, rate, delay, kill, pause, stop, clock",
         "31:7: nemesis fault 10 names two faults ('kill' and 'stop'); give each its own entry",
         "34:12: 'for' must be longer than 0s",
         "35:7: 'signal' is for kill, not isolate",
@@ -151,6 +151,44 @@ final class NemesisDecodingTests: XCTestCase {
         "7:7: 'partition' is a network fault, and in network.mode: loopback every instance shares the host's network; use network.mode: namespaces (root) or the docker driver"
       ])
     XCTAssertEqual(problems(yaml.replacingOccurrences(of: "driver: process\n", with: "driver: process\nnetwork: {mode: namespaces}\n"), in: dir), [])
+  }
+
+  /// `clock: +5s` moves the clocks of its targets, which must be in groups
+  /// that say clock_skew: true; a bad offset or another group is reported at
+  /// its node.
+  func testAClockSkewNeedsItsGroupsToSayClockSkew() throws {
+    let dir = try TempDir()
+    let yaml = """
+      fixture: t
+      driver: process
+      groups:
+        a: {command: [/bin/true], count: 2, clock_skew: true}
+        b: {command: [/bin/true], count: 1}
+      nemesis:
+        faults:
+          - clock: -90s
+            targets: a
+            for: 5s
+          - clock: soon
+            targets: i001
+            for: 1s
+          - clock: +1h
+            targets: i002,i003
+            for: 1s
+          - clock: +1s
+            for: 1s
+
+      """
+    let p = problems(yaml, in: dir)
+    XCTAssertEqual(
+      p,
+      [
+        "11:14: 'clock' must be an offset such as +5s, -250ms or +2h, not 'soon'",
+        "15:16: nemesis fault 3 moves the clock of i003, whose group 'b' does not say clock_skew: true (libfaketime is preloaded only where it does)",
+        "17:14: nemesis fault 4 moves the clock of every instance (no 'targets'), and group 'b' does not say clock_skew: true; give 'targets'",
+      ])
+    let ok = try load(yaml.components(separatedBy: "    - clock: soon")[0], in: dir)
+    XCTAssertEqual(ok.nemesis?.faults.map(\.action), [.clock(skewSeconds: -90)])
   }
 
   func testTheSectionItselfMustBeWhole() throws {

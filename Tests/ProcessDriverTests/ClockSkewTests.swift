@@ -124,3 +124,33 @@ final class ClockSkewTests: XCTestCase {
     XCTAssertTrue(Set(ours()).isDisjoint(with: before), "destroy removes the pairs: \(ours())")
   }
 }
+
+extension ClockSkewTests {
+  /// A clock skew in the nemesis schedule: in force while the step lasts,
+  /// lifted after it, its fault and heal in events.jsonl, and `nemesis stop`
+  /// leaves no skew.
+  func testTheNemesisMovesAClockAndSetsItBack() async throws {
+    let manifest = try String(contentsOfFile: dir + "/cthulhu.yaml", encoding: .utf8)
+    try
+      (manifest + """
+        nemesis:
+          seed: 3
+          faults:
+            - clock: +1h
+              targets: i001
+              after: 200ms
+              for: 2s
+
+        """).write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    let started = try mustSucceed("nemesis", "start")
+    XCTAssertTrue(started.contains("clock +1h i001"), started)
+    try await Host.eventually("i001's clock is an hour ahead", within: 10) { abs(try self.skew("i001") - 3600) < 5 }
+    XCTAssertLessThan(abs(try skew("i002")), 2, "only i001")
+    try await Host.eventually("the step ends and the clock is back", within: 15) { abs(try self.skew("i001")) < 2 }
+    let events = try String(contentsOfFile: root + "/events.jsonl", encoding: .utf8)
+    XCTAssertTrue(events.contains("\"action\":\"nemesis fault 1.1\""), events)
+    XCTAssertTrue(events.contains("\"action\":\"nemesis heal 1.1\""), events)
+    try mustSucceed("nemesis", "stop")
+    XCTAssertEqual(try mustSucceed("faults"), "No faults.\n")
+  }
+}

@@ -128,7 +128,8 @@ final class ManifestDecoder {
     manifest.faults = faults
     // (Past the instance limit the validator says so; the targets are not checked.)
     if let n = fields["nemesis"], groups.reduce(0, { $0 + $1.count }) <= ManifestLoader.maxInstances {
-      let decoder = NemesisDecoder(reader: reader, driver: driver, network: network, instances: NemesisDecoder.instances(of: groups))
+      var decoder = NemesisDecoder(reader: reader, driver: driver, network: network, instances: NemesisDecoder.instances(of: groups))
+      decoder.clockGroups = Set(groups.filter(\.clockSkew).map(\.name))
       manifest.nemesis = decoder.decode(n)
     }
     ManifestValidator(reader: reader, fields: fields, root: root).check(manifest)

@@ -10,10 +10,25 @@ struct NemesisDecoder {
   let network: NetworkSettings
   /// Every instance of the manifest, in order, with its group.
   let instances: [(name: String, group: String)]
+  /// The groups that say `clock_skew: true` (their instances' clocks can move).
+  var clockGroups: Set<String> = []
 
   static let keys = ["seed", "faults"]
-  static let kinds = ["partition", "isolate", "loss", "rate", "delay", "kill", "pause", "stop"]
+  static let kinds = ["partition", "isolate", "loss", "rate", "delay", "kill", "pause", "stop", "clock"]
   static let entryKeys = kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "signal"]
+
+  /// `+5s`, `-250ms`, `2h` → seconds; nil for anything else (or zero).
+  static func skew(_ text: String) -> Double? {
+    var t = Substring(text.trimmingCharacters(in: .whitespaces))
+    var sign = 1.0
+    if t.first == "+" || t.first == "-" {
+      sign = t.first == "-" ? -1 : 1
+      t = t.dropFirst()
+    }
+    guard let d = Units.duration(String(t)), d > .zero else { return nil }
+    let (s, a) = d.components
+    return sign * (Double(s) + Double(a) / 1e18)
+  }
 
   /// The instances of `groups`, named as a fresh apply names them.
   static func instances(of groups: [Group]) -> [(name: String, group: String)] {
@@ -142,6 +157,12 @@ struct NemesisDecoder {
       } else {
         ok = false
       }
+    case "clock":
+      if let text = kindValue.scalar, case .scalar = kindValue.kind, let seconds = Self.skew(text) {
+        action = .clock(skewSeconds: seconds)
+      } else {
+        fail(kindValue, "'clock' must be an offset such as +5s, -250ms or +2h, not \(kindValue.scalar.map { "'\($0)'" } ?? kindValue.kindName)")
+      }
     default:  // isolate, kill, pause, stop
       if let t = fields["targets"] {
         fail(t.key, "the targets of '\(kind)' are its value (\(kind): random 1), not 'targets'")
@@ -169,6 +190,8 @@ struct NemesisDecoder {
     }
 
     var targets = NemesisTargets(words: ["all"])
+    // A clock moves only where libfaketime was preloaded at start: the group opts in.
+    let skewable = { (names: [String]) in names.filter { n in !clockGroups.contains(instances.first { $0.name == n }?.group ?? "") } }
     if let t = targetsNode {
       if let s = targetText(t), let parsed = NemesisTargets.parse(s) {
         targets = parsed
@@ -182,6 +205,12 @@ struct NemesisDecoder {
           fail(t, m)
         case .success(let pool):
           let n = parsed.random ?? pool.count
+          if case .clock? = action, let bad = skewable(pool).first {
+            let group = instances.first { $0.name == bad }?.group ?? "?"
+            fail(
+              t,
+              "\(what) moves the clock of \(bad), whose group '\(group)' does not say clock_skew: true (libfaketime is preloaded only where it does)")
+          }
           if let r = parsed.random, r > pool.count {
             fail(t, "'random \(r)' in \(what) asks for more members than the \(pool.count) its pool holds")
           } else if let a = action, n < a.fewestTargets {
@@ -191,6 +220,9 @@ struct NemesisDecoder {
       } else {
         fail(t, "the targets of \(what) must be instance or group names (i001,i002; server; all) or 'random N' such as random 2, not \(t.kindName)")
       }
+    } else if case .clock? = action, let bad = skewable(instances.map(\.name)).first {
+      let group = instances.first { $0.name == bad }?.group ?? "?"
+      fail(kindValue, "\(what) moves the clock of every instance (no 'targets'), and group '\(group)' does not say clock_skew: true; give 'targets'")
     } else if let a = action, instances.count < a.fewestTargets {
       fail(kindValue, "a \(a.shapeName) partition needs at least \(a.fewestTargets) instances, and the manifest makes \(instances.count)")
     }

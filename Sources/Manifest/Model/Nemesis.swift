@@ -42,6 +42,9 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     case pause
     /// A clean stop; healed by `start`.
     case stop
+    /// The wall clock moved by this many seconds (libfaketime; the targets'
+    /// groups say `clock_skew: true`); healed by lifting it.
+    case clock(skewSeconds: Double)
 
     /// The manifest key that names it.
     public var keyword: String {
@@ -54,6 +57,7 @@ public struct NemesisFault: Sendable, Hashable, Codable {
       case .kill: "kill"
       case .pause: "pause"
       case .stop: "stop"
+      case .clock: "clock"
       }
     }
 
@@ -61,7 +65,7 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     public var isNetwork: Bool {
       switch self {
       case .partition, .isolate, .loss, .rate, .delay: true
-      case .kill, .pause, .stop: false
+      case .kill, .pause, .stop, .clock: false
       }
     }
 

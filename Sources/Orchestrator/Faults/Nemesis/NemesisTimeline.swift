@@ -136,6 +136,7 @@ extension NemesisFault.Action {
     case .kill(let signal): .lifecycle(.kill, names, signal: signal)
     case .pause: .lifecycle(.pause, names, signal: "STOP")
     case .stop: .lifecycle(.stop, names, signal: "TERM")
+    case .clock(let seconds): .fault(.clockSkew(seconds: seconds, names))
     }
   }
 
@@ -164,6 +165,7 @@ extension NemesisFault.Action {
     case .kill(let signal): return "kill" + (signal == "KILL" ? "" : " --signal \(signal)") + " \(list)"
     case .pause: return "pause \(list)"
     case .stop: return "stop \(list)"
+    case .clock(let seconds): return "clock \(ClockSkew.text(seconds)) \(list)"
     }
   }
 
