@@ -44,16 +44,8 @@ extension Cthulhu {
       @OptionGroup var locator: FixtureLocator
       @Argument(help: "Instances (default: every skewed one).") var targets: [String] = []
       func run() async throws {
-        let (target, targets) = try locator.target(instances: self.targets, empty: [])
-        let root = target.root
-        try await failing {
-          let state = try FixtureState.require(root: root)
-          let names = targets.isEmpty ? nil : try Targets.resolve(targets, in: state)
-          let r = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).resetClocks(root: root, names: names) }
-          guard !r.nothingToHeal else { return Output.out("No clock was skewed.\n") }
-          Output.out(
-            "clock reset" + (names.map { " " + $0.joined(separator: ",") } ?? "")
-              + (r.lifted.isEmpty ? "" : "; lifted " + r.lifted.map(\.id).joined(separator: " ")) + "\n")
+        try await Heal.lift(locator: locator, targets: targets, verb: "clock reset", nothing: "No clock was skewed.") {
+          try await $0.resetClocks(root: $1, names: $2)
         }
       }
     }

@@ -9,15 +9,26 @@ extension Cthulhu {
     @OptionGroup var locator: FixtureLocator
     @Argument(help: "Instances to heal (default: all faults).") var targets: [String] = []
     func run() async throws {
-      let (target, targets) = try locator.target(instances: self.targets, empty: [])
+      try await Self.lift(locator: locator, targets: targets, verb: "healed", nothing: "Nothing to heal.") {
+        try await $0.heal(root: $1, names: $2)
+      }
+    }
+
+    /// Lifts faults on the instances named (every one when none is): `heal`
+    /// and `clock reset` differ only in which faults and in their words.
+    static func lift(
+      locator: FixtureLocator, targets: [String], verb: String, nothing: String,
+      _ body: @escaping @Sendable (FixtureController, String, [String]?) async throws -> FixtureController.HealReport
+    ) async throws {
+      let (target, targets) = try locator.target(instances: targets, empty: [])
       let root = target.root
       try await failing {
         let state = try FixtureState.require(root: root)
         let names = targets.isEmpty ? nil : try Targets.resolve(targets, in: state)
-        let r = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).heal(root: root, names: names) }
-        guard !r.nothingToHeal else { return Output.out("Nothing to heal.\n") }
+        let r = try await Input.withDriver(state.driver) { try await body(FixtureController(driver: $0), root, names) }
+        guard !r.nothingToHeal else { return Output.out(nothing + "\n") }
         Output.out(
-          "healed" + (names.map { " " + $0.joined(separator: ",") } ?? "")
+          verb + (names.map { " " + $0.joined(separator: ",") } ?? "")
             + (r.lifted.isEmpty ? "" : "; lifted " + r.lifted.map(\.id).joined(separator: " ")) + "\n")
       }
     }
