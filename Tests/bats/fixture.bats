@@ -87,7 +87,7 @@ teardown() {
   ip=$(readlink "$FIXTURE/i002")
   config=$(cat "$FIXTURE/$ip/bindmounts/etc/config.json")
   reaches i001 i002   # leaves a request line in i002's log
-  log_before=$(wc -l <"$FIXTURE/$ip/bindmounts/var/i002.log")
+  log_before=$(log_lines i002)
   [ "$log_before" -gt 0 ]
   "$FIXTURE/$ip/control" kill
   wait_until 10 sh -c "\"$FIXTURE/control\" status | grep -Eq '^i002 .* exited'"
@@ -95,7 +95,7 @@ teardown() {
   "$FIXTURE/$ip/control" start
   wait_until 10 reaches i001 i002
   [ "$(cat "$FIXTURE/$ip/bindmounts/etc/config.json")" = "$config" ]
-  [ "$(wc -l <"$FIXTURE/$ip/bindmounts/var/i002.log")" -gt "$log_before" ]
+  [ "$(log_lines i002)" -gt "$log_before" ]
 }
 
 @test "an isolated node stays isolated across a restart" {

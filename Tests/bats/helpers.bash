@@ -36,6 +36,16 @@ reaches() {
 
 cut_off() { ! reaches "$1" "$2"; }
 
+# log_lines NAME: the lines of NAME's log file (bindmounts/var/NAME.log), read
+# after its `control logs`: on swarm the file is pulled from the engine then
+# (and on logs, status, stop, kill and destroy), elsewhere it is live.
+log_lines() {
+  local ip
+  ip=$(readlink "$FIXTURE/$1")
+  "$FIXTURE/$ip/control" logs >/dev/null 2>&1
+  wc -l <"$FIXTURE/$ip/bindmounts/var/$1.log"
+}
+
 # start_fixture: apply the example manifest of $CTHULHU_BATS_TARGET (busybox
 # web servers serving their rendered config.json) under a unique name in a
 # temp folder.
