@@ -147,7 +147,7 @@ struct ProgressPrinter: ApplyObserver {
   }
   func finished(_ step: Step, after: Duration, error: (any Error)?) {
     if let error {
-      Output.out("\(step.target): \(step.action.rawValue) failed after \(Seconds(after)): \(error)\n")
+      Output.out(ProgressLine.failure(step, after: after, error) + "\n")
     } else {
       Output.out("\(step.target): \(step.action.rawValue) done (\(Seconds(after)))\n")
     }

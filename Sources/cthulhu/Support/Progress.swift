@@ -100,11 +100,18 @@ final class ProgressLine: Sendable {
       $0?.cancel()
       $0 = nil
     }
-    draw(force: true)
+    // Nothing counted (a destroy that found nothing): the line goes instead.
+    let counted = counts.withLock { $0.total + $0.done + $0.failed > 0 }
+    if counted { draw(force: true) }
     counts.withLock { c in
-      if c.shown { Output.out("\n") }
+      if c.shown { Output.out(counted ? "\n" : "\r\u{1B}[2K") }
       c.shown = false
     }
+  }
+
+  /// How a failed step is said, whatever the progress mode.
+  static func failure(_ step: Step, after: Duration, _ error: any Error) -> String {
+    "\(step.target): \(step.action.rawValue) failed after \(Seconds(after)): \(error)"
   }
 
   private func update(force: Bool = false, _ change: (inout Counts) -> Void) {
@@ -138,7 +145,7 @@ struct ProgressLineObserver: ApplyObserver {
 
   func started(_ step: Step) { line.started() }
   func finished(_ step: Step, after: Duration, error: (any Error)?) {
-    if let error { line.note("\(step.target): \(step.action.rawValue) failed after \(Seconds(after)): \(error)") }
+    if let error { line.note(ProgressLine.failure(step, after: after, error)) }
     line.finished(failed: error != nil)
   }
   func replanned(_ plan: Orchestrator.Plan) {
@@ -159,6 +166,6 @@ struct ProgressLineObserver: ApplyObserver {
 struct QuietObserver: ApplyObserver {
   func started(_ step: Step) {}
   func finished(_ step: Step, after: Duration, error: (any Error)?) {
-    if let error { Output.out("\(step.target): \(step.action.rawValue) failed after \(Seconds(after)): \(error)\n") }
+    if let error { Output.out(ProgressLine.failure(step, after: after, error) + "\n") }
   }
 }
