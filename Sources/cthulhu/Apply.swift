@@ -63,15 +63,7 @@ extension Cthulhu {
           defer { sigint.restore() }
           let clock = ContinuousClock()
           let t0 = clock.now
-          let observer: any ApplyObserver
-          var line: ProgressLine?
-          switch ProgressMode.resolve(progress) {
-          case .plain: observer = ProgressPrinter()
-          case .none: observer = QuietObserver()
-          case .tty:
-            line = ProgressLine(verb: "apply", total: planned.plan.steps.count)
-            observer = ProgressLineObserver(line: line!)
-          }
+          let (observer, line) = ProgressMode.resolve(progress).observer(verb: "apply", total: planned.plan.steps.count)
           let result: FixtureController.ApplyResult
           do {
             result = try await orchestrator.apply(planned, options: options, observer: observer)

@@ -31,14 +31,7 @@ extension Cthulhu {
         let names = targets == ["all"] ? nil : try Targets.resolve(targets, in: state)
         let clock = ContinuousClock()
         let t0 = clock.now
-        let mode = ProgressMode.resolve(progress)
-        let line = mode == .tty ? ProgressLine(verb: "reset", total: 0) : nil
-        let observer: any ApplyObserver =
-          switch mode {
-          case .plain: ProgressPrinter()
-          case .none: QuietObserver()
-          case .tty: ProgressLineObserver(line: line!)
-          }
+        let (observer, line) = ProgressMode.resolve(progress).observer(verb: "reset", total: 0)
         let report: FixtureController.ResetReport
         do {
           report = try await Input.withDriver(manifest.driver) {

@@ -20,6 +20,20 @@ enum ProgressMode: String, ExpressibleByArgument, CaseIterable {
   }
 }
 
+extension ProgressMode {
+  /// What reports the steps in this mode, and on a terminal the line it feeds
+  /// (`total` steps; 0 when not known beforehand: the line then counts up).
+  func observer(verb: String, total: Int) -> (any ApplyObserver, ProgressLine?) {
+    switch self {
+    case .plain: return (ProgressPrinter(), nil)
+    case .none: return (QuietObserver(), nil)
+    case .tty:
+      let line = ProgressLine(verb: verb, total: total)
+      return (ProgressLineObserver(line: line), line)
+    }
+  }
+}
+
 enum Terminal {
   /// Standard output is a terminal that can redraw a line.
   static var isInteractive: Bool {
@@ -124,7 +138,7 @@ final class ProgressLine: Sendable {
       let now = ContinuousClock.now
       guard force || now - c.lastDraw >= .milliseconds(100) else { return }
       c.lastDraw = now
-      var line = "\(verb)  \(c.done)/\(c.total) \(unit)"
+      var line = "\(verb)  \(c.done)" + (c.total > 0 ? "/\(c.total)" : "") + " \(unit)"
       if c.failed > 0 { line += " · " + paint("\(c.failed) failed", code: "31") }
       if c.running > 0 { line += " · \(c.running) running" }
       line += " · " + Seconds(now - start).description
