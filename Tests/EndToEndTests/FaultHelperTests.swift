@@ -150,7 +150,7 @@ final class FaultHelperTests: XCTestCase {
     XCTAssertFalse(ok, "isolation lost by a restart")
     XCTAssertEqual(try cthulhu("heal").status, 0)
     // The detached reaper lifts the fault through a helper of its own.
-    let r = try cthulhu("isolate", "i003", "--for", "1s")
+    let r = try cthulhu("isolate", "i003", "--for", "4s")
     XCTAssertEqual(r.status, 0, r.stderr)
     ok = try await reaches("i001", "i003")
     XCTAssertFalse(ok)

@@ -304,7 +304,7 @@ final class FaultTests: XCTestCase {
   func testForExpiresByItselfAfterTheShellIsGone() async throws {
     try await waitUntilServing()
     // The command returns at once; the detached reaper lifts the fault.
-    let r = try cthulhu("isolate", "i003", "--for", "1s")
+    let r = try cthulhu("isolate", "i003", "--for", "4s")
     XCTAssertEqual(r.status, 0, r.stderr)
     XCTAssertTrue(r.stdout.contains("until"), r.stdout)
     let f = try XCTUnwrap(try faultBook().faults.first)
