@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The reset bench (docs/benchmarks.md, "reset"): how long `cthulhu reset`
 # takes to bring N instances (default 5) back after a partition, a kill and
-# a pause, side by side with what it saves: a `destroy` and an `apply` of
-# the same fixture. K rounds (default 7), alternating; prints the medians
-# and the ratio (issue 17's target: reset ≤ 10 % of destroy + apply), for
-# containers (the docker driver, cthulhu-test:latest) and host processes
-# in network namespaces (root). Each "done" is the command's own exit: an
-# apply that has started every instance (no health checks), a reset that
-# has healed, started and thawed them all.
+# a pause, and after a partition and a pause, side by side with what it
+# saves: a `destroy` and an `apply` of the same fixture. K rounds (default
+# 7), alternating; prints the medians and the ratios (issue 17's target:
+# reset ≤ 10 % of destroy + apply), for containers (the docker driver,
+# cthulhu-test:latest) and host processes in network namespaces (root). On
+# Docker it also times the engine's own start of a killed container (`docker
+# start`, asked directly): the floor under any reset after a kill. Each
+# "done" is the command's own exit: an apply that has started every
+# instance (no health checks), a reset that has healed, started and thawed
+# them all and seen each started one still running 250 ms later.
 #
 #   bench/reset.sh [N] [K]                 CTHULHU (default .build/debug/cthulhu)
 #   bench/reset.sh --write [N] [K]         also writes the table into docs/benchmarks.md
@@ -62,7 +65,7 @@ for kind in docker namespaces; do
   manifest "$kind" >"$dir/cthulhu.yaml"
   cd "$dir"
   "$CTHULHU" apply --progress none >/dev/null
-  resets=() cycles=()
+  resets=() lights=() cycles=() floors=()
   for _ in $(seq "$K"); do
     "$CTHULHU" partition i001 i002,i003 >/dev/null
     "$CTHULHU" kill i002 >/dev/null
@@ -71,6 +74,22 @@ for kind in docker namespaces; do
     "$CTHULHU" reset --progress none >/dev/null
     t1=$(now)
     resets+=("$(awk "BEGIN { print $t1 - $t0 }")")
+    # Without the kill: nothing to start, so no engine start and no settle.
+    "$CTHULHU" partition i001 i002,i003 >/dev/null
+    "$CTHULHU" pause i003 >/dev/null
+    t0=$(now)
+    "$CTHULHU" reset --progress none >/dev/null
+    t1=$(now)
+    lights+=("$(awk "BEGIN { print $t1 - $t0 }")")
+    if [ "$kind" = docker ]; then
+      # The floor under a reset after a kill: the engine's own start of the
+      # killed container, asked directly (cthulhu then finds it running).
+      docker kill rbench-docker-i002 >/dev/null
+      t0=$(now)
+      docker start rbench-docker-i002 >/dev/null
+      t1=$(now)
+      floors+=("$(awk "BEGIN { print $t1 - $t0 }")")
+    fi
     t0=$(now)
     "$CTHULHU" destroy --progress none >/dev/null
     "$CTHULHU" apply --progress none >/dev/null
@@ -80,14 +99,17 @@ for kind in docker namespaces; do
   "$CTHULHU" destroy --progress none >/dev/null
   cd - >/dev/null
   r=$(printf '%s\n' "${resets[@]}" | median)
+  l=$(printf '%s\n' "${lights[@]}" | median)
   c=$(printf '%s\n' "${cycles[@]}" | median)
-  ratio=$(awk "BEGIN { printf \"%.1f\", 100 * $r / $c }")
-  rows+=("| $kind | $N | $(printf '%.2f' "$r") s | $(printf '%.2f' "$c") s | $ratio % |")
+  pct() { awk "BEGIN { printf \"%.1f\", 100 * $1 / $2 }"; }
+  floor="— (no engine)"
+  [ ${#floors[@]} -gt 0 ] && floor="$(printf '%.2f' "$(printf '%s\n' "${floors[@]}" | median)") s"
+  rows+=("| $kind | $N | $(printf '%.2f' "$r") s ($(pct "$r" "$c") %) | $(printf '%.2f' "$l") s ($(pct "$l" "$c") %) | $(printf '%.2f' "$c") s | $floor |")
 done
 
 table=$(
-  echo "| driver | instances | reset (after partition, kill, pause) | destroy + apply | reset / (destroy + apply) |"
-  echo "| --- | --- | --- | --- | --- |"
+  echo "| driver | instances | reset after partition, kill, pause | reset after partition, pause | destroy + apply | engine start of the killed container |"
+  echo "| --- | --- | --- | --- | --- | --- |"
   printf '%s\n' "${rows[@]}"
 )
 echo "$table"
@@ -98,8 +120,8 @@ table, n, k, cores, load = sys.argv[1:]
 path = "docs/benchmarks.md"
 text = open(path).read()
 block = (f"<!-- bench/reset.sh: begin -->\n## Reset\n\n`cthulhu reset` against a destroy and an apply of the same fixture, "
-         f"after a partition, a kill and a pause. `bench/reset.sh {n} {k}` (medians of {k} rounds, {cores} cores, "
-         f"load {load} at the end):\n\n{table}\n<!-- bench/reset.sh: end -->")
+         f"after a partition, a kill and a pause, and after a partition and a pause (percentages: of destroy + apply). "
+         f"`bench/reset.sh {n} {k}` (medians of {k} rounds, {cores} cores, load {load} at the end):\n\n{table}\n<!-- bench/reset.sh: end -->")
 if "<!-- bench/reset.sh: begin -->" in text:
     text = re.sub(r"<!-- bench/reset.sh: begin -->.*?<!-- bench/reset.sh: end -->", lambda m: block, text, flags=re.S)
 elif "<!-- bench/check.sh: " in text:

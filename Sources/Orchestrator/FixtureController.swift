@@ -321,8 +321,9 @@ public struct FixtureController: Sendable {
     let startedInRounds = done.filter { step in
       guard step.target.instance != nil else { return false }
       switch step.action {
-      case .create, .replace, .start: return true
-      case .adopt: return step.resume != nil
+      case .create, .replace: return true
+      // A thawed instance was running all along: its start is not in question.
+      case .start, .adopt: return step.resume == .start
       case .update: return step.effect == .restart
       case .delete, .pull: return false
       }

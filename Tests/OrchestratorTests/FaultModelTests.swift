@@ -104,6 +104,9 @@ final class FaultModelTests: XCTestCase {
       COMMIT
 
       """)
+    // A namespace without the jump yet gets it in the same transaction.
+    XCTAssertTrue(
+      rules["i001"]!.iptablesRestore(jumping: [("OUTPUT", "CTHULHU-OUT")]).hasSuffix("-j DROP\n-I OUTPUT 1 -j CTHULHU-OUT\nCOMMIT\n"))
     XCTAssertNil(rules["i001"]!.qdiscArguments())
     XCTAssertEqual(
       rules["i002"]!.qdiscArguments(),
@@ -193,5 +196,31 @@ final class FaultModelTests: XCTestCase {
     XCTAssertEqual(back.expired(at: Date()).map(\.id), ["f1"])
     try "{".write(toFile: root + "/.cthulhu/faults.json", atomically: true, encoding: .utf8)
     XCTAssertThrowsError(try FaultBook.load(root: root)) { XCTAssertTrue("\($0)".contains("faults.json"), "\($0)") }
+  }
+
+  func testRemovalOfCthulhusChainsIsOneTransactionOfWhatIsListed() {
+    let listing = """
+      -P INPUT ACCEPT
+      -N CTHULHU-IN
+      -N MINE
+      -A INPUT -j CTHULHU-IN
+      -A INPUT -j MINE
+      -A INPUT -j CTHULHU-IN
+      -A CTHULHU-IN -s 10.9.0.3/32 -j DROP
+      """
+    let (jumps, chains) = NetFaultEnforcer.cthulhuRules(in: listing)
+    XCTAssertEqual(jumps.map { "\($0.0) \($0.1) \($0.2)" }, ["INPUT CTHULHU-IN 2"])
+    XCTAssertEqual(chains, ["CTHULHU-IN"])
+    XCTAssertEqual(
+      NetFaultEnforcer.removal(jumps: jumps, chains: chains),
+      "*filter\n-D INPUT -j CTHULHU-IN\n-D INPUT -j CTHULHU-IN\n-F CTHULHU-IN\n-X CTHULHU-IN\nCOMMIT\n")
+    XCTAssertTrue(NetFaultEnforcer.cthulhuRules(in: "-P INPUT ACCEPT\n-N MINE\n-A INPUT -j MINE\n").chains.isEmpty)
+    let qdiscs = """
+      qdisc noqueue 0: dev lo root refcnt 2
+      qdisc tbf c7c7: dev eth0 root refcnt 2 rate 1Mbit burst 4Kb lat 200ms
+      qdisc netem 10: dev eth0 parent c7c7:1 limit 1000
+      qdisc tbf c7c7: dev veth9 parent 1: rate 1Mbit
+      """
+    XCTAssertEqual(NetFaultEnforcer.devices(withRootHandle: "c7c7:", in: qdiscs), ["eth0"])
   }
 }

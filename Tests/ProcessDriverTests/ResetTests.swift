@@ -99,4 +99,34 @@ extension ProcessEndToEndTests {
     XCTAssertFalse(try reaches("i001", "i002"))
     XCTAssertTrue(try reaches("i001", "i003"))
   }
+
+  /// Heal leaves none of cthulhu's chains, jumps or qdiscs in a namespace,
+  /// and keeps what is not cthulhu's: the usual case is one atomic
+  /// `iptables-restore`; a second jump added by hand takes the listing path.
+  func testHealLeavesNoneOfCthulhusRulesAndKeepsOthers() async throws {
+    try Host.requireRoot()
+    try writeManifest(count: 2, mode: "namespaces")
+    try mustSucceed("apply")
+    func inNamespace(_ name: String, _ command: String) throws -> String {
+      let ns = "/run/netns/" + Namespaces.namespace(fixture: fixture, instance: name)
+      let r = try Host.run("/usr/bin/nsenter", ["--net=" + ns, "/bin/sh", "-c", command])
+      XCTAssertEqual(r.status, 0, "\(command) in \(name): \(r.stderr)")
+      return r.stdout
+    }
+    _ = try inNamespace("i001", "iptables -w -N MINE && iptables -w -A INPUT -j MINE && iptables -w -A MINE -p udp --dport 9 -j DROP")
+    try mustSucceed("partition", "i001", "i002")
+    try mustSucceed("rate", "1mbit", "i002")
+    XCTAssertTrue(try inNamespace("i001", "iptables -w -S").contains("-A INPUT -j CTHULHU-IN"))
+    XCTAssertTrue(try inNamespace("i002", "tc qdisc show").contains(" c7c7: "))
+    _ = try inNamespace("i002", "iptables -w -A INPUT -j CTHULHU-IN")
+    try mustSucceed("heal")
+    for name in ["i001", "i002"] {
+      let rules = try inNamespace(name, "iptables -w -S")
+      XCTAssertFalse(rules.contains("CTHULHU"), "\(name) after heal:\n\(rules)")
+      XCTAssertFalse(try inNamespace(name, "tc qdisc show").contains(" c7c7: "), "\(name) keeps cthulhu's qdisc")
+    }
+    let mine = try inNamespace("i001", "iptables -w -S")
+    XCTAssertTrue(mine.contains("-A INPUT -j MINE") && mine.contains("-A MINE -p udp -m udp --dport 9 -j DROP"), mine)
+    try await eventuallyReaches("i001", "i002")
+  }
 }

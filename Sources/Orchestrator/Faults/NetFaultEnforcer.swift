@@ -87,19 +87,28 @@ public struct NetFaultEnforcer: Sendable {
     }
     let chains = [("INPUT", NetRules.inChain), ("OUTPUT", NetRules.outChain)]
     if rules.hasFilter {
-      try await must(["iptables-restore", "-w", "--noflush"], input: rules.iptablesRestore())
-      for (builtin, chain) in chains where try await run(["iptables", "-w", "-C", builtin, "-j", chain]).status != 0 {
-        try await must(["iptables", "-w", "-I", builtin, "1", "-j", chain])
-      }
+      // One listing, then one transaction: the chains' rules, and a jump to each where there is none yet.
+      let (jumps, _) = Self.cthulhuRules(in: try await run(["iptables", "-w", "-S"]).stdout)
+      let missing = chains.filter { c in !jumps.contains { $0.0 == c.0 && $0.1 == c.1 } }
+      try await must(["iptables-restore", "-w", "--noflush"], input: rules.iptablesRestore(jumping: missing))
     } else {
-      for (builtin, chain) in chains {
-        // Remove every jump (there is one unless someone added more), then the chain.
-        var n = 0
-        while n < 8, try await run(["iptables", "-w", "-D", builtin, "-j", chain]).status == 0 { n += 1 }
-        if try await run(["iptables", "-w", "-F", chain]).status == 0 {
-          try await must(["iptables", "-w", "-X", chain])
+      // The usual case (both chains, one jump each) is one atomic command;
+      // otherwise remove exactly what a listing shows.
+      let usual = Self.removal(jumps: chains.map { ($0.0, $0.1, 1) }, chains: chains.map(\.1))
+      if try await run(["iptables-restore", "-w", "--noflush"], input: usual).status != 0 {
+        let (jumps, present) = Self.cthulhuRules(in: try await run(["iptables", "-w", "-S"]).stdout)
+        if !jumps.isEmpty || !present.isEmpty {
+          try await must(["iptables-restore", "-w", "--noflush"], input: Self.removal(jumps: jumps, chains: present))
         }
       }
+    }
+    guard rules.needsQdisc else {
+      // Nothing to queue: cthulhu's root qdisc goes wherever one listing finds it (no interface lookup).
+      let shown = try await run(["tc", "qdisc", "show"])
+      for device in Self.devices(withRootHandle: NetRules.qdiscHandle, in: shown.stdout) {
+        try await must(["tc", "qdisc", "del", "dev", device, "root", "handle", NetRules.qdiscHandle])
+      }
+      return
     }
     let device = try await interface(runner: runner, ip: ip, instance: instance)
     if let tree = rules.linkQdiscCommands(device: device) {
@@ -116,11 +125,38 @@ public struct NetFaultEnforcer: Sendable {
         try await must(["tc", "qdisc", "del", "dev", device, "root", "handle", NetRules.qdiscHandle])
       }
       try await must(["tc", "qdisc", "replace", "dev", device] + args)
-    } else {
-      let shown = try await run(["tc", "qdisc", "show", "dev", device, "root"])
-      if shown.stdout.contains(" \(NetRules.qdiscHandle) ") {
-        try await must(["tc", "qdisc", "del", "dev", device, "root", "handle", NetRules.qdiscHandle])
-      }
+    }
+  }
+
+  /// An `iptables-restore --noflush` input that deletes `jumps` (builtin,
+  /// chain, how many) and then empties and deletes `chains`, in one transaction.
+  static func removal(jumps: [(String, String, Int)], chains: [String]) -> String {
+    var lines = ["*filter"]
+    for (builtin, chain, n) in jumps { lines += Array(repeating: "-D \(builtin) -j \(chain)", count: n) }
+    for chain in chains { lines += ["-F \(chain)", "-X \(chain)"] }
+    return (lines + ["COMMIT", ""]).joined(separator: "\n")
+  }
+
+  /// cthulhu's jumps (builtin, chain, count) and chains in an `iptables -S` listing.
+  static func cthulhuRules(in listing: String) -> (jumps: [(String, String, Int)], chains: [String]) {
+    var jumps: [(String, String, Int)] = []
+    var chains: [String] = []
+    let ours = [NetRules.inChain, NetRules.outChain]
+    for (builtin, chain) in [("INPUT", NetRules.inChain), ("OUTPUT", NetRules.outChain)] {
+      let n = listing.split(separator: "\n").filter { $0 == "-A \(builtin) -j \(chain)" }.count
+      if n > 0 { jumps.append((builtin, chain, n)) }
+    }
+    for chain in ours where listing.split(separator: "\n").contains(where: { $0 == "-N \(chain)" }) { chains.append(chain) }
+    return (jumps, chains)
+  }
+
+  /// The devices whose root qdisc has `handle`, in a `tc qdisc show` listing
+  /// (`qdisc htb c7c7: dev eth0 root refcnt 2 …`).
+  static func devices(withRootHandle handle: String, in listing: String) -> [String] {
+    listing.split(separator: "\n").compactMap { line in
+      let f = line.split(separator: " ", omittingEmptySubsequences: true)
+      guard f.count > 5, f[2] == handle, f[3] == "dev", f[5] == "root" else { return nil }
+      return String(f[4])
     }
   }
 

@@ -149,8 +149,9 @@ public struct NetRules: Sendable, Hashable {
   static let qdiscHandle = "c7c7:"
 
   /// `iptables-restore --noflush` input that replaces cthulhu's two chains
-  /// (declaring a chain flushes it) and leaves every other rule alone.
-  public func iptablesRestore() -> String {
+  /// (declaring a chain flushes it) and leaves every other rule alone;
+  /// `jumping` (builtin, chain) adds the jumps not there yet, first in their builtin.
+  public func iptablesRestore(jumping: [(String, String)] = []) -> String {
     var lines = ["*filter", ":\(Self.inChain) - [0:0]", ":\(Self.outChain) - [0:0]"]
     if isolated {
       lines.append("-A \(Self.inChain) ! -i lo -j DROP")
@@ -184,9 +185,13 @@ public struct NetRules: Sendable, Hashable {
       // Bypass: with no delayer bound to the queue (killed, not started yet) packets pass undelayed.
       lines.append("-A \(Self.inChain) ! -i lo -j NFQUEUE --queue-num \(PacketDelayer.queueNumber) --queue-bypass")
     }
+    for (builtin, chain) in jumping { lines.append("-I \(builtin) 1 -j \(chain)") }
     lines.append("COMMIT")
     return lines.joined(separator: "\n") + "\n"
   }
+
+  /// Whether the instance needs a root qdisc of cthulhu's (a delay on netem, a rate, or a link tree).
+  public var needsQdisc: Bool { qdiscArguments() != nil || links.contains { !$0.value.queued } }
 
   /// `tc qdisc replace dev DEV root …` arguments after `dev DEV`, or nil when
   /// the instance needs no shaping.
