@@ -155,7 +155,7 @@ extension FixtureController {
   ) async -> NemesisRecord.Done {
     let summary = f.action.describe(step.names)
     var done = NemesisRecord.Done(
-      at: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: step.names, outcome: "ok", summary: summary)
+      time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: step.names, outcome: "ok", summary: summary)
     guard !step.names.isEmpty else {
       record.lastError = "\(step.label): '\(f.targets)' names no instance of the fixture"
       log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: [], outcome: "failed: \(record.lastError!)"))
@@ -215,7 +215,7 @@ extension FixtureController {
     -> NemesisRecord.Done
   {
     var done = NemesisRecord.Done(
-      at: Date(), label: step.label, action: "heal", kind: f.action.keyword, targets: step.names, outcome: "skipped",
+      time: Date(), label: step.label, action: "heal", kind: f.action.keyword, targets: step.names, outcome: "skipped",
       summary: f.action.describeHeal(step.names))
     guard let i = record.active.firstIndex(where: { $0.entry == step.entry && $0.occurrence == step.occurrence }) else { return done }
     let a = record.active[i]

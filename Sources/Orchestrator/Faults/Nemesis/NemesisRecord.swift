@@ -36,7 +36,7 @@ public struct NemesisRecord: Codable, Sendable, Hashable {
   /// A step done: an occurrence put in force, or healed, and how it went.
   public struct Done: Codable, Sendable, Hashable {
     /// When it was carried out.
-    public var at: Date
+    public var time: Date
     /// `2.1`: the second entry's first occurrence (both from 1).
     public var label: String
     /// `fault` or `heal`.
