@@ -158,6 +158,19 @@ final class NemesisTests: XCTestCase {
       """)
     // No fixture: an error, as plain `status` says.
     XCTAssertEqual(try cthulhu("nemesis", "status", "--json").status, 1)
+    // The plan as data carries the schedule and its draws, as the text plan shows them.
+    let plan = try JSONDecoder().decode(Plan.self, from: Data(try mustSucceed("plan", "--json").utf8))
+    let schedule = try XCTUnwrap(plan.nemesis)
+    XCTAssertEqual(plan.formatVersion, 2)
+    XCTAssertEqual(schedule.seed, 9)
+    XCTAssertEqual(schedule.faults.map(\.kind), ["isolate", "pause"])
+    XCTAssertEqual(schedule.faults.map(\.afterMs), [200, 400])
+    XCTAssertEqual(schedule.faults.map(\.forMs), [60000, 60000])
+    XCTAssertEqual(schedule.firstSteps.map(\.label), ["1.1", "2.1", "1.1", "2.1"])
+    XCTAssertEqual(schedule.firstSteps.map(\.action), ["fault", "fault", "heal", "heal"])
+    XCTAssertFalse(schedule.moreSteps)
+    let text = try mustSucceed("plan")
+    for s in schedule.firstSteps { XCTAssertTrue(text.contains("  \(s.label)  \(s.summary)\n"), text) }
     try mustSucceed("apply")
     let before = try statusJSON()
     XCTAssertEqual(before.state, "none")
@@ -184,6 +197,7 @@ final class NemesisTests: XCTestCase {
     XCTAssertEqual(isolate.kind, "isolate")
     XCTAssertEqual(isolate.outcome, "ok", isolate.error ?? "")
     XCTAssertEqual(isolate.targets.count, 1)
+    XCTAssertEqual(isolate.targets, schedule.firstSteps[0].targets, "the member the plan said the seed draws")
     let faultID = try XCTUnwrap(isolate.faultID)
     // The fault it names is the one `faults` lists as the nemesis's.
     XCTAssertEqual(try FaultBook.load(root: root).faults.first { $0.id == faultID }?.owner, NemesisRecord.owner)
