@@ -109,7 +109,7 @@ final class NemesisReportTests: XCTestCase {
   // MARK: nemesis status --json
 
   func record() -> NemesisRecord {
-    let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+    let t0 = Date(timeIntervalSince1970: 1_800_000_000.25)
     var r = NemesisRecord(startedAt: t0, schedule: schedule, instances: five)
     r.pid = 4242
     r.stepsDone = 2
@@ -149,16 +149,16 @@ final class NemesisReportTests: XCTestCase {
     XCTAssertTrue(back.running)
     XCTAssertEqual(back.pid, 4242)
     XCTAssertEqual(back.seed, 42)
-    XCTAssertEqual(back.startedAt, Date(timeIntervalSince1970: 1_800_000_000))
+    XCTAssertEqual(back.startedAt, Date(timeIntervalSince1970: 1_800_000_000.25), "to the millisecond")
     XCTAssertEqual(back.stepsDone, 2)
     XCTAssertEqual(back.steps.map(\.label), ["1.1", "2.1"])
     XCTAssertEqual(back.steps.map(\.outcome), ["ok", "failed"])
     XCTAssertEqual(back.steps[0].faultID, "f1")
     XCTAssertEqual(back.steps[1].error, "i002: no such namespace")
     XCTAssertEqual(back.next?.action, "heal")
-    XCTAssertEqual(back.next?.at, Date(timeIntervalSince1970: 1_800_000_004))
+    XCTAssertEqual(back.next?.at, Date(timeIntervalSince1970: 1_800_000_004.25))
     XCTAssertEqual(back.inForce.map(\.faultID), ["f1"])
-    XCTAssertEqual(back.inForce.first?.healAt, Date(timeIntervalSince1970: 1_800_000_004))
+    XCTAssertEqual(back.inForce.first?.healAt, Date(timeIntervalSince1970: 1_800_000_004.25))
     XCTAssertEqual(back.faults.map(\.id), ["f1"])
     XCTAssertEqual(back.lastError, "2.1 delay: i002: no such namespace")
 
@@ -166,9 +166,9 @@ final class NemesisReportTests: XCTestCase {
     let top = try object(json)
     XCTAssertEqual(top["formatVersion"] as? Int, 1)
     XCTAssertEqual(top["running"] as? Bool, true)
-    XCTAssertEqual(top["startedAt"] as? String, "2027-01-15T08:00:00Z")
+    XCTAssertEqual(top["startedAt"] as? String, "2027-01-15T08:00:00.250Z")
     let steps = try XCTUnwrap(top["steps"] as? [[String: Any]])
-    XCTAssertEqual(steps[0]["time"] as? String, "2027-01-15T08:00:01Z")
+    XCTAssertEqual(steps[0]["time"] as? String, "2027-01-15T08:00:01.250Z")
     XCTAssertEqual(steps[0]["action"] as? String, "fault")
     XCTAssertEqual(steps[0]["kind"] as? String, "partition")
     XCTAssertEqual(steps[1]["targets"] as? [String], ["i002", "i005"])
@@ -214,19 +214,20 @@ final class NemesisReportTests: XCTestCase {
   }
 
   func testARecordFromBeforeStepsWereKeptStillReads() throws {
-    // A record an older cthulhu wrote: no `done`, a `next` without its action and targets.
+    // A record an older cthulhu wrote: times in whole seconds, no `done`, a `next` without its action and targets.
     var data = try JSONSerialization.jsonObject(with: try JSONEncoder.cthulhu.encode(record())) as! [String: Any]
     data["done"] = nil
     var next = data["next"] as! [String: Any]
     next["heal"] = nil
     next["names"] = nil
     data["next"] = next
-    let old = try JSONDecoder.cthulhu.decode(NemesisRecord.self, from: try JSONSerialization.data(withJSONObject: data))
+    let old = try JSONDecoder.cthulhuMilliseconds.decode(NemesisRecord.self, from: try JSONSerialization.data(withJSONObject: data))
     let report = NemesisStatusReport(.init(record: old, running: true, died: false, faults: []))
     XCTAssertEqual(report.steps, [])
     XCTAssertEqual(report.stepsDone, 2)
     XCTAssertEqual(report.next?.label, "1.1")
     XCTAssertNil(report.next?.action)
+    XCTAssertEqual(report.startedAt, Date(timeIntervalSince1970: 1_800_000_000))
   }
 
   func testTheRecordKeepsTheLastStepsOnly() {

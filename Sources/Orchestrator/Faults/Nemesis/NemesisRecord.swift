@@ -94,14 +94,14 @@ public struct NemesisRecord: Codable, Sendable, Hashable {
     let p = path(root: root)
     guard let data = FileManager.default.contents(atPath: p) else { return nil }
     do {
-      return try JSONDecoder.cthulhu.decode(NemesisRecord.self, from: data)
+      return try JSONDecoder.cthulhuMilliseconds.decode(NemesisRecord.self, from: data)
     } catch {
       throw OrchestratorError(.corruptState, "\(p): the nemesis record is unreadable (\(error)); move it away and run `cthulhu heal`")
     }
   }
 
   func save(root: String) throws {
-    try AtomicFile.write(try JSONEncoder.cthulhu.encode(self), to: Self.path(root: root))
+    try AtomicFile.write(try JSONEncoder.cthulhuMilliseconds.encode(self), to: Self.path(root: root))
   }
 
   /// The tag on the network faults a nemesis makes (``Fault/owner``).

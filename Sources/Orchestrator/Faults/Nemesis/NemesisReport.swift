@@ -113,8 +113,8 @@ extension NemesisPlan.Entry {
 
 // MARK: - What it is doing: `cthulhu nemesis status --json`
 
-/// `cthulhu nemesis status --json`: the nemesis of a fixture as data.
-/// Versioned: a key's meaning never changes within a format version; keys
+/// `cthulhu nemesis status --json`: the nemesis of a fixture as data, its
+/// times in UTC to the millisecond (as `events.jsonl`'s). Versioned: a key's meaning never changes within a format version; keys
 /// may be added.
 public struct NemesisStatusReport: Codable, Sendable, Hashable {
   public static let currentFormatVersion = 1
@@ -201,10 +201,10 @@ public struct NemesisStatusReport: Codable, Sendable, Hashable {
   }
 
   public func json() throws -> String {
-    String(decoding: try JSONEncoder.cthulhu.encode(self), as: UTF8.self) + "\n"
+    String(decoding: try JSONEncoder.cthulhuMilliseconds.encode(self), as: UTF8.self) + "\n"
   }
 
   public static func decode(_ data: Data) throws -> NemesisStatusReport {
-    try JSONDecoder.cthulhu.decode(NemesisStatusReport.self, from: data)
+    try JSONDecoder.cthulhuMilliseconds.decode(NemesisStatusReport.self, from: data)
   }
 }
