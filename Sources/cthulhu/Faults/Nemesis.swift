@@ -62,7 +62,7 @@ extension Cthulhu {
   struct NemesisStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "status", abstract: "What the nemesis is doing, and its next step.",
-      discussion: "--json prints it as versioned JSON (README, \"nemesis status --json\").")
+      discussion: "--json prints it as versioned JSON; its keys are in the README, \"Faults over time\".")
     @Argument(help: "The manifest (default: the current folder's fixture).") var manifest: String?
     @OptionGroup var locator: FixtureLocator
     @Flag(help: "Print it as versioned JSON: state, pid, seed, the steps done, the next one, what it holds in force.") var json = false
