@@ -55,14 +55,16 @@ extension Cthulhu {
       let planned = try await failing {
         try await Input.withDriver(manifest.driver) { try await FixtureController(driver: $0).plan(manifest) }
       }
-      let plan = planned.plan
+      var plan = planned.plan
+      let timeline = manifest.nemesis.map { NemesisTimeline(manifest: manifest, schedule: $0) }
+      plan.nemesis = timeline?.plan()
       if let graph {
         Output.out(try graph.render(Topology.planned(planned)))
       } else {
         try print(plan, format: format, title: input.manifest ?? manifest.path)
       }
-      if graph == nil, format == .text, let schedule = manifest.nemesis {
-        Output.out("\n" + NemesisTimeline(manifest: manifest, schedule: schedule).summary())
+      if graph == nil, format == .text, let timeline {
+        Output.out("\n" + timeline.summary())
       }
       if let out {
         try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8)

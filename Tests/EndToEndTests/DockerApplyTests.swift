@@ -11,33 +11,13 @@ final class DockerApplyTests: XCTestCase {
 
   override func setUp() async throws {
     e = try await EngineFixture.make(tag: "e2e", prefix: "e2e")
-    try FileManager.default.createDirectory(atPath: e.dir + "/templates", withIntermediateDirectories: true)
-    try """
-    {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"{{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
-
-    """.write(toFile: e.dir + "/templates/config.json", atomically: true, encoding: .utf8)
-    try "{% if instance.name == \"i002\" %}tuning={{ vars.tuning }}{% endif %}\n"
-      .write(toFile: e.dir + "/templates/node.conf", atomically: true, encoding: .utf8)
+    try EngineFixture.WebNodes.writeTemplates(in: e.dir)
   }
 
   override func tearDown() async throws { try await e?.tearDown() }
 
   func writeManifest(count: Int, tuning: String = "1") throws {
-    try """
-    fixture: \(e.fixture)
-    vars:
-      tuning: "\(tuning)"
-    groups:
-      node:
-        image: cthulhu-test:latest
-        count: \(count)
-        command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
-        templates:
-          - { source: templates/config.json, target: etc/config.json }
-          - { source: templates/node.conf, target: etc/node.conf }
-        stop_timeout: 1s
-
-    """.write(toFile: e.dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    try e.writeManifest(EngineFixture.WebNodes.manifest(fixture: e.fixture, count: count, tuning: tuning))
   }
 
   @discardableResult

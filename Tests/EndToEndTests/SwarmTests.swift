@@ -27,13 +27,7 @@ final class SwarmTests: XCTestCase {
     try Harness.require(try await driver.imageID("cthulhu-test:latest") != nil, "cthulhu-test:latest is not on every node")
     dir = try Harness.tempDir("swarm")
     fixture = Harness.uniqueName("sw")
-    try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
-    try """
-    {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"{{ p.name }}={{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
-
-    """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
-    try "{% if instance.name == \"i002\" %}tuning={{ vars.tuning }}{% endif %}\n"
-      .write(toFile: dir + "/templates/node.conf", atomically: true, encoding: .utf8)
+    try EngineFixture.WebNodes.writeTemplates(in: dir, peer: "{{ p.name }}={{ p.ip }}")
   }
 
   override func tearDown() async throws {
@@ -46,22 +40,8 @@ final class SwarmTests: XCTestCase {
   }
 
   func writeManifest(count: Int, tuning: String = "1") throws {
-    try """
-    fixture: \(fixture!)
-    driver: swarm
-    vars:
-      tuning: "\(tuning)"
-    groups:
-      node:
-        image: cthulhu-test:latest
-        count: \(count)
-        command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
-        templates:
-          - { source: templates/config.json, target: etc/config.json }
-          - { source: templates/node.conf, target: etc/node.conf }
-        stop_timeout: 1s
-
-    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    try EngineFixture.WebNodes.manifest(fixture: fixture, driver: "swarm", count: count, tuning: tuning)
+      .write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
 
   func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir, env: env) }

@@ -138,6 +138,107 @@ final class NemesisTests: XCTestCase {
     XCTAssertTrue(after.hasPrefix("nemesis stopped at "), after)
   }
 
+  func statusJSON(_ run: [String] = ["nemesis", "status", "--json"]) throws -> NemesisStatusReport {
+    let r = try Host.run(run[0].hasPrefix("/") ? run[0] : Host.cthulhuBinary, run[0].hasPrefix("/") ? Array(run.dropFirst()) : run, in: dir)
+    XCTAssertEqual(r.status, 0, "\(run.joined(separator: " ")): \(r.stdout)\(r.stderr)")
+    return try NemesisStatusReport.decode(Data(r.stdout.utf8))
+  }
+
+  func testStatusJSONFollowsTheStepsAndSaysWhenItStopped() async throws {
+    try writeManifest(
+      """
+        seed: 9
+        faults:
+          - isolate: random 1
+            after: 200ms
+            for: 1m
+          - pause: i003
+            after: 400ms
+            for: 1m
+      """)
+    // No fixture: an error, as plain `status` says.
+    XCTAssertEqual(try cthulhu("nemesis", "status", "--json").status, 1)
+    // The plan as data carries the schedule and its draws, as the text plan shows them.
+    let plan = try JSONDecoder().decode(Plan.self, from: Data(try mustSucceed("plan", "--json").utf8))
+    let schedule = try XCTUnwrap(plan.nemesis)
+    XCTAssertEqual(plan.formatVersion, 2)
+    XCTAssertEqual(schedule.seed, 9)
+    XCTAssertEqual(schedule.faults.map(\.kind), ["isolate", "pause"])
+    XCTAssertEqual(schedule.faults.map(\.afterMs), [200, 400])
+    XCTAssertEqual(schedule.faults.map(\.forMs), [60000, 60000])
+    XCTAssertEqual(schedule.firstSteps.map(\.label), ["1.1", "2.1", "1.1", "2.1"])
+    XCTAssertEqual(schedule.firstSteps.map(\.action), ["fault", "fault", "heal", "heal"])
+    XCTAssertFalse(schedule.moreSteps)
+    let text = try mustSucceed("plan")
+    for s in schedule.firstSteps { XCTAssertTrue(text.contains("  \(s.label)  \(s.summary)\n"), text) }
+    try mustSucceed("apply")
+    let before = try statusJSON()
+    XCTAssertEqual(before.state, "none")
+    XCTAssertFalse(before.running)
+    XCTAssertNil(before.pid)
+
+    try mustSucceed("nemesis", "start")
+    var status = before
+    try await Host.eventually("nemesis status --json shows both faults done", within: 20) {
+      status = try self.statusJSON()
+      return status.steps.count >= 2
+    }
+    XCTAssertEqual(status.formatVersion, 1)
+    XCTAssertEqual(status.state, "running")
+    XCTAssertTrue(status.running)
+    XCTAssertEqual(status.pid.map { [$0] }, nemesisProcesses())
+    XCTAssertEqual(status.seed, 9)
+    XCTAssertEqual(status.stepsDone, 2)
+    let startedAt = try XCTUnwrap(status.startedAt)
+
+    let isolate = status.steps[0]
+    XCTAssertEqual(isolate.label, "1.1")
+    XCTAssertEqual(isolate.action, "fault")
+    XCTAssertEqual(isolate.kind, "isolate")
+    XCTAssertEqual(isolate.outcome, "ok", isolate.error ?? "")
+    XCTAssertEqual(isolate.targets.count, 1)
+    XCTAssertEqual(isolate.targets, schedule.firstSteps[0].targets, "the member the plan said the seed draws")
+    let faultID = try XCTUnwrap(isolate.faultID)
+    // The fault it names is the one `faults` lists as the nemesis's.
+    XCTAssertEqual(try FaultBook.load(root: root).faults.first { $0.id == faultID }?.owner, NemesisRecord.owner)
+    XCTAssertEqual(status.faults.map(\.id), [faultID])
+    XCTAssertEqual(status.faults.first?.targets, isolate.targets)
+
+    let pause = status.steps[1]
+    XCTAssertEqual(pause.label, "2.1")
+    XCTAssertEqual(pause.kind, "pause")
+    XCTAssertEqual(pause.targets, ["i003"])
+    XCTAssertEqual(pause.outcome, "ok", pause.error ?? "")
+    XCTAssertNil(pause.faultID, "a process fault makes no network fault")
+    XCTAssertLessThanOrEqual(isolate.time, pause.time)
+    XCTAssertGreaterThanOrEqual(isolate.time.timeIntervalSince(startedAt), -1)
+
+    XCTAssertEqual(status.inForce.map(\.label), ["1.1", "2.1"])
+    XCTAssertEqual(status.inForce.map(\.faultID), [faultID, nil])
+    // Next: the isolation healed a minute after it came.
+    let next = try XCTUnwrap(status.next)
+    XCTAssertEqual(next.label, "1.1")
+    XCTAssertEqual(next.action, "heal")
+    XCTAssertEqual(next.targets, isolate.targets)
+    XCTAssertEqual(next.at.timeIntervalSince(startedAt), 60.2, accuracy: 0.01)
+    XCTAssertNil(status.lastError)
+    // The fixture's control script gives the same.
+    XCTAssertEqual(try statusJSON([root + "/control", "nemesis", "status", "--json"]).pid, status.pid)
+
+    try mustSucceed("nemesis", "stop")
+    let after = try statusJSON()
+    XCTAssertEqual(after.state, "stopped")
+    XCTAssertFalse(after.running)
+    XCTAssertNil(after.pid)
+    XCTAssertNil(after.next)
+    XCTAssertEqual(after.inForce, [])
+    XCTAssertEqual(after.faults, [])
+    XCTAssertEqual(after.steps.map(\.label), ["1.1", "2.1"], "the steps done stay")
+    XCTAssertGreaterThanOrEqual(try XCTUnwrap(after.endedAt), startedAt)
+    XCTAssertEqual(nemesisProcesses(), [])
+    XCTAssertTrue(try allRunning(), "stop unpaused i003")
+  }
+
   func testAKilledNemesisLeavesFaultsThatStatusNamesAndHealClears() async throws {
     try writeManifest(
       """

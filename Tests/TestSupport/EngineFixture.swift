@@ -53,3 +53,42 @@ public final class EngineFixture: @unchecked Sendable {
     try await driver.shutdown()
   }
 }
+
+extension EngineFixture {
+  /// The example the apply tests of every engine share: a busybox web
+  /// server per instance (`cthulhu-test:latest`) serving its rendered
+  /// `etc/config.json` (its ip, name and peers) and `etc/node.conf`
+  /// (`tuning=` from `vars.tuning`, on i002 only).
+  public enum WebNodes {
+    /// Writes `templates/config.json` and `templates/node.conf` in `folder`;
+    /// `peer` is how `config.json` lists each peer.
+    public static func writeTemplates(in folder: String, peer: String = "{{ p.ip }}") throws {
+      try FileManager.default.createDirectory(atPath: folder + "/templates", withIntermediateDirectories: true)
+      try """
+      {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "peers": [{% for p in peers %}"\(peer)"{% if not forloop.last %}, {% endif %}{% endfor %}]}
+
+      """.write(toFile: folder + "/templates/config.json", atomically: true, encoding: .utf8)
+      try "{% if instance.name == \"i002\" %}tuning={{ vars.tuning }}{% endif %}\n"
+        .write(toFile: folder + "/templates/node.conf", atomically: true, encoding: .utf8)
+    }
+
+    /// The manifest of `count` such nodes in group `node` (`driver:` given, else the default, docker).
+    public static func manifest(fixture: String, driver: String? = nil, count: Int, tuning: String = "1") -> String {
+      """
+      fixture: \(fixture)
+      \(driver.map { "driver: \($0)\n" } ?? "")vars:
+        tuning: "\(tuning)"
+      groups:
+        node:
+          image: cthulhu-test:latest
+          count: \(count)
+          command: ["/bin/sh", "-c", "exec httpd -f -p 8080 -h /opt/app/etc"]
+          templates:
+            - { source: templates/config.json, target: etc/config.json }
+            - { source: templates/node.conf, target: etc/node.conf }
+          stop_timeout: 1s
+
+      """
+    }
+  }
+}

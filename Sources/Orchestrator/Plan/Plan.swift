@@ -18,6 +18,10 @@ public struct Plan: Codable, Sendable, Hashable {
   /// For a plan of one manifest version against another (`plan --against`):
   /// the rendered files that change, for the first changed instance of each group.
   public var fileDiffs: [FileDiff]?
+  /// The manifest's `nemesis:` schedule, as the text plan shows it (a plan
+  /// against a fixture only). Not part of the topology: no step comes of it,
+  /// and `apply` of a saved plan ignores it. Added within format version 2.
+  public var nemesis: NemesisPlan?
 
   public var hasChanges: Bool { !steps.isEmpty }
 

@@ -294,3 +294,29 @@ enum AtomicFile {
 
   private static func fchmodPath(_ p: String, _ mode: mode_t) { chmod(p, mode) }
 }
+
+extension JSONEncoder {
+  /// As ``cthulhu``, with times to the millisecond (`2026-12-02T14:19:13.250Z`),
+  /// as `events.jsonl` has them: for records whose times are compared with its.
+  static var cthulhuMilliseconds: JSONEncoder {
+    let e = cthulhu
+    e.dateEncodingStrategy = .custom { date, enc in
+      var c = enc.singleValueContainer()
+      try c.encode(EventLog.timestamp().string(from: date))
+    }
+    return e
+  }
+}
+
+extension JSONDecoder {
+  /// Reads times with milliseconds, or in whole seconds (as records written before them).
+  static var cthulhuMilliseconds: JSONDecoder {
+    let d = JSONDecoder()
+    d.dateDecodingStrategy = .custom { dec in
+      let s = try dec.singleValueContainer().decode(String.self)
+      if let t = EventLog.timestamp().date(from: s) ?? ISO8601DateFormatter().date(from: s) { return t }
+      throw DecodingError.dataCorrupted(.init(codingPath: dec.codingPath, debugDescription: "not an ISO 8601 time: \(s)"))
+    }
+    return d
+  }
+}

@@ -60,15 +60,20 @@ extension Cthulhu {
   }
 
   struct NemesisStatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "What the nemesis is doing, and its next step.")
+    static let configuration = CommandConfiguration(
+      commandName: "status", abstract: "What the nemesis is doing, and its next step.",
+      discussion: "--json prints it as versioned JSON; its keys are in the README, \"Faults over time\".")
     @Argument(help: "The manifest (default: the current folder's fixture).") var manifest: String?
     @OptionGroup var locator: FixtureLocator
+    @Flag(help: "Print it as versioned JSON: state, pid, seed, the steps done, the next one, what it holds in force.") var json = false
 
     func run() async throws {
       let root = try locator.root(positional: manifest)
       try await failing {
         _ = try FixtureState.require(root: root)
-        guard let s = try FixtureController.nemesisStatus(root: root) else {
+        let status = try FixtureController.nemesisStatus(root: root)
+        if json { return Output.out(try status.map(NemesisStatusReport.init).map { try $0.json() } ?? NemesisStatusReport.none.json()) }
+        guard let s = status else {
           return Output.out("No nemesis has run on this fixture.\n")
         }
         let r = s.record

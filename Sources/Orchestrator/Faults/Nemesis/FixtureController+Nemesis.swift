@@ -116,7 +116,8 @@ extension FixtureController {
       record.next = upcoming.map { s in
         let a = record.schedule.faults[s.entry].action
         return .init(
-          at: t0.addingTimeInterval(Double(s.atMs) / 1000), label: s.label, summary: s.heal ? a.describeHeal(s.names) : a.describe(s.names))
+          at: t0.addingTimeInterval(Double(s.atMs) / 1000), label: s.label, summary: s.heal ? a.describeHeal(s.names) : a.describe(s.names),
+          heal: s.heal, names: s.names)
       }
       try record.save(root: root)
     }
@@ -129,12 +130,14 @@ extension FixtureController {
       }
       if stopping() { return }
       let f = record.schedule.faults[step.entry]
+      let done: NemesisRecord.Done
       if step.heal {
-        await heal(step, fault: f, record: &record, root: root, log: log, actor: actor)
+        done = await heal(step, fault: f, record: &record, root: root, log: log, actor: actor)
       } else {
         let healAt = due.addingTimeInterval(f.lasting.seconds)
-        await begin(step, fault: f, healAt: healAt, record: &record, root: root, log: log, actor: actor)
+        done = await begin(step, fault: f, healAt: healAt, record: &record, root: root, log: log, actor: actor)
       }
+      record.recordDone(done)
       record.stepsDone += 1
       upcoming = timeline.next()
       try announce()
@@ -146,15 +149,19 @@ extension FixtureController {
     log.append(Event(actor: actor, action: "nemesis end", targets: ["all"], outcome: "ok: finished, \(record.stepsDone) step(s)"))
   }
 
-  /// Puts an occurrence in force and records it.
+  /// Puts an occurrence in force and records it; says how it went.
   func begin(
     _ step: NemesisStep, fault f: NemesisFault, healAt: Date, record: inout NemesisRecord, root: String, log: EventLog, actor: String
-  ) async {
+  ) async -> NemesisRecord.Done {
     let summary = f.action.describe(step.names)
+    var done = NemesisRecord.Done(
+      time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: step.names, outcome: "ok", summary: summary)
     guard !step.names.isEmpty else {
       record.lastError = "\(step.label): '\(f.targets)' names no instance of the fixture"
       log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: [], outcome: "failed: \(record.lastError!)"))
-      return
+      done.outcome = "failed"
+      done.error = record.lastError
+      return done
     }
     var active = NemesisRecord.Active(
       entry: step.entry, occurrence: step.occurrence, names: step.names, summary: summary, since: Date(), healAt: healAt)
@@ -190,16 +197,31 @@ extension FixtureController {
         if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
       }
       log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: step.names, outcome: "ok: \(active.summary)"))
+      done.faultID = active.faultID
+      done.targets = active.names
+      done.summary = active.summary
     } catch {
       record.lastError = "\(step.label) \(summary): \(error)"
       log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: step.names, outcome: "failed: \(error)"))
+      done.faultID = active.faultID
+      done.outcome = "failed"
+      done.error = "\(error)"
     }
+    return done
   }
 
   /// Heals an occurrence: lifts its fault, or starts / unpauses its instances.
-  func heal(_ step: NemesisStep, fault f: NemesisFault, record: inout NemesisRecord, root: String, log: EventLog, actor: String) async {
-    guard let i = record.active.firstIndex(where: { $0.entry == step.entry && $0.occurrence == step.occurrence }) else { return }
+  func heal(_ step: NemesisStep, fault f: NemesisFault, record: inout NemesisRecord, root: String, log: EventLog, actor: String) async
+    -> NemesisRecord.Done
+  {
+    var done = NemesisRecord.Done(
+      time: Date(), label: step.label, action: "heal", kind: f.action.keyword, targets: step.names, outcome: "skipped",
+      summary: f.action.describeHeal(step.names))
+    guard let i = record.active.firstIndex(where: { $0.entry == step.entry && $0.occurrence == step.occurrence }) else { return done }
     let a = record.active[i]
+    done.targets = a.names
+    done.faultID = a.faultID
+    done.summary = f.action.describeHeal(a.names)
     do {
       if let id = a.faultID {
         try await lift(root: root, ids: [id])
@@ -218,10 +240,14 @@ extension FixtureController {
         if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
       }
       log.append(Event(actor: actor, action: "nemesis heal \(step.label)", targets: a.names, outcome: "ok: " + f.action.describeHeal(a.names)))
+      done.outcome = "ok"
     } catch {
       record.lastError = "\(step.label) heal: \(error)"
       log.append(Event(actor: actor, action: "nemesis heal \(step.label)", targets: a.names, outcome: "failed: \(error)"))
+      done.outcome = "failed"
+      done.error = "\(error)"
     }
+    return done
   }
 
   /// Stops the nemesis (it finishes the step it is in) and heals everything

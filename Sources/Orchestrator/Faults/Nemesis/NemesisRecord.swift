@@ -26,6 +26,38 @@ public struct NemesisRecord: Codable, Sendable, Hashable {
   public var ended: String?
   /// The last step that failed, and why.
   public var lastError: String?
+  /// The steps done, oldest first: the last ``doneKept`` of them (nil in a
+  /// record written before cthulhu kept them).
+  public var done: [Done]?
+
+  /// How many done steps the record keeps (`stepsDone` counts them all).
+  public static let doneKept = 1000
+
+  /// A step done: an occurrence put in force, or healed, and how it went.
+  public struct Done: Codable, Sendable, Hashable {
+    /// When it was carried out.
+    public var time: Date
+    /// `2.1`: the second entry's first occurrence (both from 1).
+    public var label: String
+    /// `fault` or `heal`.
+    public var action: String
+    /// The fault's kind, as the manifest names it (`partition`, `kill`, …).
+    public var kind: String
+    public var targets: [String]
+    /// The network fault it made or lifted (`f3`); nil for a process fault.
+    public var faultID: String?
+    /// `ok`, `failed`, or `skipped` (the heal of an occurrence that never came into force).
+    public var outcome: String
+    public var summary: String
+    /// Why it failed.
+    public var error: String?
+  }
+
+  mutating func recordDone(_ d: Done) {
+    var all = (done ?? []) + [d]
+    if all.count > Self.doneKept { all.removeFirst(all.count - Self.doneKept) }
+    done = all
+  }
 
   public struct Active: Codable, Sendable, Hashable {
     public var entry: Int
@@ -43,6 +75,10 @@ public struct NemesisRecord: Codable, Sendable, Hashable {
     public var at: Date
     public var label: String
     public var summary: String
+    /// A heal, else a fault put in force (nil in a record written before cthulhu recorded it).
+    public var heal: Bool?
+    /// The instances it acts on.
+    public var names: [String]?
   }
 
   public init(startedAt: Date, schedule: NemesisSchedule, instances: [NemesisTimeline.InstanceRef]) {
@@ -58,14 +94,14 @@ public struct NemesisRecord: Codable, Sendable, Hashable {
     let p = path(root: root)
     guard let data = FileManager.default.contents(atPath: p) else { return nil }
     do {
-      return try JSONDecoder.cthulhu.decode(NemesisRecord.self, from: data)
+      return try JSONDecoder.cthulhuMilliseconds.decode(NemesisRecord.self, from: data)
     } catch {
       throw OrchestratorError(.corruptState, "\(p): the nemesis record is unreadable (\(error)); move it away and run `cthulhu heal`")
     }
   }
 
   func save(root: String) throws {
-    try AtomicFile.write(try JSONEncoder.cthulhu.encode(self), to: Self.path(root: root))
+    try AtomicFile.write(try JSONEncoder.cthulhuMilliseconds.encode(self), to: Self.path(root: root))
   }
 
   /// The tag on the network faults a nemesis makes (``Fault/owner``).

@@ -182,26 +182,20 @@ extension NemesisTimeline {
   /// The schedule in a few lines: each entry's timing, then its first steps
   /// with what the seed draws for them.
   public func summary(firstSteps: Int = 8) -> String {
-    var out = "Nemesis (seed \(schedule.seed); `cthulhu nemesis start` runs it in the background):\n"
-    for (i, f) in schedule.faults.enumerated() {
-      var what = "\(f.action.keyword)"
-      switch f.action {
-      case .partition(let s): what += " \(s.rawValue)"
-      default: what = f.action.describe([]).trimmingCharacters(in: .whitespaces)
+    let plan = plan(firstSteps: firstSteps)
+    var out = "Nemesis (seed \(plan.seed); `cthulhu nemesis start` runs it in the background):\n"
+    for (i, e) in plan.faults.enumerated() {
+      var when = "at \(Units.text(.milliseconds(e.afterMs))) for \(Units.text(.milliseconds(e.forMs)))"
+      if let every = e.everyMs {
+        when += ", every \(Units.text(.milliseconds(every)))" + (e.times.map { ", \($0) times" } ?? " until stopped")
       }
-      var when = "at \(Units.text(f.after)) for \(Units.text(f.lasting))"
-      if let e = f.every { when += ", every \(Units.text(e))" + (f.times.map { ", \($0) times" } ?? " until stopped") }
-      out += "  \(i + 1). \(what) on \(f.targets): \(when)\n"
+      out += "  \(i + 1). \(e.summary) on \(e.targets): \(when)\n"
     }
-    var it = self
-    var shown = 0
     out += "  First steps:\n"
-    while shown < firstSteps, let s = it.next() {
-      let a = schedule.faults[s.entry].action
-      out += "    +\(Units.text(.milliseconds(s.atMs)))  \(s.label)  " + (s.heal ? a.describeHeal(s.names) : a.describe(s.names)) + "\n"
-      shown += 1
+    for s in plan.firstSteps {
+      out += "    +\(Units.text(.milliseconds(s.atMs)))  \(s.label)  \(s.summary)\n"
     }
-    if it.next() != nil { out += "    …\n" }
+    if plan.moreSteps { out += "    …\n" }
     return out
   }
 }
