@@ -114,14 +114,14 @@ table=$(
 )
 echo "$table"
 if [ "$write" = 1 ]; then
-  python3 - "$table" "$N" "$K" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+  python3 - "$table" "$N" "$K" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$("$CTHULHU" --version) at $(git rev-parse --short HEAD)" <<'PY'
 import re, sys
-table, n, k, cores, load = sys.argv[1:]
+table, n, k, cores, load, version = sys.argv[1:]
 path = "docs/benchmarks.md"
 text = open(path).read()
 block = (f"<!-- bench/reset.sh: begin -->\n## Reset\n\n`cthulhu reset` against a destroy and an apply of the same fixture, "
          f"after a partition, a kill and a pause, and after a partition and a pause (percentages: of destroy + apply). "
-         f"`bench/reset.sh {n} {k}` (medians of {k} rounds, {cores} cores, load {load} at the end):\n\n{table}\n<!-- bench/reset.sh: end -->")
+         f"`bench/reset.sh {n} {k}` (cthulhu {version}; medians of {k} rounds, {cores} cores, load {load} at the end):\n\n{table}\n<!-- bench/reset.sh: end -->")
 if "<!-- bench/reset.sh: begin -->" in text:
     text = re.sub(r"<!-- bench/reset.sh: begin -->.*?<!-- bench/reset.sh: end -->", lambda m: block, text, flags=re.S)
 elif "<!-- bench/check.sh: " in text:
