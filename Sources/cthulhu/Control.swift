@@ -83,7 +83,7 @@ extension Cthulhu {
         return (verb, fixtureArgs + rest)
       case "isolate", "heal", "reset":
         return (verb, fixtureArgs + rest + targets)
-      case "loss", "rate", "delay", "logs":
+      case "loss", "duplicate", "rate", "delay", "logs":
         return (verb, fixtureArgs + rest + targets)
       case "exec":
         return ("exec", fixtureArgs + targets + rest)

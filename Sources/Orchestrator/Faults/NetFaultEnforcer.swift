@@ -41,7 +41,7 @@ public enum HostCommand {
 
 /// Makes an instance's network namespace hold exactly the `NetRules` given:
 /// cthulhu's own iptables chains (`CTHULHU-IN`, `CTHULHU-OUT`, jumped to from
-/// INPUT and OUTPUT) and its own root qdisc (handle `c7c7:`). The commands
+/// INPUT and OUTPUT; `CTHULHU-DUP` in the mangle table, from PREROUTING) and its own root qdisc (handle `c7c7:`). The commands
 /// and their input are the same whichever ``NetnsRunner`` carries them into
 /// the namespace (`nsenter` from the host, or a fault helper container on
 /// the instance's node); the instance needs no privileges and no tools of
@@ -99,6 +99,19 @@ public struct NetFaultEnforcer: Sendable {
         if try await run(["iptables", "-w", "-F", chain]).status == 0 {
           try await must(["iptables", "-w", "-X", chain])
         }
+      }
+    }
+    // Duplication: cthulhu's own mangle chain, jumped to from PREROUTING.
+    if let mangle = rules.mangleRestore() {
+      try await must(["iptables-restore", "-w", "--noflush"], input: mangle)
+      if try await run(["iptables", "-w", "-t", "mangle", "-C", "PREROUTING", "-j", NetRules.dupChain]).status != 0 {
+        try await must(["iptables", "-w", "-t", "mangle", "-I", "PREROUTING", "1", "-j", NetRules.dupChain])
+      }
+    } else {
+      var n = 0
+      while n < 8, try await run(["iptables", "-w", "-t", "mangle", "-D", "PREROUTING", "-j", NetRules.dupChain]).status == 0 { n += 1 }
+      if try await run(["iptables", "-w", "-t", "mangle", "-F", NetRules.dupChain]).status == 0 {
+        try await must(["iptables", "-w", "-t", "mangle", "-X", NetRules.dupChain])
       }
     }
     let device = try await interface(runner: runner, ip: ip, instance: instance)
