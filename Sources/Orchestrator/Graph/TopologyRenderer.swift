@@ -92,8 +92,9 @@ public enum TopologyRenderer {
     case .loss: "loss \(Fault.number(f.lossPercent ?? 0))%"
     case .duplicate: "duplicate \(Fault.number(f.duplicatePercent ?? 0))%"
     case .rate: "rate \(Fault.rateText(f.rateBits ?? 0))"
-    case .delay: "delay \(Fault.number(f.delayMs ?? 0))ms" + (f.jitterMs.map { " ±\(Fault.number($0))ms" } ?? "")
-      + (f.reorderPercent.map { " reorder \(Fault.number($0))%" } ?? "")
+    case .delay:
+      "delay \(Fault.number(f.delayMs ?? 0))ms" + (f.jitterMs.map { " ±\(Fault.number($0))ms" } ?? "")
+        + (f.reorderPercent.map { " reorder \(Fault.number($0))%" } ?? "")
     case .clock: "clock \(ClockSkew.text(f.skewSeconds ?? 0))"
     case .partition, .isolate: f.kind.rawValue
     }

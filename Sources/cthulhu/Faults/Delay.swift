@@ -58,7 +58,9 @@ extension Cthulhu {
         }
         return
       }
-      try await options.inject(targets) { .delay(milliseconds: ms, jitter: jit, distribution: spread, reorder: share, try Targets.resolve($1, in: $0)) }
+      try await options.inject(targets) {
+        .delay(milliseconds: ms, jitter: jit, distribution: spread, reorder: share, try Targets.resolve($1, in: $0))
+      }
     }
   }
 }
