@@ -18,24 +18,24 @@ final class DuplicateReorderTests: XCTestCase {
     try Host.require(FileManager.default.isExecutableFile(atPath: python), "python3 is not installed at /usr/bin/python3")
     fixture = Host.uniqueName("dup")
     dir = try Host.tempDir(fixture)
-    // The receiver: one line per datagram, as it arrives.
+    // The receiver: one line per datagram, as it arrives, with the moment it did.
     try """
-    import socket, sys
+    import socket, sys, time
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind(("0.0.0.0", 9999))
     out = open(sys.argv[1], "a", buffering=1)
     while True:
         data, _ = s.recvfrom(256)
-        out.write(data.decode() + "\\n")
+        out.write("%s %.6f\\n" % (data.decode(), time.time()))
 
     """.write(toFile: dir + "/recv.py", atomically: true, encoding: .utf8)
-    // The sender: COUNT datagrams "TAG SEQ", one every 0.5 ms.
+    // The sender: COUNT datagrams "TAG SEQ SENT-AT", one every 0.5 ms.
     try """
     import socket, sys, time
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     for i in range(int(sys.argv[3])):
-        s.sendto(("%s %d" % (sys.argv[2], i)).encode(), (sys.argv[1], 9999))
+        s.sendto(("%s %d %.6f" % (sys.argv[2], i, time.time())).encode(), (sys.argv[1], 9999))
         time.sleep(0.0005)
 
     """.write(toFile: dir + "/send.py", atomically: true, encoding: .utf8)
@@ -73,14 +73,19 @@ final class DuplicateReorderTests: XCTestCase {
 
   func ip(_ name: String) throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name) }
 
-  /// The sequence numbers of the datagrams tagged `tag` that i002 received, in order of arrival.
-  func received(_ tag: String) -> [Int] {
+  /// The datagrams tagged `tag` that i002 received, in order of arrival:
+  /// sequence number and seconds from sending to arrival (one host clock).
+  func arrivals(_ tag: String) -> [(seq: Int, took: Double)] {
     let text = (try? String(contentsOfFile: dir + "/received.txt", encoding: .utf8)) ?? ""
     return text.split(separator: "\n").compactMap { line in
       let f = line.split(separator: " ")
-      return f.count == 2 && f[0] == tag ? Int(f[1]) : nil
+      guard f.count == 4, f[0] == tag, let seq = Int(f[1]), let sent = Double(f[2]), let got = Double(f[3]) else { return nil }
+      return (seq, got - sent)
     }
   }
+
+  /// The sequence numbers of the datagrams tagged `tag` that i002 received, in order of arrival.
+  func received(_ tag: String) -> [Int] { arrivals(tag).map(\.seq) }
 
   /// Sends `count` datagrams tagged `tag` from i001 to i002 and returns what
   /// arrived once nothing more has come for a second (the receivers run
@@ -147,6 +152,23 @@ final class DuplicateReorderTests: XCTestCase {
     _ = try mustSucceed("exec", "--fixture", root, "i001", "--", python, dir + "/send.py", try ip("i002"), "cut", "200")
     try await Task.sleep(for: .seconds(1))
     XCTAssertEqual(received("cut").count, 0, "a partition let datagrams or their copies through")
+    try mustSucceed("heal")
+  }
+
+  func testCopiesWaitForAQueuedDelayAsTheOriginalsDo() async throws {
+    try mustSucceed("delay", "100ms", "i002")
+    try mustSucceed("duplicate", "100%", "i002")
+    let rules = try mustSucceed("exec", "--fixture", root, "i002", "--", "iptables-save")
+    let queued = rules.contains("--queue-num 51143")
+    if queued {
+      XCTAssertTrue(rules.contains("-i lo -m addrtype ! --src-type LOCAL -j NFQUEUE --queue-num 51143 --queue-bypass"), rules)
+    }
+    let both = try await send("held", count: 200)
+    XCTAssertEqual(both.count, 400, "every datagram and its copy arrive")
+    XCTAssertEqual(Set(both).count, 200)
+    // The copies too wait the delay: none arrives within 90 ms of its sending.
+    let fastest = arrivals("held").map(\.took).min() ?? 0
+    XCTAssertGreaterThanOrEqual(fastest, 0.09, "with delay 100ms a datagram or its copy arrived after \(fastest) s")
     try mustSucceed("heal")
   }
 
