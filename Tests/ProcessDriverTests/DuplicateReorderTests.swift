@@ -141,6 +141,19 @@ final class DuplicateReorderTests: XCTestCase {
     XCTAssertFalse(try mangle().contains("CTHULHU"), "heal left cthulhu's mangle chain")
     let after = try await send("after", count: 1000)
     XCTAssertEqual(after.count, 1000, "after heal no datagram arrives twice")
+
+    // --for: the reaper lifts it, and the timeline has it all.
+    try mustSucceed("duplicate", "100%", "i002", "--for", "3s")
+    XCTAssertTrue(try mangle().contains("CTHULHU-DUP"))
+    // The rules go first, then the record, then its event.
+    try await Host.eventually("the duplication ends with its --for", within: 20) {
+      ((try? String(contentsOfFile: self.root + "/events.jsonl", encoding: .utf8)) ?? "").contains("\"action\":\"expire f2\"")
+    }
+    XCTAssertFalse(try mangle().contains("CTHULHU"), "the expired duplication left its chain")
+    let events = try String(contentsOfFile: root + "/events.jsonl", encoding: .utf8)
+    for wanted in ["\"action\":\"duplicate f1\"", "duplicate 50% i002"] {
+      XCTAssertTrue(events.contains(wanted), "no \(wanted) in events.jsonl")
+    }
   }
 
   func testDuplicateOnALinkOnlyAndUnderAPartitionNone() async throws {
