@@ -48,6 +48,15 @@ final class DuplicateReorderTests: XCTestCase {
         count: 2
         command: ["\(python)", "\(dir)/recv.py", "\(dir)/received.txt"]
         stop_timeout: 1s
+    nemesis:
+      faults:
+        - duplicate: 100%
+          targets: i002
+          for: 1m
+        - delay: 100ms
+          reorder: 25%
+          targets: i002
+          for: 1m
 
     """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     try mustSucceed("apply")
@@ -183,6 +192,20 @@ final class DuplicateReorderTests: XCTestCase {
     let fastest = arrivals("held").map(\.took).min() ?? 0
     XCTAssertGreaterThanOrEqual(fastest, 0.09, "with delay 100ms a datagram or its copy arrived after \(fastest) s")
     try mustSucceed("heal")
+  }
+
+  func testTheNemesisDuplicatesAndReordersAndStopHealsBoth() async throws {
+    XCTAssertTrue(try mustSucceed("nemesis", "start").hasPrefix("nemesis started"))
+    try await Host.eventually("both steps are in force", within: 20) {
+      let listed = try self.mustSucceed("faults")
+      return listed.contains("duplicate 100% i002 (nemesis)") && listed.contains("delay 100ms reorder 25% i002 (nemesis)")
+    }
+    let both = try await send("nemesis", count: 200)
+    XCTAssertEqual(both.count, 400, "every datagram and its copy arrive")
+    XCTAssertGreaterThan(inversions(both), 0, "reorder 25% let nothing overtake")
+    XCTAssertTrue(try mustSucceed("nemesis", "stop").hasPrefix("nemesis stopped; healed: "))
+    XCTAssertFalse(try mangle().contains("CTHULHU"), "nemesis stop left the duplication")
+    XCTAssertTrue(try FaultBook.load(root: root).faults.isEmpty)
   }
 
   func testReorderLetsAShareOvertakeAndPlainDelayKeepsTheOrder() async throws {
