@@ -30,9 +30,10 @@ extension Cthulhu {
       ("partition SETS… | --halves…", "cut the network between sets of instances (fixture shim)"),
       ("isolate", "cut the instance(s) off the network"),
       ("loss PERCENT", "drop a share of incoming packets"),
+      ("duplicate PERCENT", "deliver a share of incoming packets twice"),
       ("rate RATE", "limit outgoing bandwidth (512kbit, 10mbit)"),
-      ("delay DURATION [--jitter D]", "delay packets (netem, or NFQUEUE without sch_netem)"),
-      ("delay|loss … --between SET --and SET", "delay or drop only the packets between two sets (fixture shim)"),
+      ("delay DURATION [--jitter D] [--reorder P]", "delay packets (netem, or NFQUEUE without sch_netem); P% go at once"),
+      ("delay|loss|duplicate … --between SET --and SET", "delay, drop or duplicate only the packets between two sets (fixture shim)"),
       ("clock skew OFFSET | clock reset", "move the wall clock (+5s, -250ms) or set it back (clock_skew: true)"),
       ("heal", "lift faults"),
       ("reset [--data]", "back to the applied state: heal, start, thaw, rewrite edited files (--data: empty var too)"),
@@ -83,7 +84,7 @@ extension Cthulhu {
         return (verb, fixtureArgs + rest)
       case "isolate", "heal", "reset":
         return (verb, fixtureArgs + rest + targets)
-      case "loss", "rate", "delay", "logs":
+      case "loss", "duplicate", "rate", "delay", "logs":
         return (verb, fixtureArgs + rest + targets)
       case "exec":
         return ("exec", fixtureArgs + targets + rest)

@@ -13,7 +13,8 @@ struct Cthulhu: AsyncParsableCommand {
     subcommands: [
       Validate.self, Plan.self, Apply.self, Destroy.self, Status.self, Schema.self, Init.self, Control.self, Logs.self, Exec.self, Events.self,
       Start.self, Stop.self, Restart.self, Kill.self, Pause.self, Unpause.self, Reset.self,
-      Partition.self, Isolate.self, Loss.self, Rate.self, Delay.self, ClockCommand.self, Heal.self, Faults.self, Nemesis.self, Reap.self,
+      Partition.self, Isolate.self, Loss.self, Duplicate.self, Rate.self, Delay.self, ClockCommand.self, Heal.self, Faults.self, Nemesis.self,
+      Reap.self,
       DelayDaemon.self, NemesisDaemon.self,
       Op.self, Check.self, Graph.self,
     ]

@@ -97,7 +97,7 @@ enum ManifestSchema {
     "oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "minItems": 1]],
     "description": "instance names, groups, globs or all (i001,i002; server), or random N [of POOL]",
   ]
-  static let networkFaults = ["partition", "isolate", "loss", "rate", "delay"]
+  static let networkFaults = ["partition", "isolate", "loss", "duplicate", "rate", "delay"]
   static let processFaults = ["kill", "pause", "stop"]
   /// One entry of `nemesis.faults`: exactly one fault kind, and `for`.
   nonisolated(unsafe) static let nemesisFault: [String: Any] = [
@@ -108,7 +108,9 @@ enum ManifestSchema {
       "isolate": targets, "kill": targets, "pause": targets, "stop": targets,
       "loss": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
       "rate": ["type": "string", "pattern": "^[0-9.]+([kmgKMG]?(bit|bps))$"],
+      "duplicate": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
       "delay": duration, "jitter": duration, "distribution": ["enum": ["normal", "uniform"]],
+      "reorder": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
       "signal": ["type": "string"],
       "clock": [
         "type": "string", "pattern": "^[+-]?[0-9.]+(ms|s|m|h)$",
@@ -117,7 +119,7 @@ enum ManifestSchema {
       "targets": targets, "after": duration, "for": duration, "every": duration,
       "times": ["type": "integer", "minimum": 1],
     ],
-    "dependencies": ["jitter": ["delay"], "distribution": ["delay", "jitter"], "signal": ["kill"]],
+    "dependencies": ["jitter": ["delay"], "distribution": ["delay", "jitter"], "reorder": ["delay"], "signal": ["kill"]],
     // isolate, kill, pause and stop take their targets as their value.
     "allOf": (["isolate"] + processFaults).map { ["if": ["required": [$0]], "then": ["not": ["required": ["targets"]]]] },
   ]

@@ -141,6 +141,36 @@ final class FaultHelperTests: XCTestCase {
     XCTAssertFalse(after.contains("c7c7"), after)
   }
 
+  /// busybox ping's output from `from` to `to`, ending `N packets transmitted, N packets received, D duplicates, …`.
+  func ping(_ from: String, _ to: String, count: Int) async throws -> String {
+    let ip = try XCTUnwrap(try FixtureState.require(root: e.root).instance(named: to)?.ip)
+    let id = try await e.container(from)
+    let r = try await e.driver.exec(id: id, command: ["ping", "-c", "\(count)", "-i", "0.05", "-W", "2", "\(ip)"])
+    return r.stdout + r.stderr
+  }
+
+  func testDuplicateThroughTheHelperCopiesEveryReplyAndHealStops() async throws {
+    try await waitUntilServing()
+    let r = try cthulhu("duplicate", "100%", "i001")
+    XCTAssertEqual(r.status, 0, r.stderr)
+    XCTAssertTrue(r.stdout.hasPrefix("f1: duplicate 100% i001"), r.stdout)
+    try await assertNoHelper()
+    let ip = try XCTUnwrap(try FixtureState.require(root: e.root).instance(named: "i001")?.ip)
+    let text = try await rules("i001")
+    XCTAssertTrue(text.contains("-A CTHULHU-DUP ! -i lo -j TEE --gateway \(ip)"), text)
+    // Every echo reply arriving at i001 is delivered twice (ping may exit before the last copy is read).
+    let doubled = try await ping("i001", "i002", count: 20)
+    XCTAssertTrue(doubled.contains("20 packets received"), doubled)
+    let dups = doubled.firstMatch(of: /received, \+?([0-9]+) duplicates/).flatMap { Int($0.1) } ?? 0
+    XCTAssertGreaterThanOrEqual(dups, 19, doubled)
+    XCTAssertEqual(try cthulhu("heal").status, 0)
+    try await assertNoHelper()
+    let after = try await rules("i001")
+    XCTAssertFalse(after.contains("CTHULHU-DUP"), after)
+    let plain = try await ping("i001", "i002", count: 10)
+    XCTAssertTrue(plain.contains("10 packets received") && !plain.contains("duplicates"), plain)
+  }
+
   func testRestartPutsFaultsBackAndForExpiresThroughTheHelper() async throws {
     try await waitUntilServing()
     XCTAssertEqual(try cthulhu("isolate", "i002").status, 0)

@@ -123,10 +123,51 @@ final class NemesisDecodingTests: XCTestCase {
         "25:7: the targets of 'pause' are its value (pause: random 1), not 'targets'",
         "27:7: nemesis fault 8 needs 'for': how long each occurrence lasts before it is healed (e.g. for: 5s)",
         "27:13: 'rate' must be a rate such as 512kbit, 10mbit or 1mbps, not 'fast'",
-        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, rate, delay, kill, pause, stop, clock",
+        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, duplicate, rate, delay, kill, pause, stop, clock",
         "31:7: nemesis fault 10 names two faults ('kill' and 'stop'); give each its own entry",
         "34:12: 'for' must be longer than 0s",
         "35:7: 'signal' is for kill, not isolate",
+      ])
+  }
+
+  func testDuplicateAndReorderDecodeAndTheirMistakesAreReportedAtTheirNodes() throws {
+    let dir = try TempDir()
+    let m = try load(
+      Self.manifest(
+        """
+          faults:
+            - duplicate: 30%
+              targets: server
+              for: 2s
+            - delay: 100ms
+              reorder: 25
+              for: 2s
+
+        """), in: dir)
+    let s = try XCTUnwrap(m.nemesis)
+    XCTAssertEqual(s.faults[0].action, .duplicate(percent: 30))
+    XCTAssertTrue(s.faults[0].action.isNetwork)
+    XCTAssertEqual(s.faults[1].action, .delay(milliseconds: 100, jitterMilliseconds: nil, distribution: nil, reorderPercent: 25))
+    let p = problems(
+      Self.manifest(
+        """
+          faults:
+            - duplicate: 150%
+              for: 1s
+            - delay: 100ms
+              reorder: lots
+              for: 1s
+            - loss: 10
+              reorder: 5
+              for: 1s
+
+        """), in: dir)
+    XCTAssertEqual(
+      p,
+      [
+        "7:18: 'duplicate' must be a percentage from 0 to 100 such as 30 or 30%, not '150%'",
+        "10:16: 'reorder' must be a percentage from 0 to 100 such as 25 or 25%, not 'lots'",
+        "13:7: 'reorder' is for delay, not loss",
       ])
   }
 

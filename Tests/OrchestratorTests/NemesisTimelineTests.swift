@@ -78,6 +78,12 @@ final class NemesisTimelineTests: XCTestCase {
     XCTAssertEqual(NemesisFault.Action.pause.healVerb, .unpause)
     XCTAssertEqual(NemesisFault.Action.stop.describeHeal(["i002"]), "start i002")
     XCTAssertNil(NemesisFault.Action.isolate.healVerb)
+    XCTAssertEqual(NemesisFault.Action.duplicate(percent: 30).start(on: ["i002"]), .fault(.duplicate(percent: 30, ["i002"])))
+    XCTAssertEqual(NemesisFault.Action.duplicate(percent: 30).describe(["i002"]), "duplicate 30% i002")
+    XCTAssertNil(NemesisFault.Action.duplicate(percent: 30).healVerb)
+    let reorder = NemesisFault.Action.delay(milliseconds: 100, jitterMilliseconds: nil, distribution: nil, reorderPercent: 25)
+    XCTAssertEqual(reorder.start(on: ["i001"]), .fault(.delay(milliseconds: 100, jitter: nil, reorder: 25, ["i001"])))
+    XCTAssertEqual(reorder.describe(["i001"]), "delay 100ms reorder 25% i001")
   }
 
   func testSummaryShowsTimingAndTheFirstDraws() {

@@ -61,6 +61,17 @@ final class TopologyTests: XCTestCase {
       },
       fault("f4", .loss, ["i002"]) { $0.lossPercent = 30 },
     ]
+    var dup = t
+    dup.faults = [
+      fault("f5", .duplicate, ["i001"]) { $0.duplicatePercent = 20 },
+      fault("f6", .delay, ["i003"]) {
+        $0.delayMs = 50
+        $0.reorderPercent = 25
+      },
+    ]
+    let dm = TopologyRenderer.mermaid(dup)
+    XCTAssertTrue(dm.contains("i001 ---|\"f5 duplicate 20%\"| net"), dm)
+    XCTAssertTrue(dm.contains("i003 ---|\"f6 delay 50ms reorder 25%\"| net"), dm)
     let m = TopologyRenderer.mermaid(t)
     // Whole sets cut from each other: one ✂ node, each member linked to it.
     XCTAssertTrue(m.contains("cut_f1{{\"✂ f1 partition<br/>{i001} | {i002,i003}\"}}"), m)

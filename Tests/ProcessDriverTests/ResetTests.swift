@@ -101,8 +101,8 @@ extension ProcessEndToEndTests {
   }
 
   /// Heal leaves none of cthulhu's chains, jumps or qdiscs in a namespace,
-  /// and keeps what is not cthulhu's: the usual case is one atomic
-  /// `iptables-restore`; a second jump added by hand takes the listing path.
+  /// and keeps what is not cthulhu's (one listing, one `iptables-restore`;
+  /// a second jump added by hand goes too).
   func testHealLeavesNoneOfCthulhusRulesAndKeepsOthers() async throws {
     try Host.requireRoot()
     try writeManifest(count: 2, mode: "namespaces")

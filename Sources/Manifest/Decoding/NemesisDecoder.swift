@@ -14,8 +14,15 @@ struct NemesisDecoder {
   var clockGroups: Set<String> = []
 
   static let keys = ["seed", "faults"]
-  static let kinds = ["partition", "isolate", "loss", "rate", "delay", "kill", "pause", "stop", "clock"]
-  static let entryKeys = kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "signal"]
+  static let kinds = ["partition", "isolate", "loss", "duplicate", "rate", "delay", "kill", "pause", "stop", "clock"]
+  static let entryKeys = kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "reorder", "signal"]
+
+  /// `30`, `30%`, `12.5` → percent from 0 to 100; nil for anything else.
+  static func percent(_ node: YAMLNode) -> Double? {
+    guard case .scalar = node.kind, let s = node.scalar else { return nil }
+    guard let p = Double(s.hasSuffix("%") ? String(s.dropLast()) : s), p.isFinite, p >= 0, p <= 100 else { return nil }
+    return p
+  }
 
   /// `+5s`, `-250ms`, `2h` → seconds; nil for anything else (or zero).
   static func skew(_ text: String) -> Double? {
@@ -96,7 +103,7 @@ struct NemesisDecoder {
       ok = false
     }
     // What only some kinds take.
-    let only: [(String, [String])] = [("jitter", ["delay"]), ("distribution", ["delay"]), ("signal", ["kill"])]
+    let only: [(String, [String])] = [("jitter", ["delay"]), ("distribution", ["delay"]), ("reorder", ["delay"]), ("signal", ["kill"])]
     for (key, kinds) in only where fields[key] != nil && !kinds.contains(kind) {
       fail(fields[key]!.key, "'\(key)' is for \(kinds.joined(separator: ", ")), not \(kind)")
     }
@@ -126,6 +133,14 @@ struct NemesisDecoder {
         fail(
           kindValue, "'loss' must be a percentage from 0 to 100 such as 30 or 30%, not \(kindValue.scalar.map { "'\($0)'" } ?? kindValue.kindName)")
       }
+    case "duplicate":
+      if let p = Self.percent(kindValue) {
+        action = .duplicate(percent: p)
+      } else {
+        fail(
+          kindValue,
+          "'duplicate' must be a percentage from 0 to 100 such as 30 or 30%, not \(kindValue.scalar.map { "'\($0)'" } ?? kindValue.kindName)")
+      }
     case "rate":
       if let s = kindValue.scalar, let bits = Units.bitRate(s) {
         action = .rate(bitsPerSecond: bits)
@@ -148,11 +163,21 @@ struct NemesisDecoder {
           fail(d.value, "unknown distribution '\(s)'; use normal or uniform")
         }
       }
+      var reorder: Double?
+      if let r = fields["reorder"] {
+        if let p = Self.percent(r.value) {
+          reorder = p
+        } else {
+          fail(
+            r.value, "'reorder' must be a percentage from 0 to 100 such as 25 or 25%, not \(r.value.scalar.map { "'\($0)'" } ?? r.value.kindName)")
+        }
+      }
       if let delay {
         if delay <= .zero || delay >= .seconds(3600) {
           fail(kindValue, "'delay' must be more than 0 and less than 1h")
         } else {
-          action = .delay(milliseconds: delay.milliseconds, jitterMilliseconds: jitter?.milliseconds, distribution: distribution)
+          action = .delay(
+            milliseconds: delay.milliseconds, jitterMilliseconds: jitter?.milliseconds, distribution: distribution, reorderPercent: reorder)
         }
       } else {
         ok = false

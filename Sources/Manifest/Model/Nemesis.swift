@@ -33,9 +33,12 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     case isolate
     /// Percent of arriving packets dropped, 0…100.
     case loss(percent: Double)
+    /// Percent of arriving packets delivered twice, 0…100.
+    case duplicate(percent: Double)
     case rate(bitsPerSecond: Int64)
-    /// `distribution`: `normal` (nil) or `uniform`, as `cthulhu delay --distribution`.
-    case delay(milliseconds: Double, jitterMilliseconds: Double?, distribution: String?)
+    /// `distribution`: `normal` (nil) or `uniform`, as `cthulhu delay --distribution`;
+    /// `reorderPercent`: the share let through undelayed, as `--reorder`.
+    case delay(milliseconds: Double, jitterMilliseconds: Double?, distribution: String?, reorderPercent: Double? = nil)
     /// A signal (canonical name, `KILL` by default); healed by `start`.
     case kill(signal: String)
     /// SIGSTOP; healed by `unpause`.
@@ -52,6 +55,7 @@ public struct NemesisFault: Sendable, Hashable, Codable {
       case .partition: "partition"
       case .isolate: "isolate"
       case .loss: "loss"
+      case .duplicate: "duplicate"
       case .rate: "rate"
       case .delay: "delay"
       case .kill: "kill"
@@ -64,7 +68,7 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     /// A network fault (in the instances' namespaces), not a process one.
     public var isNetwork: Bool {
       switch self {
-      case .partition, .isolate, .loss, .rate, .delay: true
+      case .partition, .isolate, .loss, .duplicate, .rate, .delay: true
       case .kill, .pause, .stop, .clock: false
       }
     }

@@ -10,6 +10,8 @@ import Manifest
 public struct Fault: Codable, Sendable, Hashable {
   public enum Kind: String, Codable, Sendable, CaseIterable {
     case partition, isolate, loss, rate, delay
+    /// A share of the packets arriving at instances delivered twice (iptables `TEE` to the instance's own address).
+    case duplicate
     /// The wall clock of instances moved by an offset (libfaketime; see ``ClockSkew``).
     case clock
   }
@@ -35,18 +37,23 @@ public struct Fault: Codable, Sendable, Hashable {
   public var shape: String?
   /// loss: percent of incoming packets dropped, 0…100.
   public var lossPercent: Double?
+  /// duplicate: percent of incoming packets delivered twice, 0…100.
+  public var duplicatePercent: Double?
   /// rate: egress limit in bits per second.
   public var rateBits: Int64?
   /// delay: added egress latency and its jitter, in milliseconds.
   public var delayMs: Double?
   public var jitterMs: Double?
+  /// delay: percent of packets let through at once, undelayed, so that
+  /// they overtake the ones held (netem's `reorder`); nil is none.
+  public var reorderPercent: Double?
   /// delay: how the jitter is spread; nil is normal.
   public var jitterDistribution: PacketDelayer.Distribution?
   /// delay: how the kernel carries it, probed when the fault reaches a
   /// running instance. nil until then (and in records older than the queue
   /// path): the rules are netem's, and the next start probes.
   public var delayPath: DelayPath?
-  /// delay or loss on a link (`--between A --and B`): the two disjoint sets.
+  /// delay, loss or duplicate on a link (`--between A --and B`): the two disjoint sets.
   /// The fault acts only on the packets between them, both ways; nil: on
   /// everything its targets receive (or send).
   public var between: [[String]]?
@@ -85,10 +92,11 @@ public struct Fault: Codable, Sendable, Hashable {
       return "partition " + (shape.map { "(\($0)) " } ?? "") + body
     case .isolate: return "isolate \(list)"
     case .loss: return "loss \(Self.number(lossPercent ?? 0))% \(list)"
+    case .duplicate: return "duplicate \(Self.number(duplicatePercent ?? 0))% \(list)"
     case .rate: return "rate \(Self.rateText(rateBits ?? 0)) \(list)"
     case .delay:
       return "delay \(Self.number(delayMs ?? 0))ms" + (jitterMs.map { " ±\(Self.number($0))ms" } ?? "")
-        + (jitterDistribution.map { " (\($0.rawValue))" } ?? "") + " \(list)"
+        + (jitterDistribution.map { " (\($0.rawValue))" } ?? "") + (reorderPercent.map { " reorder \(Self.number($0))%" } ?? "") + " \(list)"
     case .clock: return "clock \(ClockSkew.text(skewSeconds ?? 0)) \(list)"
     }
   }

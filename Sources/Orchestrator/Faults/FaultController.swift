@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-/// What to break: the library form of `cthulhu partition|isolate|loss|rate|delay`.
+/// What to break: the library form of `cthulhu partition|isolate|loss|duplicate|rate|delay`.
 public enum FaultRequest: Sendable, Hashable {
   /// Disjoint sets of instance names; traffic between sets is dropped both ways.
   case partition(sets: [[String]])
@@ -11,9 +11,16 @@ public enum FaultRequest: Sendable, Hashable {
   case loss(percent: Double, [String])
   case rate(bitsPerSecond: Int64, [String])
   /// `distribution` spreads the jitter: normal (jitter is one standard deviation) or uniform.
-  case delay(milliseconds: Double, jitter: Double?, distribution: PacketDelayer.Distribution = .normal, [String])
+  /// `reorder`: percent of packets let through undelayed, so that they overtake the held ones.
+  case delay(milliseconds: Double, jitter: Double?, distribution: PacketDelayer.Distribution = .normal, reorder: Double? = nil, [String])
+  /// Delivers a share of the packets arriving at instances twice.
+  case duplicate(percent: Double, [String])
+  /// Duplication on the link between two disjoint sets, both ways.
+  case linkDuplicate(percent: Double, between: [String], and: [String])
   /// A delay on the link between two disjoint sets, both ways (`delay D --between A --and B`).
-  case linkDelay(milliseconds: Double, jitter: Double?, distribution: PacketDelayer.Distribution = .normal, between: [String], and: [String])
+  case linkDelay(
+    milliseconds: Double, jitter: Double?, distribution: PacketDelayer.Distribution = .normal, reorder: Double? = nil, between: [String],
+    and: [String])
   /// Loss on the link between two disjoint sets, both ways (`loss P --between A --and B`).
   case linkLoss(percent: Double, between: [String], and: [String])
   /// Moves the wall clock of instances by `seconds` (libfaketime; their group says `clock_skew: true`).
@@ -27,6 +34,7 @@ public enum FaultRequest: Sendable, Hashable {
     case .rate: .rate
     case .delay, .linkDelay: .delay
     case .linkLoss: .loss
+    case .duplicate, .linkDuplicate: .duplicate
     case .clockSkew: .clock
     }
   }
@@ -34,8 +42,8 @@ public enum FaultRequest: Sendable, Hashable {
   var names: [String] {
     switch self {
     case .partition(let sets): sets.flatMap { $0 }
-    case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, _, let n): n
-    case .linkDelay(_, _, _, let a, let b), .linkLoss(_, let a, let b): a + b
+    case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, _, _, let n), .duplicate(_, let n): n
+    case .linkDelay(_, _, _, _, let a, let b), .linkLoss(_, let a, let b), .linkDuplicate(_, let a, let b): a + b
     case .clockSkew(_, let n): n
     }
   }
@@ -407,17 +415,25 @@ extension FixtureController {
       var f = Fault(id: id, kind: .rate, targets: try check(names))
       f.rateBits = bits
       return f
-    case .delay(let ms, let jitter, let distribution, let names):
+    case .delay(let ms, let jitter, let distribution, let reorder, let names):
       guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
+      if let r = reorder, !(r >= 0 && r <= 100) {
+        throw OrchestratorError(.unsupported, "reorder must be a percentage from 0 to 100 (got \(r))")
+      }
       var f = Fault(id: id, kind: .delay, targets: try check(names))
       f.delayMs = ms
+      f.reorderPercent = reorder.flatMap { $0 > 0 ? $0 : nil }
       f.jitterMs = jitter
       if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
       return f
-    case .linkDelay(let ms, let jitter, let distribution, let a, let b):
+    case .linkDelay(let ms, let jitter, let distribution, let reorder, let a, let b):
       guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
+      if let r = reorder, !(r >= 0 && r <= 100) {
+        throw OrchestratorError(.unsupported, "reorder must be a percentage from 0 to 100 (got \(r))")
+      }
       var f = try link(.delay, a, b)
       f.delayMs = ms
+      f.reorderPercent = reorder.flatMap { $0 > 0 ? $0 : nil }
       f.jitterMs = jitter
       if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
       return f
@@ -425,6 +441,16 @@ extension FixtureController {
       guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "loss must be a percentage from 0 to 100 (got \(p))") }
       var f = try link(.loss, a, b)
       f.lossPercent = p
+      return f
+    case .duplicate(let p, let names):
+      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "duplicate must be a percentage from 0 to 100 (got \(p))") }
+      var f = Fault(id: id, kind: .duplicate, targets: try check(names))
+      f.duplicatePercent = p
+      return f
+    case .linkDuplicate(let p, let a, let b):
+      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "duplicate must be a percentage from 0 to 100 (got \(p))") }
+      var f = try link(.duplicate, a, b)
+      f.duplicatePercent = p
       return f
     case .clockSkew(let seconds, let names):
       var f = Fault(id: id, kind: .clock, targets: try check(names))

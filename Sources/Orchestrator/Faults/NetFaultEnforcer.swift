@@ -41,7 +41,7 @@ public enum HostCommand {
 
 /// Makes an instance's network namespace hold exactly the `NetRules` given:
 /// cthulhu's own iptables chains (`CTHULHU-IN`, `CTHULHU-OUT`, jumped to from
-/// INPUT and OUTPUT) and its own root qdisc (handle `c7c7:`). The commands
+/// INPUT and OUTPUT; `CTHULHU-DUP` in the mangle table, from PREROUTING) and its own root qdisc (handle `c7c7:`). The commands
 /// and their input are the same whichever ``NetnsRunner`` carries them into
 /// the namespace (`nsenter` from the host, or a fault helper container on
 /// the instance's node); the instance needs no privileges and no tools of
@@ -78,30 +78,34 @@ public struct NetFaultEnforcer: Sendable {
     func run(_ args: [String], input: String? = nil) async throws -> HostCommand.Result {
       try await runner.run(args, input: input)
     }
-    func must(_ args: [String], input: String? = nil) async throws {
+    @discardableResult
+    func must(_ args: [String], input: String? = nil) async throws -> String {
       let r = try await run(args, input: input)
       guard r.status == 0 else {
         throw OrchestratorError(
           .step, "\(instance): `\(args.joined(separator: " "))` failed: \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
       }
+      return r.stdout
     }
-    let chains = [("INPUT", NetRules.inChain), ("OUTPUT", NetRules.outChain)]
-    if rules.hasFilter {
-      // One listing, then one transaction: the chains' rules, and a jump to each where there is none yet.
-      let (jumps, _) = Self.cthulhuRules(in: try await run(["iptables", "-w", "-S"]).stdout)
-      let missing = chains.filter { c in !jumps.contains { $0.0 == c.0 && $0.1 == c.1 } }
-      try await must(["iptables-restore", "-w", "--noflush"], input: rules.iptablesRestore(jumping: missing))
-    } else {
-      // The usual case (both chains, one jump each) is one atomic command;
-      // otherwise remove exactly what a listing shows.
-      let usual = Self.removal(jumps: chains.map { ($0.0, $0.1, 1) }, chains: chains.map(\.1))
-      if try await run(["iptables-restore", "-w", "--noflush"], input: usual).status != 0 {
-        let (jumps, present) = Self.cthulhuRules(in: try await run(["iptables", "-w", "-S"]).stdout)
-        if !jumps.isEmpty || !present.isEmpty {
-          try await must(["iptables-restore", "-w", "--noflush"], input: Self.removal(jumps: jumps, chains: present))
-        }
+    // One listing of both tables, then one transaction: cthulhu's chains
+    // (filter: CTHULHU-IN/OUT; mangle: CTHULHU-DUP for duplication) as
+    // `rules` wants them, with a jump to each where there is none yet, or
+    // removed with every jump to them. Nothing else in either table changes.
+    let present = Self.cthulhuRules(in: try await must(["iptables-save"]))
+    var input = ""
+    for table in NetRules.tables {
+      let here = present[table.name] ?? Present()
+      let missing = table.jumps.filter { j in !here.jumps.contains { $0.builtin == j.builtin && $0.chain == j.chain } }
+      let wanted =
+        table.name == "filter"
+        ? (rules.hasFilter ? rules.iptablesRestore(jumping: missing) : nil) : rules.mangleRestore(jumping: missing)
+      if let wanted {
+        input += wanted
+      } else if !here.jumps.isEmpty || !here.chains.isEmpty {
+        input += Self.removal(table: table.name, jumps: here.jumps, chains: here.chains)
       }
     }
+    if !input.isEmpty { try await must(["iptables-restore", "-w", "--noflush"], input: input) }
     guard rules.needsQdisc else {
       // Nothing to queue: cthulhu's root qdisc goes wherever one listing finds it (no interface lookup).
       let shown = try await run(["tc", "qdisc", "show"])
@@ -128,26 +132,48 @@ public struct NetFaultEnforcer: Sendable {
     }
   }
 
-  /// An `iptables-restore --noflush` input that deletes `jumps` (builtin,
-  /// chain, how many) and then empties and deletes `chains`, in one transaction.
-  static func removal(jumps: [(String, String, Int)], chains: [String]) -> String {
-    var lines = ["*filter"]
-    for (builtin, chain, n) in jumps { lines += Array(repeating: "-D \(builtin) -j \(chain)", count: n) }
+  /// What of cthulhu's is in one table of a namespace.
+  struct Present: Equatable {
+    var jumps: [NetRules.Jump] = []
+    var chains: [String] = []
+  }
+
+  /// An `iptables-restore --noflush` input for `table` that deletes `jumps`
+  /// (each as many times as listed) and then empties and deletes `chains`.
+  static func removal(table: String, jumps: [NetRules.Jump], chains: [String]) -> String {
+    var lines = ["*" + table]
+    for j in jumps { lines += Array(repeating: "-D \(j.builtin) -j \(j.chain)", count: j.count) }
     for chain in chains { lines += ["-F \(chain)", "-X \(chain)"] }
     return (lines + ["COMMIT", ""]).joined(separator: "\n")
   }
 
-  /// cthulhu's jumps (builtin, chain, count) and chains in an `iptables -S` listing.
-  static func cthulhuRules(in listing: String) -> (jumps: [(String, String, Int)], chains: [String]) {
-    var jumps: [(String, String, Int)] = []
-    var chains: [String] = []
-    let ours = [NetRules.inChain, NetRules.outChain]
-    for (builtin, chain) in [("INPUT", NetRules.inChain), ("OUTPUT", NetRules.outChain)] {
-      let n = listing.split(separator: "\n").filter { $0 == "-A \(builtin) -j \(chain)" }.count
-      if n > 0 { jumps.append((builtin, chain, n)) }
+  /// cthulhu's jumps and chains, by table, in an `iptables-save` listing
+  /// (`*filter`, `:CTHULHU-IN - [0:0]`, `-A INPUT -j CTHULHU-IN`, `COMMIT`).
+  static func cthulhuRules(in saved: String) -> [String: Present] {
+    var found: [String: Present] = [:]
+    var table = ""
+    for line in saved.split(separator: "\n").map(String.init) {
+      if line.hasPrefix("*") {
+        table = String(line.dropFirst())
+        continue
+      }
+      guard let ours = NetRules.tables.first(where: { $0.name == table }) else { continue }
+      for j in ours.jumps {
+        if line.hasPrefix(":\(j.chain) ") && !(found[table]?.chains.contains(j.chain) ?? false) {
+          found[table, default: Present()].chains.append(j.chain)
+        }
+        if line == "-A \(j.builtin) -j \(j.chain)" {
+          var p = found[table, default: Present()]
+          if let k = p.jumps.firstIndex(where: { $0.builtin == j.builtin && $0.chain == j.chain }) {
+            p.jumps[k].count += 1
+          } else {
+            p.jumps.append(j)
+          }
+          found[table] = p
+        }
+      }
     }
-    for chain in ours where listing.split(separator: "\n").contains(where: { $0 == "-N \(chain)" }) { chains.append(chain) }
-    return (jumps, chains)
+    return found
   }
 
   /// The devices whose root qdisc has `handle`, in a `tc qdisc show` listing

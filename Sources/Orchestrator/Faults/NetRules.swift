@@ -12,6 +12,14 @@ import Manifest
 /// - Rate and delay shape egress with one root qdisc on the instance's
 ///   interface: `tbf` for a rate alone, `netem` (with its own `rate`) when
 ///   there is a delay.
+/// - Duplication delivers a share of incoming packets twice: in cthulhu's
+///   mangle chain `CTHULHU-DUP` (jumped to from PREROUTING), `-m statistic
+///   --mode random -j TEE --gateway <the instance's own address>` clones the
+///   packet and sends the clone to the instance itself, so it arrives again
+///   on `lo` with the sender's address (it needs no netem and works on any
+///   kernel with `xt_TEE`). The clone passes `CTHULHU-IN` like the original:
+///   partitions drop it (they match the source, not the interface), the
+///   queued delay holds it, and an isolated instance makes none.
 /// - On a kernel without netem (the delay fault's `delayPath` is `queue`),
 ///   the delay is an `NFQUEUE --queue-bypass` rule at the end of `CTHULHU-IN`
 ///   that hands the packets arriving at the instance to its
@@ -36,6 +44,14 @@ public struct NetRules: Sendable, Hashable {
   /// Link losses (`loss --between`): the peer's address → percentages of
   /// the packets arriving from it that are dropped.
   public var linkLoss: [IPv4Address: [Double]] = [:]
+  /// Percentages of incoming packets delivered twice (one `TEE` rule each).
+  public var duplicate: [Double] = []
+  /// Link duplication (`duplicate --between`): the peer's address → percentages.
+  public var linkDuplicate: [IPv4Address: [Double]] = [:]
+  /// The instance's own address: where the duplicates are sent.
+  public var address: IPv4Address?
+  /// Percent of packets the delay lets through at once (netem `reorder`).
+  public var reorderPercent: Double?
 
   /// One link's delay as seen from one end.
   public struct LinkDelay: Sendable, Hashable {
@@ -47,8 +63,12 @@ public struct NetRules: Sendable, Hashable {
     public var queued: Bool
     /// From the fault and this end: the peers of one link fault share a queue.
     public var seed: UInt64
+    /// Percent of the link's packets let through undelayed.
+    public var reorderPercent: Double? = nil
 
-    var spec: PacketDelayer.Spec { PacketDelayer.Spec(delayMs: delayMs, jitterMs: jitterMs, distribution: distribution, seed: seed) }
+    var spec: PacketDelayer.Spec {
+      PacketDelayer.Spec(delayMs: delayMs, jitterMs: jitterMs, distribution: distribution, seed: seed, reorderPercent: reorderPercent)
+    }
   }
 
   public init() {}
@@ -58,7 +78,13 @@ public struct NetRules: Sendable, Hashable {
   /// What a delayer does for these rules, when one is needed.
   public var delayerSpec: PacketDelayer.Spec? {
     guard delayQueued, let d = delayMs else { return nil }
-    return PacketDelayer.Spec(delayMs: d, jitterMs: jitterMs ?? 0, distribution: jitterDistribution, seed: delaySeed ?? 1)
+    return PacketDelayer.Spec(
+      delayMs: d, jitterMs: jitterMs ?? 0, distribution: jitterDistribution, seed: delaySeed ?? 1, reorderPercent: reorderPercent)
+  }
+
+  /// Some packets are to be delivered twice (and the instance is not isolated, which would drop the copies' originals).
+  public var hasDuplicate: Bool {
+    !isolated && address != nil && (duplicate.contains { $0 > 0 } || linkDuplicate.values.contains { $0.contains { $0 > 0 } })
   }
 
   public var hasFilter: Bool {
@@ -90,7 +116,7 @@ public struct NetRules: Sendable, Hashable {
     for q in linkQueues { queues.append(.init(number: q.number, specs: q.specs)) }
     return PacketDelayer.Plan(queues: queues)
   }
-  public var isEmpty: Bool { !hasFilter && !hasQdisc }
+  public var isEmpty: Bool { !hasFilter && !hasQdisc && !hasDuplicate }
 
   /// The rules for every instance named in `ips`, from the faults in `book`.
   public static func compute(book: FaultBook, ips: [String: IPv4Address]) -> [String: NetRules] {
@@ -114,10 +140,22 @@ public struct NetRules: Sendable, Hashable {
           for t in mine where rules[t] != nil {
             let link = LinkDelay(
               delayMs: f.delayMs ?? 0, jitterMs: f.jitterMs ?? 0, distribution: f.jitterDistribution ?? .normal,
-              queued: f.delayPath == .queue, seed: PacketDelayerProcess.seed(fault: f.id, instance: t))
+              queued: f.delayPath == .queue, seed: PacketDelayerProcess.seed(fault: f.id, instance: t), reorderPercent: f.reorderPercent)
             // On a pair two link delays cover, the later one counts.
             for p in theirs { if let ip = ips[p] { rules[t]!.links[ip] = link } }
           }
+        }
+      case .duplicate where f.between != nil:
+        for (mine, theirs) in Self.sides(f.between!) {
+          for t in mine where rules[t] != nil {
+            rules[t]!.address = ips[t]
+            for p in theirs { if let ip = ips[p] { rules[t]!.linkDuplicate[ip, default: []].append(f.duplicatePercent ?? 0) } }
+          }
+        }
+      case .duplicate:
+        for t in f.targets where rules[t] != nil {
+          rules[t]!.address = ips[t]
+          rules[t]!.duplicate.append(f.duplicatePercent ?? 0)
         }
       case .clock:
         break  // the wall clock, not the network: see ClockSkew
@@ -130,6 +168,7 @@ public struct NetRules: Sendable, Hashable {
           rules[t]!.delayMs = f.delayMs
           rules[t]!.jitterMs = f.jitterMs
           rules[t]!.jitterDistribution = f.jitterDistribution ?? .normal
+          rules[t]!.reorderPercent = f.reorderPercent
           rules[t]!.delayQueued = f.delayPath == .queue
           rules[t]!.delaySeed = f.delayPath == .queue ? PacketDelayerProcess.seed(fault: f.id, instance: t) : nil
         }
@@ -145,13 +184,28 @@ public struct NetRules: Sendable, Hashable {
 
   static let inChain = "CTHULHU-IN"
   static let outChain = "CTHULHU-OUT"
+  /// In the mangle table, jumped to from PREROUTING: the duplicating `TEE` rules.
+  static let dupChain = "CTHULHU-DUP"
+
+  /// A jump from a builtin chain to one of cthulhu's (`count` of them in a listing).
+  public struct Jump: Sendable, Hashable {
+    public var builtin: String
+    public var chain: String
+    public var count = 1
+  }
+
+  /// cthulhu's chains by table, each with the builtin chain that jumps to it.
+  static let tables: [(name: String, jumps: [Jump])] = [
+    ("filter", [Jump(builtin: "INPUT", chain: inChain), Jump(builtin: "OUTPUT", chain: outChain)]),
+    ("mangle", [Jump(builtin: "PREROUTING", chain: dupChain)]),
+  ]
   /// The handle of cthulhu's root qdisc, so that heal removes only its own.
   static let qdiscHandle = "c7c7:"
 
   /// `iptables-restore --noflush` input that replaces cthulhu's two chains
   /// (declaring a chain flushes it) and leaves every other rule alone;
   /// `jumping` (builtin, chain) adds the jumps not there yet, first in their builtin.
-  public func iptablesRestore(jumping: [(String, String)] = []) -> String {
+  public func iptablesRestore(jumping: [Jump] = []) -> String {
     var lines = ["*filter", ":\(Self.inChain) - [0:0]", ":\(Self.outChain) - [0:0]"]
     if isolated {
       lines.append("-A \(Self.inChain) ! -i lo -j DROP")
@@ -184,8 +238,32 @@ public struct NetRules: Sendable, Hashable {
       // Last: what cthulhu drops is never held, and the delayer's accept ends the chain.
       // Bypass: with no delayer bound to the queue (killed, not started yet) packets pass undelayed.
       lines.append("-A \(Self.inChain) ! -i lo -j NFQUEUE --queue-num \(PacketDelayer.queueNumber) --queue-bypass")
+      if hasDuplicate {
+        // The duplicates arrive on lo from a peer's (not a local) address: they wait as the originals do.
+        lines.append(
+          "-A \(Self.inChain) -i lo -m addrtype ! --src-type LOCAL -j NFQUEUE --queue-num \(PacketDelayer.queueNumber) --queue-bypass")
+      }
     }
-    for (builtin, chain) in jumping { lines.append("-I \(builtin) 1 -j \(chain)") }
+    for j in jumping { lines.append("-I \(j.builtin) 1 -j \(j.chain)") }
+    lines.append("COMMIT")
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// `iptables-restore --noflush` input for the mangle table: cthulhu's
+  /// duplicating chain, or nil when nothing is duplicated. `! -i lo` keeps
+  /// the copies (which arrive on lo) from being copied again.
+  public func mangleRestore(jumping: [Jump] = []) -> String? {
+    guard hasDuplicate, let own = address else { return nil }
+    var lines = ["*mangle", ":\(Self.dupChain) - [0:0]"]
+    func tee(_ match: String, _ p: Double) -> String {
+      "-A \(Self.dupChain) ! -i lo\(match)" + (p >= 100 ? "" : " -m statistic --mode random --probability \(String(format: "%.4f", p / 100))")
+        + " -j TEE --gateway \(own)"
+    }
+    for p in duplicate where p > 0 { lines.append(tee("", p)) }
+    for (ip, percents) in linkDuplicate.sorted(by: { $0.key.value < $1.key.value }) {
+      for p in percents where p > 0 { lines.append(tee(" -s \(ip)/32", p)) }
+    }
+    for j in jumping { lines.append("-I \(j.builtin) 1 -j \(j.chain)") }
     lines.append("COMMIT")
     return lines.joined(separator: "\n") + "\n"
   }
@@ -202,6 +280,7 @@ public struct NetRules: Sendable, Hashable {
         // netem's jitter is uniform unless a distribution table is named.
         args += [Self.ms(j)] + (jitterDistribution == .normal ? ["distribution", "normal"] : [])
       }
+      if let r = reorderPercent, r > 0 { args += ["reorder", Self.percent(r)] }
       if let r = rateBits { args += ["rate", "\(r)bit"] }
       return args
     }
@@ -238,7 +317,8 @@ public struct NetRules: Sendable, Hashable {
     let own = delayQueued ? nil : delayMs
     let ownJitter = delayQueued ? 0 : (jitterMs ?? 0)
     if let own {
-      cmds.append(["qdisc", "add", "dev", device, "parent", root + "10", "handle", "c810:"] + Self.netem(own, ownJitter, jitterDistribution))
+      cmds.append(
+        ["qdisc", "add", "dev", device, "parent", root + "10", "handle", "c810:"] + Self.netem(own, ownJitter, jitterDistribution, reorderPercent))
     }
     let grouped = Dictionary(grouping: netemLinks, by: \.value)
     let groups = grouped.map { (link: $0.key, peers: $0.value.map(\.key).sorted { $0.value < $1.value }) }
@@ -250,7 +330,7 @@ public struct NetRules: Sendable, Hashable {
       cmds.append(["class", "add", "dev", device, "parent", root + "1", "classid", root + minor] + shape)
       cmds.append(
         ["qdisc", "add", "dev", device, "parent", root + minor, "handle", String(0xc811 + k, radix: 16) + ":"]
-          + Self.netem((own ?? 0) + g.link.delayMs, jitter, spread))
+          + Self.netem((own ?? 0) + g.link.delayMs, jitter, spread, g.link.reorderPercent ?? (own != nil ? reorderPercent : nil)))
       for ip in g.peers {
         cmds.append([
           "filter", "add", "dev", device, "parent", root, "protocol", "ip", "prio", "1", "u32", "match", "ip", "dst", "\(ip)/32", "flowid",
@@ -261,10 +341,13 @@ public struct NetRules: Sendable, Hashable {
     return cmds
   }
 
-  /// `netem delay D [J [distribution normal]]`.
-  static func netem(_ delay: Double, _ jitter: Double, _ spread: PacketDelayer.Distribution) -> [String] {
+  /// `netem delay D [J [distribution normal]] [reorder P%]`.
+  static func netem(_ delay: Double, _ jitter: Double, _ spread: PacketDelayer.Distribution, _ reorder: Double? = nil) -> [String] {
     ["netem", "delay", ms(delay)] + (jitter > 0 ? [ms(jitter)] + (spread == .normal ? ["distribution", "normal"] : []) : [])
+      + (reorder.map { $0 > 0 ? ["reorder", percent($0)] : [] } ?? [])
   }
+
+  static func percent(_ v: Double) -> String { Fault.number(v) + "%" }
 
   static func ms(_ v: Double) -> String { String(format: "%.3fms", v) }
 }

@@ -57,12 +57,16 @@ public enum PacketDelayer {
     public var jitterMs: Double
     public var distribution: Distribution
     public var seed: UInt64
+    /// Percent of packets let through at once rather than held, so that they
+    /// overtake the held ones (netem's `reorder`); nil is none.
+    public var reorderPercent: Double?
 
-    public init(delayMs: Double, jitterMs: Double = 0, distribution: Distribution = .normal, seed: UInt64 = 1) {
+    public init(delayMs: Double, jitterMs: Double = 0, distribution: Distribution = .normal, seed: UInt64 = 1, reorderPercent: Double? = nil) {
       self.delayMs = delayMs
       self.jitterMs = jitterMs
       self.distribution = distribution
       self.seed = seed
+      self.reorderPercent = reorderPercent
     }
 
     /// One packet's delay in milliseconds, never below zero.
@@ -201,12 +205,21 @@ public enum PacketDelayer {
     var queue: OpaquePointer?
     var held: [(due: ContinuousClock.Instant, id: UInt32)] = []
 
+    /// Percent of packets not held (the largest any spec asks for).
+    let reorder: Double
+
     init(specs: [Spec]) {
       self.specs = specs
+      reorder = specs.compactMap(\.reorderPercent).max() ?? 0
       generator = SeededGenerator(seed: specs.reduce(0) { $0 ^ $1.seed })
     }
 
     func hold(id: UInt32) {
+      // Reordering: a seeded share goes at once and overtakes the packets held.
+      if reorder > 0, Double.random(in: 0..<100, using: &generator) < reorder {
+        _ = nfq_set_verdict(queue, id, UInt32(CTHULHU_NF_ACCEPT), 0, nil)
+        return
+      }
       let ms = specs.reduce(0.0) { $0 + $1.sample(&generator) }
       let due = ContinuousClock.now.advanced(by: .microseconds(Int64(ms * 1000)))
       // Binary search for the first later packet: equal delays keep their order.

@@ -64,7 +64,7 @@ public enum TopologyRenderer {
         } else {
           for (a, b) in pairs { p.links.append(Link(from: a, to: b, label: "✂ \(f.id)", cut: true, fault: true)) }
         }
-      case .loss where f.between?.count == 2, .delay where f.between?.count == 2:
+      case .loss where f.between?.count == 2, .delay where f.between?.count == 2, .duplicate where f.between?.count == 2:
         // A link between two sets: each member to one node that carries the figures.
         let sets = f.between!
         p.cuts.append(
@@ -73,7 +73,7 @@ public enum TopologyRenderer {
             cut: false
           ))
         for set in sets { for n in set { p.links.append(Link(from: n, to: "link_\(f.id)", label: nil, cut: false, fault: true)) } }
-      case .loss, .rate, .delay, .clock:
+      case .loss, .rate, .delay, .clock, .duplicate:
         for n in f.targets { onLink[n, default: []].append("\(f.id) \(figures(f))") }
       }
     }
@@ -90,8 +90,11 @@ public enum TopologyRenderer {
   static func figures(_ f: Fault) -> String {
     switch f.kind {
     case .loss: "loss \(Fault.number(f.lossPercent ?? 0))%"
+    case .duplicate: "duplicate \(Fault.number(f.duplicatePercent ?? 0))%"
     case .rate: "rate \(Fault.rateText(f.rateBits ?? 0))"
-    case .delay: "delay \(Fault.number(f.delayMs ?? 0))ms" + (f.jitterMs.map { " ±\(Fault.number($0))ms" } ?? "")
+    case .delay:
+      "delay \(Fault.number(f.delayMs ?? 0))ms" + (f.jitterMs.map { " ±\(Fault.number($0))ms" } ?? "")
+        + (f.reorderPercent.map { " reorder \(Fault.number($0))%" } ?? "")
     case .clock: "clock \(ClockSkew.text(f.skewSeconds ?? 0))"
     case .partition, .isolate: f.kind.rawValue
     }

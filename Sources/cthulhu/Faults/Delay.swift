@@ -9,7 +9,7 @@ extension Cthulhu {
       commandName: "delay",
       abstract: "Delay the packets instances send (tc netem), or without sch_netem those they receive (NFQUEUE).",
       usage: """
-        cthulhu delay DURATION [--jitter DURATION [--distribution normal|uniform]] TARGETS… [--for DURATION]
+        cthulhu delay DURATION [--jitter DURATION [--distribution normal|uniform]] [--reorder PERCENT] TARGETS… [--for DURATION]
           cthulhu delay DURATION [--jitter …] --between SET --and SET [--for DURATION]
         """,
       discussion: """
@@ -17,6 +17,8 @@ extension Cthulhu {
         from one set to the other waits DURATION (a round trip across the link gains twice it). Each set is
         names, globs, groups or a comma list, as for partition. Links with different delays may be in force
         at once (a latency matrix); on a pair two links cover, the later one counts.
+        With --reorder, that share of the packets goes at once and the rest wait, so the undelayed ones
+        overtake (netem's reorder). Jitter alone reorders too: packets leave in the order they are due.
         """)
     @OptionGroup var options: FaultOptions
     @Option(help: "Random variation around the delay.") var jitter: String?
@@ -24,6 +26,7 @@ extension Cthulhu {
       help: "How the jitter is spread: normal (the jitter is one standard deviation; the default) or uniform (delay ± jitter, every value as likely)."
     )
     var distribution: PacketDelayer.Distribution = .normal
+    @Option(help: "Percent of packets let through at once, undelayed, so that they overtake the rest (25 or 25%).") var reorder: String?
     @Argument(help: "The delay: 100ms, 1s.") var delay: String
     @OptionGroup var link: LinkOptions
     @Argument(help: "Instances: names, globs, groups, all, or comma lists (none with --between).") var targets: [String] = []
@@ -37,17 +40,27 @@ extension Cthulhu {
         guard let v = Fault.milliseconds(jitter) else { throw ValidationError("Please give --jitter as a duration such as 20ms (got '\(jitter)').") }
         j = v
       }
+      var r: Double?
+      if let reorder {
+        guard let v = Double(reorder.hasSuffix("%") ? String(reorder.dropLast()) : reorder), v >= 0, v <= 100 else {
+          throw ValidationError("Please give --reorder as a percentage from 0 to 100, e.g. 25 or 25% (got '\(reorder)').")
+        }
+        r = v
+      }
       let jit = j
+      let share = r
       let spread = distribution
       if let (a, b) = link.sets {
         try await options.inject(targets, empty: []) { state, _ in
           .linkDelay(
-            milliseconds: ms, jitter: jit, distribution: spread, between: try Targets.resolve([a], in: state),
+            milliseconds: ms, jitter: jit, distribution: spread, reorder: share, between: try Targets.resolve([a], in: state),
             and: try Targets.resolve([b], in: state))
         }
         return
       }
-      try await options.inject(targets) { .delay(milliseconds: ms, jitter: jit, distribution: spread, try Targets.resolve($1, in: $0)) }
+      try await options.inject(targets) {
+        .delay(milliseconds: ms, jitter: jit, distribution: spread, reorder: share, try Targets.resolve($1, in: $0))
+      }
     }
   }
 }

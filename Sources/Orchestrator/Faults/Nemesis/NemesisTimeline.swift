@@ -131,8 +131,9 @@ extension NemesisFault.Action {
     case .isolate: .fault(.isolate(names))
     case .loss(let p): .fault(.loss(percent: p, names))
     case .rate(let bits): .fault(.rate(bitsPerSecond: bits, names))
-    case .delay(let ms, let jitter, let distribution):
-      .fault(.delay(milliseconds: ms, jitter: jitter, distribution: distribution == "uniform" ? .uniform : .normal, names))
+    case .duplicate(let p): .fault(.duplicate(percent: p, names))
+    case .delay(let ms, let jitter, let distribution, let reorder):
+      .fault(.delay(milliseconds: ms, jitter: jitter, distribution: distribution == "uniform" ? .uniform : .normal, reorder: reorder, names))
     case .kill(let signal): .lifecycle(.kill, names, signal: signal)
     case .pause: .lifecycle(.pause, names, signal: "STOP")
     case .stop: .lifecycle(.stop, names, signal: "TERM")
@@ -160,8 +161,10 @@ extension NemesisFault.Action {
     case .isolate: return "isolate \(list)"
     case .loss(let p): return "loss \(Fault.number(p))% \(list)"
     case .rate(let bits): return "rate \(Fault.rateText(bits)) \(list)"
-    case .delay(let ms, let jitter, let distribution):
-      return "delay \(Fault.number(ms))ms" + (jitter.map { " ±\(Fault.number($0))ms" } ?? "") + (distribution.map { " (\($0))" } ?? "") + " \(list)"
+    case .duplicate(let p): return "duplicate \(Fault.number(p))% \(list)"
+    case .delay(let ms, let jitter, let distribution, let reorder):
+      return "delay \(Fault.number(ms))ms" + (jitter.map { " ±\(Fault.number($0))ms" } ?? "") + (distribution.map { " (\($0))" } ?? "")
+        + (reorder.map { " reorder \(Fault.number($0))%" } ?? "") + " \(list)"
     case .kill(let signal): return "kill" + (signal == "KILL" ? "" : " --signal \(signal)") + " \(list)"
     case .pause: return "pause \(list)"
     case .stop: return "stop \(list)"

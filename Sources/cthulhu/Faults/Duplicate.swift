@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Orchestrator
+
+extension Cthulhu {
+  struct Duplicate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "duplicate",
+      abstract: "Deliver a share of the packets arriving at instances twice (iptables statistic and TEE).",
+      usage: """
+        cthulhu duplicate PERCENT TARGETS… [--for DURATION]
+          cthulhu duplicate PERCENT --between SET --and SET [--for DURATION]
+        """,
+      discussion: """
+        Each packet arriving at a target is copied with probability PERCENT; the copy arrives right after it.
+        With --between and --and, only the packets between the two sets are duplicated, both ways.
+        """)
+    @OptionGroup var options: FaultOptions
+    @Argument(help: "Percent of packets to deliver twice, 0 to 100 (30 or 30%).") var percent: String
+    @OptionGroup var link: LinkOptions
+    @Argument(help: "Instances: names, globs, groups, all, or comma lists (none with --between).") var targets: [String] = []
+    func validate() throws { try link.validate(targets: targets) }
+    func run() async throws {
+      guard let p = Double(percent.hasSuffix("%") ? String(percent.dropLast()) : percent), p >= 0, p <= 100 else {
+        throw ValidationError("Please give the duplication as a percentage from 0 to 100, e.g. 30 or 30% (got '\(percent)').")
+      }
+      if let (a, b) = link.sets {
+        try await options.inject(targets, empty: []) { state, _ in
+          .linkDuplicate(percent: p, between: try Targets.resolve([a], in: state), and: try Targets.resolve([b], in: state))
+        }
+        return
+      }
+      try await options.inject(targets) { .duplicate(percent: p, try Targets.resolve($1, in: $0)) }
+    }
+  }
+}
