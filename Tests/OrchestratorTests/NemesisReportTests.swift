@@ -82,6 +82,23 @@ final class NemesisReportTests: XCTestCase {
     XCTAssertTrue(["i001", "i002", "i003"].contains((kill["targets"] as? [String])?.first ?? ""), "\(kill)")
   }
 
+  func testDuplicateAndReorderCarryTheirPercents() throws {
+    let s = NemesisSchedule(
+      seed: 1,
+      faults: [
+        NemesisFault(action: .duplicate(percent: 30), after: .seconds(1), lasting: .seconds(2)),
+        NemesisFault(
+          action: .delay(milliseconds: 50, jitterMilliseconds: nil, distribution: nil, reorderPercent: 25), after: .seconds(1), lasting: .seconds(2)),
+      ])
+    var plan = Plan(fixture: "kv", root: "/tmp/kv/cthulhu-fixture", manifest: "/tmp/kv/cthulhu.yaml", basis: "b", steps: [])
+    plan.nemesis = NemesisTimeline(schedule: s, instances: five).plan()
+    let faults = try XCTUnwrap(try object(try PlanRenderer.json(plan))["nemesis"] as? [String: Any])["faults"] as? [[String: Any]]
+    XCTAssertEqual(faults?.map { $0["kind"] as? String }, ["duplicate", "delay"])
+    XCTAssertEqual(faults?[0]["percent"] as? Double, 30)
+    XCTAssertEqual(faults?[1]["reorderPercent"] as? Double, 25)
+    XCTAssertNil(faults?[0]["reorderPercent"])
+  }
+
   func testTheTextPlanAndTheJSONShowTheSameSteps() throws {
     let timeline = NemesisTimeline(schedule: schedule, instances: five)
     let text = timeline.summary(firstSteps: 5)

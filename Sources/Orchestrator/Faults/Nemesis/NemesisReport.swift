@@ -16,11 +16,11 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
 
   /// One entry of `nemesis.faults`.
   public struct Entry: Codable, Sendable, Hashable {
-    /// The manifest key: `partition`, `isolate`, `loss`, `rate`, `delay`, `kill`, `pause`, `stop`, `clock`.
+    /// The manifest key: `partition`, `isolate`, `loss`, `duplicate`, `rate`, `delay`, `kill`, `pause`, `stop`, `clock`.
     public var kind: String
     /// `partition`: `halves`, `majority`, `majorities-ring`, `bridge`.
     public var shape: String?
-    /// `loss`: percent of arriving packets dropped.
+    /// `loss`: percent of arriving packets dropped; `duplicate`: percent copied.
     public var percent: Double?
     /// `rate`: bits per second.
     public var bitsPerSecond: Int64?
@@ -28,6 +28,8 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
     public var delayMs: Double?
     public var jitterMs: Double?
     public var distribution: String?
+    /// `delay`: percent of packets let through at once, ahead of the held ones.
+    public var reorderPercent: Double?
     /// `kill`: the signal's canonical name.
     public var signal: String?
     /// `clock`: seconds the clock moves by.
@@ -91,12 +93,13 @@ extension NemesisPlan.Entry {
       summary = f.action.describe([]).trimmingCharacters(in: .whitespaces)
     }
     switch f.action {
-    case .loss(let p): percent = p
+    case .loss(let p), .duplicate(let p): percent = p
     case .rate(let bits): bitsPerSecond = bits
-    case .delay(let ms, let jitter, let d):
+    case .delay(let ms, let jitter, let d, let reorder):
       delayMs = ms
       jitterMs = jitter
       distribution = d
+      reorderPercent = reorder
     case .kill(let s): signal = s
     case .clock(let s): skewSeconds = s
     case .partition, .isolate, .pause, .stop: break
