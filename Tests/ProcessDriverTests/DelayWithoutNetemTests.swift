@@ -7,18 +7,14 @@ import XCTest
 /// measured with curl from one instance to another's busybox httpd. On a
 /// kernel with netem it checks the same timings through netem; on one
 /// without (this machine) through NFQUEUE and the `cthulhu _delay` process.
-final class DelayWithoutNetemTests: XCTestCase {
-  var dir = ""
-  var fixture = ""
-  var root: String { dir + "/cthulhu-fixture" }
+final class DelayWithoutNetemTests: FixtureTestCase {
   let curl = "/usr/bin/curl"
 
   override func setUp() async throws {
     try Host.requireBusybox()
     try Host.requireRoot()
     try Host.require(FileManager.default.isExecutableFile(atPath: curl), "curl is not installed")
-    fixture = Host.uniqueName("dly")
-    dir = try Host.tempDir(fixture)
+    try makeFolder("dly")
     try FileManager.default.createDirectory(atPath: dir + "/www", withIntermediateDirectories: true)
     try "ok\n".write(toFile: dir + "/www/ping", atomically: true, encoding: .utf8)
     try writeManifest(count: 2)
@@ -38,24 +34,6 @@ final class DelayWithoutNetemTests: XCTestCase {
 
     """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
-
-  override func tearDown() async throws {
-    if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
-    Host.killLeftovers(fixture: fixture)
-    for ns in (try? Host.namespaces(fixture: fixture)) ?? [] { _ = try? Host.sh("ip netns del \(ns)") }
-    for l in (try? Host.links(fixture: fixture)) ?? [] { _ = try? Host.sh("ip link del \(l)") }
-    try? FileManager.default.removeItem(atPath: dir)
-  }
-
-  @discardableResult
-  func cthulhu(_ args: String...) throws -> Host.Run { try Host.run(Host.cthulhuBinary, args, in: dir) }
-
-  func mustSucceed(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws {
-    let r = try Host.run(Host.cthulhuBinary, args, in: dir)
-    XCTAssertEqual(r.status, 0, "cthulhu \(args.joined(separator: " ")): \(r.stdout)\(r.stderr)", file: file, line: line)
-  }
-
-  func ip(_ name: String) throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name) }
 
   /// Seconds one HTTP exchange from i001 to i002 takes (curl's own clock), or nil if it failed.
   func exchange() throws -> Double? {

@@ -7,17 +7,13 @@ import XCTest
 /// mode, through the built binary, counted with numbered UDP datagrams: every
 /// instance runs a small receiver that appends each datagram it gets to a
 /// file, and `cthulhu exec i001` sends them to i002.
-final class DuplicateReorderTests: XCTestCase {
-  var dir = ""
-  var fixture = ""
-  var root: String { dir + "/cthulhu-fixture" }
+final class DuplicateReorderTests: FixtureTestCase {
   let python = "/usr/bin/python3"
 
   override func setUp() async throws {
     try Host.requireRoot()
     try Host.require(FileManager.default.isExecutableFile(atPath: python), "python3 is not installed at /usr/bin/python3")
-    fixture = Host.uniqueName("dup")
-    dir = try Host.tempDir(fixture)
+    try makeFolder("dup")
     // The receiver: one line per datagram, as it arrives, with the moment it did.
     try """
     import socket, sys, time
@@ -61,26 +57,6 @@ final class DuplicateReorderTests: XCTestCase {
     """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     try mustSucceed("apply")
   }
-
-  override func tearDown() async throws {
-    if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
-    Host.killLeftovers(fixture: fixture)
-    for ns in (try? Host.namespaces(fixture: fixture)) ?? [] { _ = try? Host.sh("ip netns del \(ns)") }
-    for l in (try? Host.links(fixture: fixture)) ?? [] { _ = try? Host.sh("ip link del \(l)") }
-    try? FileManager.default.removeItem(atPath: dir)
-  }
-
-  @discardableResult
-  func cthulhu(_ args: String...) throws -> Host.Run { try Host.run(Host.cthulhuBinary, args, in: dir) }
-
-  @discardableResult
-  func mustSucceed(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
-    let r = try Host.run(Host.cthulhuBinary, args, in: dir)
-    XCTAssertEqual(r.status, 0, "cthulhu \(args.joined(separator: " ")): \(r.stdout)\(r.stderr)", file: file, line: line)
-    return r.stdout
-  }
-
-  func ip(_ name: String) throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name) }
 
   /// The datagrams tagged `tag` that i002 received, in order of arrival:
   /// sequence number and seconds from sending to arrival (one host clock).

@@ -7,18 +7,14 @@ import XCTest
 /// driver's namespaces mode, through the built binary: curl from one
 /// instance to another's busybox httpd. On this kernel (no netem) the
 /// delay is NFQUEUE per link and the instance's `cthulhu _delay`.
-final class LinkFaultTests: XCTestCase {
-  var dir = ""
-  var fixture = ""
-  var root: String { dir + "/cthulhu-fixture" }
+final class LinkFaultTests: FixtureTestCase {
   let curl = "/usr/bin/curl"
 
   override func setUp() async throws {
     try Host.requireBusybox()
     try Host.requireRoot()
     try Host.require(FileManager.default.isExecutableFile(atPath: curl), "curl is not installed")
-    fixture = Host.uniqueName("lnk")
-    dir = try Host.tempDir(fixture)
+    try makeFolder("lnk")
     try FileManager.default.createDirectory(atPath: dir + "/www", withIntermediateDirectories: true)
     try "ok\n".write(toFile: dir + "/www/ping", atomically: true, encoding: .utf8)
     try """
@@ -38,26 +34,6 @@ final class LinkFaultTests: XCTestCase {
     """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     try mustSucceed("apply")
   }
-
-  override func tearDown() async throws {
-    if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
-    Host.killLeftovers(fixture: fixture)
-    for ns in (try? Host.namespaces(fixture: fixture)) ?? [] { _ = try? Host.sh("ip netns del \(ns)") }
-    for l in (try? Host.links(fixture: fixture)) ?? [] { _ = try? Host.sh("ip link del \(l)") }
-    try? FileManager.default.removeItem(atPath: dir)
-  }
-
-  @discardableResult
-  func cthulhu(_ args: String...) throws -> Host.Run { try Host.run(Host.cthulhuBinary, args, in: dir) }
-
-  @discardableResult
-  func mustSucceed(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
-    let r = try Host.run(Host.cthulhuBinary, args, in: dir)
-    XCTAssertEqual(r.status, 0, "cthulhu \(args.joined(separator: " ")): \(r.stdout)\(r.stderr)", file: file, line: line)
-    return r.stdout
-  }
-
-  func ip(_ name: String) throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name) }
 
   /// Seconds one HTTP exchange from `from` to `to` takes (curl's own clock), or nil if it failed.
   func exchange(_ from: String, _ to: String) throws -> Double? {

@@ -7,15 +7,11 @@ import XCTest
 /// busybox web servers in network namespaces (root): a short schedule runs
 /// in the background, its faults and heals land in events.jsonl, and stop
 /// heals everything it caused (and nothing else).
-final class NemesisTests: XCTestCase {
-  var dir = ""
-  var fixture = ""
-  var root: String { dir + "/cthulhu-fixture" }
+final class NemesisTests: FixtureTestCase {
 
   override func setUp() async throws {
     try Host.requireBusybox()
-    fixture = Host.uniqueName("nem")
-    dir = try Host.tempDir(fixture)
+    try makeFolder("nem")
     try FileManager.default.createDirectory(atPath: dir + "/www", withIntermediateDirectories: true)
   }
 
@@ -36,22 +32,9 @@ final class NemesisTests: XCTestCase {
   }
 
   override func tearDown() async throws {
-    if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
-    Host.killLeftovers(fixture: fixture)
+    // Before the destroy: a schedule still running would fault it again.
     for pid in nemesisProcesses() { kill(pid, SIGKILL) }
-    for ns in (try? Host.namespaces(fixture: fixture)) ?? [] { _ = try? Host.sh("ip netns del \(ns)") }
-    for l in (try? Host.links(fixture: fixture)) ?? [] { _ = try? Host.sh("ip link del \(l)") }
-    try? FileManager.default.removeItem(atPath: dir)
-  }
-
-  @discardableResult
-  func cthulhu(_ args: String...) throws -> Host.Run { try Host.run(Host.cthulhuBinary, args, in: dir) }
-
-  @discardableResult
-  func mustSucceed(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
-    let r = try Host.run(Host.cthulhuBinary, args, in: dir)
-    XCTAssertEqual(r.status, 0, "cthulhu \(args.joined(separator: " ")): \(r.stdout)\(r.stderr)", file: file, line: line)
-    return r.stdout
+    try await super.tearDown()
   }
 
   func events() -> [Event] { EventLog(root: root).read() }

@@ -93,3 +93,42 @@ enum Host {
     XCTFail("not within \(seconds)s: \(what)")
   }
 }
+
+/// A test case with a fixture of its own, driven through the built binary:
+/// a temporary folder (`dir`) with its manifest, the fixture in
+/// `dir/cthulhu-fixture` (`root`). Its `tearDown` destroys the fixture and
+/// removes what a failed test left: the fixture's processes, namespaces and
+/// links, then the folder. Everything it removes is named by this fixture.
+class FixtureTestCase: XCTestCase {
+  var dir = ""
+  var fixture = ""
+  var root: String { dir + "/cthulhu-fixture" }
+
+  /// Makes the test's folder; `prefix` starts the fixture's name.
+  func makeFolder(_ prefix: String) throws {
+    fixture = Host.uniqueName(prefix)
+    dir = try Host.tempDir(fixture)
+  }
+
+  override func tearDown() async throws {
+    guard !fixture.isEmpty else { return }
+    if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
+    Host.killLeftovers(fixture: fixture)
+    for ns in (try? Host.namespaces(fixture: fixture)) ?? [] { _ = try? Host.sh("ip netns del \(ns)") }
+    for l in (try? Host.links(fixture: fixture)) ?? [] { _ = try? Host.sh("ip link del \(l)") }
+    try? FileManager.default.removeItem(atPath: dir)
+  }
+
+  @discardableResult
+  func cthulhu(_ args: String...) throws -> Host.Run { try Host.run(Host.cthulhuBinary, args, in: dir) }
+
+  @discardableResult
+  func mustSucceed(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let r = try Host.run(Host.cthulhuBinary, args, in: dir)
+    XCTAssertEqual(r.status, 0, "cthulhu \(args.joined(separator: " ")): \(r.stdout)\(r.stderr)", file: file, line: line)
+    return r.stdout
+  }
+
+  /// The address `root/NAME` links to.
+  func ip(_ name: String) throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name) }
+}

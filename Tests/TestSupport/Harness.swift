@@ -87,3 +87,20 @@ public enum Harness {
     return d
   }
 }
+
+extension Harness {
+  /// How far a clock read by `read` (which prints seconds since 1970, as
+  /// `date +%s.%N` does) is from this machine's, as the range it must be
+  /// in: the reading was taken between the moment before `read` and the
+  /// moment after, however long a loaded machine took. Half a second either
+  /// side covers the printing's own resolution.
+  public static func clockOffset(_ what: String, _ read: () throws -> Run) throws -> ClosedRange<Double> {
+    let before = Date().timeIntervalSince1970
+    let r = try read()
+    let after = Date().timeIntervalSince1970
+    guard let theirs = Double(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+      throw CocoaError(.coderReadCorrupt, userInfo: [NSDebugDescriptionErrorKey: "the clock of \(what) read as: \(r.stdout)\(r.stderr)"])
+    }
+    return (theirs - after - 0.5)...(theirs - before + 0.5)
+  }
+}
