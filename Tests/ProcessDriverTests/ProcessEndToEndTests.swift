@@ -8,33 +8,17 @@ import XCTest
 /// modes: three busybox web servers that reach each other on their own
 /// addresses, scaled, killed, paused, destroyed without a trace, and
 /// converged again after a cthulhu is SIGKILLed mid-apply.
-final class ProcessEndToEndTests: XCTestCase {
-  var dir = ""
-  var fixture = ""
+final class ProcessEndToEndTests: FixtureTestCase {
   var manifest: String { dir + "/cthulhu.yaml" }
-  var root: String { dir + "/cthulhu-fixture" }
 
   override func setUp() async throws {
     try Host.requireBusybox()
-    fixture = Host.uniqueName("pe2e")
-    dir = try Host.tempDir(fixture)
+    try makeFolder("pe2e")
     try FileManager.default.createDirectory(atPath: dir + "/templates", withIntermediateDirectories: true)
     try """
     {"self": "{{ instance.ip }}", "name": "{{ instance.name }}", "etc": "{{ mounts.etc }}", "peers": [{% for p in peers %}"{{ p.ip }}"{% if not forloop.last %}, {% endif %}{% endfor %}]}
 
     """.write(toFile: dir + "/templates/config.json", atomically: true, encoding: .utf8)
-  }
-
-  override func tearDown() async throws {
-    if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
-    Host.killLeftovers(fixture: fixture)
-    if (ProcFS.effectiveCapabilities() ?? 0) & (1 << 12) != 0 {
-      for ns in (try? Host.namespaces(fixture: fixture)) ?? [] { _ = try? Host.sh("ip netns del \(ns)") }
-      for l in (try? Host.links(fixture: fixture)) ?? [] { _ = try? Host.sh("ip link del \(l)") }
-      for r in (try? Host.rules(fixture: fixture)) ?? [] { _ = try? Host.sh("iptables -w " + r.replacingOccurrences(of: "-A ", with: "-D ")) }
-    }
-    try? FileManager.default.removeItem(atPath: ProcessRegistry.folder(environment: ProcessInfo.processInfo.environment) + "/" + fixture)
-    try? FileManager.default.removeItem(atPath: dir)
   }
 
   func writeManifest(count: Int, mode: String) throws {
@@ -56,16 +40,6 @@ final class ProcessEndToEndTests: XCTestCase {
 
     """.write(toFile: manifest, atomically: true, encoding: .utf8)
   }
-
-  @discardableResult
-  func cthulhu(_ args: String...) throws -> Host.Run { try Host.run(Host.cthulhuBinary, args, in: dir) }
-
-  func mustSucceed(_ args: String..., file: StaticString = #filePath, line: UInt = #line) throws {
-    let r = try Host.run(Host.cthulhuBinary, args, in: dir)
-    XCTAssertEqual(r.status, 0, "cthulhu \(args.joined(separator: " ")): \(r.stdout)\(r.stderr)", file: file, line: line)
-  }
-
-  func ip(_ name: String) throws -> String { try FileManager.default.destinationOfSymbolicLink(atPath: root + "/" + name) }
 
   /// `from` gets `to`'s config.json over HTTP, run as an exec in `from`.
   func fetch(_ from: String, _ to: String) throws -> String {
