@@ -35,13 +35,7 @@ final class ProcessUserTests: XCTestCase {
   override func tearDown() async throws {
     guard !base.isEmpty else { return }
     if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
-    Host.killLeftovers(fixture: fixture)
-    if (ProcFS.effectiveCapabilities() ?? 0) & (1 << 12) != 0 {
-      for ns in (try? Host.namespaces(fixture: fixture)) ?? [] { _ = try? Host.sh("ip netns del \(ns)") }
-      for l in (try? Host.links(fixture: fixture)) ?? [] { _ = try? Host.sh("ip link del \(l)") }
-      for r in (try? Host.rules(fixture: fixture)) ?? [] { _ = try? Host.sh("iptables -w " + r.replacingOccurrences(of: "-A ", with: "-D ")) }
-    }
-    try? FileManager.default.removeItem(atPath: ProcessRegistry.folder(environment: ProcessInfo.processInfo.environment) + "/" + fixture)
+    Host.removeLeftovers(fixture: fixture)
     try? FileManager.default.removeItem(atPath: base)
   }
 

@@ -83,6 +83,19 @@ enum Host {
     for pid in processes(fixture: fixture) { kill(-pid, SIGKILL); kill(pid, SIGKILL) }
   }
 
+  /// Removes what a failed test of `fixture` left: its processes, and (as
+  /// root) its namespaces, links and iptables rules, and its registry entry.
+  /// Everything removed is named by the fixture.
+  static func removeLeftovers(fixture: String) {
+    killLeftovers(fixture: fixture)
+    if (ProcFS.effectiveCapabilities() ?? 0) & (1 << 12) != 0 {
+      for ns in (try? namespaces(fixture: fixture)) ?? [] { _ = try? sh("ip netns del \(ns)") }
+      for l in (try? links(fixture: fixture)) ?? [] { _ = try? sh("ip link del \(l)") }
+      for r in (try? rules(fixture: fixture)) ?? [] { _ = try? sh("iptables -w " + r.replacingOccurrences(of: "-A ", with: "-D ")) }
+    }
+    try? FileManager.default.removeItem(atPath: ProcessRegistry.folder(environment: ProcessInfo.processInfo.environment) + "/" + fixture)
+  }
+
   /// Polls `condition` until it holds or `seconds` pass.
   static func eventually(_ what: String, within seconds: Double = 10, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(seconds)
@@ -113,13 +126,7 @@ class FixtureTestCase: XCTestCase {
   override func tearDown() async throws {
     guard !fixture.isEmpty else { return }
     if FileManager.default.fileExists(atPath: root) { _ = try? cthulhu("destroy", "--fixture", root) }
-    Host.killLeftovers(fixture: fixture)
-    if (ProcFS.effectiveCapabilities() ?? 0) & (1 << 12) != 0 {
-      for ns in (try? Host.namespaces(fixture: fixture)) ?? [] { _ = try? Host.sh("ip netns del \(ns)") }
-      for l in (try? Host.links(fixture: fixture)) ?? [] { _ = try? Host.sh("ip link del \(l)") }
-      for r in (try? Host.rules(fixture: fixture)) ?? [] { _ = try? Host.sh("iptables -w " + r.replacingOccurrences(of: "-A ", with: "-D ")) }
-    }
-    try? FileManager.default.removeItem(atPath: ProcessRegistry.folder(environment: ProcessInfo.processInfo.environment) + "/" + fixture)
+    Host.removeLeftovers(fixture: fixture)
     try? FileManager.default.removeItem(atPath: dir)
   }
 
