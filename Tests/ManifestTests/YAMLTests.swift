@@ -127,6 +127,13 @@ final class YAMLTests: XCTestCase {
     let p = problems(bytes: bytes, in: dir)
     XCTAssertEqual(p.count, 1)
     XCTAssertTrue(p[0].hasPrefix("4:14: the manifest is not valid UTF-8"), p[0])
+    // Well-formed UTF-8 that YAML does not allow is said as such.
+    var bell = Array("fixture: a\ngroups:\n  x:\n    image: ab".utf8)
+    bell.append(0x07)
+    bell += Array("c\n".utf8)
+    let q = problems(bytes: bell, in: dir)
+    XCTAssertEqual(q.count, 1)
+    XCTAssertTrue(q[0].hasPrefix("4:14: the manifest is not readable text"), q[0])
   }
 
   func testMultipleDocumentsAreRefused() throws {

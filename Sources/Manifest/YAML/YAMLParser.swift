@@ -61,13 +61,25 @@ public final class YAMLParser {
       let context = parser.context.map { String(cString: $0) + ": " } ?? ""
       if parser.error == YAML_READER_ERROR {
         // Reader errors (bad UTF-8, control characters) carry a byte offset, not a mark.
-        let at = location(ofByte: Int(parser.problem_offset))
-        let what = problem.contains("UTF-8") ? "the manifest is not valid UTF-8" : "the manifest is not readable text"
+        let offset = Int(parser.problem_offset)
+        let at = location(ofByte: offset)
+        let what = isValidUTF8(at: offset) ? "the manifest is not readable text" : "the manifest is not valid UTF-8"
         throw Diagnostic(at: at, "\(what): \(problem)")
       }
       throw Diagnostic(at: mark(parser.problem_mark), "YAML syntax error: \(context)\(problem)")
     }
     return event
+  }
+
+  /// Whether the bytes at `offset` start a well-formed UTF-8 sequence (the
+  /// reader stops at the first problem: bad UTF-8 there, or a character
+  /// YAML does not allow).
+  private func isValidUTF8(at offset: Int) -> Bool {
+    guard offset < bytes.count else { return true }
+    var it = bytes[offset...].makeIterator()
+    var decoder = UTF8()
+    if case .error = decoder.decode(&it) { return false }
+    return true
   }
 
   /// Line and column (in characters, 1-based) of a byte offset into the input.
