@@ -10,20 +10,15 @@ import XCTest
 /// scripts/demo-image.sh builds the demo's image) sees the skew; a static
 /// program (busybox-static) is refused with one sentence.
 final class DockerClockSkewTests: XCTestCase {
-  var dir: String!
-  var root: String { dir + "/cthulhu-fixture" }
-  var fixture: String!
-  var driver: DockerDriver!
+  var e: EngineFixture!
+  var root: String { e.root }
   var image: String!
 
   override func setUp() async throws {
     try Harness.require(ClockSkew.library() != nil, "libfaketime is not installed (apt-get install libfaketime)")
     try Harness.require(FileManager.default.fileExists(atPath: "/bin/busybox"), "busybox-static is not installed")
-    let d = try await Harness.engine()
-    driver = d
-    dir = try Harness.tempDir("clock")
-    fixture = "ck-" + String(UUID().uuidString.prefix(6)).lowercased()
-    image = "cthulhu-clocktest-\(fixture!):latest"
+    e = try await EngineFixture.make(tag: "clock", prefix: "ck")
+    image = "cthulhu-clocktest-\(e.fixture):latest"
     // GNU date and sleep with the libraries ldd lists for them and for libfaketime (libm: an image
     // without it cannot start a program with libfaketime preloaded), the loader, and a static busybox.
     let build = try Harness.run(
@@ -43,7 +38,7 @@ final class DockerClockSkewTests: XCTestCase {
       ])
     try Harness.require(build.status == 0, "cannot build the test image: \(build.stderr)")
     try """
-    fixture: \(fixture!)
+    fixture: \(e.fixture)
     groups:
       clocked:
         image: \(image!)
@@ -56,21 +51,19 @@ final class DockerClockSkewTests: XCTestCase {
         command: ["/bin/busybox", "sleep", "1000"]
         stop_timeout: 1s
 
-    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    """.write(toFile: e.dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     let r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stderr)
   }
 
   override func tearDown() async throws {
-    guard let driver else { return }
-    _ = try? await FixtureController(driver: driver).destroy(root: root, fixture: fixture)
+    guard let e else { return }
+    try await e.tearDown()
     if let image { _ = try? Harness.run("/bin/sh", ["-c", "docker image rm -f \(image) >/dev/null"]) }
-    try? FileManager.default.removeItem(atPath: dir)
-    try await driver.shutdown()
   }
 
   @discardableResult
-  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
+  func cthulhu(_ args: String...) throws -> Run { try e.cthulhu(args) }
 
   /// How far the instance's wall clock (GNU date inside it) is from this machine's, in seconds: the range it is in.
   func skew(_ name: String) throws -> ClosedRange<Double> {

@@ -8,40 +8,31 @@ import XCTest
 /// on this kernel, without netem, NFQUEUE per link and a delayer per
 /// container), timed from inside them with busybox's `time wget`.
 final class DockerLinkFaultTests: XCTestCase {
-  var dir: String!
-  var root: String { dir + "/cthulhu-fixture" }
-  var fixture: String!
-  var driver: DockerDriver!
+  var e: EngineFixture!
+  var root: String { e.root }
 
   override func setUp() async throws {
     try Harness.require(getuid() == 0, "network faults need root")
-    let d = try await Harness.engine()
-    driver = d
-    dir = try Harness.tempDir("links")
-    fixture = "lk-" + String(UUID().uuidString.prefix(6)).lowercased()
-    try """
-    fixture: \(fixture!)
-    groups:
-      node:
-        image: cthulhu-test:latest
-        count: 3
-        command: ["/bin/sh", "-c", "mkdir -p /tmp/www && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
-        stop_timeout: 1s
+    e = try await EngineFixture.make(tag: "links", prefix: "lk")
+    try e.writeManifest(
+      """
+      fixture: \(e.fixture)
+      groups:
+        node:
+          image: cthulhu-test:latest
+          count: 3
+          command: ["/bin/sh", "-c", "mkdir -p /tmp/www && echo ok > /tmp/www/ping && exec httpd -f -p 8080 -h /tmp/www"]
+          stop_timeout: 1s
 
-    """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+      """)
     let r = try cthulhu("apply")
     XCTAssertEqual(r.status, 0, r.stderr)
   }
 
-  override func tearDown() async throws {
-    guard let driver else { return }
-    _ = try? await FixtureController(driver: driver).destroy(root: root, fixture: fixture)
-    try? FileManager.default.removeItem(atPath: dir)
-    try await driver.shutdown()
-  }
+  override func tearDown() async throws { try await e?.tearDown() }
 
   @discardableResult
-  func cthulhu(_ args: String...) throws -> Run { try Harness.cthulhu(args, in: dir) }
+  func cthulhu(_ args: String...) throws -> Run { try e.cthulhu(args) }
 
   /// Seconds one HTTP exchange from `from` to `to` takes (busybox `time`), or nil if it failed.
   func exchange(_ from: String, _ to: String) throws -> Double? {
