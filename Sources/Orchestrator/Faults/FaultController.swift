@@ -407,8 +407,7 @@ extension FixtureController {
     case .isolate(let names):
       return Fault(id: id, kind: .isolate, targets: try check(names))
     case .loss(let p, let names):
-      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "loss must be a percentage from 0 to 100 (got \(p))") }
-      var f = Fault(id: id, kind: .loss, targets: try check(names))
+      var f = try percent(p, "loss") { Fault(id: id, kind: .loss, targets: try check(names)) }
       f.lossPercent = p
       return f
     case .rate(let bits, let names):
@@ -416,45 +415,41 @@ extension FixtureController {
       f.rateBits = bits
       return f
     case .delay(let ms, let jitter, let distribution, let reorder, let names):
-      guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
-      if let r = reorder, !(r >= 0 && r <= 100) {
-        throw OrchestratorError(.unsupported, "reorder must be a percentage from 0 to 100 (got \(r))")
-      }
-      var f = Fault(id: id, kind: .delay, targets: try check(names))
-      f.delayMs = ms
-      f.reorderPercent = reorder.flatMap { $0 > 0 ? $0 : nil }
-      f.jitterMs = jitter
-      if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
-      return f
+      return try delay(ms, jitter, distribution, reorder) { Fault(id: id, kind: .delay, targets: try check(names)) }
     case .linkDelay(let ms, let jitter, let distribution, let reorder, let a, let b):
-      guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
-      if let r = reorder, !(r >= 0 && r <= 100) {
-        throw OrchestratorError(.unsupported, "reorder must be a percentage from 0 to 100 (got \(r))")
-      }
-      var f = try link(.delay, a, b)
-      f.delayMs = ms
-      f.reorderPercent = reorder.flatMap { $0 > 0 ? $0 : nil }
-      f.jitterMs = jitter
-      if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
-      return f
+      return try delay(ms, jitter, distribution, reorder) { try link(.delay, a, b) }
     case .linkLoss(let p, let a, let b):
-      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "loss must be a percentage from 0 to 100 (got \(p))") }
-      var f = try link(.loss, a, b)
+      var f = try percent(p, "loss") { try link(.loss, a, b) }
       f.lossPercent = p
       return f
     case .duplicate(let p, let names):
-      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "duplicate must be a percentage from 0 to 100 (got \(p))") }
-      var f = Fault(id: id, kind: .duplicate, targets: try check(names))
+      var f = try percent(p, "duplicate") { Fault(id: id, kind: .duplicate, targets: try check(names)) }
       f.duplicatePercent = p
       return f
     case .linkDuplicate(let p, let a, let b):
-      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "duplicate must be a percentage from 0 to 100 (got \(p))") }
-      var f = try link(.duplicate, a, b)
+      var f = try percent(p, "duplicate") { try link(.duplicate, a, b) }
       f.duplicatePercent = p
       return f
     case .clockSkew(let seconds, let names):
       var f = Fault(id: id, kind: .clock, targets: try check(names))
       f.skewSeconds = seconds
+      return f
+    }
+    /// `make`'s fault, once `p` is known to be a percentage.
+    func percent(_ p: Double, _ what: String, _ make: () throws -> Fault) throws -> Fault {
+      guard p >= 0, p <= 100 else { throw OrchestratorError(.unsupported, "\(what) must be a percentage from 0 to 100 (got \(p))") }
+      return try make()
+    }
+    /// `make`'s fault with a delay, its jitter and its share let through at once, once they are known to be sound.
+    func delay(
+      _ ms: Double, _ jitter: Double?, _ distribution: PacketDelayer.Distribution, _ reorder: Double?, _ make: () throws -> Fault
+    ) throws -> Fault {
+      guard ms > 0, ms < 3_600_000 else { throw OrchestratorError(.unsupported, "delay must be between 0 and 1h (got \(ms) ms)") }
+      var f = try percent(reorder ?? 0, "reorder", make)
+      f.delayMs = ms
+      f.reorderPercent = reorder.flatMap { $0 > 0 ? $0 : nil }
+      f.jitterMs = jitter
+      if jitter != nil, distribution != .normal { f.jitterDistribution = distribution }
       return f
     }
     /// A fault on the link between two disjoint, non-empty sets.
