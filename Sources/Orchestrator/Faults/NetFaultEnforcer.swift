@@ -106,7 +106,7 @@ public struct NetFaultEnforcer: Sendable {
       }
     }
     if !input.isEmpty { try await must(["iptables-restore", "-w", "--noflush"], input: input) }
-    guard rules.needsQdisc else {
+    guard rules.hasQdisc else {
       // Nothing to queue: cthulhu's root qdisc goes wherever one listing finds it (no interface lookup).
       let shown = try await run(["tc", "qdisc", "show"])
       for device in Self.devices(withRootHandle: NetRules.qdiscHandle, in: shown.stdout) {

@@ -90,7 +90,6 @@ public struct NetRules: Sendable, Hashable {
   public var hasFilter: Bool {
     !dropFrom.isEmpty || isolated || loss.contains { $0 > 0 } || needsDelayer || linkLoss.values.contains { $0.contains { $0 > 0 } }
   }
-  public var hasQdisc: Bool { rateBits != nil || delayMs != nil || links.values.contains { !$0.queued } }
 
   /// The queue numbers, delays and peers of the queued link delays: one
   /// queue per link fault (the same delay and seed), after the instance's
@@ -268,8 +267,9 @@ public struct NetRules: Sendable, Hashable {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// Whether the instance needs a root qdisc of cthulhu's (a delay on netem, a rate, or a link tree).
-  public var needsQdisc: Bool { qdiscArguments() != nil || links.contains { !$0.value.queued } }
+  /// Whether the instance needs a root qdisc of cthulhu's (a delay on netem, a rate, or a link tree;
+  /// a queued delay is a filter rule).
+  public var hasQdisc: Bool { qdiscArguments() != nil || links.contains { !$0.value.queued } }
 
   /// `tc qdisc replace dev DEV root …` arguments after `dev DEV`, or nil when
   /// the instance needs no shaping.
