@@ -85,15 +85,10 @@ public enum PacketDelayer {
   }
 
   /// Enters the network namespace at `namespace` (`/proc/<pid>/ns/net`,
-  /// `/run/netns/<name>`), binds the queue, calls `ready` once packets are
-  /// being taken, and holds packets until SIGTERM or until `stillWanted`
-  /// (asked every two seconds) says no. Lets every held packet go before it
-  /// returns. Blocks its thread; call it from a process of its own.
-  public static func run(namespace: String, spec: Spec, ready: () throws -> Void, stillWanted: () -> Bool) throws {
-    try run(namespace: namespace, plan: Plan(queues: [.init(number: queueNumber, specs: [spec])]), ready: ready, stillWanted: stillWanted)
-  }
-
-  /// As ``run(namespace:spec:ready:stillWanted:)``, for every queue of `plan`.
+  /// `/run/netns/<name>`), binds every queue of `plan`, calls `ready` once
+  /// packets are being taken, and holds packets until SIGTERM or until
+  /// `stillWanted` (asked every two seconds) says no. Lets every held packet
+  /// go before it returns. Blocks its thread; call it from a process of its own.
   public static func run(namespace: String, plan: Plan, ready: () throws -> Void, stillWanted: () -> Bool) throws {
     #if canImport(CNetfilterQueue)
     let nsfd = open(namespace, O_RDONLY | O_CLOEXEC)
