@@ -17,6 +17,18 @@ enum Namespaces {
   static func namespace(fixture: String, instance: String) -> String { "cth-\(hash(fixture))-\(instance)" }
   static func hostLink(fixture: String, instance: String) -> String { "v\(hash(fixture))\(instance)" }
   static func path(namespace: String) -> String { "/run/netns/" + namespace }
+  /// The MAC address an interface with this IPv4 address gets: `02:c7`
+  /// (locally administered, unicast) and the address's four bytes, as
+  /// Docker derives `02:42:…` from a container's address. An instance made
+  /// again (a replace, a restart that rewires it, a readdress back) keeps its
+  /// MAC, so its peers' neighbour caches stay right and it answers at once;
+  /// the bridge's is fixed the same way, from the gateway's address, so it
+  /// does not change as ports come and go (a bridge left alone takes the
+  /// lowest MAC among its ports).
+  static func mac(for address: IPv4Address) -> String {
+    let v = address.value
+    return String(format: "02:c7:%02x:%02x:%02x:%02x", (v >> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff)
+  }
   /// Tags the FORWARD rule so it is found again, and so a person reading
   /// `iptables -S` knows whose it is.
   static func comment(fixture: String) -> String { "cthulhu:" + fixture }
@@ -49,6 +61,7 @@ enum Namespaces {
     if try await ip(["link", "show", "dev", br], mayFail: true).status != 0 {
       try await ip(["link", "add", br, "type", "bridge"])
     }
+    try await ip(["link", "set", br, "address", mac(for: n.spec.gateway)])
     try await ip(["addr", "replace", "\(n.spec.gateway)/\(n.spec.subnet.prefix)", "dev", br])
     try await ip(["link", "set", br, "up"])
     let rule = forwardRule(bridge: br, fixture: n.fixture)
@@ -92,6 +105,7 @@ enum Namespaces {
     try await ip(
       ["-n", ns, "-batch", "-"],
       input: """
+        link set eth0 address \(mac(for: r.spec.ip))
         addr add \(r.spec.ip)/\(n.spec.subnet.prefix) dev eth0
         link set eth0 up
         link set lo up
