@@ -332,39 +332,31 @@ public struct FixtureController: Sendable {
     let started = startedInRounds.filter { seen.insert($0).inserted }
     guard !started.isEmpty, options.settle > .zero, !(options.interrupt?.requested ?? false) else { return [] }
     try? await Task.sleep(for: options.settle)
-    guard let live = try? await driver.containers(fixture: desired.fixture) else { return [] }
+    // Apply ends on the truth or says it could not see it: a listing that
+    // fails here fails the apply (its steps are done and recorded).
+    let live: [ObservedContainer]
+    do {
+      live = try await driver.containers(fixture: desired.fixture)
+    } catch {
+      return [Executor.Failure(target: "fixture:" + desired.fixture, error: error)]
+    }
     let byName = Dictionary(live.compactMap { c in c.labels[Labels.instance].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
     var failures: [Executor.Failure] = []
     let desiredByName = desired.byName
     for name in started {
       guard let c = byName[name], c.state == .exited || c.state == .dead, let d = desiredByName[name] else { continue }
-      let code = (try? await driver.inspect(id: c.id))?.exitCode
-      if d.runOnce && code == 0 { continue }
-      var tail: [String] = []
-      if let lines = try? await collect(driver.logs(id: c.id, follow: false, since: nil, timestamps: false)) {
-        tail = lines.suffix(5).map { "  | " + $0.text }
-      }
-      let how = code.map { "with code \($0)" } ?? "(\(c.state.rawValue))"
-      let what = d.runOnce ? "ran once and exited \(how)" : "exited \(how) right after its start"
+      let report = await driver.exitReport(id: c.id, state: c.state)
+      if d.runOnce && report.code == 0 { continue }
+      let what = d.runOnce ? "ran once and exited \(report.status)" : "exited \(report.status) right after its start"
       failures.append(
         Executor.Failure(
           target: "instance:" + name,
           error: OrchestratorError(
             .exited,
-            "instance \(name) \(what)"
-              + (tail.isEmpty ? "; it logged nothing" : "; the last lines it logged:\n" + tail.joined(separator: "\n"))
+            "instance \(name) \(what)" + report.logWords
               + (d.runOnce ? "" : "\n  (a group meant to run and exit says `run_once: true`)"))))
     }
     return failures
-  }
-
-  private func collect(_ stream: AsyncThrowingStream<LogLine, any Error>) async throws -> [LogLine] {
-    var all: [LogLine] = []
-    for try await line in stream {
-      all.append(line)
-      if all.count > 200 { all.removeFirst(100) }
-    }
-    return all
   }
 
   /// Live status of each instance of the fixture at `root`.

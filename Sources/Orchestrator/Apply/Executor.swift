@@ -341,9 +341,14 @@ struct Executor {
       let clock = ContinuousClock()
       let deadline = clock.now + budget
       while details.health != "healthy" {
-        if details.health == "unhealthy" || details.state == .exited || details.state == .dead {
+        if details.state == .exited || details.state == .dead {
+          // Its cause is in its exit status and log, not in the check.
+          let report = await driver.exitReport(id: id, state: details.state)
+          throw OrchestratorError(.exited, "instance \(d.name) exited \(report.status) before it was healthy" + report.logWords)
+        }
+        if details.health == "unhealthy" {
           throw OrchestratorError(
-            .healthcheck, "instance \(d.name) is \(details.health ?? details.state.rawValue) (health check \(h.test.joined(separator: " ")))")
+            .healthcheck, "instance \(d.name) is unhealthy (health check \(h.test.joined(separator: " ")))")
         }
         if clock.now > deadline {
           throw OrchestratorError(.healthcheck, "instance \(d.name) did not become healthy within \(budget)")

@@ -123,3 +123,36 @@ extension Driver {
     }
   }
 }
+
+extension Driver {
+  /// Why an instance's container is not running, for a person: its exit
+  /// status (`with code 1`, or its state when the engine keeps none) and the
+  /// last lines it logged (at most `lines`). Best effort: what cannot be
+  /// read is left out, never thrown.
+  public func exitReport(id: String, state: ContainerState, lines: Int = 5) async -> ExitReport {
+    let code = (try? await inspect(id: id))?.exitCode
+    var kept: [String] = []
+    do {
+      for try await line in logs(id: id, follow: false, since: nil, timestamps: false) {
+        kept.append(line.text)
+        if kept.count > 4 * lines { kept.removeFirst(kept.count - lines) }
+      }
+    } catch {}
+    return ExitReport(code: code, state: state, lastLines: Array(kept.suffix(lines)))
+  }
+}
+
+/// How an instance ended, as ``Driver/exitReport(id:state:lines:)`` read it.
+public struct ExitReport: Sendable, Hashable {
+  public var code: Int?
+  public var state: ContainerState
+  public var lastLines: [String]
+
+  /// `with code 1`, or `(dead)` when no code is known.
+  public var status: String { code.map { "with code \($0)" } ?? "(\(state.rawValue))" }
+
+  /// `; the last lines it logged:` and the lines, indented, or `; it logged nothing`.
+  public var logWords: String {
+    lastLines.isEmpty ? "; it logged nothing" : "; the last lines it logged:\n" + lastLines.map { "  | " + $0 }.joined(separator: "\n")
+  }
+}
