@@ -89,6 +89,22 @@ final class ProcessUserTests: XCTestCase {
     return (dir, pid)
   }
 
+  /// A fixture under a folder its instances' user cannot search (as
+  /// `mktemp -d` makes one) is refused by `plan` and `apply` in one sentence
+  /// naming the folder and its mode, and nothing is made.
+  func testAFolderTheInstancesUserCannotReachIsRefusedAtPlan() throws {
+    XCTAssertEqual(chmod(base, 0o700), 0)
+    try writeManifest(mode: "loopback")
+    for verb in ["plan", "apply"] {
+      let r = try cthulhu(verb)
+      XCTAssertEqual(r.status, 1, verb + ": " + r.stdout + r.stderr)
+      XCTAssertTrue(
+        r.stderr.contains("who cannot reach the fixture's folder \(root): \(base) has mode 0700 (rwx------), owner uid 0, gid 0"),
+        verb + ": " + r.stderr)
+    }
+    XCTAssertFalse(FileManager.default.fileExists(atPath: root), "nothing is made")
+  }
+
   func testRootRunsAnInstanceAsTheOwnerOfTheManifestsFolder() async throws {
     try writeManifest(mode: "loopback")
     let plan = try cthulhu("plan")

@@ -17,7 +17,15 @@ struct FakeUsers: HostUsers {
   func user(named name: String) -> HostUser? { users.first { $0.name == name } }
   func user(uid: UInt32) -> HostUser? { users.first { $0.uid == uid } }
   func group(named name: String) -> UInt32? { groups[name] }
+  var modes: [String: UInt32] = [:]
+  var memberships: [UInt32: Set<UInt32>] = [:]
+
   func owner(of path: String) -> (uid: UInt32, gid: UInt32)? { owners[path] }
+  func access(of path: String) -> (mode: UInt32, uid: UInt32, gid: UInt32)? {
+    guard let mode = modes[path], let o = owners[path] else { return nil }
+    return (mode, o.uid, o.gid)
+  }
+  func groups(uid: UInt32, gid: UInt32) -> Set<UInt32> { memberships[uid, default: []].union([gid]) }
 }
 
 /// Who instances run as, decided by the Resolver from `user:`, the driver,
@@ -104,6 +112,42 @@ final class UserResolveTests: XCTestCase {
       XCTAssertEqual(
         "\($0)",
         "m.yaml:6:11: group 'node' (i001, i002): group 'nogroup' of 'user' does not exist on this machine; create it, or give a gid such as 1000")
+    }
+  }
+
+  /// A fixture folder its instances' user cannot reach is refused at plan
+  /// time in one sentence naming the folder and its mode (every instance
+  /// would exit at once with "Permission denied").
+  func testAFolderTheUserCannotReachIsRefusedNamingItsMode() {
+    var users = FakeUsers(current: Self.root)
+    users.modes = ["/": 0o755, "/src": 0o700]
+    users.owners = ["/": (0, 0), "/src": (0, 0)]
+    XCTAssertThrowsError(try resolve(manifest(.process, user: spec("alice")), as: users)) {
+      XCTAssertEqual(($0 as? OrchestratorError)?.code, .user)
+      XCTAssertEqual(
+        "\($0)",
+        "m.yaml:6:11: group 'node' (i001, i002): its instances run as uid 1000 (alice), gid 1000, who cannot reach the fixture's folder /src/cthulhu-fixture: /src has mode 0700 (rwx------), owner uid 0, gid 0; let that user through (chmod o+x /src) or put the fixture where it can reach ('root:')"
+      )
+    }
+    // The folder's group lets a member through; its owner always passes; root is never stopped.
+    users.modes["/src"] = 0o710
+    users.owners["/src"] = (0, 50)
+    XCTAssertThrowsError(try resolve(manifest(.process, user: spec("alice")), as: users), "alice is not in staff")
+    users.memberships[1000] = [50]
+    XCTAssertNoThrow(try resolve(manifest(.process, user: spec("alice")), as: users), "a supplementary group lets alice through")
+    XCTAssertNoThrow(try resolve(manifest(.process, user: spec("alice:staff")), as: users), "so does her group")
+    users.owners["/src"] = (1000, 0)
+    users.memberships = [:]
+    users.modes["/src"] = 0o700
+    XCTAssertNoThrow(try resolve(manifest(.process, user: spec("alice")), as: users), "the owner")
+    users.owners["/src"] = (0, 0)
+    XCTAssertNoThrow(try resolve(manifest(.process, user: spec("root")), as: users), "root")
+    // The fixture's own folder, once it exists, is checked too.
+    users.modes["/src"] = 0o755
+    users.modes["/src/cthulhu-fixture"] = 0o750
+    users.owners["/src/cthulhu-fixture"] = (0, 0)
+    XCTAssertThrowsError(try resolve(manifest(.process, user: spec("alice")), as: users)) {
+      XCTAssertTrue("\($0)".contains("/src/cthulhu-fixture has mode 0750 (rwxr-x---)"), "\($0)")
     }
   }
 

@@ -33,6 +33,12 @@ public protocol HostUsers: Sendable {
   /// Owner and group of `path` itself (a final link is not followed); nil
   /// when it cannot be read.
   func owner(of path: String) -> (uid: UInt32, gid: UInt32)?
+  /// The permission bits, owner and group of `path` (following links);
+  /// nil when it does not exist or cannot be read.
+  func access(of path: String) -> (mode: UInt32, uid: UInt32, gid: UInt32)?
+  /// Every group a user is in: its primary group `gid` and the
+  /// supplementary ones the group database lists.
+  func groups(uid: UInt32, gid: UInt32) -> Set<UInt32>
 }
 
 /// The host's user database through the C library's reentrant calls (so
@@ -73,6 +79,24 @@ public struct SystemUsers: HostUsers {
     var st = stat()
     guard lstat(path, &st) == 0 else { return nil }
     return (st.st_uid, st.st_gid)
+  }
+
+  public func access(of path: String) -> (mode: UInt32, uid: UInt32, gid: UInt32)? {
+    var st = stat()
+    guard stat(path, &st) == 0 else { return nil }
+    return (UInt32(st.st_mode) & 0o7777, st.st_uid, st.st_gid)
+  }
+
+  public func groups(uid: UInt32, gid: UInt32) -> Set<UInt32> {
+    guard let name = user(uid: uid)?.name else { return [gid] }
+    var count: Int32 = 64
+    while true {
+      var list = [gid_t](repeating: 0, count: Int(count))
+      let wanted = count
+      if getgrouplist(name, gid, &list, &count) >= 0 { return Set(list.prefix(Int(count))).union([gid]) }
+      if count <= wanted { count = wanted * 4 }
+      if count > 1 << 16 { return [gid] }
+    }
   }
 
   /// The entry's strings point into the buffer: copied out while it lives.

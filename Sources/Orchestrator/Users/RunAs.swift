@@ -87,6 +87,15 @@ struct UserResolver {
           "cthulhu runs as uid \(me.uid)\(who), not root, so it cannot start instances as uid \(uid), gid \(gid); remove 'user' or run cthulhu as root"
         )
       }
+      if me.uid == 0,
+        let b = FolderReach(users: users).blocker(
+          of: FolderReach.resolved(manifest.root), uid: uid, groups: users.groups(uid: uid, gid: gid))
+      {
+        throw error(
+          group, instances,
+          "its instances run as \(RunAs(uid: uid, gid: gid, name: name).description), who cannot reach the fixture's folder \(manifest.root): \(b.folder) has mode \(b.modeText), owner uid \(b.uid), gid \(b.gid); let that user through (chmod o+x \(b.folder)) or put the fixture where it can reach ('root:')"
+        )
+      }
       return ResolvedUser(
         engine: "\(uid):\(gid)", runAs: RunAs(uid: uid, gid: gid, name: name),
         owner: me.uid == 0 ? FileOwner(uid: uid, gid: gid) : nil)
