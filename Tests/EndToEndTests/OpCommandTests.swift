@@ -59,6 +59,21 @@ final class OpCommandTests: XCTestCase {
     XCTAssertEqual(try Harness.cthulhu(["check", history]).status, 0)
   }
 
+  /// A register read that prints nothing read nothing: `null`, the value
+  /// before any write, so the history checks (it was `""`, a violation).
+  /// A kv get keeps its empty text: a key starts as `""`.
+  func testAReadOfNothingIsNullForARegisterAndEmptyTextForKV() throws {
+    XCTAssertEqual(try op(["--process", "0", "--f", "read"], ["/bin/sh", "-c", "echo"]).status, 0)
+    XCTAssertEqual(try op(["--process", "0", "--f", "write", "--value", "3"], ["true"]).status, 0)
+    XCTAssertEqual(try op(["--process", "0", "--f", "read"], ["echo", "3"]).status, 0)
+    XCTAssertEqual(try events().map(\.value), [.null, .null, .int(3), .int(3), .null, .int(3)])
+    XCTAssertEqual(try Harness.cthulhu(["check", "--model", "register", history]).status, 0)
+    try FileManager.default.removeItem(atPath: history)
+    XCTAssertEqual(try op(["--process", "0", "--f", "get", "--key", "k"], ["true"]).status, 0)
+    XCTAssertEqual(try events().map(\.value), [.null, .string("")])
+    XCTAssertEqual(try Harness.cthulhu(["check", history]).status, 0)
+  }
+
   func testConcurrentRecordersNeverInterleaveALine() throws {
     let script =
       (0..<16).map { p in

@@ -62,7 +62,7 @@ public struct OperationRecorder: Sendable {
       switch ending {
       case .exited(0):
         completion.type = .ok
-        if r.f == "read" || r.f == "get" { completion.value = Self.value(Self.text(output), f: r.f) }
+        if r.f == "read" || r.f == "get" { completion.value = Self.readValue(Self.text(output), f: r.f) }
         (problem, status) = (nil, 0)
       case .exited(let code) where r.failCodes.contains(code):
         completion.type = .fail
@@ -81,6 +81,14 @@ public struct OperationRecorder: Sendable {
     completion.time = HistoryEvent.monotonicNow()
     try log.append(completion)
     return Result(completion: completion, problem: problem, status: status)
+  }
+
+  /// What a read's output records. A register `read` that printed nothing
+  /// read nothing: `null`, the register's value before any write (an empty
+  /// string would be a value nobody wrote, and a violation). A kv `get`
+  /// keeps its text: a key starts as `""`.
+  static func readValue(_ text: String, f: String) -> HistoryValue {
+    f == "read" && text.isEmpty ? .null : value(text, f: f)
   }
 
   static func text(_ output: Data) -> String {
