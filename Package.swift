@@ -26,14 +26,21 @@ let package = Package(
     .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     // ByteBuffer and HTTP types that AsyncHTTPClient's API speaks in.
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-    // SHA-256 for spec and file hashes (Foundation on Linux has no CryptoKit).
-    .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
   ],
   targets: [
     .systemLibrary(
       name: "CYaml",
       pkgConfig: "yaml-0.1",
       providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+    ),
+    // SHA-256 for spec and file hashes from the system's libcrypto (OpenSSL;
+    // Foundation on Linux has no CryptoKit). swift-crypto did this by
+    // compiling its own copy of BoringSSL, 359 C files beside the copy
+    // AsyncHTTPClient's TLS already builds: a fifth of the compile units of every build.
+    .systemLibrary(
+      name: "COpenSSL",
+      pkgConfig: "libcrypto",
+      providers: [.apt(["libssl-dev"]), .brew(["openssl"])]
     ),
     // libnetfilter_queue: the packet delayer behind `delay` on kernels without sch_netem.
     .systemLibrary(
@@ -57,7 +64,7 @@ let package = Package(
         .target(name: "CPosix", condition: .when(platforms: [.linux])),
         .product(name: "Stencil", package: "Stencil"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        .product(name: "Crypto", package: "swift-crypto"),
+        "COpenSSL",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         // Only for the type of a failed connection (`NIOConnectionError`).

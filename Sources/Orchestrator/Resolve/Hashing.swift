@@ -1,9 +1,18 @@
-import Crypto
+import COpenSSL
 import Foundation
 
-/// SHA-256 helpers for spec and file hashes.
+/// SHA-256 helpers for spec and file hashes (the system's libcrypto).
 enum Hashing {
-  static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+  static func sha256(_ data: Data) -> String { hex(digest(data)) }
+
+  /// The 32 bytes of SHA-256 of `data`.
+  static func digest(_ data: Data) -> [UInt8] {
+    var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+    data.withUnsafeBytes { bytes in
+      _ = SHA256(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &out)
+    }
+    return out
+  }
 
   /// Lower-case hex of a byte sequence. Written out by hand: `String(format:
   /// "%02x")` per byte was a quarter of the time of planning 1,000 instances.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// The fault helper's image, made on this machine from its own binaries:
@@ -97,7 +96,7 @@ struct FaultHelperImage: Sendable {
       facts.append("\(path) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ino)")
     }
     facts += src.links.sorted { $0.key < $1.key }.map { "\($0.key) -> \($0.value)" } + src.env
-    src.key = SHA256.hash(data: Data(facts.joined(separator: "\n").utf8)).map { String(format: "%02x", $0) }.joined()
+    src.key = Hashing.sha256(facts.joined(separator: "\n"))
     return src
   }
 
@@ -136,7 +135,7 @@ struct FaultHelperImage: Sendable {
     entries["etc"] = Tar.Entry(path: "etc", mode: 0o755, kind: .folder)
     // Sorted by path: a folder comes before what it holds.
     let archive = try Tar.archive(entries: entries.values.sorted { $0.path < $1.path })
-    let hash = SHA256.hash(data: archive).map { String(format: "%02x", $0) }.joined()
+    let hash = Hashing.sha256(Data(archive))
     return FaultHelperImage(archive: archive, hash: hash, env: src.env)
   }
 
