@@ -57,7 +57,7 @@ extension FixtureController {
     }
     let refs = state.instances.map { NemesisTimeline.InstanceRef(name: $0.name, group: $0.group) }
     let pairs = refs.map { ($0.name, $0.group) }
-    for (i, f) in schedule.faults.enumerated() {
+    for (i, f) in schedule.faults.enumerated() where f.targets.command == nil {
       let at = f.location.line > 0 ? "\(f.location): " : ""
       switch f.targets.pool(in: pairs) {
       case .failure(let bad):
@@ -153,6 +153,23 @@ extension FixtureController {
   func begin(
     _ step: NemesisStep, fault f: NemesisFault, healAt: Date, record: inout NemesisRecord, root: String, log: EventLog, actor: String
   ) async -> NemesisRecord.Done {
+    var step = step
+    if let command = f.targets.command {
+      // Chosen now: "the current primary" is whoever it is at this moment.
+      do {
+        let chosen = try await NemesisTargetCommand(command: command, directory: f.targets.directory, root: root).choose(
+          among: record.instances.map(\.name), entry: step.entry + 1, fewest: f.action.fewestTargets,
+          most: f.action == .partition(.cut) ? record.instances.count - 1 : nil)
+        let timeline = NemesisTimeline(schedule: record.schedule, instances: record.instances)
+        step.names = timeline.names(entry: step.entry, occurrence: step.occurrence, chosen: chosen)
+      } catch {
+        record.lastError = "\(step.label): \(error)"
+        log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: [], outcome: "failed: \(error)"))
+        return NemesisRecord.Done(
+          time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: [], outcome: "failed",
+          summary: f.action.describe([]), error: "\(error)")
+      }
+    }
     let summary = f.action.describe(step.names)
     var done = NemesisRecord.Done(
       time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: step.names, outcome: "ok", summary: summary)
@@ -166,7 +183,7 @@ extension FixtureController {
     var active = NemesisRecord.Active(
       entry: step.entry, occurrence: step.occurrence, names: step.names, summary: summary, since: Date(), healAt: healAt)
     do {
-      switch f.action.start(on: step.names) {
+      switch f.action.start(on: step.names, among: record.instances.map(\.name)) {
       case .fault(let request):
         let made = try await inject(request, root: root, owner: NemesisRecord.owner)
         active.faultID = made.id
