@@ -7,7 +7,7 @@ final class ManifestDecoder {
   let path: String
   var directory: String { (path as NSString).deletingLastPathComponent }
 
-  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups", "nemesis"]
+  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups", "nemesis", "workloads"]
   static let groupKeys = [
     "image", "build", "count", "command", "env", "mounts", "templates", "files", "ports", "healthcheck",
     "memory", "cpus", "stop_timeout", "on_change", "depends_on", "user",
@@ -131,6 +131,9 @@ final class ManifestDecoder {
       var decoder = NemesisDecoder(reader: reader, driver: driver, network: network, instances: NemesisDecoder.instances(of: groups))
       decoder.clockGroups = Set(groups.filter(\.clockSkew).map(\.name))
       manifest.nemesis = decoder.decode(n)
+    }
+    if let n = fields["workloads"] {
+      manifest.workloads = WorkloadDecoder(reader: reader).decode(n)
     }
     ManifestValidator(reader: reader, fields: fields, root: root).check(manifest)
     return manifest
