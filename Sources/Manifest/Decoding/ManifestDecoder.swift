@@ -7,7 +7,7 @@ final class ManifestDecoder {
   let path: String
   var directory: String { (path as NSString).deletingLastPathComponent }
 
-  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups", "nemesis"]
+  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups", "nemesis", "workloads"]
   static let groupKeys = [
     "image", "build", "count", "command", "env", "mounts", "templates", "files", "ports", "healthcheck",
     "memory", "cpus", "stop_timeout", "on_change", "depends_on", "user",
@@ -132,6 +132,9 @@ final class ManifestDecoder {
       decoder.clockGroups = Set(groups.filter(\.clockSkew).map(\.name))
       decoder.directory = directory
       manifest.nemesis = decoder.decode(n)
+    }
+    if let n = fields["workloads"] {
+      manifest.workloads = WorkloadDecoder(reader: reader).decode(n)
     }
     ManifestValidator(reader: reader, fields: fields, root: root).check(manifest)
     return manifest
