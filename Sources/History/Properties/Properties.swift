@@ -62,21 +62,35 @@ public struct PropertyLedger: Sendable {
   public init() {}
 
   /// The properties of every file of `paths` that exists (a missing file is
-  /// a program that stated nothing).
-  public static func read(_ paths: [String]) throws -> PropertyLedger {
+  /// a program that stated nothing). `since` gives, per path, the size the
+  /// file had when the run began: the lines before it only declare their
+  /// properties (a program states its properties at start, perhaps long
+  /// before the run), their hits are another run's.
+  public static func read(_ paths: [String], since: [String: Int] = [:]) throws -> PropertyLedger {
     var ledger = PropertyLedger()
     for p in paths where FileManager.default.fileExists(atPath: p) {
       guard let data = FileManager.default.contents(atPath: p) else {
         throw HistoryError(file: p, problems: [.init(line: 0, message: "the assertions file cannot be read")])
       }
-      ledger.add(data, source: p)
+      ledger.add(data, source: p, hitsFrom: since[p] ?? 0)
     }
     return ledger
   }
 
-  /// Adds the lines of `data` (from `source`, named in problems). A last
-  /// line without its newline (a writer killed mid-line) is skipped.
-  public mutating func add(_ data: Data, source: String) {
+  /// The size of each file of `paths` now (0 when absent): `since` for ``read(_:since:)``.
+  public static func sizes(_ paths: [String]) -> [String: Int] {
+    var out: [String: Int] = [:]
+    for p in paths {
+      var st = stat()
+      out[p] = stat(p, &st) == 0 ? Int(st.st_size) : 0
+    }
+    return out
+  }
+
+  /// Adds the lines of `data` (from `source`, named in problems); the lines
+  /// that end before byte `hitsFrom` only declare. A last line without its
+  /// newline (a writer killed mid-line) is skipped.
+  public mutating func add(_ data: Data, source: String, hitsFrom: Int = 0) {
     var lineNumber = 0
     var slice = data[...]
     while !slice.isEmpty {
@@ -86,20 +100,20 @@ public struct PropertyLedger: Sendable {
       slice = slice[(nl + 1)...]
       if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
       let value = line.withUnsafeBytes { JSONReader.parse($0.bindMemory(to: UInt8.self)) }
-      add(value, at: "\(source):\(lineNumber)")
+      add(value, at: "\(source):\(lineNumber)", declareOnly: nl - data.startIndex < hitsFrom)
     }
   }
 
-  mutating func add(_ value: HistoryValue?, at: String) {
+  mutating func add(_ value: HistoryValue?, at: String, declareOnly: Bool = false) {
     guard case .object(let o)? = value else { return problem(at, "not a JSON object") }
     guard case .string(let k)? = o["assert"], let kind = Kind(rawValue: k) else {
       return problem(at, "'assert' must be one of always, sometimes, reachable, unreachable")
     }
     guard case .string(let id)? = o["id"], !id.isEmpty else { return problem(at, "'id' must be a non-empty string") }
-    var hit = true
+    var hit = !declareOnly
     if let h = o["hit"] {
       guard case .bool(let b) = h else { return problem(at, "'hit' must be true or false") }
-      hit = b
+      hit = hit && b
     }
     var condition = true
     if let c = o["condition"], c != .null {

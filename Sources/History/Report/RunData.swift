@@ -69,10 +69,13 @@ public struct RunData: Sendable {
     interrupted = results["interrupted"] == .bool(true)
     faults = (results["faults"]?.arrayValue ?? []).compactMap { f in
       guard let start = f["start"]?.number else { return nil }
-      return FaultPeriod(name: f["name"]?.text ?? "fault", start: start, end: f["end"]?.number ?? start)
+      // No end: never healed within the run, in force to its end.
+      return FaultPeriod(name: f["name"]?.text ?? "fault", start: start, end: f["end"]?.number ?? .infinity)
     }
     operations = Self.pair(events)
-    duration = max(operations.map(\.end).max() ?? 0, faults.map(\.end).max() ?? 0, 0.001)
+    let last = max(operations.map(\.end).max() ?? 0, faults.map { $0.end.isFinite ? $0.end : $0.start }.max() ?? 0, 0.001)
+    duration = last
+    for i in faults.indices where !faults[i].end.isFinite { faults[i].end = last }
   }
 
   /// Pairs each invoke with its process's next completion (Jepsen's rule: one
