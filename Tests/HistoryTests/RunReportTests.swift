@@ -75,6 +75,8 @@ final class RunReportTests: XCTestCase {
     XCTAssertEqual(run.verdict, "unknown")
     XCTAssertEqual(
       run.operations, [.init(process: 1, f: "write", type: .info, start: 0, end: 2), .init(process: 2, f: "read", type: .ok, start: 0.5, end: 2)])
+    let fromStart = RunData(results: .object(["monotonicStartNs": .int(500_000_000)]), events: events)
+    XCTAssertEqual(fromStart.operations.map(\.start), [0.5, 1], "times from the run's start when results.json gives it")
     let empty = RunReport(run: RunData(results: .object([:]), events: [])).html
     XCTAssertTrue(empty.contains(#"<h1 id="verdict">UNKNOWN</h1>"#))
     XCTAssertTrue(empty.contains("The system stated none."))

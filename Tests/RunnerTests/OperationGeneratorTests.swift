@@ -4,7 +4,7 @@ import Runner
 import XCTest
 
 final class OperationGeneratorTests: XCTestCase {
-  func ops(_ kind: GeneratorKind, seed: UInt64, keys: Int = 3, mix: [String: Int] = [:], count: Int = 500) -> [Operation] {
+  func ops(_ kind: GeneratorKind, seed: UInt64, keys: Int = 3, mix: [String: Int] = [:], count: Int = 500) -> [Runner.Operation] {
     var g = OperationGenerator(kind: kind, keys: keys, mix: mix, seed: seed)
     return (0..<count).map { _ in g.next() }
   }

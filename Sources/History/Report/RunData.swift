@@ -72,17 +72,22 @@ public struct RunData: Sendable {
       // No end: never healed within the run, in force to its end.
       return FaultPeriod(name: f["name"]?.text ?? "fault", start: start, end: f["end"]?.number ?? .infinity)
     }
-    operations = Self.pair(events)
+    // The history's clock (CLOCK_MONOTONIC, ns) at the run's start, when
+    // results.json says it: the faults' times count from there.
+    let origin = results["monotonicStartNs"]?.number.map { UInt64(max(0, $0)) }
+    operations = Self.pair(events, origin: origin)
     let last = max(operations.map(\.end).max() ?? 0, faults.map { $0.end.isFinite ? $0.end : $0.start }.max() ?? 0, 0.001)
     duration = last
     for i in faults.indices where !faults[i].end.isFinite { faults[i].end = last }
   }
 
   /// Pairs each invoke with its process's next completion (Jepsen's rule: one
-  /// operation in flight per process). Times are seconds from the first invoke.
-  static func pair(_ events: [HistoryEvent]) -> [Operation] {
+  /// operation in flight per process). Times are seconds from `origin`, else
+  /// from the first event.
+  static func pair(_ events: [HistoryEvent], origin: UInt64? = nil) -> [Operation] {
     let timed = events.filter { $0.time != nil }
-    guard let t0 = timed.map({ $0.time! }).min() else { return [] }
+    guard let first = timed.map({ $0.time! }).min() else { return [] }
+    let t0 = min(origin ?? first, first)
     let last = timed.map { $0.time! }.max()!
     let seconds = { (t: UInt64) in Double(t - t0) / 1e9 }
     var open: [Int: HistoryEvent] = [:]

@@ -9,19 +9,6 @@ struct WorkloadDecoder {
     "mix",
   ]
 
-  /// `500/s`, `30/m`, `2/h`, or a plain number (per second) → operations per second.
-  static func rate(_ text: String) -> Double? {
-    let parts = text.split(separator: "/", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-    guard let n = Double(parts[0]), n.isFinite, n > 0 else { return nil }
-    guard parts.count == 2 else { return n }
-    switch parts[1] {
-    case "s": return n
-    case "m": return n / 60
-    case "h": return n / 3600
-    default: return nil
-    }
-  }
-
   func decode(_ node: YAMLNode) -> [Workload] {
     guard let m = reader.anyMapping(node, "'workloads'") else { return [] }
     if m.isEmpty { reader.error(node.location, "'workloads' is empty; declare at least one, or leave the key out") }
@@ -70,7 +57,7 @@ struct WorkloadDecoder {
     }
     if let (_, v) = f["concurrency"], let n = reader.int(v, "'\(name).concurrency'", range: 1...1000) { w.concurrency = n }
     if let (_, v) = f["rate"] {
-      if let s = v.scalar, let r = Self.rate(s) {
+      if let s = v.scalar, let r = Workload.rate(s) {
         w.rate = r
       } else {
         reader.error(

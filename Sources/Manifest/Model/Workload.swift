@@ -54,6 +54,21 @@ public struct Workload: Sendable, Hashable {
   }
 }
 
+extension Workload {
+  /// `500/s`, `30/m`, `2/h`, or a plain number (per second) → operations per second; nil when malformed.
+  public static func rate(_ text: String) -> Double? {
+    let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).filter { $0 != " " } }
+    guard let first = parts.first, let n = Double(first), n.isFinite, n > 0 else { return nil }
+    guard parts.count == 2 else { return n }
+    switch parts[1] {
+    case "s": return n
+    case "m": return n / 60
+    case "h": return n / 3600
+    default: return nil
+    }
+  }
+}
+
 /// How operations reach the system under test.
 public enum WorkloadClient: Sendable, Hashable {
   /// `client: { command: [...] }`: one long-lived process per worker that

@@ -55,24 +55,7 @@ extension FixtureController {
         )
       }
     }
-    let refs = state.instances.map { NemesisTimeline.InstanceRef(name: $0.name, group: $0.group) }
-    let pairs = refs.map { ($0.name, $0.group) }
-    for (i, f) in schedule.faults.enumerated() where f.targets.command == nil {
-      let at = f.location.line > 0 ? "\(f.location): " : ""
-      switch f.targets.pool(in: pairs) {
-      case .failure(let bad):
-        throw OrchestratorError(
-          .noFixture, "\(at)nemesis fault \(i + 1): '\(bad.word)' names no instance of fixture '\(state.fixture)'; apply the manifest first")
-      case .success(let pool):
-        let n = f.targets.random ?? pool.count
-        guard n <= pool.count, n >= f.action.fewestTargets else {
-          throw OrchestratorError(
-            .noFixture,
-            "\(at)nemesis fault \(i + 1) needs \(max(n, f.action.fewestTargets)) instances of '\(f.targets)', and fixture '\(state.fixture)' has \(pool.count)"
-          )
-        }
-      }
-    }
+    let refs = try Self.nemesisInstances(schedule, state: state)
     var record = NemesisRecord(startedAt: Date(), schedule: schedule, instances: refs)
     try record.save(root: root)
     let pid = try Reaper.spawn(binary: binary, arguments: ["_nemesis", "--fixture", root], root: root)
