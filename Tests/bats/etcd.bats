@@ -174,10 +174,10 @@ appends() {
   for p in 0 1 2; do
     # Worker process p talks to member p mod 3.
     (appends $((p * 1000 + 1)) $((p * 1000 + 120)) |
-      CTHULHU_SPEC="$FIXTURE/spec.json" CTHULHU_PROCESS=$p "$REPO/clients/etcd" >"$BATS_TEST_TMPDIR/c$p.out") 3>&- &
+      CTHULHU_SPEC="$FIXTURE/spec.json" CTHULHU_PROCESS=$p "$REPO/clients/etcd" >"$BATS_TEST_TMPDIR/c$p.out" 2>"$BATS_TEST_TMPDIR/c$p.err") 3>&- &
     pids+=($!)
   done
-  wait_until 20 grep -q '"type": "ok"' "$BATS_TEST_TMPDIR/c0.out"
+  wait_until 20 grep -q '"type": "ok"' "$BATS_TEST_TMPDIR/c0.out" || { cat "$BATS_TEST_TMPDIR"/c*.err; false; }
   # shellcheck disable=SC2046
   "$FIXTURE/control" partition "$old" "$(others "$old" | paste -sd, -)"
   sleep 2
