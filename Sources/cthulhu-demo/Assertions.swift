@@ -66,8 +66,16 @@ struct Assertions: Sendable {
 struct PropertyWatch {
   /// The leader this node knew of in each recent term (its own when it led).
   private var leaders: [Int: String] = [:]
-  /// An append was refused for a gap in this node's log: it is behind.
-  private var behind = false
+  /// This node is behind: an append was refused for a gap in its log, or
+  /// none reached it for longer than ``quiet`` (cut off, paused, killed and
+  /// started again), or it has just started.
+  private var behind = true
+  private var lastAccepted: ContinuousClock.Instant?
+  /// A follower that heard no accepted append for this long has missed some:
+  /// the election timeout's upper bound.
+  let quiet: Duration
+
+  init(quiet: Duration) { self.quiet = quiet }
 
   /// `leader` leads `term`, as this node learns it: whether that agrees
   /// with what it knew (nil: nothing new to state).
@@ -78,11 +86,17 @@ struct PropertyWatch {
     return true
   }
 
-  /// An append answered: true when it ends a lag (the log had a gap, and
-  /// now holds everything the leader had committed).
-  mutating func answered(success: Bool, sameTerm: Bool, commitIndex: Int, leaderCommit: Int) -> Bool {
+  /// An append answered: true when it ends a lag (this node was behind, the
+  /// append brought entries, and its log now holds everything the leader
+  /// had committed).
+  mutating func answered(
+    success: Bool, sameTerm: Bool, entries: Int, commitIndex: Int, leaderCommit: Int, now: ContinuousClock.Instant
+  ) -> Bool {
     if !success, sameTerm { behind = true }
-    guard success, behind, commitIndex >= leaderCommit else { return false }
+    guard success else { return false }
+    if let last = lastAccepted, now - last > quiet { behind = true }
+    lastAccepted = now
+    guard behind, entries > 0, leaderCommit > 0, commitIndex >= leaderCommit else { return false }
     behind = false
     return true
   }

@@ -25,7 +25,7 @@ actor Node {
   private var readers: [Int: (term: Int, round: Int, reply: CheckedContinuation<ReadResult, Never>)] = [:]
   private var nextReader = 0
   private let assertions = Assertions()
-  private var watch = PropertyWatch()
+  private var watch: PropertyWatch
 
   /// Every peer call gives up after this long: a partitioned peer is slow, never a hang.
   static let peerTimeout = TimeAmount.milliseconds(200)
@@ -35,6 +35,7 @@ actor Node {
   init(config: DemoConfig, client: HTTPClient) {
     self.config = config
     self.client = client
+    watch = PropertyWatch(quiet: .milliseconds(config.electionTimeoutMs.upperBound))
     let durable = config.statePath.flatMap { FileManager.default.contents(atPath: $0) }
       .flatMap { try? JSONDecoder().decode(DurableState.self, from: $0) }
     raft = Raft(
@@ -158,7 +159,8 @@ actor Node {
     stateLeader(request.leader, term: request.term)
     let response = update { $0.handle(request, now: .now) }
     let caughtUp = watch.answered(
-      success: response.success, sameTerm: response.term == request.term, commitIndex: raft.commitIndex, leaderCommit: request.leaderCommit)
+      success: response.success, sameTerm: response.term == request.term, entries: request.entries.count, commitIndex: raft.commitIndex,
+      leaderCommit: request.leaderCommit, now: .now)
     if caughtUp {
       assertions.state(.sometimes, Assertions.caughtUp, true, ["node": .text(config.name), "index": .int(raft.commitIndex)])
     }
