@@ -143,6 +143,13 @@ teardown() {
   [[ "${lines[0]}" == "$HISTORY: linearizable (register, "* ]]
 }
 
+@test "clients/demo-leader prints the one leader, for a nemesis to cut" {
+  leader=$(one_leader i001 i002 i003 i004 i005)
+  run env CTHULHU_SPEC="$FIXTURE/spec.json" "$REPO/clients/demo-leader"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$leader" ]
+}
+
 @test "clients/demo-register speaks the JSON Lines protocol: a write through a follower reaches the leader, a stopped node refuses" {
   leader=$(one_leader i001 i002 i003 i004 i005)
   follower=$(others "$leader" | head -1)

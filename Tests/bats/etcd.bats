@@ -168,6 +168,20 @@ appends() {
   done
 }
 
+@test "clients/etcd: a register through the JSON gateway (read, write, compare-and-set)" {
+  out=$(printf '%s\n' '{"f": "read", "key": "reg"}' '{"f": "write", "key": "reg", "value": 5}' '{"f": "read", "key": "reg"}' \
+    '{"f": "cas", "key": "reg", "value": [5, 7]}' '{"f": "cas", "key": "reg", "value": [5, 9]}' '{"f": "read", "key": "reg"}' '{"f": "add", "value": 1}' |
+    CTHULHU_SPEC="$FIXTURE/spec.json" CTHULHU_PROCESS=1 "$REPO/clients/etcd")
+  echo "$out"
+  [ "$(sed -n 1p <<<"$out")" = '{"type": "ok", "value": null}' ]
+  [ "$(sed -n 2p <<<"$out")" = '{"type": "ok", "value": 5}' ]
+  [ "$(sed -n 3p <<<"$out")" = '{"type": "ok", "value": 5}' ]
+  [ "$(sed -n 4p <<<"$out")" = '{"type": "ok", "value": [5, 7]}' ]
+  [ "$(sed -n 5p <<<"$out")" = '{"type": "fail", "error": "the value was not 5"}' ]
+  [ "$(sed -n 6p <<<"$out")" = '{"type": "ok", "value": 7}' ]
+  [[ "$(sed -n 7p <<<"$out")" == '{"type": "fail", "error": "this etcd client has no '* ]]
+}
+
 @test "clients/etcd: list-append transactions through the JSON gateway keep every acknowledged append across a partition" {
   old=$(leader)
   pids=()
