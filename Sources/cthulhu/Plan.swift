@@ -66,6 +66,9 @@ extension Cthulhu {
       if graph == nil, format == .text, let timeline {
         Output.out("\n" + timeline.summary())
       }
+      if graph == nil, format == .text, !manifest.workloads.isEmpty {
+        Output.out("\n" + WorkloadText.summary(manifest.workloads))
+      }
       if let out {
         try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8)
         if format != .json { Output.out("Saved the plan to \(out): apply it with `cthulhu apply \(out)`.\n") }

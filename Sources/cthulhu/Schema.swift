@@ -161,6 +161,7 @@ enum ManifestSchema {
         "defaults": group,
         "groups": ["type": "object", "minProperties": 1, "propertyNames": name, "additionalProperties": group],
         "nemesis": nemesis,
+        "workloads": workloads,
       ],
       "allOf": rules,
     ]

@@ -4,7 +4,7 @@ import Runner
 import XCTest
 
 final class OperationGeneratorTests: XCTestCase {
-  func ops(_ kind: GeneratorKind, seed: UInt64, keys: Int = 3, mix: [String: Int] = [:], count: Int = 500) -> [Runner.Operation] {
+  func ops(_ kind: GeneratorKind, seed: UInt64, keys: Int = 3, mix: [String: Int] = [:], count: Int = 500) -> [Invocation] {
     var g = OperationGenerator(kind: kind, keys: keys, mix: mix, seed: seed)
     return (0..<count).map { _ in g.next() }
   }
@@ -72,12 +72,12 @@ final class OperationGeneratorTests: XCTestCase {
 
   func testFinalReadsCoverEveryObject() {
     XCTAssertEqual(OperationGenerator(kind: .kv, keys: 3, seed: 0).finalReads().map(\.key), ["k0", "k1", "k2"])
-    XCTAssertEqual(OperationGenerator(kind: .set, seed: 0).finalReads(), [Operation(f: "read")])
+    XCTAssertEqual(OperationGenerator(kind: .set, seed: 0).finalReads(), [Invocation(f: "read")])
   }
 
   func testRequestLines() {
-    XCTAssertEqual(Operation(f: "add", value: .int(17)).requestLine, #"{"f": "add", "value": 17}"#)
-    XCTAssertEqual(Operation(f: "read").requestLine, #"{"f": "read"}"#)
-    XCTAssertEqual(Operation(f: "write", key: "k1", value: .int(5)).requestLine, #"{"f": "write", "key": "k1", "value": 5}"#)
+    XCTAssertEqual(Invocation(f: "add", value: .int(17)).requestLine, #"{"f": "add", "value": 17}"#)
+    XCTAssertEqual(Invocation(f: "read").requestLine, #"{"f": "read"}"#)
+    XCTAssertEqual(Invocation(f: "write", key: "k1", value: .int(5)).requestLine, #"{"f": "write", "key": "k1", "value": 5}"#)
   }
 }

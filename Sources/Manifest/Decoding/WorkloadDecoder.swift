@@ -85,7 +85,7 @@ struct WorkloadDecoder {
         }
         if let n = reader.int(weight, "the weight of '\(op)'", range: 0...1_000_000) { w.mix[op] = n }
       }
-      if !m.isEmpty, w.mix.values.allSatisfy({ $0 == 0 }) { reader.error(v.location, "'\(name).mix' gives every operation weight 0") }
+      if !w.mix.isEmpty, w.mix.values.allSatisfy({ $0 == 0 }) { reader.error(v.location, "'\(name).mix' gives every operation weight 0") }
     }
     return reader.diagnostics.count == before && client != nil ? w : nil
   }

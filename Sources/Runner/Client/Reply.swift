@@ -10,7 +10,7 @@ struct Reply: Equatable {
   var error: String?
 
   /// Reads a reply line; nil when it is not one (the client broke the protocol).
-  static func parse(_ line: String, request: Operation) -> Reply? {
+  static func parse(_ line: String, request: Invocation) -> Reply? {
     guard case .object(let o) = HistoryValue.parsing(line), case .string(let t) = o["type"] else { return nil }
     let kind: HistoryEvent.Kind
     switch t {

@@ -49,7 +49,7 @@ final class Worker: @unchecked Sendable {
   }
 
   /// Runs `op` and records its invoke and completion.
-  func perform(_ op: Operation, into history: HistoryWriter) -> Reply {
+  func perform(_ op: Invocation, into history: HistoryWriter) -> Reply {
     history.append(process: process, type: .invoke, op: op, value: op.value)
     let reply: Reply
     switch setup.client {
@@ -61,7 +61,7 @@ final class Worker: @unchecked Sendable {
     return reply
   }
 
-  private func ask(_ op: Operation) -> Reply {
+  private func ask(_ op: Invocation) -> Reply {
     guard let client else { return Reply(type: .info, value: op.value, error: "no client") }
     guard client.send(op.requestLine) else { return Reply(type: .info, value: op.value, error: "the client's stdin is closed (it exited)") }
     switch client.readLine(deadline: .now + setup.timeout) {
@@ -75,7 +75,7 @@ final class Worker: @unchecked Sendable {
 
   /// The per-operation form: the request in CTHULHU_OP; exit 0 ok (a read's
   /// value is its output, JSON when it is JSON), a fail code fail, else info.
-  private func runOnce(_ op: Operation, command: [String], failCodes: Set<Int32>) -> Reply {
+  private func runOnce(_ op: Invocation, command: [String], failCodes: Set<Int32>) -> Reply {
     var env = environment
     env["CTHULHU_OP"] = op.requestLine
     env["CTHULHU_F"] = op.f

@@ -58,32 +58,32 @@ public struct OperationGenerator: Sendable {
     return counter
   }
 
-  public mutating func next() -> Operation {
+  public mutating func next() -> Invocation {
     let f = pick()
     switch (kind, f) {
-    case (.register, "write"), (.casRegister, "write"): return Operation(f: f, value: .int(small()))
-    case (.casRegister, "cas"): return Operation(f: f, value: .array([.int(small()), .int(small())]))
-    case (.kv, "put"): return Operation(f: f, key: key(), value: .string(String(unique())))
-    case (.kv, "get"): return Operation(f: f, key: key())
-    case (.set, "add"): return Operation(f: f, value: .int(unique()))
-    case (.counter, "add"): return Operation(f: f, value: .int(Int64.random(in: 1...5, using: &random)))
+    case (.register, "write"), (.casRegister, "write"): return Invocation(f: f, value: .int(small()))
+    case (.casRegister, "cas"): return Invocation(f: f, value: .array([.int(small()), .int(small())]))
+    case (.kv, "put"): return Invocation(f: f, key: key(), value: .string(String(unique())))
+    case (.kv, "get"): return Invocation(f: f, key: key())
+    case (.set, "add"): return Invocation(f: f, value: .int(unique()))
+    case (.counter, "add"): return Invocation(f: f, value: .int(Int64.random(in: 1...5, using: &random)))
     case (.bank, "transfer"):
       let from = Int64.random(in: 0..<Int64(keys), using: &random)
       var to = Int64.random(in: 0..<Int64(max(1, keys - 1)), using: &random)
       if keys > 1, to >= from { to += 1 }
-      return Operation(
+      return Invocation(
         f: f, value: .object(["from": .int(from), "to": .int(to), "amount": .int(Int64.random(in: 1...5, using: &random))]))
-    case (.listAppend, _): return Operation(f: "txn", value: lists.transaction(using: &random))
-    default: return Operation(f: f)
+    case (.listAppend, _): return Invocation(f: "txn", value: lists.transaction(using: &random))
+    default: return Invocation(f: f)
     }
   }
 
   /// The reads after the heal: each object's final state, once.
-  public func finalReads() -> [Operation] {
+  public func finalReads() -> [Invocation] {
     switch kind {
-    case .register, .casRegister, .set, .bank, .counter: [Operation(f: "read")]
-    case .kv: (0..<keys).map { Operation(f: "get", key: "k\($0)") }
-    case .listAppend: lists.activeKeys.map { Operation(f: "txn", value: .array([.array([.string("r"), .int($0), .null])])) }
+    case .register, .casRegister, .set, .bank, .counter: [Invocation(f: "read")]
+    case .kv: (0..<keys).map { Invocation(f: "get", key: "k\($0)") }
+    case .listAppend: lists.activeKeys.map { Invocation(f: "txn", value: .array([.array([.string("r"), .int($0), .null])])) }
     }
   }
 }

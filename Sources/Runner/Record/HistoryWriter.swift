@@ -26,7 +26,7 @@ final class HistoryWriter: Sendable {
 
   /// Appends one event with the time now (CLOCK_MONOTONIC); returns the time.
   @discardableResult
-  func append(process: Int, type: HistoryEvent.Kind, op: Operation, value: HistoryValue) -> UInt64 {
+  func append(process: Int, type: HistoryEvent.Kind, op: Invocation, value: HistoryValue) -> UInt64 {
     buffer.withLock { b in
       let now = HistoryEvent.monotonicNow()
       let e = HistoryEvent(process: process, type: type, f: op.f, value: value, key: op.key, time: now)

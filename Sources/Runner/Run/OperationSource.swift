@@ -7,7 +7,7 @@ final class OperationSource: Sendable {
   private struct State {
     var generator: OperationGenerator
     var nextSlot: ContinuousClock.Instant
-    var finals: [Operation] = []
+    var finals: [Invocation] = []
   }
   private let state: Mutex<State>
   private let interval: Duration?
@@ -26,9 +26,9 @@ final class OperationSource: Sendable {
   var isStopped: Bool { stopped.load(ordering: .relaxed) || ContinuousClock.now >= end }
 
   /// The next generated operation, when its turn under the rate comes; nil once stopped.
-  func next() -> Operation? {
+  func next() -> Invocation? {
     guard !isStopped else { return nil }
-    let (op, slot) = state.withLock { s -> (Operation, ContinuousClock.Instant?) in
+    let (op, slot) = state.withLock { s -> (Invocation, ContinuousClock.Instant?) in
       let op = s.generator.next()
       guard let interval else { return (op, nil) }
       let slot = max(s.nextSlot, .now)
@@ -47,11 +47,11 @@ final class OperationSource: Sendable {
   }
 
   /// Queues the final reads.
-  func queueFinals(_ ops: [Operation]) { state.withLock { $0.finals = ops.reversed() } }
+  func queueFinals(_ ops: [Invocation]) { state.withLock { $0.finals = ops.reversed() } }
   /// The next final read not yet taken.
-  func nextFinal() -> Operation? { state.withLock { $0.finals.popLast() } }
+  func nextFinal() -> Invocation? { state.withLock { $0.finals.popLast() } }
   /// Puts a final read back, to be tried again.
-  func retryFinal(_ op: Operation) { state.withLock { $0.finals.insert(op, at: 0) } }
+  func retryFinal(_ op: Invocation) { state.withLock { $0.finals.insert(op, at: 0) } }
 }
 
 /// Runs `body(i)` for i in 0..<count, each on a thread of its own (a worker

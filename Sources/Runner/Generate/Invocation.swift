@@ -1,7 +1,7 @@
 import History
 
-/// One operation for a client: what a request line carries.
-public struct Operation: Sendable, Hashable {
+/// One operation for a client, as invoked: what a request line carries.
+public struct Invocation: Sendable, Hashable {
   public var f: String
   public var key: String?
   public var value: HistoryValue
