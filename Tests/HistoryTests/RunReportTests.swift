@@ -41,7 +41,11 @@ final class RunReportTests: XCTestCase {
      "counts": {"read": {"ok": 300, "fail": 20, "info": 12}, "write": {"ok": 150, "fail": 9, "info": 7}},
      "latency": {"read": {"p50": 4.1, "p95": 9.2, "p99": 310, "max": 498}},
      "faults": [{"name": "partition (cut) {i002} from the other instances", "start": 3, "end": 5}, {"name": "kill i003", "start": 7, "end": 7.5}],
-     "checker": {"valid": false, "explanation": "read of 3 by process 2 at 4.2s saw a value overwritten at 4.1s <stale & read>"},
+     "checker": {"valid": false, "explanation": "read of 3 by process 2 at 4.2s saw a value overwritten at 4.1s <stale & read>",
+                 "violation": {"key": "k1", "minimal": true, "states": ["3"],
+                               "witness": [{"id": 7, "process": 1, "f": "write", "value": 4, "outcome": "ok", "line": 13},
+                                           {"id": 9, "process": 2, "f": "read", "value": null, "outcome": "ok", "result": 3, "line": 17}],
+                               "blocked": {"id": 9, "process": 2, "f": "read", "value": null, "outcome": "ok", "result": 3, "line": 17}}},
      "properties": [{"id": "a leader was elected", "assert": "sometimes", "passed": true, "hits": 4},
                     {"id": "at most one leader per term", "assert": "always", "passed": false, "hits": 9, "reason": "seen false 1 of 9 times"}]}
     """.write(toFile: dir + "/results.json", atomically: true, encoding: .utf8)
@@ -57,6 +61,12 @@ final class RunReportTests: XCTestCase {
     XCTAssertFalse(html.contains("http://") || html.contains("https://"), "nothing from the network")
     XCTAssertEqual(html.components(separatedBy: #"<rect class="fault""#).count - 1, 6, "two fault periods shaded in each of three plots")
     XCTAssertTrue(html.contains("saw a value overwritten at 4.1s &lt;stale &amp; read&gt;"), "the checker's explanation, escaped")
+    XCTAssertTrue(html.contains(#"Not linearizable on key <b>k1</b>"#))
+    XCTAssertTrue(
+      html.contains(
+        #"<tr class="failed"><td>9</td><td>2</td><td>read</td><td>null</td><td>ok</td><td>3</td><td>17</td></tr>"#),
+      "the blocked operation last, marked")
+    XCTAssertEqual(html.components(separatedBy: "<td>17</td>").count - 1, 1, "once, though the witness ends with it")
     XCTAssertTrue(html.contains(#"<tr class="failed"><td>at most one leader per term</td><td>always</td><td>FAILED</td><td>9</td>"#))
     XCTAssertTrue(html.contains("2 properties, 1 failed"))
     let run = try RunData.load(folder: dir)

@@ -89,10 +89,37 @@ public struct RunReport: Sendable {
   var checkerSection: String {
     guard let checker = run.results["checker"], checker != .null else { return "" }
     var s = "<section><h2>Checker</h2>"
-    for key in ["explanation", "message", "error"] {
+    for key in ["explanation", "message", "error", "unknownReason"] {
       if let text = checker[key]?.text { s += "<p class=\"explanation\">\(Html.escape(text))</p>" }
     }
-    return s + "<pre>\(Html.escape(Self.pretty(checker)))</pre></section>\n"
+    if let v = checker["violation"] { s += violation(v) }
+    return s + "<details><summary>The checker's JSON</summary><pre>\(Html.escape(Self.pretty(checker)))</pre></details></section>\n"
+  }
+
+  /// A linearizability violation as `cthulhu check` reports it: the
+  /// operations no order of which the model accepts, the last one blocked.
+  func violation(_ v: HistoryValue) -> String {
+    let key = v["key"]?.text.map { " on key <b>\(Html.escape($0))</b>" } ?? ""
+    var s = "<p class=\"explanation\" id=\"violation\">Not linearizable\(key): no order of these operations is one the model accepts;"
+    s += " the last cannot follow any of them\(v["minimal"] == .bool(true) ? " (a minimal set)" : "").</p>"
+    var rows = ""
+    // The blocked operation last, once (the witness may end with it already).
+    var witness = v["witness"]?.arrayValue ?? []
+    if let blocked = v["blocked"] {
+      witness.removeAll { $0["id"] != nil && $0["id"] == blocked["id"] }
+      witness.append(blocked)
+    }
+    for (i, op) in witness.enumerated() {
+      let cells = ["id", "process", "f", "value", "outcome", "result", "line"].map {
+        "<td>\(Html.escape(op[$0].map { $0.text ?? $0.json } ?? ""))</td>"
+      }
+      rows += "<tr\(i == witness.count - 1 ? " class=\"failed\"" : "")>\(cells.joined())</tr>"
+    }
+    s += "<table><tr><th>op</th><th>process</th><th>f</th><th>value</th><th>outcome</th><th>result</th><th>history line</th></tr>\(rows)</table>"
+    if let states = v["states"]?.arrayValue, !states.isEmpty {
+      s += "<p class=\"note\">States the model could be in: \(Html.escape(states.compactMap(\.text).joined(separator: ", ")))</p>"
+    }
+    return s
   }
 
   var propertiesTable: String {
