@@ -15,16 +15,7 @@ extension FixtureController {
     do {
       let lock = try FixtureLock(paths: FixturePaths(root: root), command: "test", file: "nemesis.lock", wait: .seconds(30))
       defer { lock.release() }
-      if let old = try NemesisRecord.load(root: root) {
-        if let pid = old.pid, NemesisProcess.isRunning(pid: pid, root: root) {
-          throw OrchestratorError(.locked, "a nemesis already runs on this fixture (pid \(pid)): `cthulhu nemesis stop` first")
-        }
-        let owned = try FaultBook.load(root: root).faults.filter { $0.owner == NemesisRecord.owner }
-        if !old.active.isEmpty || !owned.isEmpty {
-          throw OrchestratorError(
-            .unsupported, "the last nemesis left faults in force; run `cthulhu nemesis stop` to heal them first")
-        }
-      }
+      try Self.refuseWhileANemesisHolds(root: root)
       let refs = try Self.nemesisInstances(schedule, state: state)
       try NemesisRecord(startedAt: Date(), schedule: schedule, instances: refs).save(root: root)
     }
@@ -53,5 +44,24 @@ extension FixtureController {
       }
     }
     return refs
+  }
+
+  /// Refuses while a nemesis runs on the fixture, or when the last one died
+  /// leaving faults in force (`nemesis stop` heals them first).
+  static func refuseWhileANemesisHolds(root: String) throws {
+    if let old = try NemesisRecord.load(root: root) {
+      if let pid = old.pid, NemesisProcess.isRunning(pid: pid, root: root) {
+        throw OrchestratorError(
+          .locked, "a nemesis already runs on this fixture (pid \(pid), since \(Self.clock(old.startedAt))): `cthulhu nemesis stop` first")
+      }
+      let owned = try FaultBook.load(root: root).faults.filter { $0.owner == NemesisRecord.owner }
+      if !old.active.isEmpty || !owned.isEmpty {
+        let left = old.active.map(\.summary) + owned.filter { f in !old.active.contains { $0.faultID == f.id } }.map(\.summary)
+        throw OrchestratorError(
+          .unsupported,
+          "the last nemesis ended without healing (was it killed?) and left in force: \(left.joined(separator: "; ")); run `cthulhu nemesis stop` to heal, then start again"
+        )
+      }
+    }
   }
 }
