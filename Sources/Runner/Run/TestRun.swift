@@ -108,22 +108,23 @@ public struct TestRun {
       options.progress("healing")
       do { _ = try await controller.stopNemesis(root: root) } catch { problems.append("healing: \(error)") }
     }
-    let interrupted = stop.requested
-    if !interrupted {
+    if !stop.requested {
       if w.finalWait > .zero {
         options.progress("waiting \(Units.text(w.finalWait)) (final_wait)")
-        try? await Task.sleep(for: w.finalWait)
+        let until = ContinuousClock.now + w.finalWait
+        while ContinuousClock.now < until, !stop.requested { try? await Task.sleep(for: .milliseconds(20)) }
       }
       source.queueFinals(generator.finalReads())
       options.progress("final reads")
       await onThreads(workers.count) { i in
-        while let op = source.nextFinal() {
+        while !stop.requested, let op = source.nextFinal() {
           // A final read is tried again after a fail or info, a few times.
           var tries = 0
           while workers[i].perform(op, into: history).type != .ok, tries < 4, !stop.requested { tries += 1 }
         }
       }
     }
+    let interrupted = stop.requested
     for worker in workers { worker.stop() }
     problems += workers.compactMap { $0.broken.map { "worker \($0)" } }
     try history.flush()
