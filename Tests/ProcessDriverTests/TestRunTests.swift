@@ -113,6 +113,17 @@ final class TestRunTests: FixtureTestCase {
     XCTAssertEqual(try results()["valid"] as? Bool, false, "the run's own results stay")
   }
 
+  func testARunIsRefusedWhileANemesisRunsAndStartsNothing() throws {
+    try write()
+    try mustSucceed("apply")
+    try mustSucceed("nemesis", "start")
+    let r = try cthulhu("test")
+    XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+    XCTAssertTrue(r.stderr.contains("a nemesis already runs on this fixture"), r.stderr)
+    XCTAssertEqual(RunFolderCount.in(root), 0, "no run folder")
+    try mustSucceed("nemesis", "stop")
+  }
+
   func testCtrlCStopsCleanlyHealsAndMarksTheRunInterrupted() async throws {
     try write(timeLimit: "5m")
     XCTAssertEqual(try cthulhu("apply").status, 0)

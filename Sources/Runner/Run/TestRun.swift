@@ -60,6 +60,10 @@ public struct TestRun {
       options.progress("applying the fixture first (\(planned.plan.steps.count) steps)")
       _ = try await controller.apply(planned)
     }
+    // The nemesis is checked against the fixture before anything starts.
+    var schedule = manifest.nemesis
+    if let seed = options.seed { schedule?.seed = seed }
+    if let schedule { try controller.prepareNemesisHere(schedule, root: root) }
     let started = Date()
     let folder = try RunFolder.create(root: root, workload: w.name, time: started)
     options.progress("run folder: \(folder.path)")
@@ -83,11 +87,9 @@ public struct TestRun {
     let generator = OperationGenerator(workload: w, seed: seed)
     let source = OperationSource(generator: generator, rate: w.rate, timeLimit: w.timeLimit)
     let stop = options.stop
-    let nemesis = manifest.nemesis.map { s -> Task<Void, any Error> in
-      var schedule = s
-      if let seed = options.seed { schedule.seed = seed }
+    let nemesis = schedule.map { _ in
       let controller = self.controller
-      return Task { try await controller.runNemesisHere(schedule, root: root) { source.isStopped || stop.requested } }
+      return Task { try await controller.runNemesis(root: root) { source.isStopped || stop.requested } }
     }
     options.progress(
       "running \(w.name): \(w.concurrency) workers, \(w.rate.map { "\(Int($0))/s" } ?? "no rate limit"), \(Units.text(w.timeLimit)), seed \(seed)"
