@@ -3,8 +3,9 @@
 # answers at once, beside `cthulhu op`'s cost per call, and writes the
 # "Correctness runs: the runner" section of docs/benchmarks.md.
 #
-#   bench/runner.sh [--no-build] [--time-limit 10s] [--workers 50]
+#   bench/runner.sh [--no-build] [--debug] [--time-limit 10s] [--workers 50]
 #
+# --debug measures the debug build instead (said so in the section).
 # The fixture is one busybox process (driver: process, loopback: no root,
 # no engine); the client is a shell loop that answers {"type": "ok"} to
 # every request line. Figures: operations recorded per second with
@@ -15,20 +16,21 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
-build=1 limit=10s workers=50
+build=1 limit=10s workers=50 config=release
 while [ $# -gt 0 ]; do
   case $1 in
   --no-build) build=0 ;;
+  --debug) config=debug ;;
   --time-limit) limit=$2; shift ;;
   --workers) workers=$2; shift ;;
-  -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench/runner.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 [ -x /bin/busybox ] || { echo "bench/runner.sh: /bin/busybox is missing (apt install busybox-static)" >&2; exit 1; }
-if [ "$build" = 1 ]; then (cd "$repo" && swift build -c release --product cthulhu >/dev/null); fi
-bin=$repo/.build/release/cthulhu
+if [ "$build" = 1 ]; then (cd "$repo" && swift build -c "$config" --product cthulhu >/dev/null); fi
+bin=$repo/.build/$config/cthulhu
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$repo/bench/out/runner-$stamp
 mkdir -p "$out"
@@ -83,15 +85,17 @@ start=$(date +%s.%N)
 for i in $(seq 200); do "$bin" op --history "$work/op.jsonl" --process 0 --f write --value "$i" -- true >/dev/null; done
 end=$(date +%s.%N)
 
-python3 - "$many_ops" "$one_ops" "$secs" "$start" "$end" "$workers" "$many_p50" "$many_p99" "$one_p50" "$limit" >"$out/section.md" <<'PY'
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$many_ops" "$one_ops" "$secs" "$start" "$end" "$workers" "$many_p50" "$many_p99" "$one_p50" "$limit" "$config" "$load" "$(git -C "$repo" rev-parse --short HEAD)" >"$out/section.md" <<'PY'
 import sys
 many, one, secs, start, end, workers = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
-many_p50, many_p99, one_p50, limit = sys.argv[7], sys.argv[8], sys.argv[9], sys.argv[10]
+many_p50, many_p99, one_p50, limit, config, load, commit = sys.argv[7:14]
 op_ms = (end - start) / 200 * 1000
 many_rate, one_rate = many / secs, one / secs
 print("## Correctness runs: the runner (issue 23)\n")
-print(f"`bench/runner.sh` (release build): `cthulhu test` on a process-driver fixture (loopback), a")
-print(f"shell client that answers `{{\"type\": \"ok\"}}` at once, generator `set`, no rate limit, {limit}.\n")
+print(f"`bench/runner.sh` (cthulhu {commit}, {config} build; load average {load} at the end, the 2 cores")
+print(f"shared with other builds): `cthulhu test` on a process-driver fixture (loopback), a shell client")
+print(f"that answers `{{\"type\": \"ok\"}}` at once, generator `set`, no rate limit, {limit}.\n")
 print("| | operations | per second | latency p50 | |")
 print("|---|---:|---:|---:|---|")
 print(f"| `cthulhu test`, {workers} workers | {many} | {many_rate:,.0f} | {many_p50} ms | p99 {many_p99} ms |")

@@ -59,25 +59,28 @@ extension Cthulhu {
   }
 }
 
-/// Ctrl-C during a run: the first stops it cleanly, the second exits at once.
+/// Ctrl-C (or SIGTERM) during a run: the first stops it cleanly, a second Ctrl-C exits at once.
 final class StopHandler {
-  let source: any DispatchSourceSignal
+  let sources: [any DispatchSourceSignal]
   init(_ stop: StopSignal) {
-    signal(SIGINT, SIG_IGN)
-    let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-    source.setEventHandler {
-      if stop.requested {
-        Output.error("\nAborted: `cthulhu nemesis stop` heals what the nemesis left.")
-        _exit(130)
+    sources = [SIGINT, SIGTERM].map { sig in
+      signal(sig, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+      source.setEventHandler {
+        if stop.requested, sig == SIGINT {
+          Output.error("\nAborted: `cthulhu nemesis stop` heals what the nemesis left.")
+          _exit(130)
+        }
+        stop.request()
+        Output.error("\nInterrupted: ending the clients, healing, writing the results (Ctrl-C again to abort at once).")
       }
-      stop.request()
-      Output.error("\nInterrupted: ending the clients, healing, writing the results (Ctrl-C again to abort at once).")
+      source.resume()
+      return source
     }
-    source.resume()
-    self.source = source
   }
   func restore() {
-    source.cancel()
+    for s in sources { s.cancel() }
     signal(SIGINT, SIG_DFL)
+    signal(SIGTERM, SIG_DFL)
   }
 }

@@ -54,6 +54,12 @@ final class TestRunTests: FixtureTestCase {
     """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
   }
 
+  enum RunFolderCount {
+    static func `in`(_ root: String) -> Int {
+      ((try? FileManager.default.contentsOfDirectory(atPath: root + "/runs")) ?? []).filter { $0 != "latest" && !$0.hasPrefix(".") }.count
+    }
+  }
+
   func results() throws -> [String: Any] {
     let data = try Data(contentsOf: URL(fileURLWithPath: root + "/runs/latest/results.json"))
     return try JSONSerialization.jsonObject(with: data) as! [String: Any]
@@ -87,6 +93,13 @@ final class TestRunTests: FixtureTestCase {
     XCTAssertEqual(try cthulhu("test", "--time-limit", "500ms").status, 0)
     let runs = try mustSucceed("runs")
     XCTAssertEqual(runs.split(separator: "\n").filter { $0.contains("valid") }.count, 2, runs)
+    // The runs outlive a destroy, and the next test applies the fixture in the same root.
+    try mustSucceed("destroy")
+    XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/runs/latest/results.json"))
+    try FileManager.default.removeItem(atPath: root + "/register")
+    let after = try cthulhu("test", "--time-limit", "300ms")
+    XCTAssertEqual(after.status, 0, after.stdout + after.stderr)
+    XCTAssertEqual(RunFolderCount.in(root), 3)
   }
 
   func testAStaleReadExitsTwoAndARecheckWithAnotherModelLeavesTheRun() throws {
@@ -98,6 +111,17 @@ final class TestRunTests: FixtureTestCase {
     let again = try cthulhu("test", "--recheck", root + "/runs/latest", "--model", "no-such-model")
     XCTAssertEqual(again.status, 1, again.stdout + again.stderr)
     XCTAssertEqual(try results()["valid"] as? Bool, false, "the run's own results stay")
+  }
+
+  func testARunIsRefusedWhileANemesisRunsAndStartsNothing() throws {
+    try write()
+    try mustSucceed("apply")
+    try mustSucceed("nemesis", "start")
+    let r = try cthulhu("test")
+    XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+    XCTAssertTrue(r.stderr.contains("a nemesis already runs on this fixture"), r.stderr)
+    XCTAssertEqual(RunFolderCount.in(root), 0, "no run folder")
+    try mustSucceed("nemesis", "stop")
   }
 
   func testCtrlCStopsCleanlyHealsAndMarksTheRunInterrupted() async throws {

@@ -27,6 +27,10 @@ public struct FixturePaths: Sendable, Hashable {
   public var stateFolder: String { root + "/.cthulhu" }
   public var lock: String { root + "/.cthulhu/lock" }
 
+  /// The folder of `cthulhu test`'s runs in a root: kept by `destroy`, and
+  /// a root holding only it (and `.cthulhu`) is adopted as empty.
+  public static let runs = "runs"
+
   /// The fixture-wide entries cthulhu writes in a root (besides `.cthulhu`).
   public static let fixtureFiles = ["control", "spec.json", "fixture.json", "events.jsonl", "history.jsonl"]
 }

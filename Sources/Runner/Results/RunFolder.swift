@@ -1,4 +1,5 @@
 import Foundation
+import Orchestrator
 
 /// A run's folder, `<fixture root>/runs/<UTC time>-<workload>/`: never
 /// overwritten (a name taken gets `-2`, `-3`, …); `runs/latest` links to
@@ -26,7 +27,7 @@ public struct RunFolder: Sendable, Hashable {
   public var assertions: String { path + "/assertions.jsonl" }
 
   /// The runs of a fixture.
-  public static func runsFolder(root: String) -> String { root + "/runs" }
+  public static func runsFolder(root: String) -> String { root + "/" + FixturePaths.runs }
 
   /// Makes a new folder for a run of `workload` started at `time`.
   public static func create(root: String, workload: String, time: Date) throws -> RunFolder {

@@ -60,6 +60,10 @@ public struct TestRun {
       options.progress("applying the fixture first (\(planned.plan.steps.count) steps)")
       _ = try await controller.apply(planned)
     }
+    // The nemesis is checked against the fixture before anything starts.
+    var schedule = manifest.nemesis
+    if let seed = options.seed { schedule?.seed = seed }
+    if let schedule { try controller.prepareNemesisHere(schedule, root: root) }
     let started = Date()
     let folder = try RunFolder.create(root: root, workload: w.name, time: started)
     // Lines the instances stated before now only declare properties (RunProperties).
@@ -85,11 +89,9 @@ public struct TestRun {
     let generator = OperationGenerator(workload: w, seed: seed)
     let source = OperationSource(generator: generator, rate: w.rate, timeLimit: w.timeLimit)
     let stop = options.stop
-    let nemesis = manifest.nemesis.map { s -> Task<Void, any Error> in
-      var schedule = s
-      if let seed = options.seed { schedule.seed = seed }
+    let nemesis = schedule.map { _ in
       let controller = self.controller
-      return Task { try await controller.runNemesisHere(schedule, root: root) { source.isStopped || stop.requested } }
+      return Task { try await controller.runNemesis(root: root) { source.isStopped || stop.requested } }
     }
     options.progress(
       "running \(w.name): \(w.concurrency) workers, \(w.rate.map { "\(Int($0))/s" } ?? "no rate limit"), \(Units.text(w.timeLimit)), seed \(seed)"
@@ -110,22 +112,23 @@ public struct TestRun {
       options.progress("healing")
       do { _ = try await controller.stopNemesis(root: root) } catch { problems.append("healing: \(error)") }
     }
-    let interrupted = stop.requested
-    if !interrupted {
+    if !stop.requested {
       if w.finalWait > .zero {
         options.progress("waiting \(Units.text(w.finalWait)) (final_wait)")
-        try? await Task.sleep(for: w.finalWait)
+        let until = ContinuousClock.now + w.finalWait
+        while ContinuousClock.now < until, !stop.requested { try? await Task.sleep(for: .milliseconds(20)) }
       }
       source.queueFinals(generator.finalReads())
       options.progress("final reads")
       await onThreads(workers.count) { i in
-        while let op = source.nextFinal() {
+        while !stop.requested, let op = source.nextFinal() {
           // A final read is tried again after a fail or info, a few times.
           var tries = 0
           while workers[i].perform(op, into: history).type != .ok, tries < 4, !stop.requested { tries += 1 }
         }
       }
     }
+    let interrupted = stop.requested
     for worker in workers { worker.stop() }
     problems += workers.compactMap { $0.broken.map { "worker \($0)" } }
     try history.flush()

@@ -41,20 +41,7 @@ extension FixtureController {
     let state = try FixtureState.require(root: root)
     let lock = try FixtureLock(paths: FixturePaths(root: root), command: "nemesis start", file: "nemesis.lock", wait: .seconds(30))
     defer { lock.release() }
-    if let old = try NemesisRecord.load(root: root) {
-      if let pid = old.pid, NemesisProcess.isRunning(pid: pid, root: root) {
-        throw OrchestratorError(
-          .locked, "a nemesis already runs on this fixture (pid \(pid), since \(Self.clock(old.startedAt))): `cthulhu nemesis stop` first")
-      }
-      let owned = try FaultBook.load(root: root).faults.filter { $0.owner == NemesisRecord.owner }
-      if !old.active.isEmpty || !owned.isEmpty {
-        let left = old.active.map(\.summary) + owned.filter { f in !old.active.contains { $0.faultID == f.id } }.map(\.summary)
-        throw OrchestratorError(
-          .unsupported,
-          "the last nemesis ended without healing (was it killed?) and left in force: \(left.joined(separator: "; ")); run `cthulhu nemesis stop` to heal, then start again"
-        )
-      }
-    }
+    try Self.refuseWhileANemesisHolds(root: root)
     let refs = try Self.nemesisInstances(schedule, state: state)
     var record = NemesisRecord(startedAt: Date(), schedule: schedule, instances: refs)
     try record.save(root: root)
