@@ -47,7 +47,7 @@ final class RunReportTests: XCTestCase {
                                            {"id": 9, "process": 2, "f": "read", "value": null, "outcome": "ok", "result": 3, "line": 17}],
                                "blocked": {"id": 9, "process": 2, "f": "read", "value": null, "outcome": "ok", "result": 3, "line": 17}}},
      "properties": [{"id": "a leader was elected", "assert": "sometimes", "passed": true, "hits": 4},
-                    {"id": "at most one leader per term", "assert": "always", "passed": false, "hits": 9, "reason": "seen false 1 of 9 times"}]}
+                    {"id": "at most one leader per term", "assert": "always", "passed": false, "hits": 9, "reason": "seen false 1 of 9 times", "details": {"term": 4}}]}
     """.write(toFile: dir + "/results.json", atomically: true, encoding: .utf8)
   }
 
@@ -67,7 +67,10 @@ final class RunReportTests: XCTestCase {
         #"<tr class="failed"><td>9</td><td>2</td><td>read</td><td>null</td><td>ok</td><td>3</td><td>17</td></tr>"#),
       "the blocked operation last, marked")
     XCTAssertEqual(html.components(separatedBy: "<td>17</td>").count - 1, 1, "once, though the witness ends with it")
-    XCTAssertTrue(html.contains(#"<tr class="failed"><td>at most one leader per term</td><td>always</td><td>FAILED</td><td>9</td>"#))
+    XCTAssertTrue(
+      html.contains(
+        #"<tr class="failed"><td>at most one leader per term</td><td>always</td><td>FAILED</td><td>9</td><td>seen false 1 of 9 times</td><td>{&quot;term&quot;:4}</td></tr>"#
+      ))
     XCTAssertTrue(html.contains("2 properties, 1 failed"))
     let run = try RunData.load(folder: dir)
     XCTAssertEqual(Set(run.operations.map(\.type)), [.ok, .fail, .info])

@@ -51,7 +51,7 @@ final class AfterResultsTests: XCTestCase {
         .init(id: "a leader was elected", assert: "sometimes", hits: 0, satisfied: 0, passed: false, reason: "never reached"),
         .init(
           id: "at most one leader per term", assert: "always", hits: 2, satisfied: 1, passed: false,
-          reason: "seen false 1 of 2 times (first at \(folder.assertions):4)"),
+          reason: "seen false 1 of 2 times (first at \(folder.assertions):4)", at: "\(folder.assertions):4"),
       ])
     XCTAssertEqual(out.valid, .invalid, "a failed property makes the run invalid")
     XCTAssertEqual(out.problems, ["assertions: \(folder.assertions):5: not a JSON object"])

@@ -130,10 +130,13 @@ public struct RunReport: Sendable {
       let passed = p["passed"] == .bool(true)
       rows +=
         "<tr class=\"\(passed ? "passed" : "failed")\"><td>\(Html.escape(p["id"]?.text ?? "?"))</td><td>\(Html.escape(p["assert"]?.text ?? "?"))</td>"
-      rows += "<td>\(passed ? "passed" : "FAILED")</td><td>\(p["hits"]?.text ?? "0")</td><td>\(Html.escape(p["reason"]?.text ?? ""))</td></tr>"
+      rows += "<td>\(passed ? "passed" : "FAILED")</td><td>\(p["hits"]?.text ?? "0")</td><td>\(Html.escape(p["reason"]?.text ?? ""))</td>"
+      // The details of the line that decided it, for a failed property (where to look).
+      let details = passed ? "" : (p["details"].map { $0 == .null ? "" : $0.json } ?? "")
+      rows += "<td>\(Html.escape(details))</td></tr>"
     }
     return
-      "<section><h2>Properties</h2><table id=\"properties\"><tr><th>Property</th><th>Kind</th><th>Verdict</th><th>Hits</th><th>Why</th></tr>\(rows)</table></section>\n"
+      "<section><h2>Properties</h2><table id=\"properties\"><tr><th>Property</th><th>Kind</th><th>Verdict</th><th>Hits</th><th>Why</th><th>Details</th></tr>\(rows)</table></section>\n"
   }
 
   /// A JSON value indented, keys sorted.

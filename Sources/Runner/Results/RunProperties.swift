@@ -40,7 +40,9 @@ public enum RunProperties {
     let ledger: PropertyLedger
     do { ledger = try PropertyLedger.read(files(folder: folder), since: since) } catch { throw RunError.io("\(error)") }
     let properties = ledger.properties.map {
-      RunResults.Property(id: $0.id, assert: $0.assert.rawValue, hits: $0.hits, satisfied: $0.trueCount, passed: $0.passed, reason: $0.reason)
+      RunResults.Property(
+        id: $0.id, assert: $0.assert.rawValue, hits: $0.hits, satisfied: $0.trueCount, passed: $0.passed, reason: $0.reason, at: $0.at,
+        details: $0.details)
     }
     var problems = ledger.problems.map { "\($0.at): \($0.message)" }
     if ledger.problemCount > problems.count { problems.append("\(ledger.problemCount - problems.count) more lines were not assertions") }

@@ -96,13 +96,21 @@ public struct RunResults: Codable, Sendable, Hashable {
     public var passed: Bool
     /// Why it failed, in words.
     public var reason: String?
-    public init(id: String, assert: String, hits: Int, satisfied: Int, passed: Bool, reason: String? = nil) {
+    /// The line that decided it (the first that failed it, else the first
+    /// hit), `file:line`, and the `details` it carried.
+    public var at: String?
+    public var details: HistoryValue?
+    public init(
+      id: String, assert: String, hits: Int, satisfied: Int, passed: Bool, reason: String? = nil, at: String? = nil, details: HistoryValue? = nil
+    ) {
       self.id = id
       self.assert = assert
       self.hits = hits
       self.satisfied = satisfied
       self.passed = passed
       self.reason = reason
+      self.at = at
+      self.details = details
     }
   }
 
