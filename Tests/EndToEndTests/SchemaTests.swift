@@ -103,6 +103,16 @@ final class SchemaTests: XCTestCase {
       #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"faults": [{"partition": "thirds", "for": "1s"}]}}"#, false
     ),
     (
+      "a cut of targets a command chooses",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"faults": [{"partition": "cut", "targets": {"command": ["/bin/echo", "i001"]}, "for": "1s"}, {"kill": {"command": "echo i001"}, "for": "1s"}]}}"#,
+      true
+    ),
+    (
+      "a targets command misspelt",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"faults": [{"partition": "cut", "targets": {"comand": ["x"]}, "for": "1s"}]}}"#,
+      false
+    ),
+    (
       "kill with targets",
       #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "nemesis": {"faults": [{"kill": "i001", "targets": "i001", "for": "1s"}]}}"#,
       false
