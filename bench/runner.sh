@@ -5,7 +5,8 @@
 #
 #   bench/runner.sh [--no-build] [--debug] [--time-limit 10s] [--workers 50]
 #
-# --debug measures the debug build instead (said so in the section).
+# --debug measures the debug build instead (said so in the section);
+# --binary PATH a cthulhu built elsewhere (e.g. with --scratch-path), no build.
 # The fixture is one busybox process (driver: process, loopback: no root,
 # no engine); the client is a shell loop that answers {"type": "ok"} to
 # every request line. Figures: operations recorded per second with
@@ -16,21 +17,22 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
-build=1 limit=10s workers=50 config=release
+build=1 limit=10s workers=50 config=release bin=
 while [ $# -gt 0 ]; do
   case $1 in
   --no-build) build=0 ;;
   --debug) config=debug ;;
+  --binary) bin=$2; build=0; shift ;;
   --time-limit) limit=$2; shift ;;
   --workers) workers=$2; shift ;;
-  -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "bench/runner.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 [ -x /bin/busybox ] || { echo "bench/runner.sh: /bin/busybox is missing (apt install busybox-static)" >&2; exit 1; }
 if [ "$build" = 1 ]; then (cd "$repo" && swift build -c "$config" --product cthulhu >/dev/null); fi
-bin=$repo/.build/$config/cthulhu
+bin=${bin:-$repo/.build/$config/cthulhu}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$repo/bench/out/runner-$stamp
 mkdir -p "$out"

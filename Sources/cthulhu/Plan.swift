@@ -58,6 +58,7 @@ extension Cthulhu {
       var plan = planned.plan
       let timeline = manifest.nemesis.map { NemesisTimeline(manifest: manifest, schedule: $0) }
       plan.nemesis = timeline?.plan()
+      plan.workloads = manifest.workloads.isEmpty ? nil : manifest.workloads.map(WorkloadPlan.init)
       if let graph {
         Output.out(try graph.render(Topology.planned(planned)))
       } else {

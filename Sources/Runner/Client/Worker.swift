@@ -27,6 +27,8 @@ final class Worker: @unchecked Sendable {
   private var client: ClientProcess?
   /// Why the worker could not go on (a client that cannot be started again).
   private(set) var broken: String?
+  /// When its client started: one that ends at once is started again after a pause.
+  private var clientStarted = ContinuousClock.now
 
   init(index: Int, setup: Setup) {
     self.index = index
@@ -46,6 +48,7 @@ final class Worker: @unchecked Sendable {
   func start() throws {
     guard case .process(let command) = setup.client, client == nil else { return }
     client = try ClientProcess(command, directory: setup.directory, environment: environment, log: log)
+    clientStarted = .now
   }
 
   /// Runs `op` and records its invoke and completion.
@@ -106,6 +109,9 @@ final class Worker: @unchecked Sendable {
     guard case .process = setup.client else { return }
     client?.end()
     client = nil
+    // A client that ends as soon as it starts (it cannot reach the system,
+    // say) is not started again in a tight loop.
+    if ContinuousClock.now - clientStarted < .milliseconds(100) { Thread.sleep(forTimeInterval: 0.1) }
     do { try start() } catch { broken = "\(error)" }
   }
 
