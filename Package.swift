@@ -15,6 +15,7 @@ let package = Package(
     .library(name: "Manifest", targets: ["Manifest"]),
     .library(name: "Orchestrator", targets: ["Orchestrator"]),
     .library(name: "History", targets: ["History"]),
+    .library(name: "Runner", targets: ["Runner"]),
     .executable(name: "cthulhu-demo", targets: ["cthulhu-demo"]),
   ],
   dependencies: [
@@ -77,12 +78,19 @@ let package = Package(
     // Foundation: a test suite or tool can check histories without pulling in
     // the orchestrator's engine clients, and it builds and tests on its own.
     .target(name: "History", swiftSettings: swiftSettings),
+    // `cthulhu test`: workers driving client processes, generators, the
+    // nemesis during the run, the results folder. Its own target because it
+    // joins the three below it (the fixture, the manifest's workloads, the
+    // history and its checkers) and nothing below may depend on that join;
+    // the CLI only parses and renders around it.
+    .target(name: "Runner", dependencies: ["Manifest", "Orchestrator", "History"], swiftSettings: swiftSettings),
     .executableTarget(
       name: "cthulhu",
       dependencies: [
         "Manifest",
         "Orchestrator",
         "History",
+        "Runner",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -136,6 +144,7 @@ let package = Package(
     .testTarget(
       name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "HistoryTests", dependencies: ["History", "TestSupport"], swiftSettings: swiftSettings),
+    .testTarget(name: "RunnerTests", dependencies: ["Runner", "Manifest", "Orchestrator", "History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "OrchestratorTests",
       dependencies: ["Orchestrator", "Manifest"],

@@ -24,6 +24,8 @@ actor Node {
   /// Leader reads waiting for a majority's confirmation, by id.
   private var readers: [Int: (term: Int, round: Int, reply: CheckedContinuation<ReadResult, Never>)] = [:]
   private var nextReader = 0
+  private let assertions = Assertions()
+  private var watch: PropertyWatch
 
   /// Every peer call gives up after this long: a partitioned peer is slow, never a hang.
   static let peerTimeout = TimeAmount.milliseconds(200)
@@ -33,6 +35,7 @@ actor Node {
   init(config: DemoConfig, client: HTTPClient) {
     self.config = config
     self.client = client
+    watch = PropertyWatch(quiet: .milliseconds(config.electionTimeoutMs.upperBound))
     let durable = config.statePath.flatMap { FileManager.default.contents(atPath: $0) }
       .flatMap { try? JSONDecoder().decode(DurableState.self, from: $0) }
     raft = Raft(
@@ -44,6 +47,7 @@ actor Node {
 
   /// Ticks the state machine until the task is cancelled.
   func run() async {
+    assertions.declare()
     logRole()
     while !Task.isCancelled {
       perform(update { $0.tick(now: .now) })
@@ -77,6 +81,10 @@ actor Node {
       return
     }
     logged = now
+    if now.role == .leader {
+      assertions.state(.sometimes, Assertions.elected, true, ["node": .text(config.name), "term": .int(now.term)])
+      stateLeader(config.name, term: now.term)
+    }
     let of = now.role == .follower ? now.leader.map { " of \($0)" } ?? "" : ""
     say("\(config.name) term \(now.term): \(now.role.rawValue)\(of)")
   }
@@ -148,7 +156,21 @@ actor Node {
 
   func append(_ request: AppendRequest) -> AppendResponse {
     heard(request.leader)
-    return update { $0.handle(request, now: .now) }
+    stateLeader(request.leader, term: request.term)
+    let response = update { $0.handle(request, now: .now) }
+    let caughtUp = watch.answered(
+      success: response.success, sameTerm: response.term == request.term, entries: request.entries.count, commitIndex: raft.commitIndex,
+      leaderCommit: request.leaderCommit, now: .now)
+    if caughtUp {
+      assertions.state(.sometimes, Assertions.caughtUp, true, ["node": .text(config.name), "index": .int(raft.commitIndex)])
+    }
+    return response
+  }
+
+  /// States "at most one leader per term" when this node learns who leads `term`.
+  private func stateLeader(_ leader: String, term: Int) {
+    guard let agrees = watch.leads(leader, term: term) else { return }
+    assertions.state(.always, Assertions.oneLeader, agrees, ["node": .text(config.name), "term": .int(term), "leader": .text(leader)])
   }
 
   enum WriteResult: Equatable {

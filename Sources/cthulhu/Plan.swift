@@ -58,6 +58,7 @@ extension Cthulhu {
       var plan = planned.plan
       let timeline = manifest.nemesis.map { NemesisTimeline(manifest: manifest, schedule: $0) }
       plan.nemesis = timeline?.plan()
+      plan.workloads = manifest.workloads.isEmpty ? nil : manifest.workloads.map(WorkloadPlan.init)
       if let graph {
         Output.out(try graph.render(Topology.planned(planned)))
       } else {
@@ -65,6 +66,9 @@ extension Cthulhu {
       }
       if graph == nil, format == .text, let timeline {
         Output.out("\n" + timeline.summary())
+      }
+      if graph == nil, format == .text, !manifest.workloads.isEmpty {
+        Output.out("\n" + WorkloadText.summary(manifest.workloads))
       }
       if let out {
         try PlanRenderer.json(plan).write(toFile: out, atomically: true, encoding: .utf8)

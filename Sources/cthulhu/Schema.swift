@@ -94,8 +94,15 @@ enum ManifestSchema {
     ],
   ]
   nonisolated(unsafe) static let targets: [String: Any] = [
-    "oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "minItems": 1]],
-    "description": "instance names, groups, globs or all (i001,i002; server), or random N [of POOL]",
+    "oneOf": [
+      ["type": "string"], ["type": "array", "items": ["type": "string"], "minItems": 1],
+      [
+        "type": "object", "additionalProperties": false, "required": ["command"],
+        "properties": ["command": ["oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "minItems": 1]]]],
+      ],
+    ],
+    "description":
+      "instance names, groups, globs or all (i001,i002; server), random N [of POOL], or { command: [...] }: a program that prints them when each occurrence starts",
   ]
   static let networkFaults = ["partition", "isolate", "loss", "duplicate", "rate", "delay"]
   static let processFaults = ["kill", "pause", "stop"]
@@ -104,7 +111,7 @@ enum ManifestSchema {
     "type": "object", "additionalProperties": false, "required": ["for"],
     "oneOf": (networkFaults + processFaults + ["clock"]).map { ["required": [$0]] },
     "properties": [
-      "partition": ["enum": ["halves", "majority", "majorities-ring", "bridge"]],
+      "partition": ["enum": ["halves", "majority", "majorities-ring", "bridge", "cut"]],
       "isolate": targets, "kill": targets, "pause": targets, "stop": targets,
       "loss": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
       "rate": ["type": "string", "pattern": "^[0-9.]+([kmgKMG]?(bit|bps))$"],
@@ -161,6 +168,7 @@ enum ManifestSchema {
         "defaults": group,
         "groups": ["type": "object", "minProperties": 1, "propertyNames": name, "additionalProperties": group],
         "nemesis": nemesis,
+        "workloads": workloads,
       ],
       "allOf": rules,
     ]

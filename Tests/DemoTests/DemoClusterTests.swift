@@ -74,6 +74,24 @@ final class DemoClusterTests: XCTestCase {
     _ = try await poll("\(second.leader) sees only \(others) within the last second") { [self] in
       json(try await get("/admin", from: second.leader).body)["peersSeen"] as? [String] == others ? true : nil
     }
+
+    // Started again with an empty log, the old leader is behind, and catches up.
+    try start(first.leader)
+    let caughtUp = try await poll("\(first.leader) states that it caught up") { [self] in
+      assertions().first {
+        $0["id"] as? String == "a follower caught up" && $0["hit"] == nil && ($0["details"] as? [String: Any])?["node"] as? String == first.leader
+      }
+    }
+    XCTAssertEqual(caughtUp["condition"] as? Bool, true)
+    XCTAssertGreaterThanOrEqual((caughtUp["details"] as? [String: Any])?["index"] as? Int ?? 0, 3, "the no-ops of two terms and two writes")
+    let stated = assertions()
+    XCTAssertFalse(stated.contains { $0.isEmpty }, "every line whole, though three processes append to one file")
+    XCTAssertEqual(stated.filter { $0["hit"] as? Bool == false }.count, 12, "three properties declared by each of four starts")
+    let elected = stated.filter { $0["id"] as? String == "a leader was elected" && $0["hit"] == nil }
+    XCTAssertEqual(Set(elected.compactMap { ($0["details"] as? [String: Any])?["node"] as? String }), [first.leader, second.leader])
+    let oneLeader = stated.filter { $0["id"] as? String == "at most one leader per term" && $0["hit"] == nil }
+    XCTAssertGreaterThanOrEqual(oneLeader.count, 4, "each node learns the leader of both terms")
+    XCTAssertTrue(oneLeader.allSatisfy { $0["assert"] as? String == "always" && $0["condition"] as? Bool == true })
   }
 
   func testSigtermExitsZeroQuickly() async throws {
@@ -119,18 +137,34 @@ final class DemoClusterTests: XCTestCase {
       let config = "{\"self\": \"\(name)\", \"peers\": {\(peers)}, \"election_timeout_ms\": [300, 600], \"heartbeat_ms\": 50}"
       try config.write(toFile: "\(dir)/\(name).json", atomically: true, encoding: .utf8)
       _ = FileManager.default.createFile(atPath: "\(dir)/\(name).log", contents: nil)
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: Self.binary)
-      process.arguments = ["--config", "\(dir)/\(name).json"]
-      let out = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dir)/\(name).log"))
-      process.standardOutput = out
-      process.standardError = out
-      try process.run()
-      processes[name] = process
+      try start(name)
     }
     for name in addresses.keys {
       _ = try await poll("\(name) answers /health") { [self] in try? await get("/health", from: name) }
     }
+  }
+
+  /// Starts (or starts again) the node `name`, its output appended to its log,
+  /// its properties to the file all three share (as concurrent appenders).
+  func start(_ name: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: Self.binary)
+    process.arguments = ["--config", "\(dir)/\(name).json"]
+    process.environment = ProcessInfo.processInfo.environment.merging(["CTHULHU_ASSERTIONS": assertionsPath]) { _, new in new }
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dir)/\(name).log"))
+    out.seekToEndOfFile()
+    process.standardOutput = out
+    process.standardError = out
+    try process.run()
+    processes[name] = process
+  }
+
+  var assertionsPath: String { dir + "/assertions.jsonl" }
+
+  /// The lines the nodes stated, each a JSON object.
+  func assertions() -> [[String: Any]] {
+    let text = (try? String(contentsOfFile: assertionsPath, encoding: .utf8)) ?? ""
+    return text.split(separator: "\n").map { json(String($0)) }
   }
 
   /// Waits until exactly one of `names` is leader and all of them name it.

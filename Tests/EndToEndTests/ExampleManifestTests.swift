@@ -43,8 +43,9 @@ final class ExampleManifestTests: XCTestCase {
       }
       let unique = "ex-" + String(UUID().uuidString.prefix(6)).lowercased()
       let renamed = text.replacingOccurrences(of: #"(?m)^fixture: .*$"#, with: "fixture: \(unique)", options: .regularExpression)
-        // A process program beside the repository (the quickstart's demo build) stays where it is.
+        // A process program beside the repository (the quickstart's demo build, the shipped clients) stays where it is.
         .replacingOccurrences(of: "\"../.build/", with: "\"" + Self.examples + "/../.build/")
+        .replacingOccurrences(of: "[../clients/", with: "[" + Self.examples + "/../clients/")
       try renamed.write(toFile: dir + "/" + file, atomically: true, encoding: .utf8)
 
       var r = try Harness.cthulhu(["plan", "--out", "plan.json", file], in: dir, env: env)

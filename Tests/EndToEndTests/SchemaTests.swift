@@ -93,6 +93,16 @@ final class SchemaTests: XCTestCase {
       #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"seed": 7, "faults": [{"partition": "majority", "for": "5s", "every": "15s", "times": 4}, {"delay": "200ms", "jitter": "50ms", "distribution": "uniform", "targets": "random 2", "for": "4s"}, {"kill": "random 1", "signal": "TERM", "for": "3s"}, {"loss": "30%", "targets": ["i001", "i002"], "for": "1s"}, {"rate": "1mbit", "for": "1s"}]}}"#,
       true
     ),
+    (
+      "workloads",
+      #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "workloads": {"w": {"client": {"command": ["./c"]}, "generator": "set", "concurrency": 10, "rate": "500/s", "time_limit": "30s", "final_wait": "10s", "checker": "set-full", "timeout": "2s"}, "q": {"command": "./one.sh", "fail_codes": [3], "generator": "cas-register", "mix": {"read": 2, "cas": 1}}}}"#,
+      true
+    ),
+    ("a workload without a client", #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "workloads": {"w": {"generator": "set"}}}"#, false),
+    (
+      "a workload with an unknown generator",
+      #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "workloads": {"w": {"client": {"command": ["./c"]}, "generator": "sets"}}}"#, false
+    ),
     ("a nemesis fault without for", #"{"fixture": "f", "groups": {"a": {"image": "x"}}, "nemesis": {"faults": [{"isolate": "i001"}]}}"#, false),
     (
       "a nemesis fault of two kinds",
@@ -101,6 +111,16 @@ final class SchemaTests: XCTestCase {
     (
       "a nemesis partition of an unknown shape",
       #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"faults": [{"partition": "thirds", "for": "1s"}]}}"#, false
+    ),
+    (
+      "a cut of targets a command chooses",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"faults": [{"partition": "cut", "targets": {"command": ["/bin/echo", "i001"]}, "for": "1s"}, {"kill": {"command": "echo i001"}, "for": "1s"}]}}"#,
+      true
+    ),
+    (
+      "a targets command misspelt",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"faults": [{"partition": "cut", "targets": {"comand": ["x"]}, "for": "1s"}]}}"#,
+      false
     ),
     (
       "kill with targets",

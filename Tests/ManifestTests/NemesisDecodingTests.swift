@@ -112,7 +112,7 @@ final class NemesisDecodingTests: XCTestCase {
       p,
       [
         "6:9: 'nemesis.seed' must be a whole number from 0 to 18446744073709551615, not '-1'",
-        "8:18: unknown partition shape 'majorty'; use halves, majority, majorities-ring or bridge (did you mean 'majority'?)",
+        "8:18: unknown partition shape 'majorty'; use halves, majority, majorities-ring, bridge or cut (did you mean 'majority'?)",
         "10:14: 'delay' must be a duration such as 500ms, 2s, 1m30s, not '200'",
         "11:16: 'nosuch' in nemesis fault 2 names no instance or group (instances i001, i002, i003, i004, i005; groups client, server; or all)",
         "13:13: 'random 9' in nemesis fault 3 asks for more members than the 5 its pool holds",

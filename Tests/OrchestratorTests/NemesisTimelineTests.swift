@@ -72,17 +72,18 @@ final class NemesisTimelineTests: XCTestCase {
 
   func testAStepBecomesTheFaultCommandsRequest() {
     let names = ["i003", "i001", "i005", "i002", "i004"]
-    XCTAssertEqual(NemesisFault.Action.partition(.majority).start(on: names), .fault(.shaped(.majority, names: names)))
+    let all = names.sorted()
+    XCTAssertEqual(NemesisFault.Action.partition(.majority).start(on: names, among: all), .fault(.shaped(.majority, names: names)))
     XCTAssertEqual(NemesisFault.Action.partition(.majority).describe(names), "partition (majority) {i001,i003} | {i002,i004,i005}")
-    XCTAssertEqual(NemesisFault.Action.kill(signal: "KILL").start(on: ["i002"]), .lifecycle(.kill, ["i002"], signal: "KILL"))
+    XCTAssertEqual(NemesisFault.Action.kill(signal: "KILL").start(on: ["i002"], among: all), .lifecycle(.kill, ["i002"], signal: "KILL"))
     XCTAssertEqual(NemesisFault.Action.pause.healVerb, .unpause)
     XCTAssertEqual(NemesisFault.Action.stop.describeHeal(["i002"]), "start i002")
     XCTAssertNil(NemesisFault.Action.isolate.healVerb)
-    XCTAssertEqual(NemesisFault.Action.duplicate(percent: 30).start(on: ["i002"]), .fault(.duplicate(percent: 30, ["i002"])))
+    XCTAssertEqual(NemesisFault.Action.duplicate(percent: 30).start(on: ["i002"], among: all), .fault(.duplicate(percent: 30, ["i002"])))
     XCTAssertEqual(NemesisFault.Action.duplicate(percent: 30).describe(["i002"]), "duplicate 30% i002")
     XCTAssertNil(NemesisFault.Action.duplicate(percent: 30).healVerb)
     let reorder = NemesisFault.Action.delay(milliseconds: 100, jitterMilliseconds: nil, distribution: nil, reorderPercent: 25)
-    XCTAssertEqual(reorder.start(on: ["i001"]), .fault(.delay(milliseconds: 100, jitter: nil, reorder: 25, ["i001"])))
+    XCTAssertEqual(reorder.start(on: ["i001"], among: all), .fault(.delay(milliseconds: 100, jitter: nil, reorder: 25, ["i001"])))
     XCTAssertEqual(reorder.describe(["i001"]), "delay 100ms reorder 25% i001")
   }
 

@@ -64,6 +64,12 @@ final class ProcessResolveTests: XCTestCase {
     XCTAssertEqual(i.container.binds.map(\.host), i.container.binds.map(\.container))
     XCTAssertTrue(i.container.env.contains("CTHULHU_MOUNT_MY_DATA=\(folder)/my-data"), "\(i.container.env)")
     XCTAssertTrue(i.container.env.contains("CTHULHU_IP=\(i.ip)"))
+    XCTAssertTrue(i.container.env.contains("CTHULHU_ASSERTIONS=\(folder)/var/cthulhu-assertions.jsonl"), "properties go to its var folder")
+    XCTAssertEqual(
+      FixturePaths(root: "/src/cthulhu-fixture").assertions(ip: i.ip), "\(folder)/var/cthulhu-assertions.jsonl", "where a run reads them")
+    m.groups[0].mounts.removeAll { $0.name == "var" }
+    let bare = try XCTUnwrap(Resolver(manifest: m, previous: nil, users: Self.users).resolve().instances.first)
+    XCTAssertFalse(bare.container.env.contains { $0.hasPrefix("CTHULHU_ASSERTIONS=") }, "no var mount, no file to state properties in")
     XCTAssertEqual(String(decoding: try XCTUnwrap(i.files.first).content, as: UTF8.self), "\(folder)/etc \(folder)/var")
   }
 
@@ -76,5 +82,6 @@ final class ProcessResolveTests: XCTestCase {
     XCTAssertNil(d.network.labels[Labels.networkMode])
     XCTAssertEqual(d.instances[0].container.binds.map(\.container), ["/opt/app/etc", "/opt/app/var"])
     XCTAssertFalse(d.instances[0].container.env.contains { $0.hasPrefix("CTHULHU_MOUNT_") })
+    XCTAssertTrue(d.instances[0].container.env.contains("CTHULHU_ASSERTIONS=/opt/app/var/cthulhu-assertions.jsonl"), "the path the container sees")
   }
 }

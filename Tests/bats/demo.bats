@@ -143,6 +143,33 @@ teardown() {
   [[ "${lines[0]}" == "$HISTORY: linearizable (register, "* ]]
 }
 
+@test "clients/demo-leader prints the one leader, for a nemesis to cut" {
+  leader=$(one_leader i001 i002 i003 i004 i005)
+  run env CTHULHU_SPEC="$FIXTURE/spec.json" "$REPO/clients/demo-leader"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$leader" ]
+}
+
+@test "clients/demo-register speaks the JSON Lines protocol: a write through a follower reaches the leader, a stopped node refuses" {
+  leader=$(one_leader i001 i002 i003 i004 i005)
+  follower=$(others "$leader" | head -1)
+  # Worker process p talks to node p mod 5: i001 is process 0.
+  p=$((10#${follower#i} - 1))
+  out=$(printf '%s\n' '{"f": "write", "value": 41}' '{"f": "read"}' '{"f": "cas", "value": [41, 42]}' |
+    CTHULHU_SPEC="$FIXTURE/spec.json" CTHULHU_PROCESS=$p "$REPO/clients/demo-register")
+  echo "$out"
+  [ "$(sed -n 1p <<<"$out")" = '{"type": "ok", "value": 41}' ]
+  [ "$(sed -n 2p <<<"$out")" = '{"type": "ok", "value": 41}' ]
+  [[ "$(sed -n 3p <<<"$out")" == '{"type": "fail", "error": "cthulhu-demo has no '* ]]
+  # A node that is down did nothing: both operations fail (not info).
+  "$FIXTURE/$follower/control" stop
+  out=$(printf '%s\n' '{"f": "write", "value": 43}' '{"f": "read"}' |
+    CTHULHU_SPEC="$FIXTURE/spec.json" CTHULHU_PROCESS=$p "$REPO/clients/demo-register")
+  echo "$out"
+  [[ "$(sed -n 1p <<<"$out")" == '{"type": "fail", "error": "connection refused: '* ]]
+  [[ "$(sed -n 2p <<<"$out")" == '{"type": "fail", "error": '* ]]
+}
+
 @test "destroy leaves no process, namespace, link, rule or registry record" {
   pids=$(cat "$FIXTURE"/[0-9]*/pid.txt)
   [ "$(wc -w <<<"$pids")" -eq 5 ]

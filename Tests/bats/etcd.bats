@@ -159,6 +159,72 @@ more_than() { [ "$(recorded "$2" "$3")" -gt "$1" ]; }
   [ -s "$HISTORY.html" ]
 }
 
+# appends FIRST LAST: list-append transactions on key 1, one a line, for clients/etcd.
+appends() {
+  local i
+  for ((i = $1; i <= $2; i++)); do
+    echo "{\"f\": \"txn\", \"value\": [[\"append\", 1, $i], [\"r\", 1, null]]}"
+    sleep 0.02
+  done
+}
+
+# register_session: a read, write, compare-and-set sequence on a fresh key
+# through clients/etcd into $BATS_TEST_TMPDIR/reg.out; fails when etcd
+# answered with a transient error (a leader change after the last test's heal).
+register_session() {
+  local k="reg-$RANDOM"
+  printf '%s\n' '{"f": "read", "key": "'$k'"}' '{"f": "write", "key": "'$k'", "value": 5}' '{"f": "read", "key": "'$k'"}' \
+    '{"f": "cas", "key": "'$k'", "value": [5, 7]}' '{"f": "cas", "key": "'$k'", "value": [5, 9]}' '{"f": "read", "key": "'$k'"}' '{"f": "add", "value": 1}' |
+    CTHULHU_SPEC="$FIXTURE/spec.json" CTHULHU_PROCESS=1 "$REPO/clients/etcd" >"$BATS_TEST_TMPDIR/reg.out"
+  ! grep -q etcdserver "$BATS_TEST_TMPDIR/reg.out"
+}
+
+@test "clients/etcd: a register through the JSON gateway (read, write, compare-and-set)" {
+  wait_until 30 register_session
+  out=$(cat "$BATS_TEST_TMPDIR/reg.out")
+  echo "$out"
+  [ "$(sed -n 1p <<<"$out")" = '{"type": "ok", "value": null}' ]
+  [ "$(sed -n 2p <<<"$out")" = '{"type": "ok", "value": 5}' ]
+  [ "$(sed -n 3p <<<"$out")" = '{"type": "ok", "value": 5}' ]
+  [ "$(sed -n 4p <<<"$out")" = '{"type": "ok", "value": [5, 7]}' ]
+  [ "$(sed -n 5p <<<"$out")" = '{"type": "fail", "error": "the value was not 5"}' ]
+  [ "$(sed -n 6p <<<"$out")" = '{"type": "ok", "value": 7}' ]
+  [[ "$(sed -n 7p <<<"$out")" == '{"type": "fail", "error": "this etcd client has no '* ]]
+}
+
+@test "clients/etcd: list-append transactions through the JSON gateway keep every acknowledged append across a partition" {
+  old=$(leader)
+  pids=()
+  for p in 0 1 2; do
+    # Worker process p talks to member p mod 3.
+    (appends $((p * 1000 + 1)) $((p * 1000 + 120)) |
+      CTHULHU_SPEC="$FIXTURE/spec.json" CTHULHU_PROCESS=$p "$REPO/clients/etcd" >"$BATS_TEST_TMPDIR/c$p.out" 2>"$BATS_TEST_TMPDIR/c$p.err") 3>&- &
+    pids+=($!)
+  done
+  wait_until 20 grep -q '"type": "ok"' "$BATS_TEST_TMPDIR/c0.out" || { cat "$BATS_TEST_TMPDIR"/c*.err; false; }
+  # shellcheck disable=SC2046
+  "$FIXTURE/control" partition "$old" "$(others "$old" | paste -sd, -)"
+  sleep 2
+  "$FIXTURE/control" heal
+  wait "${pids[@]}"
+  cat "$BATS_TEST_TMPDIR"/c*.out >"$BATS_TEST_TMPDIR/all.out"
+  # One answer per request, each ok, fail or info.
+  [ "$(wc -l <"$BATS_TEST_TMPDIR/all.out")" -eq 360 ]
+  [ "$(jq -r .type "$BATS_TEST_TMPDIR/all.out" | grep -cv '^ok$\|^fail$\|^info$')" -eq 0 ]
+  # The member cut off with the old leader could not commit: some answers there were not ok.
+  [ "$(jq -r .type "$BATS_TEST_TMPDIR/c$((10#${old#i} - 1)).out" | grep -cv '^ok$')" -gt 0 ]
+  wait_until 30 leader
+  final=$(echo '{"f": "txn", "value": [["r", 1, null]]}' | CTHULHU_SPEC="$FIXTURE/spec.json" "$REPO/clients/etcd" | jq -c '.value[0][2]')
+  # Every acknowledged append is in the final list, once.
+  acked=$(jq -c 'select(.type == "ok") | .value[0][2]' "$BATS_TEST_TMPDIR/all.out" | sort -n)
+  [ "$(wc -l <<<"$acked")" -gt 100 ]
+  missing=$(comm -23 <(echo "$acked") <(jq -c '.[]' <<<"$final" | sort -n))
+  [ -z "$missing" ]
+  [ "$(jq 'length' <<<"$final")" -eq "$(jq 'unique | length' <<<"$final")" ]
+  # Each ok read saw its own append last.
+  [ "$(jq -c 'select(.type == "ok") | select(.value[1][2][-1] != .value[0][2])' "$BATS_TEST_TMPDIR/all.out" | wc -l)" -eq 0 ]
+}
+
 @test "destroy leaves no etcd process" {
   pids=$(cat "$FIXTURE"/[0-9]*/pid.txt)
   [ "$(wc -w <<<"$pids")" -eq 3 ]

@@ -7,7 +7,7 @@ final class ManifestDecoder {
   let path: String
   var directory: String { (path as NSString).deletingLastPathComponent }
 
-  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups", "nemesis"]
+  static let topKeys = ["fixture", "driver", "root", "network", "faults", "vars", "defaults", "groups", "nemesis", "workloads"]
   static let groupKeys = [
     "image", "build", "count", "command", "env", "mounts", "templates", "files", "ports", "healthcheck",
     "memory", "cpus", "stop_timeout", "on_change", "depends_on", "user",
@@ -130,7 +130,11 @@ final class ManifestDecoder {
     if let n = fields["nemesis"], groups.reduce(0, { $0 + $1.count }) <= ManifestLoader.maxInstances {
       var decoder = NemesisDecoder(reader: reader, driver: driver, network: network, instances: NemesisDecoder.instances(of: groups))
       decoder.clockGroups = Set(groups.filter(\.clockSkew).map(\.name))
+      decoder.directory = directory
       manifest.nemesis = decoder.decode(n)
+    }
+    if let n = fields["workloads"] {
+      manifest.workloads = WorkloadDecoder(reader: reader).decode(n)
     }
     ManifestValidator(reader: reader, fields: fields, root: root).check(manifest)
     return manifest

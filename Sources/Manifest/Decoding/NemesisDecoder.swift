@@ -12,6 +12,8 @@ struct NemesisDecoder {
   let instances: [(name: String, group: String)]
   /// The groups that say `clock_skew: true` (their instances' clocks can move).
   var clockGroups: Set<String> = []
+  /// The manifest's folder: a targets command's `./` path is made absolute against it, and it runs there.
+  var directory = FileManager.default.currentDirectoryPath
 
   static let keys = ["seed", "faults"]
   static let kinds = ["partition", "isolate", "loss", "duplicate", "rate", "delay", "kill", "pause", "stop", "clock"]
@@ -118,7 +120,7 @@ struct NemesisDecoder {
         if let shape = NemesisFault.PartitionShapeName(rawValue: s) {
           action = .partition(shape)
         } else {
-          var m = "unknown partition shape '\(s)'; use halves, majority, majorities-ring or bridge"
+          var m = "unknown partition shape '\(s)'; use halves, majority, majorities-ring, bridge or cut"
           if let sug = Suggest.closest(to: s, in: NemesisFault.PartitionShapeName.allCases.map(\.rawValue)) { m += " (did you mean '\(sug)'?)" }
           fail(kindValue, m)
         }
@@ -217,7 +219,9 @@ struct NemesisDecoder {
     var targets = NemesisTargets(words: ["all"])
     // A clock moves only where libfaketime was preloaded at start: the group opts in.
     let skewable = { (names: [String]) in names.filter { n in !clockGroups.contains(instances.first { $0.name == n }?.group ?? "") } }
-    if let t = targetsNode {
+    if let t = targetsNode, case .mapping = t.kind {
+      if let c = commandTargets(t, what: what) { targets = c } else { ok = false }
+    } else if let t = targetsNode {
       if let s = targetText(t), let parsed = NemesisTargets.parse(s) {
         targets = parsed
         switch parsed.pool(in: instances) {
@@ -241,6 +245,9 @@ struct NemesisDecoder {
           } else if let a = action, n < a.fewestTargets {
             fail(t, "a \(a.shapeName) partition needs at least \(a.fewestTargets) instances, and \(what) gives it \(n)")
           }
+          if case .partition(.cut)? = action, n >= instances.count {
+            fail(t, "a cut partition cuts its targets from the other instances, and \(what) takes all \(instances.count); name fewer (random 1)")
+          }
         }
       } else {
         fail(t, "the targets of \(what) must be instance or group names (i001,i002; server; all) or 'random N' such as random 2, not \(t.kindName)")
@@ -248,6 +255,11 @@ struct NemesisDecoder {
     } else if case .clock? = action, let bad = skewable(instances.map(\.name)).first {
       let group = instances.first { $0.name == bad }?.group ?? "?"
       fail(kindValue, "\(what) moves the clock of every instance (no 'targets'), and group '\(group)' does not say clock_skew: true; give 'targets'")
+    } else if case .partition(.cut)? = action {
+      fail(
+        kindValue,
+        "a cut partition cuts its targets from every other instance: give 'targets' (random 1, i002, or { command: [./primary.sh] } for the current primary)"
+      )
     } else if let a = action, instances.count < a.fewestTargets {
       fail(kindValue, "a \(a.shapeName) partition needs at least \(a.fewestTargets) instances, and the manifest makes \(instances.count)")
     }
@@ -290,6 +302,31 @@ struct NemesisDecoder {
     guard ok, let action, let lasting else { return nil }
     return NemesisFault(
       action: action, targets: targets, after: after, lasting: lasting, every: every, times: times, location: node.location)
+  }
+
+  /// `{ command: [./primary.sh, --cluster, x] }`: targets a program prints
+  /// when each occurrence starts. A `./` or `../` program is made absolute
+  /// against the manifest's folder and must exist; nil (with diagnostics) when wrong.
+  func commandTargets(_ node: YAMLNode, what: String) -> NemesisTargets? {
+    guard let m = reader.mapping(node, "the targets of \(what)", allowed: ["command"]) else { return nil }
+    guard let (_, _, v) = m.first else {
+      // (An unknown key alone was said already.)
+      if case .mapping(let pairs) = node.kind, pairs.isEmpty {
+        reader.error(node.location, "the targets of \(what) need 'command': a program that prints instance names, one a line")
+      }
+      return nil
+    }
+    guard var argv = reader.command(v, "'targets.command' of \(what)") else { return nil }
+    if let first = argv.first, first.hasPrefix("./") || first.hasPrefix("../") || first.hasPrefix("/") {
+      let full = ((first.hasPrefix("/") ? first : directory + "/" + first) as NSString).standardizingPath
+      guard FileManager.default.isExecutableFile(atPath: full) else {
+        let why = FileManager.default.fileExists(atPath: full) ? "is not executable (chmod +x)" : "does not exist"
+        reader.error(v.location, "the targets command of \(what): \(full) \(why)")
+        return nil
+      }
+      argv[0] = full
+    }
+    return NemesisTargets(command: argv, directory: directory)
   }
 
   /// A target list as text: a string, or a list of names.

@@ -21,6 +21,9 @@ public struct Manifest: Sendable, Hashable {
   /// `nemesis:`: faults on a schedule, run by `cthulhu nemesis start`. Not
   /// part of the topology: it changes no plan, and `==` leaves it out.
   public var nemesis: NemesisSchedule?
+  /// `workloads:`: correctness runs for `cthulhu test`, in file order. Not
+  /// part of the topology: it changes no plan, and `==` leaves it out.
+  public var workloads: [Workload] = []
   /// Free values for templates (`vars:`), in file order.
   public var vars: [(key: String, value: Value)]
   /// Groups in manifest order; instance names are handed out in this order.

@@ -76,15 +76,25 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     /// Fewest targets the action can act on.
     public var fewestTargets: Int {
       guard case .partition(let shape) = self else { return 1 }
-      return shape == .halves ? 2 : 3
+      switch shape {
+      case .cut: return 1
+      case .halves: return 2
+      default: return 3
+      }
     }
   }
 
-  /// The partition shapes of `cthulhu partition` (Orchestrator's `PartitionShape`).
+  /// The partition shapes of `cthulhu partition` (Orchestrator's
+  /// `PartitionShape`), and `cut`: the targets against every other instance
+  /// of the fixture (not only the other targets), Jepsen's `:one` when the
+  /// targets are `random 1`. Like every partition it drops packets between
+  /// instances only, so the host (the clients of a test) still reaches every
+  /// instance, where `isolate` cuts the host too.
   public enum PartitionShapeName: String, Sendable, Hashable, Codable, CaseIterable {
     case halves, majority
     case majoritiesRing = "majorities-ring"
     case bridge
+    case cut
   }
 
   public var action: Action
@@ -119,19 +129,33 @@ public struct NemesisFault: Sendable, Hashable, Codable {
 
 /// Which instances a nemesis entry acts on: instance names, group names,
 /// globs or `all` (as every command takes them), or `random N` of those,
-/// drawn anew at each occurrence.
+/// drawn anew at each occurrence; or the names a command prints when the
+/// occurrence starts (`targets: { command: [...] }`: "the current primary").
 public struct NemesisTargets: Sendable, Hashable, Codable, CustomStringConvertible {
-  /// The pool: names, groups, globs, `all`.
+  /// The pool: names, groups, globs, `all` (empty with `command`).
   public var words: [String]
   /// `random N`: this many members of the pool, drawn at each occurrence.
   public var random: Int?
+  /// Chosen at run time: this program (a `./` path made absolute against the
+  /// manifest's folder) prints instance names, one a line, when an occurrence starts.
+  public var command: [String]?
+  /// The folder the command runs in: the manifest's.
+  public var directory: String?
 
   public init(words: [String], random: Int? = nil) {
     self.words = words
     self.random = random
   }
 
+  /// Targets a command chooses at run time, run in `directory`.
+  public init(command: [String], directory: String) {
+    self.words = []
+    self.command = command
+    self.directory = directory
+  }
+
   public var description: String {
+    if let command { return "command " + command.joined(separator: " ") }
     let pool = words.joined(separator: ",")
     guard let random else { return pool }
     return "random \(random)" + (words == ["all"] ? "" : " of \(pool)")

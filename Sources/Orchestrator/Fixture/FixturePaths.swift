@@ -20,8 +20,16 @@ public struct FixturePaths: Sendable, Hashable {
   public var events: String { root + "/events.jsonl" }
   /// Client operations recorded by `cthulhu op`, for `cthulhu check`.
   public var history: String { root + "/history.jsonl" }
+  /// The file an instance appends its properties to (`CTHULHU_ASSERTIONS`), in its `var` mount.
+  public static let assertionsFile = "cthulhu-assertions.jsonl"
+  /// `<root>/<ip>/bindmounts/var/cthulhu-assertions.jsonl`: where a run reads an instance's properties.
+  public func assertions(ip: IPv4Address) -> String { mountFolder(ip: ip, mount: "var") + "/" + Self.assertionsFile }
   public var stateFolder: String { root + "/.cthulhu" }
   public var lock: String { root + "/.cthulhu/lock" }
+
+  /// The folder of `cthulhu test`'s runs in a root: kept by `destroy`, and
+  /// a root holding only it (and `.cthulhu`) is adopted as empty.
+  public static let runs = "runs"
 
   /// The fixture-wide entries cthulhu writes in a root (besides `.cthulhu`).
   public static let fixtureFiles = ["control", "spec.json", "fixture.json", "events.jsonl", "history.jsonl"]

@@ -65,7 +65,8 @@ public enum FixtureRoot {
       return .fixture
     }
     let entries = try SafeTree.entries(ofFolder: root) ?? []
-    let foreign = entries.filter { $0 != ".cthulhu" }
+    // `runs/` holds the results of `cthulhu test`, which outlive a destroy.
+    let foreign = entries.filter { $0 != ".cthulhu" && $0 != FixturePaths.runs }
     if foreign.isEmpty { return .empty }
     throw OrchestratorError(
       .foreign,

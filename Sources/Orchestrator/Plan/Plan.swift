@@ -22,6 +22,9 @@ public struct Plan: Codable, Sendable, Hashable {
   /// against a fixture only). Not part of the topology: no step comes of it,
   /// and `apply` of a saved plan ignores it. Added within format version 2.
   public var nemesis: NemesisPlan?
+  /// The manifest's `workloads:`, for `cthulhu test`; like `nemesis`, no step
+  /// comes of them. Added within format version 2.
+  public var workloads: [WorkloadPlan]?
 
   public var hasChanges: Bool { !steps.isEmpty }
 

@@ -230,6 +230,11 @@ public struct Resolver: Sendable {
       binds = binds.map { Bind(host: $0.host, container: $0.host, readOnly: $0.readOnly) }
       env += group.mounts.map { "CTHULHU_MOUNT_\(Self.envName($0.name))=\(dir)/bindmounts/\($0.name)" }
     }
+    // Properties the instance states about itself (see History's
+    // PropertyLedger): a file in its `var` folder, where it may write.
+    if let v = group.mounts.first(where: { $0.name == "var" }) {
+      env.append("CTHULHU_ASSERTIONS=" + (manifest.driver == .process ? "\(dir)/bindmounts/var" : v.path) + "/" + FixturePaths.assertionsFile)
+    }
     if group.clockSkew, let library = ClockSkew.library() {
       // Without the library the apply fails before anything changes (see resolve).
       let made = ClockSkew.preload(

@@ -41,38 +41,8 @@ extension FixtureController {
     let state = try FixtureState.require(root: root)
     let lock = try FixtureLock(paths: FixturePaths(root: root), command: "nemesis start", file: "nemesis.lock", wait: .seconds(30))
     defer { lock.release() }
-    if let old = try NemesisRecord.load(root: root) {
-      if let pid = old.pid, NemesisProcess.isRunning(pid: pid, root: root) {
-        throw OrchestratorError(
-          .locked, "a nemesis already runs on this fixture (pid \(pid), since \(Self.clock(old.startedAt))): `cthulhu nemesis stop` first")
-      }
-      let owned = try FaultBook.load(root: root).faults.filter { $0.owner == NemesisRecord.owner }
-      if !old.active.isEmpty || !owned.isEmpty {
-        let left = old.active.map(\.summary) + owned.filter { f in !old.active.contains { $0.faultID == f.id } }.map(\.summary)
-        throw OrchestratorError(
-          .unsupported,
-          "the last nemesis ended without healing (was it killed?) and left in force: \(left.joined(separator: "; ")); run `cthulhu nemesis stop` to heal, then start again"
-        )
-      }
-    }
-    let refs = state.instances.map { NemesisTimeline.InstanceRef(name: $0.name, group: $0.group) }
-    let pairs = refs.map { ($0.name, $0.group) }
-    for (i, f) in schedule.faults.enumerated() {
-      let at = f.location.line > 0 ? "\(f.location): " : ""
-      switch f.targets.pool(in: pairs) {
-      case .failure(let bad):
-        throw OrchestratorError(
-          .noFixture, "\(at)nemesis fault \(i + 1): '\(bad.word)' names no instance of fixture '\(state.fixture)'; apply the manifest first")
-      case .success(let pool):
-        let n = f.targets.random ?? pool.count
-        guard n <= pool.count, n >= f.action.fewestTargets else {
-          throw OrchestratorError(
-            .noFixture,
-            "\(at)nemesis fault \(i + 1) needs \(max(n, f.action.fewestTargets)) instances of '\(f.targets)', and fixture '\(state.fixture)' has \(pool.count)"
-          )
-        }
-      }
-    }
+    try Self.refuseWhileANemesisHolds(root: root)
+    let refs = try Self.nemesisInstances(schedule, state: state)
     var record = NemesisRecord(startedAt: Date(), schedule: schedule, instances: refs)
     try record.save(root: root)
     let pid = try Reaper.spawn(binary: binary, arguments: ["_nemesis", "--fixture", root], root: root)
@@ -153,6 +123,23 @@ extension FixtureController {
   func begin(
     _ step: NemesisStep, fault f: NemesisFault, healAt: Date, record: inout NemesisRecord, root: String, log: EventLog, actor: String
   ) async -> NemesisRecord.Done {
+    var step = step
+    if let command = f.targets.command {
+      // Chosen now: "the current primary" is whoever it is at this moment.
+      do {
+        let chosen = try await NemesisTargetCommand(command: command, directory: f.targets.directory, root: root).choose(
+          among: record.instances.map(\.name), entry: step.entry + 1, fewest: f.action.fewestTargets,
+          most: f.action == .partition(.cut) ? record.instances.count - 1 : nil)
+        let timeline = NemesisTimeline(schedule: record.schedule, instances: record.instances)
+        step.names = timeline.names(entry: step.entry, occurrence: step.occurrence, chosen: chosen)
+      } catch {
+        record.lastError = "\(step.label): \(error)"
+        log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: [], outcome: "failed: \(error)"))
+        return NemesisRecord.Done(
+          time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: [], outcome: "failed",
+          summary: f.action.describe([]), error: "\(error)")
+      }
+    }
     let summary = f.action.describe(step.names)
     var done = NemesisRecord.Done(
       time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: step.names, outcome: "ok", summary: summary)
@@ -166,7 +153,7 @@ extension FixtureController {
     var active = NemesisRecord.Active(
       entry: step.entry, occurrence: step.occurrence, names: step.names, summary: summary, since: Date(), healAt: healAt)
     do {
-      switch f.action.start(on: step.names) {
+      switch f.action.start(on: step.names, among: record.instances.map(\.name)) {
       case .fault(let request):
         let made = try await inject(request, root: root, owner: NemesisRecord.owner)
         active.faultID = made.id

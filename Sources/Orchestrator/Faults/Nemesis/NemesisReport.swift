@@ -38,6 +38,9 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
     public var targets: String
     /// The pool (names, groups, globs, `all`) and, for `random N`, N.
     public var targetWords: [String]
+    /// `targets: { command: [...] }`: the program (its path absolute) that
+    /// prints the targets when each occurrence starts (`targetWords` is then empty).
+    public var targetCommand: [String]?
     public var random: Int?
     /// Milliseconds from `nemesis start` to the first occurrence.
     public var afterMs: Int64
@@ -72,11 +75,13 @@ extension NemesisTimeline {
     var it = self
     var steps: [NemesisPlan.Step] = []
     while steps.count < firstSteps, let s = it.next() {
-      let a = schedule.faults[s.entry].action
+      let f = schedule.faults[s.entry]
+      // Targets a command chooses are shown as the command, to be run then.
+      let shown = f.targets.command.map { ["‹" + $0.map { ($0 as NSString).lastPathComponent }.joined(separator: " ") + "›"] } ?? s.names
       steps.append(
         .init(
           atMs: s.atMs, label: s.label, action: s.heal ? "heal" : "fault", targets: s.names,
-          summary: s.heal ? a.describeHeal(s.names) : a.describe(s.names)))
+          summary: s.heal ? f.action.describeHeal(shown) : f.action.describe(shown)))
     }
     return NemesisPlan(seed: schedule.seed, faults: schedule.faults.map(NemesisPlan.Entry.init), firstSteps: steps, moreSteps: it.next() != nil)
   }
@@ -106,6 +111,7 @@ extension NemesisPlan.Entry {
     }
     targets = f.targets.description
     targetWords = f.targets.words
+    targetCommand = f.targets.command
     random = f.targets.random
     afterMs = f.after.wholeMilliseconds
     forMs = f.lasting.wholeMilliseconds

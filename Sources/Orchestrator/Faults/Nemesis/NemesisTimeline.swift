@@ -84,16 +84,24 @@ public struct NemesisTimeline: Sequence, IteratorProtocol, Sendable {
   }
 
   /// The instances occurrence `k` of entry `e` acts on ([] when its targets
-  /// name none of the instances, as after a scale-down).
-  public func names(entry e: Int, occurrence k: Int) -> [String] {
+  /// name none of the instances, as after a scale-down, and when a command
+  /// chooses them: they are known only when the occurrence starts, as `chosen`).
+  public func names(entry e: Int, occurrence k: Int, chosen: [String]? = nil) -> [String] {
     let f = schedule.faults[e]
-    guard case .success(var pool) = f.targets.pool(in: instances.map { ($0.name, $0.group) }) else { return [] }
+    var pool: [String]
+    if f.targets.command != nil {
+      pool = chosen ?? []
+    } else {
+      guard case .success(let p) = f.targets.pool(in: instances.map { ($0.name, $0.group) }) else { return [] }
+      pool = p
+    }
     var g = SeededGenerator(seed: Self.seed(schedule.seed, entry: e, occurrence: k))
     if let n = f.targets.random {
       pool.shuffle(using: &g)
       pool = pool.prefix(n).sorted()
     }
-    if case .partition = f.action { pool.shuffle(using: &g) }
+    // A cut takes its targets as a set; the other shapes, in a drawn order.
+    if case .partition(let shape) = f.action, shape != .cut { pool.shuffle(using: &g) }
     return pool
   }
 
@@ -124,9 +132,11 @@ public enum NemesisEffect: Sendable, Hashable {
 }
 
 extension NemesisFault.Action {
-  /// What starting an occurrence on `names` does.
-  public func start(on names: [String]) -> NemesisEffect {
+  /// What starting an occurrence on `names` does, in a fixture of `all`
+  /// (a cut partition splits `names` from the rest of them).
+  public func start(on names: [String], among all: [String]) -> NemesisEffect {
     switch self {
+    case .partition(.cut): .fault(.partition(sets: [names, all.filter { !names.contains($0) }]))
     case .partition(let shape): .fault(.shaped(PartitionShape(rawValue: shape.rawValue)!, names: names))
     case .isolate: .fault(.isolate(names))
     case .loss(let p): .fault(.loss(percent: p, names))
@@ -154,6 +164,7 @@ extension NemesisFault.Action {
   public func describe(_ names: [String]) -> String {
     let list = names.joined(separator: ",")
     switch self {
+    case .partition(.cut): return "partition (cut) {\(list)} from the other instances"
     case .partition(let shape):
       guard let s = PartitionShape(rawValue: shape.rawValue), let r = try? s.apply(to: names) else { return "partition (\(shape.rawValue)) \(list)" }
       if let sets = r.sets { return "partition (\(shape.rawValue)) " + sets.map { "{" + $0.joined(separator: ",") + "}" }.joined(separator: " | ") }

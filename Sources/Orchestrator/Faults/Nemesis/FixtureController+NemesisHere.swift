@@ -1,0 +1,64 @@
+import Foundation
+import Manifest
+
+/// The nemesis run inside the calling process, as `cthulhu test` runs it
+/// during a workload: ``prepareNemesisHere(_:root:)``, then the same steps
+/// and heals as the detached `cthulhu _nemesis` of `nemesis start`
+/// (``runNemesis(root:stopping:)``), and `stopNemesis(root:)` heals what it
+/// left (it signals no process: this one is not a `_nemesis`).
+extension FixtureController {
+  /// Checks `schedule` against the fixture as `nemesis start` does and
+  /// records it, for ``runNemesis(root:stopping:)`` to run here. Refused
+  /// while another nemesis runs or one left faults behind.
+  public func prepareNemesisHere(_ schedule: NemesisSchedule, root: String) throws {
+    let state = try FixtureState.require(root: root)
+    let lock = try FixtureLock(paths: FixturePaths(root: root), command: "test", file: "nemesis.lock", wait: .seconds(30))
+    defer { lock.release() }
+    try Self.refuseWhileANemesisHolds(root: root)
+    let refs = try Self.nemesisInstances(schedule, state: state)
+    try NemesisRecord(startedAt: Date(), schedule: schedule, instances: refs).save(root: root)
+  }
+
+  /// The fixture's instances for a nemesis; throws when a fault's targets
+  /// name none of them, or too few.
+  static func nemesisInstances(_ schedule: NemesisSchedule, state: FixtureState) throws -> [NemesisTimeline.InstanceRef] {
+    let refs = state.instances.map { NemesisTimeline.InstanceRef(name: $0.name, group: $0.group) }
+    let pairs = refs.map { ($0.name, $0.group) }
+    for (i, f) in schedule.faults.enumerated() where f.targets.command == nil {  // a command chooses when it runs
+      let at = f.location.line > 0 ? "\(f.location): " : ""
+      switch f.targets.pool(in: pairs) {
+      case .failure(let bad):
+        throw OrchestratorError(
+          .noFixture, "\(at)nemesis fault \(i + 1): '\(bad.word)' names no instance of fixture '\(state.fixture)'; apply the manifest first")
+      case .success(let pool):
+        let n = f.targets.random ?? pool.count
+        guard n <= pool.count, n >= f.action.fewestTargets else {
+          throw OrchestratorError(
+            .noFixture,
+            "\(at)nemesis fault \(i + 1) needs \(max(n, f.action.fewestTargets)) instances of '\(f.targets)', and fixture '\(state.fixture)' has \(pool.count)"
+          )
+        }
+      }
+    }
+    return refs
+  }
+
+  /// Refuses while a nemesis runs on the fixture, or when the last one died
+  /// leaving faults in force (`nemesis stop` heals them first).
+  static func refuseWhileANemesisHolds(root: String) throws {
+    if let old = try NemesisRecord.load(root: root) {
+      if let pid = old.pid, NemesisProcess.isRunning(pid: pid, root: root) {
+        throw OrchestratorError(
+          .locked, "a nemesis already runs on this fixture (pid \(pid), since \(Self.clock(old.startedAt))): `cthulhu nemesis stop` first")
+      }
+      let owned = try FaultBook.load(root: root).faults.filter { $0.owner == NemesisRecord.owner }
+      if !old.active.isEmpty || !owned.isEmpty {
+        let left = old.active.map(\.summary) + owned.filter { f in !old.active.contains { $0.faultID == f.id } }.map(\.summary)
+        throw OrchestratorError(
+          .unsupported,
+          "the last nemesis ended without healing (was it killed?) and left in force: \(left.joined(separator: "; ")); run `cthulhu nemesis stop` to heal, then start again"
+        )
+      }
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import Foundation
+
+/// `cthulhu test --recheck RUN [--model M]`: checks a stored run's history
+/// again (another model, or a newer checker). The run is left as it was:
+/// the new results go to `RUN/rechecks/<UTC time>-<model>/`.
+public enum Recheck {
+  public static func run(_ path: String, model: String? = nil) throws -> (RunFolder, RunResults) {
+    let folder = RunFolder(path: (path as NSString).standardizingPath)
+    guard FileManager.default.fileExists(atPath: folder.history) else {
+      throw RunError.io("\(path) is not a run folder: it has no history.jsonl")
+    }
+    let old = try folder.loadResults()
+    guard let model = model ?? old?.model else {
+      throw RunError.manifest("\(path) has no results.json to take the model from; name one with --model")
+    }
+    let f = DateFormatter()
+    f.locale = Locale(identifier: "en_US_POSIX")
+    f.timeZone = TimeZone(identifier: "UTC")
+    f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+    let base = folder.path + "/rechecks/\(f.string(from: Date()))-\(model)"
+    var target = base
+    var n = 1
+    try FileManager.default.createDirectory(atPath: folder.path + "/rechecks", withIntermediateDirectories: true)
+    while mkdir(target, 0o755) != 0 {
+      guard errno == EEXIST else { throw RunError.io("cannot make \(target): \(String(cString: strerror(errno)))") }
+      n += 1
+      target = "\(base)-\(n)"
+    }
+    let workload = old?.workload ?? (folder.path as NSString).lastPathComponent
+    return try TestRun.conclude(
+      folder: folder, into: RunFolder(path: target), workload: workload, model: model, seed: old?.seed ?? 0,
+      started: old?.startedAt ?? Date(), interrupted: old?.interrupted ?? false, faults: old?.faults ?? [],
+      problems: [])
+  }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import History
+import Manifest
+import Orchestrator
+
+extension TestRun {
+  /// Collects the fixture's side of the run, checks the history and writes
+  /// results.json and junit.xml; then the after-results hook.
+  func finish(
+    folder: RunFolder, workload w: Workload, seed: UInt64, started: Date, interrupted: Bool, problems: [String], eventsFrom: Int
+  ) async throws -> (RunFolder, RunResults) {
+    let root = manifest.root
+    copyEvents(from: FixturePaths(root: root).events, offset: eventsFrom, to: folder.events)
+    await collectInstances(into: folder, since: started)
+    options.progress("checking the history (\(w.checker))")
+    return try Self.conclude(
+      folder: folder, workload: w.name, model: w.checker, seed: seed, started: started, interrupted: interrupted,
+      faults: Self.faults(root: root, since: started), problems: problems)
+  }
+
+  /// Checks the folder's history and writes its results (also `--recheck`).
+  static func conclude(
+    folder: RunFolder, into out: RunFolder? = nil, workload: String, model: String, seed: UInt64, started: Date, interrupted: Bool,
+    faults: [RunResults.FaultPeriod], problems: [String]
+  ) throws -> (RunFolder, RunResults) {
+    let out = out ?? folder
+    let outcome = RunChecker.check(history: folder.history, model: model)
+    var results = RunResults(
+      workload: workload, valid: outcome.valid, model: model, interrupted: interrupted, seed: seed, startedAt: started, endedAt: Date(),
+      faults: faults, checker: outcome.json, problems: problems + (outcome.problem.map { [$0] } ?? []))
+    if let h = try? History(contentsOf: folder.history) {
+      results.counts = RunStatistics.counts(h.operations)
+      results.latency = RunStatistics.latency(h.operations)
+    }
+    try write(results, checker: outcome.valid, to: out)
+    let after = try AfterResults.run(folder: folder, results: results)
+    if after != results { try write(after, checker: outcome.valid, to: out) }
+    return (out, after)
+  }
+
+  static func write(_ r: RunResults, checker: Validity, to folder: RunFolder) throws {
+    do {
+      try RunResults.encoder.encode(r).write(to: URL(fileURLWithPath: folder.results), options: .atomic)
+      let seconds = r.endedAt.timeIntervalSince(r.startedAt)
+      try JUnitReport.xml(r, checker: checker, seconds: seconds).write(toFile: folder.junit, atomically: true, encoding: .utf8)
+    } catch {
+      throw RunError.io("cannot write the results in \(folder.path): \(error)")
+    }
+  }
+
+  /// The nemesis's faults from its record: each occurrence from its fault
+  /// to its heal, in seconds from `since`.
+  static func faults(root: String, since: Date) -> [RunResults.FaultPeriod] {
+    guard let record = try? NemesisRecord.load(root: root), record.startedAt >= since.addingTimeInterval(-1) else { return [] }
+    var open: [String: RunResults.FaultPeriod] = [:]
+    var out: [RunResults.FaultPeriod] = []
+    for d in record.done ?? [] where d.outcome == "ok" {
+      let t = (d.time.timeIntervalSince(since) * 1000).rounded() / 1000
+      if d.action == "fault" {
+        open[d.label] = RunResults.FaultPeriod(name: d.summary, start: t, end: nil)
+      } else if var f = open.removeValue(forKey: d.label) {
+        f.end = t
+        out.append(f)
+      }
+    }
+    // Healed by the stop at the end of the run.
+    let end = record.endedAt.map { ($0.timeIntervalSince(since) * 1000).rounded() / 1000 }
+    out += open.values.map { RunResults.FaultPeriod(name: $0.name, start: $0.start, end: end) }
+    return out.sorted { ($0.start, $0.name) < ($1.start, $1.name) }
+  }
+
+  /// The fixture's events appended since `offset`.
+  func copyEvents(from path: String, offset: Int, to target: String) {
+    guard let h = FileHandle(forReadingAtPath: path) else {
+      _ = FileManager.default.createFile(atPath: target, contents: Data())
+      return
+    }
+    defer { try? h.close() }
+    try? h.seek(toOffset: UInt64(offset))
+    let data = (try? h.readToEnd()) ?? Data()
+    _ = FileManager.default.createFile(atPath: target, contents: data)
+  }
+
+  /// Each instance's output during the run, and its rendered files.
+  func collectInstances(into folder: RunFolder, since: Date) async {
+    guard let state = try? FixtureState.load(root: manifest.root) else { return }
+    let paths = FixturePaths(root: manifest.root)
+    for i in state.instances {
+      let dir = folder.instances + "/" + i.name
+      try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+      for path in i.files.keys.sorted() {
+        let target = dir + "/files/" + path
+        try? FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.copyItem(atPath: paths.file(ip: i.ip, path: path), toPath: target)
+      }
+      var log = ""
+      if let stream = try? controller.logs(root: manifest.root, names: [i.name], since: since) {
+        do {
+          for try await (_, line) in stream { log += (line.stream == .stderr ? "E " : "  ") + line.text + "\n" }
+        } catch {
+          log += "cthulhu: the log ended early: \(error)\n"
+        }
+      }
+      try? log.write(toFile: dir + "/output.log", atomically: true, encoding: .utf8)
+    }
+  }
+}
