@@ -7,7 +7,8 @@ import XCTest
 /// nemesis killing an instance during the run and healed after, the run
 /// folder and the exit codes; Ctrl-C stops cleanly.
 final class TestRunTests: FixtureTestCase {
-  /// A register over a file: read prints it, write replaces it. With
+  /// A register over a file: read prints it, write replaces it (a rename,
+  /// so a concurrent read never sees it half-written). With
   /// `LIE=1` a read answers a value never written.
   static let client = """
     #!/bin/sh
@@ -17,7 +18,7 @@ final class TestRunTests: FixtureTestCase {
         *'"read"'*)
           if [ -n "$LIE" ]; then v=99; else v=$(cat "$f" 2>/dev/null || echo null); fi
           echo "{\\"type\\": \\"ok\\", \\"value\\": $v}" ;;
-        *'"write"'*) v=${line##*\\"value\\": }; v=${v%\\}}; echo "$v" > "$f"; echo '{"type": "ok"}' ;;
+        *'"write"'*) v=${line##*\\"value\\": }; v=${v%\\}}; echo "$v" > "$f.$$" && mv "$f.$$" "$f"; echo '{"type": "ok"}' ;;
         *) echo '{"type": "fail", "error": "unsupported"}' ;;
       esac
     done
