@@ -25,6 +25,8 @@ struct TransactionOptions: ParsableArguments {
     text.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).trimmingPrefix(":") }.map(String.init) }
   }
 
+  func validate() throws { _ = try options() }
+
   func options() throws -> TransactionCheckOptions {
     var o = TransactionCheckOptions()
     if let models = Self.list(consistencyModels) {
