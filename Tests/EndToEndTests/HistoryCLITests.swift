@@ -75,7 +75,9 @@ final class HistoryCLITests: XCTestCase {
 
   func testBadModelAndTimeoutAreRefused() throws {
     let h = try write("ok.jsonl", Array(Self.staleRead.prefix(2)))
-    XCTAssertTrue(try Harness.cthulhu(["check", "--model", "queue", h]).stderr.contains("--model takes register, cas-register or kv (got 'queue')"))
+    XCTAssertTrue(
+      try Harness.cthulhu(["check", "--model", "queue", h]).stderr.contains(
+        "--model takes register, cas-register, kv, list-append or rw-register (got 'queue')"))
     XCTAssertTrue(try Harness.cthulhu(["check", "--timeout", "soon", h]).stderr.contains("--timeout takes a duration"))
   }
 

@@ -17,8 +17,10 @@ extension Cthulhu {
 
     @Argument(help: "The history (default: the fixture's history.jsonl).") var history: String?
     @OptionGroup var locator: FixtureLocator
-    @Option(help: "register, cas-register or kv (default: kv when operations have keys, else cas-register).")
+    @Option(help: "register, cas-register, kv, list-append or rw-register (default: kv when operations have keys, else cas-register).")
     var model: String?
+    @OptionGroup(title: "Transactions (list-append, rw-register)") var transactions: TransactionOptions
+    @Flag(help: "Print the verdict as JSON (list-append, rw-register).") var json = false
     @Option(help: ArgumentHelp("Give up after this long and answer unknown (500ms, 30s, 2m).", valueName: "duration"))
     var timeout: String?
     @Option(help: ArgumentHelp("Where to draw a violation (default: HISTORY.html; a .svg path writes a bare SVG).", valueName: "path"))
@@ -26,8 +28,8 @@ extension Cthulhu {
     @Flag(help: "Draw no picture.") var noPicture = false
 
     func validate() throws {
-      if let model, ModelKind(rawValue: model) == nil {
-        throw ValidationError("--model takes register, cas-register or kv (got '\(model)').")
+      if let model, ModelKind(rawValue: model) == nil, !TransactionChecks.models.contains(model) {
+        throw ValidationError("--model takes register, cas-register, kv, list-append or rw-register (got '\(model)').")
       }
       if let timeout, Units.duration(timeout).map({ $0 > .zero }) != true {
         throw ValidationError("--timeout takes a duration such as 500ms, 30s or 2m (got '\(timeout)').")
@@ -36,6 +38,7 @@ extension Cthulhu {
 
     func run() async throws {
       let path = try history ?? FixturePaths(root: locator.root()).history
+      if let model, TransactionChecks.models.contains(model) { return try transactions.run(path: path, model: model, json: json) }
       let started = ContinuousClock.now
       let parsed: History
       let report: CheckReport
