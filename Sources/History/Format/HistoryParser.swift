@@ -1,6 +1,7 @@
 import Foundation
 
-/// Reads a JSON Lines history into events, naming the line of every mistake.
+/// Reads a JSON Lines history, or elle-cli's JSON (one array of the same
+/// objects), into events, naming the line of every mistake.
 ///
 /// Blank lines are skipped. Keys other than the format's are ignored (Jepsen
 /// writes `index`, `error`, …), and so are Jepsen's nemesis lines
@@ -20,6 +21,20 @@ public enum HistoryParser {
     var problems = ProblemList()
     data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
       let all = raw.bindMemory(to: UInt8.self)
+      if JSONArrayElements.isArray(all) {
+        do throws(JSONArrayElements.Malformed) {
+          for element in try JSONArrayElements.split(all) {
+            do throws(LineError) {
+              if let e = try event(UnsafeBufferPointer(rebasing: all[element.range]), line: element.line) { events.append(e) }
+            } catch {
+              problems.add(element.line, error.message)
+            }
+          }
+        } catch {
+          problems.add(error.line, error.message)
+        }
+        return
+      }
       var number = 0
       var start = 0
       while start <= all.count {
