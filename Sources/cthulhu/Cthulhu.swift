@@ -16,7 +16,7 @@ struct Cthulhu: AsyncParsableCommand {
       Partition.self, Isolate.self, Loss.self, Duplicate.self, Rate.self, Delay.self, ClockCommand.self, Heal.self, Faults.self, Nemesis.self,
       Reap.self,
       DelayDaemon.self, NemesisDaemon.self,
-      Op.self, Check.self, Graph.self,
+      Op.self, Check.self, Graph.self, GenerateHistory.self,
     ]
   )
 

@@ -1,4 +1,5 @@
 import Foundation
+import History
 import TestSupport
 import XCTest
 
@@ -75,7 +76,9 @@ final class HistoryCLITests: XCTestCase {
 
   func testBadModelAndTimeoutAreRefused() throws {
     let h = try write("ok.jsonl", Array(Self.staleRead.prefix(2)))
-    XCTAssertTrue(try Harness.cthulhu(["check", "--model", "queue", h]).stderr.contains("--model takes register, cas-register or kv (got 'queue')"))
+    let refused = try Harness.cthulhu(["check", "--model", "queue", h]).stderr
+    XCTAssertTrue(refused.contains("--model takes one of \(ModelName.list) (got 'queue')"), refused)
+    XCTAssertTrue(refused.contains("set-full") && refused.contains("list-append"), refused)
     XCTAssertTrue(try Harness.cthulhu(["check", "--timeout", "soon", h]).stderr.contains("--timeout takes a duration"))
   }
 

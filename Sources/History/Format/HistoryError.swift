@@ -6,6 +6,8 @@ public struct HistoryError: Error, Sendable, CustomStringConvertible {
     /// 1-based line in the file; 0 for the history as a whole.
     public var line: Int
     public var message: String
+    /// 1-based column, where the format knows it (EDN, JSON arrays); 0 otherwise.
+    public var column: Int = 0
   }
 
   /// Problems beyond this many are counted, not listed.
@@ -23,7 +25,13 @@ public struct HistoryError: Error, Sendable, CustomStringConvertible {
   }
 
   public var description: String {
-    var lines = problems.map { p in p.line > 0 ? "\(file):\(p.line): error: \(p.message)" : "\(file): error: \(p.message)" }
+    var lines = problems.map { p in
+      switch (p.line, p.column) {
+      case (0, _): "\(file): error: \(p.message)"
+      case (_, 0): "\(file):\(p.line): error: \(p.message)"
+      default: "\(file):\(p.line):\(p.column): error: \(p.message)"
+      }
+    }
     if total > problems.count { lines.append("\(file): \(total - problems.count) more errors not shown") }
     return lines.joined(separator: "\n")
   }
@@ -34,9 +42,9 @@ struct ProblemList {
   var problems: [HistoryError.Problem] = []
   var total = 0
 
-  mutating func add(_ line: Int, _ message: String) {
+  mutating func add(_ line: Int, _ message: String, column: Int = 0) {
     total += 1
-    if problems.count < HistoryError.limit { problems.append(.init(line: line, message: message)) }
+    if problems.count < HistoryError.limit { problems.append(.init(line: line, message: message, column: column)) }
   }
 
   func check(file: String) throws(HistoryError) {

@@ -17,6 +17,9 @@ public struct HistoryEvent: Sendable, Hashable {
   }
 
   public var process: Int
+  /// The process of a Jepsen operation that names none, until
+  /// ``JepsenHistory`` gives it one of its own (negative: -1, -2, …).
+  public static let anonymousProcess = Int.min
   public var type: Kind
   public var f: String
   public var value: HistoryValue

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Reads a JSON Lines history, or elle-cli's JSON (one array of the same
-/// objects), into events, naming the line of every mistake.
+/// Reads a history into events, naming the line of every mistake.
 ///
-/// Blank lines are skipped. Keys other than the format's are ignored (Jepsen
-/// writes `index`, `error`, …), and so are Jepsen's nemesis lines
+/// Three formats, told apart by ``HistoryFormat``: cthulhu's JSON Lines,
+/// elle-cli's JSON (one array of operations) and Jepsen's EDN. Blank lines
+/// are skipped. Keys other than the format's are ignored (Jepsen writes
+/// `index`, `error`, …), and so are Jepsen's nemesis operations
 /// (`"process": "nemesis"`): faults are not client operations.
 public enum HistoryParser {
   public static func parse(contentsOf path: String) throws(HistoryError) -> [HistoryEvent] {
@@ -17,24 +18,18 @@ public enum HistoryParser {
   }
 
   public static func parse(_ data: Data, file: String = "history") throws(HistoryError) -> [HistoryEvent] {
+    switch HistoryFormat.of(file: file, data: data) {
+    case .jsonLines: return try parseLines(data, file: file)
+    case .jsonArray: return try JepsenHistory.parseJSON(data, file: file)
+    case .edn: return try JepsenHistory.parseEDN(data, file: file)
+    }
+  }
+
+  static func parseLines(_ data: Data, file: String) throws(HistoryError) -> [HistoryEvent] {
     var events: [HistoryEvent] = []
     var problems = ProblemList()
     data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
       let all = raw.bindMemory(to: UInt8.self)
-      if JSONArrayElements.isArray(all) {
-        do throws(JSONArrayElements.Malformed) {
-          for element in try JSONArrayElements.split(all) {
-            do throws(LineError) {
-              if let e = try event(UnsafeBufferPointer(rebasing: all[element.range]), line: element.line) { events.append(e) }
-            } catch {
-              problems.add(element.line, error.message)
-            }
-          }
-        } catch {
-          problems.add(error.line, error.message)
-        }
-        return
-      }
       var number = 0
       var start = 0
       while start <= all.count {
@@ -62,10 +57,18 @@ public enum HistoryParser {
       let text = String(decoding: bytes.prefix(60), as: UTF8.self)
       throw LineError(message: "not a JSON object: \(text)\(bytes.count > 60 ? "…" : "")")
     }
+    return try event(o, line: line, jepsen: false)
+  }
+
+  /// An operation map as an event; nil for a nemesis operation. Jepsen's
+  /// files (`jepsen`) may leave out `process` (``HistoryEvent/anonymousProcess``
+  /// until ``JepsenHistory/numberAnonymous(_:)`` numbers it) and `f` (read as "").
+  static func event(_ o: [String: HistoryValue], line: Int, jepsen: Bool) throws(LineError) -> HistoryEvent? {
     let process: Int
     switch o["process"] {
     case .int(let p)?: process = Int(p)
     case .string("nemesis")?: return nil
+    case nil where jepsen: process = HistoryEvent.anonymousProcess
     case nil: throw LineError(message: "\"process\" is missing (the client's number)")
     case let other?: throw LineError(message: "\"process\" must be an integer, not \(other.json)")
     }
@@ -73,7 +76,9 @@ public enum HistoryParser {
     guard let t = typeValue.string, let type = HistoryEvent.Kind(rawValue: t) else {
       throw LineError(message: "\"type\" must be invoke, ok, fail or info, not \(typeValue.json)")
     }
-    guard let fValue = o["f"] else { throw LineError(message: "\"f\" is missing (the operation: read, write, cas, get, put, append)") }
+    guard let fValue = o["f"] ?? (jepsen ? .string("") : nil) else {
+      throw LineError(message: "\"f\" is missing (the operation: read, write, cas, get, put, append)")
+    }
     guard let f = fValue.string else { throw LineError(message: "\"f\" must be a string, not \(fValue.json)") }
     var key: String?
     switch o["key"] {

@@ -22,6 +22,44 @@ struct JSONReader {
     return reader.i == bytes.count ? v : nil
   }
 
+  /// A JSON array's elements, each with the byte offset it starts at
+  /// (elle-cli's histories are one array). On a mistake: the offset where
+  /// reading stopped.
+  static func elements(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<[(value: HistoryValue, offset: Int)], JSONStop> {
+    var r = JSONReader(bytes)
+    r.skipSpace()
+    guard r.i < bytes.count, bytes[r.i] == UInt8(ascii: "[") else { return .failure(JSONStop(offset: r.i, message: "expected '['")) }
+    r.i += 1
+    var out: [(value: HistoryValue, offset: Int)] = []
+    r.skipSpace()
+    if r.i < bytes.count, bytes[r.i] == UInt8(ascii: "]") {
+      r.i += 1
+    } else {
+      while true {
+        r.skipSpace()
+        let at = r.i
+        guard let v = r.value(depth: 1) else { return .failure(JSONStop(offset: r.i, message: "not a JSON value")) }
+        out.append((v, at))
+        r.skipSpace()
+        guard r.i < bytes.count else { return .failure(JSONStop(offset: r.i, message: "the array is never closed")) }
+        if bytes[r.i] == UInt8(ascii: "]") {
+          r.i += 1
+          break
+        }
+        guard bytes[r.i] == UInt8(ascii: ",") else { return .failure(JSONStop(offset: r.i, message: "expected ',' or ']'")) }
+        r.i += 1
+      }
+    }
+    r.skipSpace()
+    guard r.i == bytes.count else { return .failure(JSONStop(offset: r.i, message: "more text after the closing ']'")) }
+    return .success(out)
+  }
+
+  struct JSONStop: Error {
+    var offset: Int
+    var message: String
+  }
+
   static func parse(_ text: String) -> HistoryValue? {
     var text = text
     return text.withUTF8 { parse($0) }

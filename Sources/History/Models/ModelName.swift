@@ -12,6 +12,8 @@ public enum ModelName: String, Sendable, Hashable, CaseIterable, Codable {
   case counter
   case bank
   case longFork = "long-fork"
+  case listAppend = "list-append"
+  case rwRegister = "rw-register"
 
   /// The linearizability model behind it, when it is checked by search.
   public var linearizability: ModelKind? { ModelKind(rawValue: rawValue) }
@@ -37,10 +39,12 @@ public struct CheckOptions: Sendable {
   /// set-full: whether a stale read (an element missing from a read invoked
   /// after it was known to be added) makes the history invalid.
   public var linearizable: Bool
+  /// list-append, rw-register: Elle's options.
+  public var transactions: TransactionCheckOptions
 
   public init(
     deadline: ContinuousClock.Instant? = nil, initialValue: HistoryValue? = nil, total: Int64? = nil, negativeBalances: Bool = false,
-    groupSize: Int? = nil, linearizable: Bool = false
+    groupSize: Int? = nil, linearizable: Bool = false, transactions: TransactionCheckOptions = TransactionCheckOptions()
   ) {
     self.deadline = deadline
     self.initialValue = initialValue
@@ -48,6 +52,7 @@ public struct CheckOptions: Sendable {
     self.negativeBalances = negativeBalances
     self.groupSize = groupSize
     self.linearizable = linearizable
+    self.transactions = transactions
   }
 }
 
@@ -64,6 +69,8 @@ public enum ModelCheck {
     case .counter: return try CounterChecker.check(history)
     case .bank: return try BankChecker(total: options.total, negativeBalances: options.negativeBalances).check(history)
     case .longFork: return try LongForkChecker(groupSize: options.groupSize).check(history)
+    case .listAppend, .rwRegister:
+      return Verdict(transactions: try TransactionChecks.check(history, model: model.rawValue, options: options.transactions), model: model)
     }
   }
 }

@@ -21,6 +21,7 @@ extension Cthulhu {
     var model: String?
     @Flag(help: "Print the verdict as one JSON object ({\"formatVersion\": 1, \"valid\": true|false|\"unknown\", \"model\": …}).")
     var json = false
+    @OptionGroup(title: "Transactions (list-append, rw-register)") var transactions: TransactionOptions
     @Option(help: ArgumentHelp("Give up after this long and answer unknown (500ms, 30s, 2m).", valueName: "duration"))
     var timeout: String?
     @OptionGroup var modelOptions: CheckModelOptions
@@ -40,6 +41,7 @@ extension Cthulhu {
 
     func run() async throws {
       let path = try history ?? FixturePaths(root: locator.root()).history
+      if let model, TransactionChecks.models.contains(model) { return try transactions.run(path: path, model: model, json: json) }
       let started = ContinuousClock.now
       let parsed: History
       let verdict: Verdict
