@@ -34,8 +34,9 @@ struct CheckText {
     let processes = Set(ops.map(\.process)).sorted().map(String.init)
     var s = ops.count == 1 ? "This operation" : "These \(ops.count) operations"
     if let key = v.key { s += " on key \(HistoryValue.quote(key))" }
-    s += " (\(processes.count == 1 ? "process" : "processes") \(Self.list(processes))) cannot be linearized,"
-    s += " even if every other operation took effect at any time after its invoke, or never:\n\n"
+    let named = processes.count > 8 ? processes.prefix(6).joined(separator: ", ") + " … (\(processes.count) in all)" : Self.list(processes)
+    s += " (\(processes.count == 1 ? "process" : "processes") \(named)) cannot be linearized,"
+    s += "\neven if every other operation took effect at any time after its invoke, or never:\n\n"
     var rows = [["process", "operation", "outcome", "lines", "time"]]
     for op in ops.sorted(by: { $0.invoke < $1.invoke }) {
       rows.append(["p\(op.process)", Self.clip(OperationText.describe(op)), OperationText.outcome(op, cut: v.cut), OperationText.lines(op), time(op)])
