@@ -21,7 +21,7 @@ struct SetFullChecker {
   func check(_ history: History) throws(HistoryError) -> Verdict {
     var shape = HistoryShape(history)
     shape.only(["add", "read"], model: .setFull)
-    var index: [HistoryValue: Int] = [:]
+    var index = ElementIndex()
     var elements: [HistoryValue] = []
     var addedAt: [Int] = []  // add invoke positions
     var ackedAt: [Int] = []  // add ok positions, Int.max when none
@@ -29,11 +29,11 @@ struct SetFullChecker {
     for op in history.operations {
       if op.f == "add" {
         let id: Int
-        if let known = index[op.argument] {
+        if let known = index.id(of: op.argument) {
           id = known
         } else {
           id = elements.count
-          index[op.argument] = id
+          index.insert(op.argument, id)
           elements.append(op.argument)
           addedAt.append(0)
           ackedAt.append(Int.max)
@@ -62,7 +62,7 @@ struct SetFullChecker {
       var ids: [Int32] = []
       ids.reserveCapacity(read.value.count)
       for x in read.value {
-        guard let id = index[x], read.comp > addedAt[id] else { continue }
+        guard let id = index.id(of: x), read.comp > addedAt[id] else { continue }
         ids.append(Int32(id))
         lastPresent[id] = j
         if read.comp < firstSeen[id] { firstSeen[id] = read.comp }
@@ -138,5 +138,28 @@ extension Array where Element == Int32 {
       if self[mid] < x { lo = mid + 1 } else { hi = mid }
     }
     return lo < count && self[lo] == x
+  }
+}
+
+/// Elements to their numbers: integers (the usual elements) in a table of
+/// their own, which hashes a machine word instead of a ``HistoryValue``.
+struct ElementIndex {
+  private var ints: [Int64: Int] = [:]
+  private var others: [HistoryValue: Int] = [:]
+
+  func id(of value: HistoryValue) -> Int? {
+    if case .int(let i) = value { return ints[i] }
+    if case .double(let d) = value, let i = Int64(exactly: d) { return ints[i] }
+    return others[value]
+  }
+
+  mutating func insert(_ value: HistoryValue, _ id: Int) {
+    if case .int(let i) = value {
+      ints[i] = id
+    } else if case .double(let d) = value, let i = Int64(exactly: d) {
+      ints[i] = id
+    } else {
+      others[value] = id
+    }
   }
 }

@@ -45,8 +45,10 @@ extension Cthulhu {
       let started = ContinuousClock.now
       let parsed: History
       let verdict: Verdict
+      var reading = Duration.zero
       do {
         parsed = try History(contentsOf: path)
+        reading = ContinuousClock.now - started
         var options = modelOptions.options
         options.deadline = timeout.flatMap(Units.duration).map { started + $0 }
         let name = model.flatMap(ModelName.init(rawValue:)) ?? ModelName(rawValue: ModelKind.inferred(from: parsed.operations).rawValue)!
@@ -61,7 +63,7 @@ extension Cthulhu {
       } else if let report = verdict.linearizability {
         explain(report, parsed, path: path, took: took)
       } else {
-        Output.out(CheckText.verdictLine(verdict, file: path, took: took) + "\n")
+        Output.out(CheckText.verdictLine(verdict, file: path, took: took, reading: reading) + "\n")
         if !verdict.lines.isEmpty { Output.out("\n" + verdict.lines.map { $0 + "\n" }.joined()) }
       }
       switch verdict.valid {

@@ -22,9 +22,10 @@ struct CheckText {
     }
   }
 
-  /// The verdict line of a model that is not searched: `FILE: valid (set-full, 3 attempted, …; 0.0012s)`.
-  static func verdictLine(_ verdict: Verdict, file: String, took: Duration) -> String {
-    let time = String(format: "%.4fs", seconds(took))
+  /// The verdict line of a model that is not searched:
+  /// `FILE: valid (set-full, 3 attempted, …; 0.0012s, 0.0010s of it reading)`.
+  static func verdictLine(_ verdict: Verdict, file: String, took: Duration, reading: Duration) -> String {
+    let time = String(format: "%.4fs, %.4fs of it reading", seconds(took), seconds(reading))
     return "\(file): \(verdict.valid.rawValue) (\(verdict.model.rawValue), \(verdict.summary); \(time))"
   }
 
