@@ -54,6 +54,8 @@ echo "history: $history ($events events, $(du -h "$history" | cut -f1))"
 for r in $(seq 1 "$rounds"); do
   status=0
   /usr/bin/time -f '%e %M' -o "$repo/bench/out/setfull.time" "$cthulhu" check --model set-full --json "$history" >"$repo/bench/out/setfull.json" || status=$?
-  read -r seconds rss <"$repo/bench/out/setfull.time"
+  read -r seconds rss < <(tail -n 1 "$repo/bench/out/setfull.time")
   echo "round $r: exit $status, ${seconds}s, peak RSS $((rss / 1024)) MiB; $(cut -c1-160 "$repo/bench/out/setfull.json")"
 done
+# The verdict line splits off the time spent reading the file.
+"$cthulhu" check --model set-full "$history" | head -n 1 || true

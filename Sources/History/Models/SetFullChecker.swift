@@ -55,32 +55,29 @@ struct SetFullChecker {
     // Per element: the last read (by invoke) that saw it, and the first completion among reads that saw it.
     var lastPresent = [Int](repeating: -1, count: n)
     var firstSeen = [Int](repeating: Int.max, count: n)
-    var members: [[Int32]] = []
+    var members: [[Int32]] = []  // sorted when first searched (`sortedReads`)
     members.reserveCapacity(r)
+    var sortedReads = [Bool](repeating: false, count: r)
+    var lastRead = [Int32](repeating: -1, count: n)
+    var presentCount = [Int32](repeating: 0, count: n)
     var duplicated: [HistoryValue: Int] = [:]
     for (j, read) in reads.enumerated() {
       var ids: [Int32] = []
       ids.reserveCapacity(read.value.count)
+      var repeats: [Int: Int] = [:]
       for x in read.value {
         guard let id = index.id(of: x), read.comp > addedAt[id] else { continue }
+        if lastRead[id] == Int32(j) {
+          repeats[id, default: 1] += 1
+          continue
+        }
+        lastRead[id] = Int32(j)
+        presentCount[id] += 1
         ids.append(Int32(id))
         lastPresent[id] = j
         if read.comp < firstSeen[id] { firstSeen[id] = read.comp }
       }
-      ids.sort()
-      var k = 1
-      while k < ids.count {
-        if ids[k] == ids[k - 1] {
-          let e = elements[Int(ids[k])]
-          var c = 2
-          while k + 1 < ids.count, ids[k + 1] == ids[k] {
-            c += 1
-            k += 1
-          }
-          duplicated[e] = max(duplicated[e] ?? 0, c)
-        }
-        k += 1
-      }
+      for (id, c) in repeats { duplicated[elements[id]] = max(duplicated[elements[id]] ?? 0, c) }
       members.append(ids)
     }
     // suffix[j]: the latest completion among reads invoked at j or later; prefix[j]: among reads up to j.
@@ -96,12 +93,32 @@ struct SetFullChecker {
       let lp = lastPresent[id]
       var lastAbsent = -1
       if lp >= 0, suffix[lp + 1] <= a {
-        // Stable: the last read before lp that completed after the add began and missed the element.
-        var j = lp - 1
+        // Stable. Whether a read up to lp that completed after the add began missed the element:
+        // reads invoked after the add all count, and the few invoked before it that were still running.
+        var lo = 0
+        var hi = lp + 1
+        while lo < hi {
+          let mid = (lo + hi) / 2
+          if reads[mid].inv > a { hi = mid } else { lo = mid + 1 }
+        }
+        var counted = lp + 1 - lo
+        var j = lo - 1
         while j >= 0, prefix[j] > a {
-          if reads[j].comp > a, members[j].binarySearch(Int32(id)) == false {
-            lastAbsent = j
-            break
+          if reads[j].comp > a { counted += 1 }
+          j -= 1
+        }
+        // Some did: the last of them.
+        j = lp - 1
+        while counted != Int(presentCount[id]), j >= 0, prefix[j] > a {
+          if reads[j].comp > a {
+            if !sortedReads[j] {
+              members[j].sort()
+              sortedReads[j] = true
+            }
+            if !members[j].binarySearch(Int32(id)) {
+              lastAbsent = j
+              break
+            }
           }
           j -= 1
         }
