@@ -37,25 +37,34 @@ struct DependencyGraph {
 
   init(_ b: Builder) {
     count = b.count
-    var edges = b.edges
-    edges.sort { ($0.from, $0.to) < ($1.from, $1.to) }
+    // Bucket the edges by source (linear), then sort each vertex's few successors and merge repeats.
+    var bucket = [Int](repeating: 0, count: count + 1)
+    for e in b.edges { bucket[Int(e.from) + 1] += 1 }
+    for v in 0..<count { bucket[v + 1] += bucket[v] }
+    var cursor = bucket
+    var pairs = [(to: Int32, rel: Rels)](repeating: (0, []), count: b.edges.count)
+    for e in b.edges {
+      pairs[cursor[Int(e.from)]] = (e.to, e.rel)
+      cursor[Int(e.from)] += 1
+    }
     starts = [Int](repeating: 0, count: count + 1)
     targets = []
     rels = []
-    targets.reserveCapacity(edges.count)
-    rels.reserveCapacity(edges.count)
-    var last: (Int32, Int32) = (-1, -1)
-    for e in edges {
-      if (e.from, e.to) == last {
-        rels[rels.count - 1].formUnion(e.rel)
-        continue
+    targets.reserveCapacity(pairs.count)
+    rels.reserveCapacity(pairs.count)
+    for v in 0..<count {
+      var slice = pairs[bucket[v]..<bucket[v + 1]]
+      slice.sort { $0.to < $1.to }
+      for p in slice {
+        if targets.count > starts[v], targets[targets.count - 1] == p.to {
+          rels[rels.count - 1].formUnion(p.rel)
+        } else {
+          targets.append(p.to)
+          rels.append(p.rel)
+        }
       }
-      last = (e.from, e.to)
-      targets.append(e.to)
-      rels.append(e.rel)
-      starts[Int(e.from) + 1] += 1
+      starts[v + 1] = targets.count
     }
-    for v in 0..<count { starts[v + 1] += starts[v] }
   }
 
   /// The kinds of the edge a → b, empty when there is none.

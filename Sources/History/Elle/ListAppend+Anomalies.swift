@@ -32,11 +32,13 @@ extension ListAppend {
         last[m.key] = m.value
       }
     }
+    var failedKeys = Set<HistoryValue>()
+    for t in txns where t.outcome == .fail { for m in t.mops where m.kind == .append { failedKeys.insert(m.key) } }
     var out: [Anomaly] = []
     for (i, t) in txns.enumerated() where t.outcome == .ok {
       for m in t.mops where m.kind == .read {
         guard case .array(let list) = m.value else { continue }
-        for e in list {
+        for e in failedKeys.contains(m.key) ? list : [] {
           guard let w = writer[m.key]?[e], txns[w].outcome == .fail else { continue }
           var d = Self.mopData(t, m)
           d["writer"] = txns[w].json
@@ -98,11 +100,13 @@ extension ListAppend {
 
   /// future-read: a transaction read an element it appends only later.
   func futureRead(_ t: Transaction) -> Anomaly? {
-    var seen: [HistoryValue: [HistoryValue: MicroOp]] = [:]
+    var seen: [HistoryValue: [MicroOp]] = [:]  // key → its reads so far
     for m in t.mops {
-      if m.kind == .read, case .array(let a) = m.value {
-        for e in a where seen[m.key]?[e] == nil { seen[m.key, default: [:]][e] = m }
-      } else if m.kind == .append, let r = seen[m.key]?[m.value] {
+      if m.kind == .read {
+        seen[m.key, default: []].append(m)
+      } else if m.kind == .append,
+        let r = seen[m.key]?.first(where: { if case .array(let a) = $0.value { a.contains(m.value) } else { false } })
+      {
         var d = Self.mopData(t, r)
         d["element"] = m.value
         return Anomaly(
@@ -116,10 +120,13 @@ extension ListAppend {
 
   /// duplicate-elements: a read holds the same element twice.
   func duplicates() -> [Anomaly] {
+    // A read that is a prefix of a key's longest read, itself without repeats, has none.
+    var distinctLongest = Set<HistoryValue>()
+    for (k, o) in order where sortedValues[k] == nil && o.count == longestLength[k] { distinctLongest.insert(k) }
     var out: [Anomaly] = []
     for t in txns where t.outcome != .fail {
       for m in t.mops where m.kind == .read {
-        guard case .array(let a) = m.value else { continue }
+        guard case .array(let a) = m.value, !a.isEmpty, !distinctLongest.contains(m.key) else { continue }
         var counts: [HistoryValue: Int] = [:]
         for e in a { counts[e, default: 0] += 1 }
         let dups = counts.filter { $0.value > 1 }

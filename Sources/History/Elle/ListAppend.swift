@@ -13,11 +13,13 @@ struct ListAppend: PairExplainer {
   let vertices: [Int]
   /// Transaction index → vertex, -1 for failed ones.
   let vertexOf: [Int]
-  /// Per key: every distinct list read (ok and info reads), shortest first.
+  /// Per key whose reads are not all prefixes of the longest: every distinct list read (ok and info reads), shortest first.
   var sortedValues: [HistoryValue: [[HistoryValue]]] = [:]
   /// Per key: the version order (the longest read, elements deduplicated) and each element's place in it.
   var order: [HistoryValue: [HistoryValue]] = [:]
   var position: [HistoryValue: [HistoryValue: Int]] = [:]
+  /// Per key: the length of the longest read, before duplicates are dropped.
+  var longestLength: [HistoryValue: Int] = [:]
   /// Per key and element: the transaction that appended it (any outcome, the last one seen).
   var writer: [HistoryValue: [HistoryValue: Int]] = [:]
   /// Per key and element read last (nil: the empty list): the ok and info transactions that read it.
@@ -37,7 +39,7 @@ struct ListAppend: PairExplainer {
     self.vertexOf = vertexOf
     var appended: [HistoryValue: Set<HistoryValue>] = [:]
     var appendCount: [HistoryValue: (count: Int, value: HistoryValue)] = [:]
-    var read: [HistoryValue: Set<[HistoryValue]>] = [:]
+    var read: [HistoryValue: [[HistoryValue]]] = [:]
     for (i, t) in txns.enumerated() {
       for m in t.mops {
         switch m.kind {
@@ -63,7 +65,7 @@ struct ListAppend: PairExplainer {
           default: throw Problem(message: "a list-append read must return a list, not \(m.value.json) (line \(t.line))")
           }
           readers[m.key, default: [:]][list.last, default: []].append(i)
-          if !list.isEmpty { read[m.key, default: []].insert(list) }
+          if !list.isEmpty { read[m.key, default: []].append(list) }
         case .write:
           throw Problem(message: "list-append transactions hold :append and :r micro-ops, not :w (line \(t.line))")
         }
@@ -72,10 +74,18 @@ struct ListAppend: PairExplainer {
     // A key appended once and never read went from [] to [v].
     for (k, c) in appendCount where c.count == 1 && read[k] == nil { read[k] = [[c.value]] }
     for (k, lists) in read {
-      let sorted = lists.sorted(by: Self.shorterFirst)
-      sortedValues[k] = sorted
+      // Every read is a prefix of the longest exactly when, sorted by length, each is a prefix of
+      // the next (Elle's check); only a key where that fails needs the sorted distinct reads.
+      var longest = lists[0]
+      for l in lists where l.count > longest.count { longest = l }
+      if !lists.allSatisfy({ $0.count <= longest.count && longest.starts(with: $0) }) {
+        let sorted = Set(lists).sorted(by: Self.shorterFirst)
+        sortedValues[k] = sorted
+        longest = sorted.last!
+      }
+      longestLength[k] = longest.count
       var seen = Set<HistoryValue>()
-      let longest = sorted.last!.filter { seen.insert($0).inserted }
+      longest = longest.filter { seen.insert($0).inserted }
       order[k] = longest
       var index: [HistoryValue: Int] = [:]
       for (p, e) in longest.enumerated() { index[e] = p }

@@ -19,6 +19,8 @@ public struct ListAppendGenerator: Sendable {
   public var keys = 100
   public var seed: UInt64 = 1
   public var anomaly: Injected = .none
+  /// Appends to a key before it is retired.
+  public var maxWrites: Int64 = 100
 
   public init(transactions: Int = 1000, processes: Int = 10, keys: Int = 100, seed: UInt64 = 1, anomaly: Injected = .none) {
     (self.transactions, self.processes, self.keys, self.seed, self.anomaly) = (transactions, processes, keys, seed, anomaly)
@@ -39,7 +41,11 @@ public struct ListAppendGenerator: Sendable {
   /// The events, invokes and completions interleaved as the clients ran.
   public func events() -> [HistoryEvent] {
     var random = Random(state: seed)
-    var store = [[Int64]](repeating: [], count: keys)
+    // `keys` keys are in use at a time; one that has had `maxWrites` appends is retired for a fresh
+    // one (as Elle's generator does), so lists stay short.
+    var store: [[Int64]] = []
+    var slot = Array(0..<keys)
+    store = [[Int64]](repeating: [], count: keys)
     var nextElement = [Int64](repeating: 1, count: keys)
     var pending: [(process: Int, mops: [MicroOp], fails: Bool)?] = Array(repeating: nil, count: processes)
     var events: [HistoryEvent] = []
@@ -84,7 +90,13 @@ public struct ListAppendGenerator: Sendable {
       guard started < transactions else { continue }
       var mops: [MicroOp] = []
       for _ in 0..<(1 + random.next(4)) {
-        let k = random.next(keys)
+        let i = random.next(keys)
+        if nextElement[slot[i]] > maxWrites {
+          slot[i] = store.count
+          store.append([])
+          nextElement.append(1)
+        }
+        let k = slot[i]
         if random.next(2) == 0 {
           mops.append(MicroOp(kind: .append, key: .int(Int64(k)), value: .int(nextElement[k])))
           nextElement[k] += 1
