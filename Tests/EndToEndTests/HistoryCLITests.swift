@@ -1,4 +1,5 @@
 import Foundation
+import History
 import TestSupport
 import XCTest
 
@@ -41,7 +42,8 @@ final class HistoryCLITests: XCTestCase {
     XCTAssertTrue(r.stdout.contains("These 3 operations (processes 0, 1 and 2) cannot be linearized"), r.stdout)
     XCTAssertTrue(r.stdout.contains("p2       read → 1   ok       lines 5–6  +4.000 – +5.000 ms"), r.stdout)
     XCTAssertTrue(r.stdout.contains("Leaving out any one of them makes the rest linearizable."), r.stdout)
-    XCTAssertTrue(r.stdout.contains("no order lets p2's read → 1 (lines 5–6) take effect before it completes"), r.stdout)
+    XCTAssertTrue(r.stdout.contains("No order lets p2's read → 1 (lines 5–6) take effect before it completes"), r.stdout)
+    XCTAssertTrue(r.stdout.contains("  p0 write 1 → 1\n  p1 write 2 → 2\n"), "the longest legal order, a step a line: \(r.stdout)")
     XCTAssertTrue(r.stdout.contains("Picture: \(h).html"), r.stdout)
     let html = try String(contentsOfFile: h + ".html", encoding: .utf8)
     XCTAssertTrue(html.contains("<svg"), "an inline SVG")
@@ -75,9 +77,9 @@ final class HistoryCLITests: XCTestCase {
 
   func testBadModelAndTimeoutAreRefused() throws {
     let h = try write("ok.jsonl", Array(Self.staleRead.prefix(2)))
-    XCTAssertTrue(
-      try Harness.cthulhu(["check", "--model", "queue", h]).stderr.contains(
-        "--model takes register, cas-register, kv, list-append or rw-register (got 'queue')"))
+    let refused = try Harness.cthulhu(["check", "--model", "queue", h]).stderr
+    XCTAssertTrue(refused.contains("--model takes one of \(ModelName.list) (got 'queue')"), refused)
+    XCTAssertTrue(refused.contains("set-full") && refused.contains("list-append"), refused)
     XCTAssertTrue(try Harness.cthulhu(["check", "--timeout", "soon", h]).stderr.contains("--timeout takes a duration"))
   }
 

@@ -12,18 +12,34 @@ public enum Checker {
     public var witness: Bool
     /// How long the narrowing may take at most (within the deadline): past
     /// it, the witness is what is narrowed so far, and not called minimal.
-    public var narrowing: Duration
-    public init(deadline: ContinuousClock.Instant? = nil, witness: Bool = true, narrowing: Duration = .seconds(3)) {
+    /// None by default: a time limit makes the witness depend on the
+    /// machine's speed; `narrowingSearches` bounds the work instead.
+    public var narrowing: Duration?
+    /// How many searches the narrowing may run (each bounded by the model's
+    /// memo): the same history always gets the same witness.
+    public var narrowingSearches: Int
+    /// What a register holds first (`null` when nil); for multi-register,
+    /// an object of keys to values (a key not in it starts as `null`).
+    public var initialValue: HistoryValue?
+    public init(
+      deadline: ContinuousClock.Instant? = nil, witness: Bool = true, narrowing: Duration? = nil, narrowingSearches: Int = 400,
+      initialValue: HistoryValue? = nil
+    ) {
       self.deadline = deadline
       self.witness = witness
       self.narrowing = narrowing
+      self.narrowingSearches = narrowingSearches
+      self.initialValue = initialValue
     }
   }
 
   public static func check(_ history: History, model: ModelKind, options: Options = Options()) throws(HistoryError) -> CheckReport {
     switch model {
-    case .register, .casRegister: return try check(history, RegisterModel(kind: model), options)
+    case .register, .casRegister: return try check(history, RegisterModel(kind: model, initial: options.initialValue ?? .null), options)
     case .kv: return try check(history, KVModel(), options)
+    case .mutex: return try check(history, MutexModel(), options)
+    case .multiRegister:
+      return try check(history, MultiRegisterModel(initial: try MultiRegisterModel.initialState(options.initialValue, file: history.file)), options)
     }
   }
 
@@ -40,8 +56,12 @@ public enum Checker {
     // took 1.09 s to its verdict when rounds began at 65,536, 0.10 s now),
     // and the rounds repeated for a hard part cost at most a third more
     // than its last. A lone part is searched once, without a limit.
-    var undecided = Array(parts.indices).sorted { parts[$0].ops.count < parts[$1].ops.count }
-    var memo = parts.count == 1 ? Int.max : 1 << 6
+    var undecided: [Int] = []
+    for i in parts.indices {
+      if let order = model.shortcut(parts[i].ops) { orders[i] = order } else { undecided.append(i) }
+    }
+    undecided.sort { parts[$0].ops.count < parts[$1].ops.count }
+    var memo = undecided.count == 1 ? Int.max : 1 << 6
     var outOfTime = false
     while !undecided.isEmpty, failing.isEmpty, !outOfTime {
       var next: [Int] = []
@@ -63,11 +83,12 @@ public enum Checker {
       report.verdict = .notLinearizable
       let narrowingStarted = ContinuousClock.now
       defer { report.narrowing = ContinuousClock.now - narrowingStarted }
-      var until = narrowingStarted + options.narrowing
-      if let d = options.deadline, d < until { until = d }
+      var until = options.narrowing.map { narrowingStarted + $0 }
+      if let d = options.deadline, until == nil || d < until! { until = d }
       let part = parts[smallest.part]
       report.violation = Witness.find(
-        model: model, key: part.key, ops: part.ops, first: smallest.evidence, deadline: until, narrow: options.witness)
+        model: model, key: part.key, ops: part.ops, first: smallest.evidence, deadline: until, searches: options.narrowingSearches,
+        narrow: options.witness)
     } else if outOfTime {
       report.verdict = .unknown
       report.unknownReason = "the time ran out with \(parts.count - orders.count) of \(parts.count) parts undecided"

@@ -52,6 +52,9 @@ struct KVModel: HistoryModel {
 
   func unknown(_ input: KVInput) -> KVInput { input }
 
+  /// Appends of distinct tokens and gets: decided in polynomial time (``AppendOrder``).
+  func shortcut(_ ops: [SearchOp<KVInput>]) -> [Int]? { AppendOrder.linearization(ops) }
+
   /// Relaxed puts and appends stay in the search with an unknown outcome,
   /// except those no kept get could show: a string that is part of no get's
   /// result never reached a get, so dropping it changes no verdict.

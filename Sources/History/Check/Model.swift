@@ -6,6 +6,11 @@ public enum ModelKind: String, Sendable, Hashable, CaseIterable {
   case casRegister = "cas-register"
   /// Independent string registers by `key`: `get`, `put`, `append`. Each starts as `""`.
   case kv
+  /// Knossos's lock: `acquire` (it must be free), `release` (it must be held). It starts free.
+  case mutex
+  /// Knossos's registers by key, changed together: `txn` of `[f, k, v]`
+  /// micro-operations, `read` (or `r`; a `null` value reads anything) and `write` (or `w`).
+  case multiRegister = "multi-register"
 
   /// The model a history's operations call for when none is named: `kv`
   /// when they use keys or kv operations, else `cas-register` (which judges
@@ -20,6 +25,8 @@ public enum ModelKind: String, Sendable, Hashable, CaseIterable {
     case .register: return "read and write"
     case .casRegister: return "read, write and cas"
     case .kv: return "get, put and append"
+    case .mutex: return "acquire and release"
+    case .multiRegister: return "txn"
     }
   }
 }
@@ -49,6 +56,13 @@ protocol HistoryModel: Sendable {
   var narrowingMemo: Int { get }
   /// A state as a person reads it: `null`, `3`, `"ab"`.
   func describe(_ state: Spec.State) -> String
+  /// A linearization (ids) found without the search, when the model has a
+  /// faster decision for this part; nil to search.
+  func shortcut(_ ops: [SearchOp<Spec.Input>]) -> [Int]?
+}
+
+extension HistoryModel {
+  func shortcut(_ ops: [SearchOp<Spec.Input>]) -> [Int]? { nil }
 }
 
 /// An operation the model has no place for, or whose value has the wrong shape.

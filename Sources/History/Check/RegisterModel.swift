@@ -10,11 +10,11 @@ enum RegisterInput: Sendable, Hashable {
   case maybeCAS(expected: HistoryValue, new: HistoryValue)
 }
 
-/// A register that starts as `null`. In a relaxed search, `ghosts` are
-/// values that may appear in the register at any moment after a position
-/// (the writes that were relaxed).
+/// A register that starts as `initial` (`null` unless told). In a relaxed
+/// search, `ghosts` are values that may appear in the register at any moment
+/// after a position (the writes that were relaxed).
 struct RegisterSpec: SequentialSpec {
-  var initial: HistoryValue { .null }
+  var initial: HistoryValue = .null
   var ghosts: [HistoryValue: Int] = [:]
 
   func apply(_ op: SearchOp<RegisterInput>, to state: HistoryValue) -> HistoryValue? {
@@ -35,6 +35,7 @@ struct RegisterSpec: SequentialSpec {
 /// `register` (read, write) and `cas-register` (read, write, cas).
 struct RegisterModel: HistoryModel {
   var kind: ModelKind
+  var initial: HistoryValue = .null
 
   func input(for op: ClientOperation) throws(ModelMismatch) -> RegisterInput? {
     let known = op.outcome == .ok
@@ -102,6 +103,6 @@ struct RegisterModel: HistoryModel {
         }
       }
     }
-    return Search(spec: RegisterSpec(ghosts: ghosts), ops: kept)
+    return Search(spec: RegisterSpec(initial: initial, ghosts: ghosts), ops: kept)
   }
 }

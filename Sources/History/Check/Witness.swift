@@ -21,14 +21,21 @@ enum Witness {
   /// The witness of a part whose search of all its operations failed with `first`.
   static func find<M: HistoryModel>(
     model: M, key: String?, ops: [SearchOp<M.Spec.Input>], first: Evidence<M.Spec.State>, deadline: ContinuousClock.Instant?,
-    narrow: Bool
+    searches: Int = 400, narrow: Bool
   ) -> Violation {
     typealias Op = SearchOp<M.Spec.Input>
     let limits = SearchLimits(deadline: deadline, memo: model.narrowingMemo)
     var complete = true
     // The last search that failed: the account of the witness.
     var evidence: Evidence<M.Spec.State>? = first
+    var budget = searches
     func fails(_ kept: [Op], _ relaxed: [Op], limits: SearchLimits = limits) -> Bool {
+      // Past the budget a search counts as "linearizable" (what it would relax is kept), as at a limit.
+      guard budget > 0 else {
+        complete = false
+        return false
+      }
+      budget -= 1
       switch model.search(kept: kept, relaxed: relaxed).run(limits) {
       case .violation(let l, let s, let b, let f):
         evidence = (l, s, b, f)
@@ -84,6 +91,7 @@ enum Witness {
       relaxed = kept.filter { out.contains($0.id) }
       kept = kept.filter { !out.contains($0.id) }
       // Only a failed search changes `out`, so the last one is of exactly this witness.
+      budget = max(budget, 1)  // the account of the witness is always searched for
       if evidence == nil, !fails(kept, relaxed) { complete = false }
     }
     let e = evidence ?? ([], [], kept.last?.id ?? 0, 0)

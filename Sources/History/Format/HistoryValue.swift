@@ -88,6 +88,12 @@ public enum HistoryValue: Sendable, Hashable {
   public static func parsing(_ text: String) -> HistoryValue {
     JSONReader.parse(text) ?? .string(text)
   }
+
+  /// The JSON text's value; nil when the text is not exactly one JSON value.
+  public init?(json text: String) {
+    guard let v = JSONReader.parse(text) else { return nil }
+    self = v
+  }
 }
 
 extension HistoryValue: Codable {

@@ -22,17 +22,25 @@ struct CheckText {
     }
   }
 
+  /// The verdict line of a model that is not searched:
+  /// `FILE: valid (set-full, 3 attempted, …; 0.0012s, 0.0010s of it reading)`.
+  static func verdictLine(_ verdict: Verdict, file: String, took: Duration, reading: Duration) -> String {
+    let time = String(format: "%.4fs, %.4fs of it reading", seconds(took), seconds(reading))
+    return "\(file): \(verdict.valid.rawValue) (\(verdict.model.rawValue), \(verdict.summary); \(time))"
+  }
+
   func violation() -> String {
     guard let v = report.violation else { return "" }
     let ops = v.witness.map { history.operations[$0] }
     let processes = Set(ops.map(\.process)).sorted().map(String.init)
     var s = ops.count == 1 ? "This operation" : "These \(ops.count) operations"
     if let key = v.key { s += " on key \(HistoryValue.quote(key))" }
-    s += " (\(processes.count == 1 ? "process" : "processes") \(Self.list(processes))) cannot be linearized,"
-    s += " even if every other operation took effect at any time after its invoke, or never:\n\n"
+    let named = processes.count > 8 ? processes.prefix(6).joined(separator: ", ") + " … (\(processes.count) in all)" : Self.list(processes)
+    s += " (\(processes.count == 1 ? "process" : "processes") \(named)) cannot be linearized,"
+    s += "\neven if every other operation took effect at any time after its invoke, or never:\n\n"
     var rows = [["process", "operation", "outcome", "lines", "time"]]
     for op in ops.sorted(by: { $0.invoke < $1.invoke }) {
-      rows.append(["p\(op.process)", OperationText.describe(op), OperationText.outcome(op, cut: v.cut), OperationText.lines(op), time(op)])
+      rows.append(["p\(op.process)", Self.clip(OperationText.describe(op)), OperationText.outcome(op, cut: v.cut), OperationText.lines(op), time(op)])
     }
     s += Self.table(rows, indent: "  ")
     s += "\n"
@@ -42,24 +50,34 @@ struct CheckText {
       s += "(Not narrowed down all the way: the search's limits ran out; these operations still cannot be linearized.)\n"
     }
     let blocked = history.operations[v.blocked]
-    let who = "p\(blocked.process)'s \(OperationText.describe(blocked)) (\(OperationText.lines(blocked)))"
+    let who = "p\(blocked.process)'s \(Self.clip(OperationText.describe(blocked))) (\(OperationText.lines(blocked)))"
     if v.longest.isEmpty {
       s += "No legal order can even start: \(who) cannot take effect first, nor after any of the others, before it completes.\n"
     } else {
       let witness = Set(v.witness)
-      let steps = zip(v.longest, v.states).map { id, state in
-        let step = "p\(history.operations[id].process) \(OperationText.describe(history.operations[id]))"
-        return (witness.contains(id) ? step : "[" + step + "]") + " (\(state))"
+      let shown = min(v.longest.count, Self.orderSteps)
+      let steps = zip(v.longest, v.states).suffix(shown).map { id, state in
+        let step = "p\(history.operations[id].process) \(Self.clip(OperationText.describe(history.operations[id]), to: 40))"
+        return "  " + (witness.contains(id) ? step : "[" + step + "]") + " → " + Self.clip(state, to: 40)
       }
-      let others =
-        v.longest.contains { !witness.contains($0) } ? " (other operations in brackets, states in parentheses)" : " (states in parentheses)"
-      s += "The longest legal order found\(others): \(steps.joined(separator: ", ")); no order lets \(who) take effect before it completes.\n"
+      let others = v.longest.contains { !witness.contains($0) } ? " (other operations in brackets, the state after each)" : " (the state after each)"
+      let earlier = v.longest.count > shown ? ", its last \(shown) of \(v.longest.count) steps" : ""
+      s += "The longest legal order found\(others)\(earlier):\n" + steps.joined(separator: "\n") + "\n"
+      s += "No order lets \(who) take effect before it completes.\n"
     }
     if let last = history.events.indices.last, v.cut <= last {
       s += "Nothing from line \(history.events[v.cut].line) on is needed to show this.\n"
     }
     s += String(format: "Narrowing the violation down to these took %.4fs after the verdict.\n", Self.seconds(report.narrowing))
     return s
+  }
+
+  /// How many steps of the longest legal order the words show (the last ones, nearest the violation).
+  static let orderSteps = 12
+
+  /// A value cut to a cell's width: `"4.1,3.1,2.1,…" (1,204 chars)`.
+  static func clip(_ text: String, to width: Int = 60) -> String {
+    text.count <= width ? text : String(text.prefix(width - 1)) + "… (\(text.count) chars)"
   }
 
   static func seconds(_ d: Duration) -> Double {
@@ -98,7 +116,7 @@ enum OperationText {
       if case .array(let p) = op.argument, p.count == 2 { return "cas \(p[0].json) → \(p[1].json)" }
       return "cas \(op.argument.json)"
     default:
-      return "\(op.f) \(op.argument.json)"
+      return op.argument == .null ? op.f : "\(op.f) \(op.argument.json)"
     }
   }
 
