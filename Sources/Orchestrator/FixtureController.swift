@@ -161,17 +161,28 @@ public struct FixtureController: Sendable {
   /// cause, and the failures a fresh look can repair (``ApplyRetry``) make
   /// the loop observe the fixture again and run a new plan, at most
   /// ``ApplyRetry/maxRounds`` rounds in all.
+  /// The file in `.cthulhu` that says cthulhu made the root, from the
+  /// moment it did until the state records it.
+  static let createdRootMark = "created-root"
+
   public func apply(_ planned: PlannedChange, options: ApplyOptions = .init(), observer: (any ApplyObserver)? = nil) async throws -> ApplyResult {
     let m = planned.manifest
     let paths = FixturePaths(root: m.root)
     // The root is made (or adopted) only as FixtureRoot allows; whether
     // cthulhu made it is recorded with the first state.
     let adoption = try FixtureRoot.check(root: m.root, fixture: m.fixture, manifest: m.path, state: planned.observed.state)
-    var createdRoot = false
+    // An apply killed between making the root and its first state save
+    // leaves the mark, so the next apply still knows cthulhu made the root
+    // (and destroy removes it).
+    let mark = paths.stateFolder + "/" + Self.createdRootMark
+    var createdRoot = adoption == .empty && FileManager.default.fileExists(atPath: mark)
     if adoption == .missing {
       try FileManager.default.createDirectory(
         atPath: (m.root as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
       guard mkdir(m.root, 0o755) == 0 else { throw OrchestratorError.io(path: m.root, errno: errno) }
+      guard mkdir(paths.stateFolder, 0o755) == 0, FileManager.default.createFile(atPath: mark, contents: nil) else {
+        throw OrchestratorError.io(path: mark, errno: errno)
+      }
       createdRoot = true
     }
     let lock = try FixtureLock(paths: paths, command: "apply")
