@@ -63,7 +63,8 @@ side_lane() {
 }
 side_lane >"$side_log" 2>&1 &
 side_pid=$!
-trap 'kill "$side_pid" 2>/dev/null || true; [ "$(id -u)" = 0 ] && scripts/swarm.sh down; rm -f "$times" "$side_log"' EXIT
+# However the run ends: the side lane stopped, the swarm down, the times said.
+trap 'kill "$side_pid" 2>/dev/null || true; [ "$(id -u)" = 0 ] && scripts/swarm.sh down; report_times; rm -f "$times" "$side_log"' EXIT
 # side_done: waits for the side lane, shows what it printed, fails with it.
 side_done() {
   local rc=0
@@ -80,7 +81,6 @@ if ! command -v bats >/dev/null; then
   echo "bats is not installed: skipping Tests/bats (apt install bats)" >&2
   phase xctest-engine swift test --skip-build --filter EngineGoneTests
   side_done
-  report_times
   exit 0
 fi
 export CTHULHU="$PWD/.build/debug/cthulhu"
@@ -95,7 +95,6 @@ if [ "$(id -u)" != 0 ]; then
   echo "not root: skipping the bats runs in network namespaces" >&2
   phase xctest-engine swift test --skip-build --filter EngineGoneTests
   side_done
-  report_times
   exit 0
 fi
 # demo-stale-reads.bats, demo-nemesis.bats and etcd.bats (Debian's etcd-server and etcd-client)
@@ -111,4 +110,3 @@ if [ -n "${CTHULHU_TEST_SWARM_HOST:-}" ]; then
 fi
 phase xctest-engine swift test --skip-build --filter EngineGoneTests
 side_done
-report_times
