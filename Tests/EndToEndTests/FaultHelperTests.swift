@@ -194,6 +194,11 @@ final class FaultHelperTests: XCTestCase {
       if !ok { try await Task.sleep(for: .milliseconds(100)) }
     }
     XCTAssertTrue(ok, "i003 still cut off after its --for")
+    // The book is saved, then the expiry recorded: wait for its line.
+    let logged = Date().addingTimeInterval(10)
+    while !EventLog(root: e.root).read().map(\.action).contains("expire f2") && Date() < logged {
+      try await Task.sleep(for: .milliseconds(50))
+    }
     XCTAssertTrue(EventLog(root: e.root).read().map(\.action).contains("expire f2"))
     try await assertNoHelper()
   }

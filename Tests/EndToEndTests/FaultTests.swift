@@ -317,6 +317,11 @@ final class FaultTests: XCTestCase {
     XCTAssertTrue(try faultBook().faults.isEmpty, "the fault outlived its --for")
     let back = try await reaches("i001", "i003")
     XCTAssertTrue(back)
+    // The book is saved, then the expiry recorded: wait for its line.
+    let logged = Date().addingTimeInterval(10)
+    while !EventLog(root: e.root).read().map(\.action).contains("expire f1") && Date() < logged {
+      try await Task.sleep(for: .milliseconds(50))
+    }
     let events = EventLog(root: e.root).read().map(\.action)
     XCTAssertTrue(events.contains("expire f1"), "\(events)")
     // The reaper is gone too.

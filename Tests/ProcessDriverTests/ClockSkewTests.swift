@@ -66,6 +66,10 @@ final class ClockSkewTests: FixtureTestCase {
     try mustSucceed("clock", "skew", "+30s", "i002", "--for", "6s")
     try assertSkew("i002", 30)
     try await Host.eventually("the skew ends with its --for", within: 20) { try self.isSkewed("i002", by: 0) }
+    // The reaper lifts the skew, then records the expiry: wait for the line.
+    try await Host.eventually("the expiry is in events.jsonl", within: 10) {
+      (try? String(contentsOfFile: self.root + "/events.jsonl", encoding: .utf8))?.contains("\"action\":\"expire f3\"") == true
+    }
     let events = try String(contentsOfFile: root + "/events.jsonl", encoding: .utf8)
     for wanted in ["\"action\":\"clock f1\"", "clock +1h i001", "\"action\":\"clock reset\"", "\"action\":\"expire f3\""] {
       XCTAssertTrue(events.contains(wanted), "no \(wanted) in events.jsonl")
