@@ -159,10 +159,7 @@ struct EventsPage {
 
   func q(_ v: Double) -> String { "\"\(String(format: "%.1f", v))\"" }
 
-  func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-      .replacingOccurrences(of: "\"", with: "&quot;")
-  }
+  func escape(_ s: String) -> String { Html.escape(s) }
 
   static func seconds(_ s: Double) -> String { s < 10 ? String(format: "%.1fs", s) : String(format: "%.0fs", s) }
 

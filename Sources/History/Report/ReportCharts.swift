@@ -157,9 +157,10 @@ struct ReportCharts {
   }
 }
 
-/// Text made safe for HTML.
-enum Html {
-  static func escape(_ s: String) -> String {
+/// Text made safe for HTML and XML (element text and quoted attributes):
+/// the one escaper of every page and report cthulhu writes.
+public enum Html {
+  public static func escape(_ s: String) -> String {
     var out = ""
     for c in s {
       switch c {

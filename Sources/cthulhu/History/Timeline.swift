@@ -178,8 +178,5 @@ struct Timeline {
 
   private func r(_ v: Double) -> String { String(format: "%.1f", v) }
 
-  private func escape(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-      .replacingOccurrences(of: "\"", with: "&quot;")
-  }
+  private func escape(_ s: String) -> String { Html.escape(s) }
 }
