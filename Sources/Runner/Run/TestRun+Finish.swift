@@ -14,17 +14,19 @@ extension TestRun {
     await collectInstances(into: folder, since: started)
     options.progress("checking the history (\(w.checker))")
     return try Self.conclude(
-      folder: folder, workload: w.name, model: w.checker, seed: seed, started: started, interrupted: interrupted,
+      folder: folder, workload: w.name, model: w.checker, total: w.total, seed: seed, started: started, interrupted: interrupted,
       faults: Self.faults(root: root, since: started), problems: problems)
   }
 
-  /// Checks the folder's history and writes its results (also `--recheck`).
+  /// Checks the folder's history and writes its results (also `--recheck`);
+  /// `total`: bank's (the workload's `total:`).
   static func conclude(
-    folder: RunFolder, into out: RunFolder? = nil, workload: String, model: String, seed: UInt64, started: Date, interrupted: Bool,
+    folder: RunFolder, into out: RunFolder? = nil, workload: String, model: String, total: Int64? = nil, seed: UInt64, started: Date,
+    interrupted: Bool,
     faults: [RunResults.FaultPeriod], problems: [String]
   ) throws -> (RunFolder, RunResults) {
     let out = out ?? folder
-    let outcome = RunChecker.check(history: folder.history, model: model)
+    let outcome = RunChecker.check(history: folder.history, model: model, total: total)
     var results = RunResults(
       workload: workload, valid: outcome.valid, model: model, interrupted: interrupted, seed: seed, startedAt: started, endedAt: Date(),
       faults: faults, checker: outcome.json, problems: problems + (outcome.problem.map { [$0] } ?? []))
