@@ -182,7 +182,7 @@ demo_test() {
   bin=$(cd "$(dirname "$(command -v "$CTHULHU")")" && pwd)
   for e in "$@"; do edits+=(-e "$e"); done
   if [ "$CTHULHU_BATS_TARGET" = loopback ]; then
-    edits+=(-e 's/mode: namespaces/mode: loopback/' -e 's|- partition: cut.*|- stop: { command: [../clients/demo-leader] }|' -e '/^      targets: /d')
+    edits+=(-e 's/mode: namespaces/mode: loopback/' -e "s|- partition: cut.*|- stop: { command: [\"$REPO/clients/demo-leader\"] }|" -e '/^      targets: /d')
   fi
   sed -e "s/^fixture: .*/fixture: $NAME-t/" -e "s|\"\.\./\.build/debug/|\"$bin/|" -e "s|\.\./clients/|$REPO/clients/|g" \
     "${edits[@]}" "$REPO/manifests/demo-test.yaml" >"$RUN/cthulhu.yaml"

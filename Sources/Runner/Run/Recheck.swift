@@ -32,7 +32,7 @@ public enum Recheck {
     let total = model == "bank" && old?.model == "bank" ? bankTotal(old?.checker) : nil
     return try TestRun.conclude(
       folder: folder, into: RunFolder(path: target), workload: workload, model: model, total: total, seed: old?.seed ?? 0,
-      started: old?.startedAt ?? Date(), interrupted: old?.interrupted ?? false, faults: old?.faults ?? [],
+      started: old?.startedAt ?? Date(), clock: old?.monotonicStartNs, interrupted: old?.interrupted ?? false, faults: old?.faults ?? [],
       problems: [])
   }
 
