@@ -91,4 +91,27 @@ final class WorkloadDecodingTests: XCTestCase {
         "20:5: unknown key 'concurency' in workload 'd'; did you mean 'concurrency'?",
       ])
   }
+
+  func testABankWorkloadStatesItsTotalAndNoOtherMay() throws {
+    let dir = try TempDir()
+    let m = try load(
+      Self.manifest(
+        """
+          money:
+            client: { command: [./c] }
+            generator: bank
+            total: 100
+        """), in: dir)
+    XCTAssertEqual(m.workloads.first?.total, 100)
+    XCTAssertEqual(
+      problems(
+        Self.manifest(
+          """
+            r:
+              client: { command: [./c] }
+              generator: register
+              total: 5
+          """), in: dir),
+      ["8:12: 'total' is for the bank generator; register has no balances"])
+  }
 }

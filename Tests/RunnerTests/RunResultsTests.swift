@@ -87,11 +87,14 @@ final class RunResultsTests: XCTestCase {
   func testARecheckWritesBesideTheRunAndLeavesItsResults() throws {
     let f = try folder(with: good)
     let (_, first) = try TestRun.conclude(
-      folder: f, workload: "w", model: "register", seed: 3, started: Date(), interrupted: false, faults: [], problems: [])
+      folder: f, workload: "w", model: "register", seed: 3, started: Date(), clock: 500_000, interrupted: false, faults: [], problems: [])
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: f.results))) as! [String: Any]
+    XCTAssertEqual(json["monotonicStartNs"] as? Int, 500_000, "the history's clock at the start, for the report's time axis")
     let before = try Data(contentsOf: URL(fileURLWithPath: f.results))
     let (out, again) = try Recheck.run(f.path, model: "cas-register")
     XCTAssertEqual(again.model, "cas-register")
     XCTAssertEqual(again.seed, first.seed)
+    XCTAssertEqual(again.monotonicStartNs, 500_000)
     XCTAssertTrue(out.path.hasPrefix(f.path + "/rechecks/"), out.path)
     XCTAssertTrue(FileManager.default.fileExists(atPath: out.results))
     XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: f.results)), before)

@@ -170,6 +170,107 @@ teardown() {
   [[ "$(sed -n 2p <<<"$out")" == '{"type": "fail", "error": '* ]]
 }
 
+# demo_test [SED-EXPRESSION…]: a copy of manifests/demo-test.yaml in a
+# folder of its own ($RUN), with a fixture name of its own, edited further by
+# the sed expressions; on loopback (no partitions) the nemesis stops the
+# leader instead of cutting it off.
+demo_test() {
+  export RUN="$BATS_TEST_TMPDIR/run"
+  mkdir -p "$RUN"
+  cp -r "$REPO/manifests/templates" "$RUN/"
+  local bin edits=()
+  bin=$(cd "$(dirname "$(command -v "$CTHULHU")")" && pwd)
+  for e in "$@"; do edits+=(-e "$e"); done
+  if [ "$CTHULHU_BATS_TARGET" = loopback ]; then
+    edits+=(-e 's/mode: namespaces/mode: loopback/' -e "s|- partition: cut.*|- stop: { command: [\"$REPO/clients/demo-leader\"] }|" -e '/^      targets: /d')
+  fi
+  sed -e "s/^fixture: .*/fixture: $NAME-t/" -e "s|\"\.\./\.build/debug/|\"$bin/|" -e "s|\.\./clients/|$REPO/clients/|g" \
+    "${edits[@]}" "$REPO/manifests/demo-test.yaml" >"$RUN/cthulhu.yaml"
+}
+
+# A run's results.json value by jq path.
+result() { jq -r "$1" "$RUN/cthulhu-demo-test/runs/latest/results.json"; }
+
+@test "cthulhu test of the demo's register workload under its nemesis: valid, exit 0, results and report written" {
+  demo_test
+  run bash -c 'cd "$RUN" && "$CTHULHU" test --time-limit 6s; s=$?; "$CTHULHU" destroy >/dev/null; exit $s'
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(result .valid)" = true ]
+  [ "$(result .model)" = register ]
+  [ "$(result .checker.verdict)" = linearizable ]
+  [ "$(result '.counts.write.ok')" -gt 5 ]
+  [ "$(result '.counts.read.ok')" -gt 5 ]
+  # The nemesis acted within the run: at least one fault period.
+  [ "$(result '.faults | length')" -ge 1 ]
+  grep -q '<h1 id="verdict">VALID</h1>' "$RUN/cthulhu-demo-test/runs/latest/report.html"
+  [ -s "$RUN/cthulhu-demo-test/runs/latest/junit.xml" ]
+}
+
+@test "cthulhu test of the demo in its --stale-reads mode: the stale read is caught, exit 2" {
+  [ "$CTHULHU_BATS_TARGET" != loopback ] || skip "the stale read needs the leader partitioned away (namespaces)"
+  # The cut leader serves its own value while the other four elect and commit.
+  demo_test 's/^    stop_timeout: .*/&\n    env: { CTHULHU_DEMO_STALE_READS: "1" }/' 's/^      for: .*/      for: 4s/'
+  grep -q CTHULHU_DEMO_STALE_READS "$RUN/cthulhu.yaml"
+  run bash -c 'cd "$RUN" && "$CTHULHU" test --time-limit 8s; s=$?; "$CTHULHU" destroy >/dev/null; exit $s'
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [ "$(result .valid)" = false ]
+  [ "$(result .checker.verdict)" = "not linearizable" ]
+  # The operation no order allows is a read (of a value since replaced).
+  [ "$(result .checker.violation.blocked.f)" = read ]
+  grep -q 'id="violation"' "$RUN/cthulhu-demo-test/runs/latest/report.html"
+}
+
+@test "cthulhu test of a set workload against a store that loses acknowledged adds when killed: exit 2, the lost elements counted" {
+  # Tests/bats/forgetful-set acknowledges each add at once but saves every 2 s;
+  # the nemesis kills it (SIGKILL) and starts it again.
+  export RUN="$BATS_TEST_TMPDIR/set"
+  mkdir -p "$RUN"
+  mode=namespaces
+  [ "$CTHULHU_BATS_TARGET" = loopback ] && mode=loopback
+  cat >"$RUN/cthulhu.yaml" <<YAML
+fixture: $NAME-set
+driver: process
+network: { mode: $mode }
+groups:
+  store:
+    command: ["$REPO/Tests/bats/forgetful-set", "--state", "bindmounts/var/set.json"]
+    healthcheck:
+      command: ["/bin/sh", "-c", "curl -fsS -m 1 http://\$CTHULHU_IP:8080/health >/dev/null"]
+      interval: 200ms
+      retries: 25
+nemesis:
+  seed: 1
+  faults:
+    - kill: random 1
+      after: 1500ms
+      for: 1s
+      every: 3s
+workloads:
+  lost:
+    client: { command: ["$REPO/Tests/bats/forgetful-set-client"] }
+    generator: set
+    concurrency: 3
+    rate: 100/s
+    time_limit: 6s
+    final_wait: 1s
+    checker: set-full
+YAML
+  run bash -c 'cd "$RUN" && "$CTHULHU" test; s=$?; "$CTHULHU" destroy >/dev/null; exit $s'
+  echo "$output"
+  [ "$status" -eq 2 ]
+  results="$RUN/cthulhu-fixture/runs/latest/results.json"
+  [ "$(jq -r .valid "$results")" = false ]
+  [ "$(jq -r .checker.model "$results")" = set-full ]
+  lost=$(jq -r .checker.lostCount "$results")
+  [ "$lost" -gt 0 ]
+  [ "$(jq -r '.checker.lost | length' "$results")" -gt 0 ]
+  # Fewer lost than acknowledged: the saved ones survived the kill.
+  [ "$lost" -lt "$(jq -r .counts.add.ok "$results")" ]
+  grep -q 'id="explanation">Lost: ' "$RUN/cthulhu-fixture/runs/latest/report.html"
+}
+
 @test "destroy leaves no process, namespace, link, rule or registry record" {
   pids=$(cat "$FIXTURE"/[0-9]*/pid.txt)
   [ "$(wc -w <<<"$pids")" -eq 5 ]

@@ -225,6 +225,42 @@ register_session() {
   [ "$(jq -c 'select(.type == "ok") | select(.value[1][2][-1] != .value[0][2])' "$BATS_TEST_TMPDIR/all.out" | wc -l)" -eq 0 ]
 }
 
+@test "cthulhu test: list-append transactions through clients/etcd while a member is killed and restarted check valid" {
+  # A fixture of its own (this file's copy of the manifest, with a workload
+  # and a nemesis added), applied in its own folder and destroyed after.
+  cat >"$BATS_TEST_TMPDIR/extra.yaml" <<YAML
+nemesis:
+  seed: 1
+  faults:
+    - kill: random 1
+      after: 1s
+      for: 2s
+      every: 4s
+workloads:
+  appends:
+    client: { command: [$REPO/clients/etcd] }
+    generator: list-append
+    keys: 3
+    concurrency: 3
+    rate: 40/s
+    time_limit: 7s
+    final_wait: 2s
+    checker: list-append
+YAML
+  manifest=etcd.yaml
+  [ "$CTHULHU_BATS_TARGET" = docker ] && manifest=etcd-docker.yaml
+  (BATS_FILE_TMPDIR=$BATS_TEST_TMPDIR use_manifest "$manifest" "\$r $BATS_TEST_TMPDIR/extra.yaml")
+  w="$BATS_TEST_TMPDIR/work"
+  run bash -c "cd '$w' && '$CTHULHU' test; s=\$?; '$CTHULHU' destroy >/dev/null; exit \$s"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  results="$w/cthulhu-fixture/runs/latest/results.json"
+  [ "$(jq -r .valid "$results")" = true ]
+  [ "$(jq -r .checker.model "$results")" = list-append ]
+  [ "$(jq -r .counts.txn.ok "$results")" -gt 20 ]
+  [ "$(jq -r '.faults | length' "$results")" -ge 1 ]
+}
+
 @test "destroy leaves no etcd process" {
   pids=$(cat "$FIXTURE"/[0-9]*/pid.txt)
   [ "$(wc -w <<<"$pids")" -eq 3 ]

@@ -89,9 +89,12 @@ public struct RunReport: Sendable {
   var checkerSection: String {
     guard let checker = run.results["checker"], checker != .null else { return "" }
     var s = "<section><h2>Checker</h2>"
-    for key in ["explanation", "message", "error", "unknownReason"] {
+    for key in ["summary", "explanation", "message", "error", "unknownReason"] {
       if let text = checker[key]?.text { s += "<p class=\"explanation\">\(Html.escape(text))</p>" }
     }
+    // The model's explanation, a line each (lost elements, wrong totals, cycles…).
+    let lines = (checker["lines"]?.arrayValue ?? []).compactMap(\.text)
+    if !lines.isEmpty { s += "<pre class=\"explanation\" id=\"explanation\">\(Html.escape(lines.joined(separator: "\n")))</pre>" }
     if let v = checker["violation"] { s += violation(v) }
     return s + "<details><summary>The checker's JSON</summary><pre>\(Html.escape(Self.pretty(checker)))</pre></details></section>\n"
   }

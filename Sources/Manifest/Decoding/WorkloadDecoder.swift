@@ -6,7 +6,7 @@ struct WorkloadDecoder {
 
   static let keys = [
     "client", "command", "fail_codes", "generator", "keys", "concurrency", "rate", "time_limit", "final_wait", "checker", "timeout",
-    "mix",
+    "mix", "total",
   ]
 
   func decode(_ node: YAMLNode) -> [Workload] {
@@ -76,6 +76,10 @@ struct WorkloadDecoder {
       w.checker = s
     } else if let g = generator {
       w.checker = g.defaultChecker
+    }
+    if let (_, v) = f["total"], let n = reader.int(v, "'\(name).total'", range: 0...1_000_000_000) {
+      if let g = generator, g != .bank { reader.error(v.location, "'total' is for the bank generator; \(g.rawValue) has no balances") }
+      w.total = Int64(n)
     }
     if let (_, v) = f["mix"], let m = reader.anyMapping(v, "'\(name).mix'") {
       for (op, kn, weight) in m {

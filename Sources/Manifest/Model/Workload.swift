@@ -33,11 +33,14 @@ public struct Workload: Sendable, Hashable {
   /// Weights of the generator's operations by `f` (`{ read: 1, write: 3 }`);
   /// empty: the generator's own mix.
   public var mix: [String: Int]
+  /// bank: the sum of the balances the system starts with, which every
+  /// read must show; nil: the first read's sum.
+  public var total: Int64?
 
   public init(
     name: String, location: SourceLocation = .unknown, client: WorkloadClient,
     generator: GeneratorKind, keys: Int = 1, concurrency: Int = 5, rate: Double? = nil, timeLimit: Duration = .seconds(30),
-    finalWait: Duration = .seconds(5), checker: String? = nil, timeout: Duration = .seconds(5), mix: [String: Int] = [:]
+    finalWait: Duration = .seconds(5), checker: String? = nil, timeout: Duration = .seconds(5), mix: [String: Int] = [:], total: Int64? = nil
   ) {
     self.name = name
     self.location = location
@@ -51,6 +54,7 @@ public struct Workload: Sendable, Hashable {
     self.checker = checker ?? generator.defaultChecker
     self.timeout = timeout
     self.mix = mix
+    self.total = total
   }
 }
 

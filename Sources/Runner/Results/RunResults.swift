@@ -15,6 +15,9 @@ public struct RunResults: Codable, Sendable, Hashable {
   public var seed: UInt64
   public var startedAt: Date
   public var endedAt: Date
+  /// The history's clock (CLOCK_MONOTONIC, ns) at `startedAt`: the faults'
+  /// seconds count from there (the report aligns operations with them).
+  public var monotonicStartNs: UInt64?
   /// ok / fail / info by `f`.
   public var counts: [String: Counts]
   /// Latency quantiles by `f`, in milliseconds (completed operations only).

@@ -1,4 +1,5 @@
 import Foundation
+import History
 
 /// `cthulhu test --recheck RUN [--model M]`: checks a stored run's history
 /// again (another model, or a newer checker). The run is left as it was:
@@ -27,9 +28,16 @@ public enum Recheck {
       target = "\(base)-\(n)"
     }
     let workload = old?.workload ?? (folder.path as NSString).lastPathComponent
+    // bank: the total the run was checked against (its workload's, or its first read's).
+    let total = model == "bank" && old?.model == "bank" ? bankTotal(old?.checker) : nil
     return try TestRun.conclude(
-      folder: folder, into: RunFolder(path: target), workload: workload, model: model, seed: old?.seed ?? 0,
-      started: old?.startedAt ?? Date(), interrupted: old?.interrupted ?? false, faults: old?.faults ?? [],
+      folder: folder, into: RunFolder(path: target), workload: workload, model: model, total: total, seed: old?.seed ?? 0,
+      started: old?.startedAt ?? Date(), clock: old?.monotonicStartNs, interrupted: old?.interrupted ?? false, faults: old?.faults ?? [],
       problems: [])
+  }
+
+  static func bankTotal(_ checker: HistoryValue?) -> Int64? {
+    guard case .object(let c)? = checker, case .int(let t)? = c["total"] else { return nil }
+    return t
   }
 }

@@ -7,27 +7,33 @@ extension TestRun {
   /// Collects the fixture's side of the run, checks the history and writes
   /// results.json and junit.xml; then the after-results hook.
   func finish(
-    folder: RunFolder, workload w: Workload, seed: UInt64, started: Date, interrupted: Bool, problems: [String], eventsFrom: Int
+    folder: RunFolder, workload w: Workload, seed: UInt64, started: Date, clock: UInt64, interrupted: Bool, problems: [String],
+    eventsFrom: Int
   ) async throws -> (RunFolder, RunResults) {
     let root = manifest.root
     copyEvents(from: FixturePaths(root: root).events, offset: eventsFrom, to: folder.events)
     await collectInstances(into: folder, since: started)
     options.progress("checking the history (\(w.checker))")
     return try Self.conclude(
-      folder: folder, workload: w.name, model: w.checker, seed: seed, started: started, interrupted: interrupted,
+      folder: folder, workload: w.name, model: w.checker, total: w.total, seed: seed, started: started, clock: clock,
+      interrupted: interrupted,
       faults: Self.faults(root: root, since: started), problems: problems)
   }
 
-  /// Checks the folder's history and writes its results (also `--recheck`).
+  /// Checks the folder's history and writes its results (also `--recheck`);
+  /// `total`: bank's (the workload's `total:`); `clock`: the history's
+  /// clock (CLOCK_MONOTONIC, ns) at `started`.
   static func conclude(
-    folder: RunFolder, into out: RunFolder? = nil, workload: String, model: String, seed: UInt64, started: Date, interrupted: Bool,
+    folder: RunFolder, into out: RunFolder? = nil, workload: String, model: String, total: Int64? = nil, seed: UInt64, started: Date,
+    clock: UInt64? = nil, interrupted: Bool,
     faults: [RunResults.FaultPeriod], problems: [String]
   ) throws -> (RunFolder, RunResults) {
     let out = out ?? folder
-    let outcome = RunChecker.check(history: folder.history, model: model)
+    let outcome = RunChecker.check(history: folder.history, model: model, total: total)
     var results = RunResults(
       workload: workload, valid: outcome.valid, model: model, interrupted: interrupted, seed: seed, startedAt: started, endedAt: Date(),
       faults: faults, checker: outcome.json, problems: problems + (outcome.problem.map { [$0] } ?? []))
+    results.monotonicStartNs = clock
     if let h = try? History(contentsOf: folder.history) {
       results.counts = RunStatistics.counts(h.operations)
       results.latency = RunStatistics.latency(h.operations)

@@ -58,13 +58,20 @@ public struct TestRun {
     let planned = try await controller.plan(manifest)
     if planned.plan.hasChanges {
       options.progress("applying the fixture first (\(planned.plan.steps.count) steps)")
-      _ = try await controller.apply(planned)
+      let applied = try await controller.apply(planned)
+      // A fixture that did not come up whole would make the verdict about the wrong system.
+      if let f = applied.failures.first {
+        throw RunError.fixture("the fixture did not come up: \(f.target): \(f.error); nothing was run")
+      }
+      if applied.interrupted { throw RunError.fixture("the apply was interrupted; nothing was run") }
     }
     // The nemesis is checked against the fixture before anything starts.
     var schedule = manifest.nemesis
     if let seed = options.seed { schedule?.seed = seed }
     if let schedule { try controller.prepareNemesisHere(schedule, root: root) }
     let started = Date()
+    // The history's clock at the same moment, so the report puts operations and faults on one axis.
+    let clock = HistoryEvent.monotonicNow()
     let folder = try RunFolder.create(root: root, workload: w.name, time: started)
     // Lines the instances stated before now only declare properties (RunProperties).
     try RunProperties.markStart(folder: folder)
@@ -133,6 +140,7 @@ public struct TestRun {
     problems += workers.compactMap { $0.broken.map { "worker \($0)" } }
     try history.flush()
     return try await finish(
-      folder: folder, workload: w, seed: seed, started: started, interrupted: interrupted, problems: problems, eventsFrom: eventsFrom)
+      folder: folder, workload: w, seed: seed, started: started, clock: clock, interrupted: interrupted, problems: problems,
+      eventsFrom: eventsFrom)
   }
 }
