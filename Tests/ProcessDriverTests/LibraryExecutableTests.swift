@@ -27,6 +27,9 @@ final class LibraryExecutableTests: FixtureTestCase {
         count: 2
         command: ["\(Host.busybox)", "sleep", "600"]
         stop_timeout: 1s
+    nemesis:
+      faults:
+        - { kill: i001, after: 200ms, for: 500ms }
 
     """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
     return try ManifestLoader.load(path: dir + "/cthulhu.yaml")
@@ -80,7 +83,7 @@ final class LibraryExecutableTests: FixtureTestCase {
     XCTAssertEqual(Host.processes(fixture: fixture), [])
   }
 
-  func testWithoutAnExecutableAFaultWithADurationChangesNothing() async throws {
+  func testWithoutAnExecutableAFaultWithADurationOrANemesisChangesNothing() async throws {
     let m = try load(mode: "loopback")
     let given = FixtureController(driver: ProcessDriver(), executable: executable)
     _ = try await given.apply(try await given.plan(m))
@@ -92,6 +95,14 @@ final class LibraryExecutableTests: FixtureTestCase {
       XCTAssertEqual(e.code, .noExecutable, e.message)
     }
     XCTAssertEqual(try bare.faults(root: m.root), [])
+    do {
+      _ = try await bare.startNemesis(try XCTUnwrap(m.nemesis), root: m.root)
+      XCTFail("a nemesis was started with no cthulhu to run it")
+    } catch let e as OrchestratorError {
+      XCTAssertEqual(e.code, .noExecutable, e.message)
+      XCTAssertTrue(e.message.contains("nemesis start"), e.message)
+    }
+    XCTAssertNil(try NemesisRecord.load(root: m.root), "a nemesis was recorded")
     let reapers = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
       .filter { Reaper.isReaper(pid: $0, root: m.root) }
     XCTAssertEqual(reapers, [], "a reaper was started")
