@@ -6,8 +6,14 @@ import Manifest
 /// way Testcontainers is used from JUnit.
 public struct FixtureController: Sendable {
   public var driver: any Driver
+  /// The binary the control shims and the detached helpers run; nil refuses
+  /// whatever needs it (see ``CthulhuExecutable``).
+  public var executable: CthulhuExecutable?
 
-  public init(driver: any Driver) { self.driver = driver }
+  public init(driver: any Driver, executable: CthulhuExecutable? = nil) {
+    self.driver = driver
+    self.executable = executable
+  }
 
   /// A plan together with the resolved fixture it was made for.
   public struct PlannedChange: Sendable {
@@ -110,46 +116,6 @@ public struct FixtureController: Sendable {
     return b.digest
   }
 
-  public struct ApplyResult: Sendable {
-    public var plan: Plan
-    public var state: FixtureState
-    /// Steps that failed, with their errors.
-    public var failures: [(target: String, error: any Error)]
-    /// Steps never started (a dependency failed, or the apply was interrupted).
-    public var notStarted: [Step] = []
-    /// An interrupt was requested: the steps in flight finished, no more started.
-    public var interrupted = false
-    /// The engine went away: the one error behind every failure (a step that
-    /// failed because of it may say something else, such as a health check
-    /// that saw its container stopped by a daemon shutting down).
-    public var engineGone: DriverError?
-    /// The plans run after `plan`, each made by a fresh look after steps
-    /// failed in a way it could repair (see ``FixtureController/apply(_:options:observer:)``).
-    public var replans: [Plan] = []
-  }
-
-  /// Records the fixture's time to live and (re)starts the detached reaper
-  /// that destroys the fixture when it runs out. Every apply extends it.
-  func armTimeToLive(store: StateStore, root: String, requested: Duration?, binary: String) async throws -> FixtureState {
-    let old = await store.state
-    let ttl = requested.map(\.seconds) ?? old.ttlSeconds
-    guard let ttl else { return old }
-    if let pid = old.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
-    guard ttl > 0 else {
-      try await store.update {
-        $0.ttlSeconds = nil; $0.expiresAt = nil; $0.ttlReaperPID = nil
-      }
-      return await store.state
-    }
-    let expires = Date().addingTimeInterval(ttl)
-    let pid = try Reaper.spawn(
-      binary: binary, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970), "--destroy"], root: root)
-    try await store.update {
-      $0.ttlSeconds = ttl; $0.expiresAt = expires; $0.ttlReaperPID = pid
-    }
-    return await store.state
-  }
-
   /// Converges the fixture to `planned`. Takes the fixture lock; records state
   /// after every step (see ``StateStore``); writes links, control shims and
   /// `spec.json` at the end.
@@ -168,6 +134,7 @@ public struct FixtureController: Sendable {
   public func apply(_ planned: PlannedChange, options: ApplyOptions = .init(), observer: (any ApplyObserver)? = nil) async throws -> ApplyResult {
     let m = planned.manifest
     let paths = FixturePaths(root: m.root)
+    let executable = try requireExecutable(for: "apply (the fixture's control shims, a time to live)")
     // The root is made (or adopted) only as FixtureRoot allows; whether
     // cthulhu made it is recorded with the first state.
     let adoption = try FixtureRoot.check(root: m.root, fixture: m.fixture, manifest: m.path, state: planned.observed.state)
@@ -205,7 +172,7 @@ public struct FixtureController: Sendable {
     var initial = planned.observed.state ?? FixtureState(fixture: m.fixture, root: m.root, driver: m.driver)
     initial.manifest = m.path
     initial.faultPath = m.faults.via == .auto ? nil : m.faults.via
-    initial.binary = options.binary
+    initial.binary = executable.path
     initial.subnet = planned.desired.network.subnet
     if createdRoot { initial.createdRoot = true }
     initial.claim(FixturePaths.fixtureFiles + Self.entries(making: planned))
@@ -247,12 +214,12 @@ public struct FixtureController: Sendable {
     let failed = Set(failures.map(\.target))
     let restarted = renewed.filter { !failed.contains(Step.Target.instance($0).description) && state.instance(named: $0) != nil }
     if !restarted.isEmpty {
-      do { try await reapplyFaults(root: m.root, names: restarted, binary: options.binary) } catch {
+      do { try await reapplyFaults(root: m.root, names: restarted) } catch {
         failures.append(Executor.Failure(target: "faults", error: error))
       }
     }
     if first.hasChanges || !FileManager.default.fileExists(atPath: paths.spec) || !FileManager.default.fileExists(atPath: paths.fixtureInfo) {
-      try FixtureWriter(paths: paths).writeIndex(state: state, binary: options.binary)
+      try FixtureWriter(paths: paths).writeIndex(state: state, binary: executable.path)
       // Entries recorded for steps that never ran (or folders since moved) are forgotten.
       try await store.update { s in
         let missing = (s.entries ?? []).filter {
@@ -262,7 +229,7 @@ public struct FixtureController: Sendable {
       }
       state = await store.state
     }
-    state = try await armTimeToLive(store: store, root: m.root, requested: options.ttl, binary: options.binary)
+    state = try await armTimeToLive(store: store, root: m.root, requested: options.ttl, executable: executable)
     // The journal folds into one whole state again.
     try await store.compact()
     return ApplyResult(

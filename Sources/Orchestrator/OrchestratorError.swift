@@ -4,6 +4,8 @@ import Foundation
 public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
   public enum Code: Sendable, Hashable {
     case corruptState, io, template, subnet, locked, foreign, stalePlan, noFixture, step, healthcheck, unsupported, exited, user
+    /// Something needs the cthulhu binary and none was given (see ``CthulhuExecutable``).
+    case noExecutable
   }
   public var code: Code
   public var message: String

@@ -33,6 +33,10 @@ while !args.isEmpty {
 }
 
 let fm = FileManager.default
+// The cthulhu that `swift build` puts beside this program: the fixture's
+// control shims name it (the in-memory engine starts no helper).
+let cthulhu = CthulhuExecutable(
+  path: ((Bundle.main.executablePath ?? CommandLine.arguments[0]) as NSString).deletingLastPathComponent + "/cthulhu")
 // A new folder of its own below --dir (mkdtemp), so the removals below
 // never touch a folder that was there before.
 try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
@@ -67,7 +71,7 @@ func report(_ scenario: String, _ round: Int, _ d: Duration) {
 
 if command == "apply" {
   for r in 0...rounds {  // round 0 is the warm-up
-    let controller = FixtureController(driver: MemoryDriver(images: ["cthulhu-test:latest"]))
+    let controller = FixtureController(driver: MemoryDriver(images: ["cthulhu-test:latest"]), executable: cthulhu)
     let m = try ManifestLoader.load(path: dir + "/cthulhu.yaml")
     try? fm.removeItem(atPath: m.root)
     let t0 = clock.now
@@ -80,7 +84,7 @@ if command == "apply" {
   exit(0)
 }
 
-let controller = FixtureController(driver: MemoryDriver(images: ["cthulhu-test:latest"]))
+let controller = FixtureController(driver: MemoryDriver(images: ["cthulhu-test:latest"]), executable: cthulhu)
 var manifest: Manifest! = nil
 for r in 0...rounds {  // round 0 is the warm-up
   let t0 = clock.now

@@ -37,7 +37,7 @@ extension Cthulhu {
       let m = try saved.map { try Input.manifest(at: $0.manifest) } ?? ManifestArgument.load(locator.target(positional: manifest))
       try await failing {
         try await Input.withDriver(m.driver) { driver in
-          let orchestrator = FixtureController(driver: driver)
+          let orchestrator = FixtureController(driver: driver, executable: .current)
           let planned = try await orchestrator.plan(m)
           if let saved, saved.basis != planned.plan.basis || saved.steps != planned.plan.steps {
             throw OrchestratorError(

@@ -64,7 +64,7 @@ extension Cthulhu {
       for kind in Self.everyDriver {
         let roots: [String]
         do {
-          roots = try await Input.withDriver(kind) { try await FixtureController(driver: $0).roots(ofFixture: name) }
+          roots = try await Input.withDriver(kind) { try await FixtureController(driver: $0, executable: .current).roots(ofFixture: name) }
         } catch let e as DriverError where kind == .swarm && (e.code == .unsupported || e.code.isTransport) {
           continue  // (no swarm manager at DOCKER_HOST; an engine that does not answer is named by the docker pass)
         } catch let e as DriverError where e.code.isTransport {
@@ -95,7 +95,7 @@ extension Cthulhu {
         do {
           reports.append(
             try await Input.withDriver(kind) {
-              try await FixtureController(driver: $0).destroy(
+              try await FixtureController(driver: $0, executable: .current).destroy(
                 root: root, fixture: fixture, keepFiles: keepFiles, removeImages: rmi, progress: onRemoval)
             })
         } catch let e as OrchestratorError where e.code == .noFixture {

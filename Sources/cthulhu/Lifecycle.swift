@@ -22,7 +22,7 @@ extension LifecycleCommand {
       let names = try Targets.resolve(targets, in: state)
       let signal = Signals.canonical(signalName) ?? signalName
       let done = try await Input.withDriver(state.driver) {
-        try await FixtureController(driver: $0).lifecycle(Self.verb, root: root, names: names, signal: signal)
+        try await FixtureController(driver: $0, executable: .current).lifecycle(Self.verb, root: root, names: names, signal: signal)
       }
       Output.out(done.isEmpty ? "Nothing to do.\n" : "\(Self.verb.rawValue): \(done.joined(separator: " "))\n")
     }

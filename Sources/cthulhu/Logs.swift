@@ -29,7 +29,8 @@ extension Cthulhu {
         let prefix = names.count > 1
         let from = since.flatMap(Units.duration).map { Date().addingTimeInterval(-$0.seconds) }
         try await Input.withDriver(state.driver) { driver in
-          for try await (name, line) in try FixtureController(driver: driver).logs(root: root, names: names, follow: follow, since: from) {
+          let controller = FixtureController(driver: driver, executable: .current)
+          for try await (name, line) in try controller.logs(root: root, names: names, follow: follow, since: from) {
             let text = (prefix ? "\(name) | " : "") + line.text + "\n"
             if line.stream == .stderr { Output.error(text) } else { Output.out(text) }
           }
@@ -66,7 +67,7 @@ extension Cthulhu {
           throw OrchestratorError(.noFixture, "'\(target)' must name exactly one instance (it matches \(names.joined(separator: ", ")))")
         }
         let r = try await Input.withDriver(state.driver) {
-          try await FixtureController(driver: $0).exec(root: root, instance: names[0], command: command)
+          try await FixtureController(driver: $0, executable: .current).exec(root: root, instance: names[0], command: command)
         }
         Output.out(r.stdout)
         if !r.stderr.isEmpty { Output.error(r.stderr) }

@@ -53,7 +53,7 @@ extension Cthulhu {
         return try await failing { try await planChange(manifest, format: format) }
       }
       let planned = try await failing {
-        try await Input.withDriver(manifest.driver) { try await FixtureController(driver: $0).plan(manifest) }
+        try await Input.withDriver(manifest.driver) { try await FixtureController(driver: $0, executable: .current).plan(manifest) }
       }
       var plan = planned.plan
       let timeline = manifest.nemesis.map { NemesisTimeline(manifest: manifest, schedule: $0) }

@@ -35,7 +35,7 @@ extension Cthulhu {
         let report: FixtureController.ResetReport
         do {
           report = try await Input.withDriver(manifest.driver) {
-            try await FixtureController(driver: $0).reset(manifest, names: names, data: data, observer: observer)
+            try await FixtureController(driver: $0, executable: .current).reset(manifest, names: names, data: data, observer: observer)
           }
           line?.finish()
         } catch {

@@ -23,7 +23,7 @@ extension Cthulhu {
       let root = try locator.root(positional: manifest)
       try await failing {
         let state = try FixtureState.require(root: root)
-        let rows = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).status(root: root) }
+        let rows = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0, executable: .current).status(root: root) }
         if json {
           let e = JSONEncoder()
           e.outputFormatting = [.prettyPrinted, .sortedKeys]

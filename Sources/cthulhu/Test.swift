@@ -50,7 +50,7 @@ extension Cthulhu {
           workload: workload, timeLimit: timeLimit.flatMap(Units.duration), concurrency: concurrency, rate: rate.flatMap(Workload.rate),
           seed: seed, stop: stop, progress: { Output.error("cthulhu test: " + $0) })
         return try await Input.withDriver(manifest.driver) { driver in
-          try await TestRun(controller: FixtureController(driver: driver), manifest: manifest, options: options).run()
+          try await TestRun(controller: FixtureController(driver: driver, executable: .current), manifest: manifest, options: options).run()
         }
       }
       Output.out(RunText.summary(results, folder: folder))

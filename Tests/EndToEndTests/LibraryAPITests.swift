@@ -24,7 +24,7 @@ final class LibraryAPITests: XCTestCase {
           stop_timeout: 1s
       """
     let manifest = try ManifestLoader.load(text: text, path: dir + "/cthulhu.yaml")
-    let cthulhu = FixtureController(driver: driver)
+    let cthulhu = FixtureController(driver: driver, executable: CthulhuExecutable(path: Harness.binary))
     do {
       let planned = try await cthulhu.plan(manifest)
       XCTAssertEqual(planned.plan.summary.add, 2)

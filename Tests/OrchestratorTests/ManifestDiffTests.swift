@@ -199,7 +199,7 @@ final class ManifestDiffTests: XCTestCase {
       let old = try manifest("old.yaml", groups: before)
       let new = try manifest("new.yaml", groups: after)
       let review = try ManifestDiff.plan(old: old, new: new)
-      let o = FixtureController(driver: MemoryDriver(images: ["app:1", "app:2"]))
+      let o = FixtureController(driver: MemoryDriver(images: ["app:1", "app:2"]), executable: .neverRun)
       let r = try await o.apply(try await o.plan(old))
       XCTAssertTrue(r.failures.isEmpty, "\(what): \(r.failures)")
       let live = try await o.plan(new).plan

@@ -28,7 +28,7 @@ final class ObserveOnceTests: XCTestCase {
 
   func testAnApplyObservesTheEngineOnce() async throws {
     let driver = CountingDriver(MemoryDriver(images: ["app:1"]))
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     var r = try await o.apply(try await o.plan(manifest(count: 3)))
     XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
     XCTAssertEqual(driver.counts, ["containers": 2, "networks": 1, "imageID": 1], "plan: one of each; after the steps: one listing")
@@ -41,7 +41,7 @@ final class ObserveOnceTests: XCTestCase {
 
   func testAStateThatMovedUnderThePlanIsObservedAgain() async throws {
     let driver = CountingDriver(MemoryDriver(images: ["app:1"]))
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await o.apply(try await o.plan(manifest(count: 2)))
     let planned = try await o.plan(manifest(count: 3))
     _ = try await o.apply(try await o.plan(manifest(count: 1)))

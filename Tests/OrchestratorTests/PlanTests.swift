@@ -43,7 +43,7 @@ final class PlanTests: XCTestCase {
   }
 
   func testFreshPlan() async throws {
-    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]))
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
     let got = try await text(manifest(), o)
     XCTAssertEqual(
       got,
@@ -67,7 +67,7 @@ final class PlanTests: XCTestCase {
 
   func testApplyWritesFixtureThenNoOp() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     let r = try await apply(manifest(), o)
     XCTAssertEqual(r.state.instances.map(\.name), ["i001", "i002", "i003"])
     XCTAssertEqual(r.state.instances.map(\.ip.description), ["172.28.5.2", "172.28.5.3", "172.28.5.4"])
@@ -88,7 +88,7 @@ final class PlanTests: XCTestCase {
   }
 
   func testScaleUpThenDown() async throws {
-    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]))
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
     _ = try await apply(manifest(count: 3), o)
     let up = try await text(manifest(count: 5), o)
     XCTAssertTrue(up.contains("+   instance:i004  create\n        # new instance 172.28.5.5"), up)
@@ -108,7 +108,7 @@ final class PlanTests: XCTestCase {
   }
 
   func testANewSubnetWhileScalingDownReplacesTheNetworkAfterTheDeletes() async throws {
-    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]))
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
     _ = try await apply(manifest(count: 3), o)
     var m = manifest(count: 2)
     m.network.subnet = IPv4Network("10.9.9.0/24")
@@ -134,7 +134,7 @@ final class PlanTests: XCTestCase {
   }
 
   func testStickyIdentityTakesLowestFreeNames() async throws {
-    let o = FixtureController(driver: MemoryDriver(images: ["app:1", "db:1"]))
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1", "db:1"]), executable: .neverRun)
     let db = Group(name: "db", source: .image("db:1"), count: 1, mounts: [])
     _ = try await apply(manifest(count: 2, extra: [db]), o)
     // i001, i002 node; i003 db. Growing node takes i004, never renames db's i003.
@@ -148,7 +148,7 @@ final class PlanTests: XCTestCase {
 
   func testImageChangeReplaces() async throws {
     let driver = MemoryDriver(images: ["app:1", "app:2"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(manifest(count: 1), o)
     let got = try await text(manifest(count: 1, image: "app:2"), o)
     XCTAssertTrue(got.contains("-/+ instance:i001  replace\n        # image app:1 → app:2\n"), got)
@@ -157,7 +157,7 @@ final class PlanTests: XCTestCase {
 
   func testRetaggedImageIsSeen() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(manifest(count: 1), o)
     driver.tag("app:1", id: "sha256:0123456789abcdef")
     let got = try await text(manifest(count: 1), o)
@@ -166,7 +166,7 @@ final class PlanTests: XCTestCase {
 
   func testTemplateChangeWithOnChangeNoneAndSignal() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(manifest(count: 2, onChange: .none), o)
     try template("{\"self\": \"{{ instance.name }}\"}\n")
     let got = try await text(manifest(count: 2, onChange: .none), o)
@@ -183,7 +183,7 @@ final class PlanTests: XCTestCase {
 
   func testDriftRemovedStoppedAndEdited() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(manifest(), o)
     driver.removeOutside(containerNamed: "kv-i001")
     driver.setState(instanceContainer: "kv-i002", .exited)
@@ -211,7 +211,7 @@ final class PlanTests: XCTestCase {
 
   func testStalePlanIsRefused() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(manifest(), o)
     driver.setState(instanceContainer: "kv-i002", .exited)
     let planned = try await o.plan(manifest())
@@ -231,7 +231,7 @@ final class PlanTests: XCTestCase {
   /// the plan is met by trying, then by a fresh look and a new plan.
   func testEngineDriftAfterThePlanIsRepairedByAFreshLook() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(manifest(), o)
     driver.setState(instanceContainer: "kv-i002", .exited)
     let planned = try await o.plan(manifest())
@@ -248,7 +248,7 @@ final class PlanTests: XCTestCase {
 
   func testEventLogRecordsEveryStepAndControlAction() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(manifest(count: 2), o)
     _ = try await o.lifecycle(.stop, root: dir + "/fixture", names: ["i002"])
     let events = EventLog(root: dir + "/fixture").read()
@@ -263,7 +263,7 @@ final class PlanTests: XCTestCase {
 
   func testDestroyRemovesEverythingItMade() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(manifest(), o)
     let report = try await o.destroy(root: dir + "/fixture")
     XCTAssertEqual(report.containers, ["kv-i001", "kv-i002", "kv-i003"])
@@ -277,7 +277,7 @@ final class PlanTests: XCTestCase {
 
   func testTemplateErrorNamesFileLineAndInstance() async throws {
     try template("line one\n{% for p in peers %}\n")
-    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]))
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
     do {
       _ = try await o.plan(manifest(count: 1))
       XCTFail("expected a template error")
@@ -301,7 +301,7 @@ final class PlanTests: XCTestCase {
     var m = manifest(count: 1000)
     m.groups[0].templates = []  // every config listing 999 peers is a template-engine benchmark, not a planner test
     m.network.subnet = IPv4Network("172.28.0.0/22")
-    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]))
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
     let p = try await o.plan(m).plan
     XCTAssertEqual(p.summary.add, 1000)
     XCTAssertEqual(p.steps.last?.target, .instance("i1000"))

@@ -38,7 +38,7 @@ final class StartRecoveryTests: XCTestCase {
 
   func testAnUnforeseenStartFailureOfANewContainerIsRemadeOnce() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     driver.refuseStarts(1, with: Self.unforeseen)
     let r = try await apply(o)
     XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
@@ -60,7 +60,7 @@ final class StartRecoveryTests: XCTestCase {
   /// is made anew (same subnet) and every instance with it, once.
   func testAnAddressTheEngineHoldsForNoContainerGetsANewNetwork() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(o, count: 2)
     driver.setState(instanceContainer: "kv-i002", .exited)
     driver.resetCalls()
@@ -83,7 +83,7 @@ final class StartRecoveryTests: XCTestCase {
   /// The same refusal after the network was made anew is reported.
   func testAnAddressStillHeldOnTheNewNetworkIsReported() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     driver.refuseStarts(10, with: DriverError(.addressInUse, "start c1: the engine answered 403: Address already in use"))
     let r = try await apply(o)
     XCTAssertEqual(r.failures.map(\.target), ["instance:i001"])
@@ -92,7 +92,7 @@ final class StartRecoveryTests: XCTestCase {
 
   func testAStoppedContainerTheRestartedEngineWillNotStartIsRemade() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(o, count: 2)
     driver.setState(instanceContainer: "kv-i002", .exited)
     driver.resetCalls()
@@ -105,7 +105,7 @@ final class StartRecoveryTests: XCTestCase {
 
   func testAContainerAKilledApplyMadeButDidNotRecordIsRecordedWhenStarted() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(o, count: 2)
     // As a killed apply leaves it: the engine made i002's container, the state never heard of it.
     var state = try XCTUnwrap(try FixtureState.load(root: dir + "/fixture"))
@@ -124,7 +124,7 @@ final class StartRecoveryTests: XCTestCase {
 
   func testASecondRefusalIsReported() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     driver.refuseStarts(2, with: Self.unforeseen)
     let r = try await apply(o)
     XCTAssertEqual(r.failures.map(\.target), ["instance:i001"])
@@ -139,7 +139,7 @@ final class StartRecoveryTests: XCTestCase {
 
   func testEveryContainerTheEngineWillNotStartIsRemadeInOneApply() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await apply(o, count: 4)
     for n in 1...4 { driver.setState(instanceContainer: "kv-i00\(n)", .exited) }
     driver.resetCalls()
@@ -162,7 +162,7 @@ final class StartRecoveryTests: XCTestCase {
     for sameSpec in [true, false] {
       try? FileManager.default.removeItem(atPath: dir + "/fixture")
       let driver = MemoryDriver(images: ["app:1"])
-      let o = FixtureController(driver: driver)
+      let o = FixtureController(driver: driver, executable: .neverRun)
       _ = try await apply(o, count: 1)
       let planned = try await o.plan(manifest(count: 2))
       var spec = planned.desired.instances[1].container
@@ -186,7 +186,7 @@ final class StartRecoveryTests: XCTestCase {
 
   func testANetworkMadeAfterThePlanLookedIsAdopted() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     let planned = try await o.plan(manifest())
     let late = try await driver.createNetwork(planned.desired.network)
     let r = try await o.apply(planned)
@@ -199,7 +199,7 @@ final class StartRecoveryTests: XCTestCase {
 
   func testANameHeldByNoContainerOfThisFixtureIsReportedAfterTheEngineHadTimeToListIt() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     let planned = try await o.plan(manifest())
     // A container of another fixture holds the name.
     _ = try await driver.create(
@@ -215,7 +215,7 @@ final class StartRecoveryTests: XCTestCase {
 
   func testAnEngineThatDoesNotAnswerIsNotMetByRemaking() async throws {
     let driver = MemoryDriver(images: ["app:1"])
-    let o = FixtureController(driver: driver)
+    let o = FixtureController(driver: driver, executable: .neverRun)
     driver.refuseStarts(1, with: .engineGone("lost the connection to the Docker engine at unix:///x (the engine closed the connection)"))
     let r = try await apply(o)
     XCTAssertEqual((r.failures.first?.error as? DriverError)?.code, .engineGone)

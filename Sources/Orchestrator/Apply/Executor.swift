@@ -30,8 +30,6 @@ public struct ApplyOptions: Sendable {
   public var parallel: Int = 8
   /// How long to wait for an instance with a health check to become healthy.
   public var healthTimeout: Duration?
-  /// The cthulhu binary the control shims call.
-  public var binary: String = ApplyOptions.currentExecutable
   /// When the state moved since the plan was made: apply a fresh plan
   /// (true) or refuse (false, for a plan someone reviewed and saved).
   public var replanWhenStale = false
@@ -44,13 +42,6 @@ public struct ApplyOptions: Sendable {
   /// Destroy the fixture by itself this long after this apply (see `Reaper`).
   /// Nil keeps the fixture's previous time to live, if it had one; zero removes it.
   public var ttl: Duration?
-
-  /// This process's executable, resolved (argv[0] may be a bare name found on PATH).
-  public static var currentExecutable: String {
-    if let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return exe }
-    if let exe = Bundle.main.executablePath { return exe }
-    return CommandLine.arguments.first ?? "cthulhu"
-  }
   public init() {}
 }
 

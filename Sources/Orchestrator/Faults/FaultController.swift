@@ -56,11 +56,10 @@ extension FixtureController {
   /// even if every cthulhu and the shell that ran it have exited.
   /// On any failure nothing stays changed.
   /// `owner` tags the fault (see ``Fault/owner``).
-  public func inject(
-    _ request: FaultRequest, root: String, lasting: Duration? = nil, owner: String? = nil, binary: String = ApplyOptions.currentExecutable
-  ) async throws -> Fault {
+  public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, owner: String? = nil) async throws -> Fault {
+    let reaper = try lasting.map { _ in try requireExecutable(for: "a fault with a duration (its detached cthulhu _reap)") }
     if case .clockSkew(_, let names) = request { try await checkClockSkew(names, root: root) }
-    let made = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names, binary: binary) { book, state in
+    let made = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
       f.owner = owner
       if let lasting {
@@ -71,9 +70,9 @@ extension FixtureController {
     }
     // As recorded (a delay's path is chosen after the book is changed).
     let fault = (try? FaultBook.load(root: root).faults.first { $0.id == made.id }) ?? made
-    guard let expires = fault.expiresAt else { return fault }
+    guard let expires = fault.expiresAt, let reaper else { return fault }
     let pid = try Reaper.spawn(
-      binary: binary, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970)], root: root)
+      reaper, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970)], root: root)
     // Record the reaper so that heal and destroy can stop it; no rule changes.
     let paths = FixturePaths(root: root)
     let lock = try FixtureLock(paths: paths, command: "fault", file: "faults.lock", wait: .seconds(30))
@@ -156,7 +155,7 @@ extension FixtureController {
 
   /// Puts the recorded faults back into the namespaces of `names`, which were
   /// just started, restarted or recreated and so have fresh, empty ones.
-  public func reapplyFaults(root: String, names: [String], binary: String = ApplyOptions.currentExecutable) async throws {
+  public func reapplyFaults(root: String, names: [String]) async throws {
     let book = try FaultBook.load(root: root)
     guard !book.faults.isEmpty else { return }
     let state = try FixtureState.require(root: root)
@@ -187,7 +186,7 @@ extension FixtureController {
         rules = NetRules.compute(book: current, ips: ips)
         var delayers = current.delayers ?? [:]
         var started: [(String, Int32)] = []
-        try await startDelayers(targets, before: [:], after: rules, fresh: true, delayers: &delayers, started: &started, root: root, binary: binary)
+        try await startDelayers(targets, before: [:], after: rules, fresh: true, delayers: &delayers, started: &started, root: root)
         current.delayers = delayers.isEmpty ? nil : delayers
         try current.save(root: root)
       }
@@ -214,7 +213,7 @@ extension FixtureController {
   /// instance has a new namespace: `fresh`). Stops the one it replaces.
   func startDelayers(
     _ targets: [Target], before: [String: NetRules], after: [String: NetRules], fresh: Bool = false,
-    delayers: inout [String: Int32], started: inout [(String, Int32)], root: String, binary: String
+    delayers: inout [String: Int32], started: inout [(String, Int32)], root: String
   ) async throws {
     for t in targets {
       guard let plan = after[t.name]?.delayerPlan else { continue }
@@ -226,8 +225,9 @@ extension FixtureController {
           "\(t.name): this kernel has no netem (sch_netem), so cthulhu delays packets with a process of its own inside the instance's network namespace, which it enters from this machine; the fault helper path (faults.via: helper) cannot carry it. Run cthulhu as root with faults.via: host (or auto). Nothing was changed."
         )
       }
+      let executable = try requireExecutable(for: "\(t.name): a delay on a kernel without netem (its packet delayer, cthulhu _delay)")
       if let old { await PacketDelayerProcess.stop(pid: old, root: root, instance: t.name) }
-      let pid = try await PacketDelayerProcess.start(binary: binary, root: root, instance: t.name, namespace: namespace, plan: plan)
+      let pid = try await PacketDelayerProcess.start(executable, root: root, instance: t.name, namespace: namespace, plan: plan)
       delayers[t.name] = pid
       started.append((t.name, pid))
     }
@@ -247,7 +247,7 @@ extension FixtureController {
   /// Checks privileges, netem and every namespace before the first change;
   /// a failure half-way puts the old rules back.
   func changeFaults<R: Sendable>(
-    root: String, action: String, targets: [String]? = nil, binary: String = ApplyOptions.currentExecutable,
+    root: String, action: String, targets: [String]? = nil,
     _ mutate: (inout FaultBook, FixtureState) throws -> R
   ) async throws -> R {
     let state = try FixtureState.require(root: root)
@@ -288,7 +288,7 @@ extension FixtureController {
           var delayers = book.delayers ?? [:]
           var started: [(String, Int32)] = []
           do {
-            try await startDelayers(targets, before: before, after: after, delayers: &delayers, started: &started, root: root, binary: binary)
+            try await startDelayers(targets, before: before, after: after, delayers: &delayers, started: &started, root: root)
             try await enforce(targets.map { ($0, after[$0.name]!) })
           } catch {
             for (name, pid) in started { await PacketDelayerProcess.stop(pid: pid, root: root, instance: name) }

@@ -17,17 +17,21 @@ public enum PacketDelayerProcess {
   }
 
   /// Starts a delayer and waits until it takes packets; returns its PID.
-  public static func start(binary: String, root: String, instance: String, namespace: String, spec: PacketDelayer.Spec) async throws -> Int32 {
+  public static func start(_ executable: CthulhuExecutable, root: String, instance: String, namespace: String, spec: PacketDelayer.Spec) async throws
+    -> Int32
+  {
     try await start(
-      binary: binary, root: root, instance: instance, namespace: namespace,
+      executable, root: root, instance: instance, namespace: namespace,
       plan: PacketDelayer.Plan(queues: [.init(number: PacketDelayer.queueNumber, specs: [spec])]))
   }
 
   /// Starts a delayer for every queue of `plan` and waits until it takes packets; returns its PID.
-  public static func start(binary: String, root: String, instance: String, namespace: String, plan: PacketDelayer.Plan) async throws -> Int32 {
+  public static func start(_ executable: CthulhuExecutable, root: String, instance: String, namespace: String, plan: PacketDelayer.Plan) async throws
+    -> Int32
+  {
     let ready = readyFile(root: root, instance: instance)
     try? FileManager.default.removeItem(atPath: ready)
-    let pid = try Reaper.spawn(binary: binary, arguments: arguments(root: root, instance: instance, namespace: namespace, plan: plan), root: root)
+    let pid = try Reaper.spawn(executable, arguments: arguments(root: root, instance: instance, namespace: namespace, plan: plan), root: root)
     let deadline = ContinuousClock.now + .seconds(10)
     while ContinuousClock.now < deadline {
       if let text = try? String(contentsOfFile: ready, encoding: .utf8), Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) == pid {

@@ -5,8 +5,8 @@ import Foundation
 /// its output in `<root>/.cthulhu/reaper.log`. `--for` faults use it to lift
 /// themselves on time.
 public enum Reaper {
-  /// Starts `binary arguments…` detached; returns its PID.
-  public static func spawn(binary: String, arguments: [String], root: String) throws -> Int32 {
+  /// Starts `executable arguments…` detached; returns its PID.
+  public static func spawn(_ executable: CthulhuExecutable, arguments: [String], root: String) throws -> Int32 {
     let log = root + "/.cthulhu/reaper.log"
     let fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
     guard fd >= 0 else { throw OrchestratorError(.io, "\(log): \(String(cString: strerror(errno)))") }
@@ -17,9 +17,9 @@ public enum Reaper {
     // the fault expires.
     do {
       return try Spawner.spawn(
-        [binary] + arguments, env: Spawner.inheritedEnvironment, cwd: nil, streams: .init(stdin: nil, stdout: fd, stderr: fd))
+        [executable.path] + arguments, env: Spawner.inheritedEnvironment, cwd: nil, streams: .init(stdin: nil, stdout: fd, stderr: fd))
     } catch {
-      throw OrchestratorError(.io, "could not start \(binary): \(error)")
+      throw OrchestratorError(.io, "could not start \(executable.path): \(error)")
     }
   }
 

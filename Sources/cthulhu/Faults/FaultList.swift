@@ -15,7 +15,7 @@ extension Cthulhu {
         let state = try FixtureState.require(root: root)
         // A reaper may have been killed: lift what has run out before listing.
         if try !FaultBook.load(root: root).faults.filter({ ($0.expiresAt ?? .distantFuture) <= Date() }).isEmpty {
-          _ = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).liftExpired(root: root) }
+          _ = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0, executable: .current).liftExpired(root: root) }
         }
         let faults = try FaultBook.load(root: root).faults
         if json {

@@ -28,7 +28,9 @@ struct FaultOptions: ParsableArguments {
     try await failing {
       let state = try FixtureState.require(root: root)
       let req = try request(state, arguments)
-      let f = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).inject(req, root: root, lasting: lasting) }
+      let f = try await Input.withDriver(state.driver) {
+        try await FixtureController(driver: $0, executable: .current).inject(req, root: root, lasting: lasting)
+      }
       Output.out("\(f.id): \(f.summary)" + (f.expiresAt.map { " (until \(Clock.format($0)))" } ?? "") + "\n")
     }
   }

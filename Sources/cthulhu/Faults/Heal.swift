@@ -25,7 +25,7 @@ extension Cthulhu {
       try await failing {
         let state = try FixtureState.require(root: root)
         let names = targets.isEmpty ? nil : try Targets.resolve(targets, in: state)
-        let r = try await Input.withDriver(state.driver) { try await body(FixtureController(driver: $0), root, names) }
+        let r = try await Input.withDriver(state.driver) { try await body(FixtureController(driver: $0, executable: .current), root, names) }
         guard !r.nothingToHeal else { return Output.out(nothing + "\n") }
         Output.out(
           verb + (names.map { " " + $0.joined(separator: ",") } ?? "")

@@ -31,7 +31,9 @@ extension Cthulhu {
       let root = manifest.root
       try await failing {
         let state = try FixtureState.require(root: root)
-        let r = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).startNemesis(schedule, root: root) }
+        let r = try await Input.withDriver(state.driver) {
+          try await FixtureController(driver: $0, executable: .current).startNemesis(schedule, root: root)
+        }
         Output.out(
           "nemesis started (pid \(r.pid ?? 0), seed \(schedule.seed))"
             + (r.next.map { "; first: \($0.label) \($0.summary) at \(Clock.format($0.at))" } ?? "") + "\n")
@@ -49,7 +51,7 @@ extension Cthulhu {
       let root = try locator.root(positional: manifest)
       try await failing {
         let state = try FixtureState.require(root: root)
-        let r = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).stopNemesis(root: root) }
+        let r = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0, executable: .current).stopNemesis(root: root) }
         var healed = r.lifted.map { "\($0.id) \($0.summary)" }
         if !r.restored.isEmpty { healed.append("restarted " + r.restored.joined(separator: ",")) }
         Output.out(
@@ -117,7 +119,7 @@ extension Cthulhu {
       let root = fixture
       try await failing {
         try await Input.withDriver(state.driver) {
-          try await FixtureController(driver: $0).runNemesis(root: root) { NemesisDaemon.stopping.load(ordering: .relaxed) }
+          try await FixtureController(driver: $0, executable: .current).runNemesis(root: root) { NemesisDaemon.stopping.load(ordering: .relaxed) }
         }
       }
     }

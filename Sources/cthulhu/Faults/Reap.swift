@@ -18,11 +18,11 @@ extension Cthulhu {
       try await failing {
         if destroy {
           let r = try await Input.withDriver(state.driver) {
-            try await FixtureController(driver: $0).destroyWhenDue(root: fixture, reaper: getpid())
+            try await FixtureController(driver: $0, executable: .current).destroyWhenDue(root: fixture, reaper: getpid())
           }
           if let r { Output.out("ttl: destroyed fixture '\(r.fixture)' (\(r.containers.count) instance(s))\n") }
         } else {
-          _ = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0).liftExpired(root: fixture) }
+          _ = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0, executable: .current).liftExpired(root: fixture) }
         }
       }
     }

@@ -35,9 +35,8 @@ extension FixtureController {
   /// or when the last one died leaving faults (`nemesis stop` heals them
   /// first), or when a target names no instance of the fixture.
   @discardableResult
-  public func startNemesis(_ schedule: NemesisSchedule, root: String, binary: String = ApplyOptions.currentExecutable) async throws
-    -> NemesisRecord
-  {
+  public func startNemesis(_ schedule: NemesisSchedule, root: String) async throws -> NemesisRecord {
+    let executable = try requireExecutable(for: "nemesis start (the detached cthulhu _nemesis)")
     let state = try FixtureState.require(root: root)
     let lock = try FixtureLock(paths: FixturePaths(root: root), command: "nemesis start", file: "nemesis.lock", wait: .seconds(30))
     defer { lock.release() }
@@ -45,7 +44,7 @@ extension FixtureController {
     let refs = try Self.nemesisInstances(schedule, state: state)
     var record = NemesisRecord(startedAt: Date(), schedule: schedule, instances: refs)
     try record.save(root: root)
-    let pid = try Reaper.spawn(binary: binary, arguments: ["_nemesis", "--fixture", root], root: root)
+    let pid = try Reaper.spawn(executable, arguments: ["_nemesis", "--fixture", root], root: root)
     // The process writes its PID into the record when it begins: wait for it.
     let deadline = ContinuousClock.now + .seconds(15)
     while true {

@@ -125,7 +125,7 @@ extension Duration {
 
 /// What starting or healing a step means for the fixture.
 public enum NemesisEffect: Sendable, Hashable {
-  /// A network fault, put in force through ``FixtureController/inject(_:root:lasting:owner:binary:)``.
+  /// A network fault, put in force through ``FixtureController/inject(_:root:lasting:owner:)``.
   case fault(FaultRequest)
   /// A lifecycle verb on instances, through ``FixtureController/lifecycle(_:root:names:signal:)``.
   case lifecycle(LifecycleVerb, [String], signal: String)
