@@ -31,7 +31,8 @@ final class TestRunTests: FixtureTestCase {
     chmod(dir + "/register.sh", 0o755)
   }
 
-  func write(timeLimit: String = "2s", env: String = "") throws {
+  /// `faultFor`: how long the nemesis's kill lasts (the nemesis runs that long and more).
+  func write(timeLimit: String = "2s", env: String = "", faultFor: String = "500ms") throws {
     try """
     fixture: \(fixture)
     driver: process
@@ -42,7 +43,7 @@ final class TestRunTests: FixtureTestCase {
         stop_timeout: 1s
     nemesis:
       faults:
-        - { kill: i001, after: 200ms, for: 500ms }
+        - { kill: i001, after: 200ms, for: \(faultFor) }
     workloads:
       reg:
         client: { command: ["/bin/sh", "-c", "\(env)exec ./register.sh"] }
@@ -115,7 +116,8 @@ final class TestRunTests: FixtureTestCase {
   }
 
   func testARunIsRefusedWhileANemesisRunsAndStartsNothing() throws {
-    try write()
+    // A nemesis that runs for a minute: still running when `test` looks, however slow the machine.
+    try write(faultFor: "60s")
     try mustSucceed("apply")
     try mustSucceed("nemesis", "start")
     let r = try cthulhu("test")
