@@ -147,7 +147,7 @@ let package = Package(
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "Manifest", "Orchestrator", "History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(
       name: "OrchestratorTests",
-      dependencies: ["Orchestrator", "Manifest"],
+      dependencies: ["Orchestrator", "Manifest", "TestSupport"],
       swiftSettings: swiftSettings
     ),
   ]

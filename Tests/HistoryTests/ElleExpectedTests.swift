@@ -51,7 +51,10 @@ final class ElleExpectedTests: XCTestCase {
       case "--total-amount", "--total":
         o.total = Int64(words[i + 1])
         i += 2
-      default: throw XCTSkip("an option this test does not know: \(words[i])")
+      default:
+        // A published row this test cannot read is a failure, never a skip.
+        XCTFail("an option this test does not know: \(words[i])")
+        i += 1
       }
     }
     return o
