@@ -66,8 +66,9 @@ extension FixtureController {
     }
     EventLog(root: root).append(
       Event(
-        actor: "control[\(getpid())]", action: verb == .kill ? "kill \(signal)" : verb.rawValue, targets: names.isEmpty ? ["all"] : names,
-        outcome: done.isEmpty ? "ok (nothing to do)" : "ok: " + done.sorted().joined(separator: ",")))
+        actor: "control[\(getpid())]", kind: .lifecycle, action: verb == .kill ? "kill \(signal)" : verb.rawValue,
+        targets: names.isEmpty ? ["all"] : names, instances: done.sorted(),
+        detail: done.isEmpty ? "nothing to do" : done.sorted().joined(separator: ",")))
     return done.sorted()
   }
 }

@@ -66,8 +66,9 @@ extension FixtureController {
     if let wanted { planned.plan.steps = Self.steps(of: planned.plan.steps, for: wanted) }
     EventLog(root: root).append(
       Event(
-        actor: "reset[\(getpid())]", action: data ? "reset --data" : "reset", targets: names ?? ["all"],
-        outcome: "healed \(healed.lifted.count + healed.narrowed.count), emptied \(report.emptied.count), \(planned.plan.steps.count) step(s)"))
+        actor: "reset[\(getpid())]", kind: .reset, action: data ? "reset --data" : "reset", targets: names ?? ["all"],
+        instances: names ?? planned.desired.instances.map(\.name),
+        detail: "healed \(healed.lifted.count + healed.narrowed.count), emptied \(report.emptied.count), \(planned.plan.steps.count) step(s)"))
     if planned.plan.hasChanges {
       var options = options
       options.replanWhenStale = true

@@ -52,7 +52,7 @@ extension Cthulhu {
             // Nothing to change, but a time to live is renewed by every apply.
             if options.ttl != nil || planned.observed.state?.ttlSeconds != nil {
               let r = try await orchestrator.apply(planned, options: options)
-              if let e = r.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") }
+              if let e = r.state.expiresAt { Output.out("The fixture destroys itself at \(TimeText.wall(e)) unless applied again.\n") }
             }
             return
           }
@@ -73,7 +73,7 @@ extension Cthulhu {
             throw error
           }
           let s = planned.plan.summary
-          defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(Clock.format(e)) unless applied again.\n") } }
+          defer { if let e = result.state.expiresAt { Output.out("The fixture destroys itself at \(TimeText.wall(e)) unless applied again.\n") } }
           if result.interrupted {
             Self.report(result)
             let undone = result.notStarted.map(\.target.description)

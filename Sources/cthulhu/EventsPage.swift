@@ -15,7 +15,6 @@ struct EventsPage {
   var events: [Event]
   var history: [HistoryEvent] = []
 
-  static let faultKinds: Set<String> = Set(Fault.Kind.allCases.map(\.rawValue))
   static let left = 110.0
   static let width = 1000.0
   static let rowHeight = 26.0
@@ -28,26 +27,20 @@ struct EventsPage {
     var end: Double?
   }
 
-  /// Each fault from its making to its lifting: `<kind> fN` starts it;
-  /// `lift fN`, `expire fN`, a heal that lifted it, or a destroy ends it.
+  /// Each fault from the event that put it in force (its `fault` id) to the
+  /// first that lifted it (its id in `lifted`: a lift, an expiry, a heal, a
+  /// nemesis heal or stop). Read from the events' fields, never their words.
   func bands() -> [Band] {
     var open: [String: Band] = [:]
     var done: [Band] = []
-    func close(_ id: String, at t: Double) {
-      guard var b = open.removeValue(forKey: id) else { return }
-      b.end = t
-      done.append(b)
-    }
-    for e in events {
-      let words = e.action.split(separator: " ").map(String.init)
-      if words.count == 2, Self.faultKinds.contains(words[0]), words[1].hasPrefix("f"), e.outcome.hasPrefix("ok") {
-        open[words[1]] = Band(id: words[1], label: e.outcome.dropFirst(4).description, rows: e.targets, start: e.monotonic)
-      } else if words.count == 2, ["lift", "expire"].contains(words[0]) {
-        close(words[1], at: e.monotonic)
-      } else if words.first == "heal", let r = e.outcome.range(of: "lifted ") {
-        for id in e.outcome[r.upperBound...].split(separator: ",") { close(String(id.prefix { $0 != " " && $0 != ";" }), at: e.monotonic) }
-      } else if words.first == "destroy" {
-        for id in Array(open.keys) { close(id, at: e.monotonic) }
+    for e in events where !e.failed {
+      for id in e.lifted ?? [] {
+        guard var b = open.removeValue(forKey: id) else { continue }
+        b.end = e.monotonic
+        done.append(b)
+      }
+      if e.kind == .fault, let id = e.fault {
+        open[id] = Band(id: id, label: e.detail ?? "", rows: e.targets, start: e.monotonic)
       }
     }
     return done + open.values.sorted { $0.start < $1.start }
@@ -78,13 +71,13 @@ struct EventsPage {
   }
 
   func row(_ e: Event) -> String {
-    let cls = e.outcome.hasPrefix("failed") ? " class=\"failed\"" : ""
-    return "<tr\(cls)><td>\(escape(Self.clock(e.time)))</td><td>\(escape(e.actor))</td><td>\(escape(e.action))</td>"
+    let cls = e.failed ? " class=\"failed\"" : ""
+    return "<tr\(cls)><td>\(escape(TimeText.clock(e.time)))</td><td>\(escape(e.actor))</td><td>\(escape(e.action))</td>"
       + "<td>\(escape(e.targets.joined(separator: ",")))</td><td>\(escape(e.outcome))</td></tr>"
   }
 
   func svg() -> String {
-    let instances = Set(events.flatMap(\.targets).map(Self.rowName)).filter { $0.hasPrefix("i") && $0.dropFirst().allSatisfy(\.isNumber) }.sorted()
+    let instances = Set(events.flatMap { $0.instances ?? [] }).sorted()
     let clients = Set(history.map(\.process)).sorted()
     let rows = ["fixture"] + instances + clients.map { "client \($0)" }
     let index = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, Double($0)) })
@@ -111,15 +104,15 @@ struct EventsPage {
     }
     for b in bands() {
       let end = b.end ?? t1
-      for r in b.rows where index[r] != nil {
+      for r in b.rows where index[r] != nil && r != "fixture" {
         out +=
           "<rect x=\(q(x(b.start))) y=\(q(y(r) + 2)) width=\(q(max(2, x(end) - x(b.start)))) height=\(q(Self.rowHeight - 4)) fill=\"#c0392b\" fill-opacity=\"0.18\" stroke=\"#c0392b\" stroke-opacity=\"0.5\"><title>\(escape("\(b.id): \(b.label) (\(b.end == nil ? "still in force" : "lifted after \(Self.seconds(end - b.start))"))"))</title></rect>\n"
       }
     }
     for e in events {
-      let targets = e.targets.map(Self.rowName).filter { index[$0] != nil && $0 != "fixture" }
-      let tip = "<title>\(escape("\(Self.clock(e.time)) \(e.actor): \(e.action) \(e.targets.joined(separator: ",")) → \(e.outcome)"))</title>"
-      let failed = e.outcome.hasPrefix("failed")
+      let targets = (e.instances ?? []).filter { index[$0] != nil }
+      let tip = "<title>\(escape("\(TimeText.clock(e.time)) \(e.actor): \(e.action) \(e.targets.joined(separator: ",")) → \(e.outcome)"))</title>"
+      let failed = e.failed
       for r in targets.isEmpty ? ["fixture"] : targets {
         if let s = e.seconds, s > 0 {
           out +=
@@ -152,22 +145,9 @@ struct EventsPage {
     return out + "</svg>"
   }
 
-  /// An apply step's target `instance:i001` is drawn on i001's row.
-  static func rowName(_ target: String) -> String {
-    target.hasPrefix("instance:") ? String(target.dropFirst("instance:".count)) : target
-  }
-
   func q(_ v: Double) -> String { "\"\(String(format: "%.1f", v))\"" }
 
   func escape(_ s: String) -> String { Html.escape(s) }
 
   static func seconds(_ s: Double) -> String { s < 10 ? String(format: "%.1fs", s) : String(format: "%.0fs", s) }
-
-  static func clock(_ d: Date) -> String {
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "HH:mm:ss.SSS"
-    return f.string(from: d)
-  }
 }

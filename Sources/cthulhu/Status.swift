@@ -40,11 +40,11 @@ extension Cthulhu {
           ])
         }
         Output.table(table)
-        if let e = state.expiresAt { Output.out("Expires at \(Clock.format(e)) (apply --ttl), unless applied again.\n") }
+        if let e = state.expiresAt { Output.out("Expires at \(TimeText.wall(e)) (apply --ttl), unless applied again.\n") }
         if let n = try? FixtureController.nemesisStatus(root: root) {
           if n.running {
             Output.out(
-              "Nemesis running (pid \(n.record.pid!))" + (n.record.next.map { "; next: \($0.label) \($0.summary) at \(Clock.format($0.at))" } ?? "")
+              "Nemesis running (pid \(n.record.pid!))" + (n.record.next.map { "; next: \($0.label) \($0.summary) at \(TimeText.wall($0.at))" } ?? "")
                 + ".\n")
           } else if n.died, !n.record.active.isEmpty || !n.faults.isEmpty {
             Output.out("Nemesis killed before it healed what it had in force: `cthulhu nemesis status` lists it, `cthulhu nemesis stop` heals it.\n")

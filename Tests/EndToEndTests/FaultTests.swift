@@ -324,6 +324,9 @@ final class FaultTests: XCTestCase {
     }
     let events = EventLog(root: e.root).read().map(\.action)
     XCTAssertTrue(events.contains("expire f1"), "\(events)")
+    let expiry = EventLog(root: e.root).read().first { $0.kind == .expire }
+    XCTAssertEqual(expiry?.lifted, ["f1"])
+    XCTAssertEqual(expiry?.instances, ["i003"])
     // The reaper is gone too.
     let cmdline = (try? String(contentsOfFile: "/proc/\(f.reaperPID!)/cmdline", encoding: .utf8)) ?? ""
     XCTAssertFalse(cmdline.contains("_reap"), "the reaper is still running")
@@ -349,6 +352,13 @@ final class FaultTests: XCTestCase {
     XCTAssertTrue(FileManager.default.fileExists(atPath: "/proc/\(reaper)"))
     let actions = EventLog(root: e.root).read().filter { $0.actor.hasPrefix("faults") }.map(\.action)
     XCTAssertEqual(actions, ["partition f1", "rate f2", "heal"])
+    // The same facts as fields, for programs (the events page reads these).
+    let typed = EventLog(root: e.root).read().filter { $0.actor.hasPrefix("faults") }
+    XCTAssertEqual(typed.map(\.kind), [.fault, .fault, .heal])
+    XCTAssertEqual(typed.map(\.fault), ["f1", "f2", nil])
+    XCTAssertEqual(typed.map(\.result), [.ok, .ok, .ok])
+    XCTAssertEqual(typed.map(\.format), [Event.currentFormat, Event.currentFormat, Event.currentFormat])
+    XCTAssertEqual(typed[1].instances, ["i001"])
     let r = try cthulhu("destroy")
     XCTAssertEqual(r.status, 0, r.stderr)
     // The reaper was stopped (wait for the kernel to reap it, with a deadline).

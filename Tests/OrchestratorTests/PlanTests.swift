@@ -258,6 +258,9 @@ final class PlanTests: XCTestCase {
         "create instance:i001 ok", "create instance:i002 ok", "create network:cthulhu-kv ok", "stop i002 ok: i002",
       ])
     XCTAssertEqual(events.last?.action, "stop", "control actions come after the apply that made the fixture")
+    XCTAssertEqual(events.map(\.kind), [.step, .step, .step, .lifecycle])
+    XCTAssertEqual(events.last?.instances, ["i002"])
+    XCTAssertEqual(Set(events.compactMap(\.instances).joined()), ["i001", "i002"], "the network's step names no instance")
     XCTAssertTrue(zip(events, events.dropFirst()).allSatisfy { $0.monotonic <= $1.monotonic })
   }
 

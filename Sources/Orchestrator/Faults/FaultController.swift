@@ -59,7 +59,7 @@ extension FixtureController {
   public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, owner: String? = nil) async throws -> Fault {
     let reaper = try lasting.map { _ in try requireExecutable(for: "a fault with a duration (its detached cthulhu _reap)") }
     if case .clockSkew(_, let names) = request { try await checkClockSkew(names, root: root) }
-    let made = try await changeFaults(root: root, action: request.kind.rawValue, targets: request.names) { book, state in
+    let made = try await changeFaults(root: root, .make(request.kind), targets: request.names) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
       f.owner = owner
       if let lasting {
@@ -97,7 +97,7 @@ extension FixtureController {
   /// Lifts the faults on `names` (every fault when nil).
   @discardableResult
   public func heal(root: String, names: [String]? = nil) async throws -> HealReport {
-    try await changeFaults(root: root, action: "heal", targets: names ?? ["all"]) { book, _ in
+    try await changeFaults(root: root, .heal, targets: names ?? ["all"]) { book, _ in
       let before = Dictionary(book.faults.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
       let lifted = book.heal(names.map(Set.init))
       return HealReport(lifted: lifted, narrowed: book.faults.filter { before[$0.id] != $0 })
@@ -108,7 +108,7 @@ extension FixtureController {
   /// their clock skews and nothing else (`cthulhu clock reset`).
   @discardableResult
   public func resetClocks(root: String, names: [String]? = nil) async throws -> HealReport {
-    try await changeFaults(root: root, action: "clock reset", targets: names ?? ["all"]) { book, _ in
+    try await changeFaults(root: root, .clockReset, targets: names ?? ["all"]) { book, _ in
       let before = Dictionary(book.faults.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
       var lifted: [Fault] = []
       book.faults = book.faults.compactMap { f in
@@ -147,7 +147,7 @@ extension FixtureController {
   @discardableResult
   public func liftExpired(root: String) async throws -> [Fault] {
     guard try !FaultBook.load(root: root).expired(at: Date()).isEmpty else { return [] }
-    return try await changeFaults(root: root, action: "expire") { _, _ in [] }
+    return try await changeFaults(root: root, .expire) { _, _ in [] }
   }
 
   /// The faults in force at `root`.
@@ -198,7 +198,9 @@ extension FixtureController {
     }
     await closeRunners(targets)
     EventLog(root: root).append(
-      Event(actor: "faults[\(getpid())]", action: "reapply", targets: targets.map(\.name).sorted(), outcome: "ok"))
+      Event(
+        actor: "faults[\(getpid())]", kind: .reapply, action: "reapply", targets: targets.map(\.name).sorted(),
+        instances: targets.map(\.name).sorted()))
   }
 
   /// Stops the reapers and packet delayers of `root`'s faults (destroy calls this).
@@ -247,12 +249,12 @@ extension FixtureController {
   /// Checks privileges, netem and every namespace before the first change;
   /// a failure half-way puts the old rules back.
   func changeFaults<R: Sendable>(
-    root: String, action: String, targets: [String]? = nil,
+    root: String, _ change: FaultChange, targets: [String]? = nil,
     _ mutate: (inout FaultBook, FixtureState) throws -> R
   ) async throws -> R {
     let state = try FixtureState.require(root: root)
     let paths = FixturePaths(root: root)
-    let lock = try FixtureLock(paths: paths, command: action, file: "faults.lock", wait: .seconds(30))
+    let lock = try FixtureLock(paths: paths, command: change.words, file: "faults.lock", wait: .seconds(30))
     defer { lock.release() }
     let log = EventLog(root: root)
     let actor = "faults[\(getpid())]"
@@ -315,27 +317,34 @@ extension FixtureController {
       clockChanged = Set(clocks.keys)
       try book.save(root: root)
     } catch {
-      log.append(Event(actor: actor, action: action, targets: targets ?? [], outcome: "failed: \(error)"))
+      log.append(Event(actor: actor, kind: change.eventKind, action: change.words, targets: targets ?? [], failed: "\(error)"))
       throw error
     }
     let seconds = (ContinuousClock.now - start).seconds
     let gone = old.faults.filter { f in !book.faults.contains { $0.id == f.id } }
     for f in gone { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
     for f in expired {
-      log.append(Event(actor: actor, action: "expire \(f.id)", targets: f.targets, outcome: "ok: lifted \(f.summary)", seconds: seconds))
+      log.append(
+        Event(
+          actor: actor, kind: .expire, action: "expire \(f.id)", targets: f.targets, instances: f.targets, detail: "lifted \(f.summary)",
+          seconds: seconds,
+          lifted: [f.id]))
     }
     for f in book.faults where !old.faults.contains(where: { $0.id == f.id }) {
-      log.append(Event(actor: actor, action: "\(f.kind.rawValue) \(f.id)", targets: f.targets, outcome: "ok: \(f.summary)", seconds: seconds))
+      log.append(
+        Event(
+          actor: actor, kind: .fault, action: "\(f.kind.rawValue) \(f.id)", targets: f.targets, instances: f.targets, detail: f.summary,
+          seconds: seconds, fault: f.id))
     }
-    if action == "heal" || action == "clock reset" {
+    if change == .heal || change == .clockReset {
       let lifted = gone.filter { f in !expired.contains { $0.id == f.id } }
       log.append(
         Event(
-          actor: actor, action: action, targets: targets ?? ["all"],
-          outcome: "ok: "
-            + (changed.union(clockChanged).isEmpty ? "nothing to heal" : "healed " + changed.union(clockChanged).sorted().joined(separator: ","))
+          actor: actor, kind: change.eventKind, action: change.words, targets: targets ?? ["all"],
+          instances: changed.union(clockChanged).sorted(),
+          detail: (changed.union(clockChanged).isEmpty ? "nothing to heal" : "healed " + changed.union(clockChanged).sorted().joined(separator: ","))
             + (lifted.isEmpty ? "" : "; lifted " + lifted.map(\.id).joined(separator: ",")),
-          seconds: seconds))
+          seconds: seconds, lifted: lifted.map(\.id)))
     }
     return result
   }

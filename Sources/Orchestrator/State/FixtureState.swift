@@ -302,7 +302,7 @@ extension JSONEncoder {
     let e = cthulhu
     e.dateEncodingStrategy = .custom { date, enc in
       var c = enc.singleValueContainer()
-      try c.encode(EventLog.timestamp().string(from: date))
+      try c.encode(TimeText.iso(date))
     }
     return e
   }
@@ -314,7 +314,7 @@ extension JSONDecoder {
     let d = JSONDecoder()
     d.dateDecodingStrategy = .custom { dec in
       let s = try dec.singleValueContainer().decode(String.self)
-      if let t = EventLog.timestamp().date(from: s) ?? ISO8601DateFormatter().date(from: s) { return t }
+      if let t = TimeText.date(iso: s) { return t }
       throw DecodingError.dataCorrupted(.init(codingPath: dec.codingPath, debugDescription: "not an ISO 8601 time: \(s)"))
     }
     return d

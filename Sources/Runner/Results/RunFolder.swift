@@ -33,19 +33,7 @@ public struct RunFolder: Sendable, Hashable {
   public static func create(root: String, workload: String, time: Date) throws -> RunFolder {
     let runs = runsFolder(root: root)
     try FileManager.default.createDirectory(atPath: runs, withIntermediateDirectories: true)
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-    let base = "\(f.string(from: time))-\(workload)"
-    var name = base
-    var n = 1
-    // mkdir is atomic: two runs started in the same second get different names.
-    while mkdir(runs + "/" + name, 0o755) != 0 {
-      guard errno == EEXIST else { throw RunError.io("cannot make \(runs)/\(name): \(String(cString: strerror(errno)))") }
-      n += 1
-      name = "\(base)-\(n)"
-    }
+    let name = try makeNew(in: runs, named: "\(TimeText.stamp(time))-\(workload)")
     let folder = RunFolder(path: runs + "/" + name)
     for sub in [folder.instances, folder.clients] { try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true) }
     // `latest` is replaced by a rename, so a reader never finds it missing.
@@ -53,6 +41,20 @@ public struct RunFolder: Sendable, Hashable {
     unlink(temp)
     if symlink(name, temp) == 0 { rename(temp, runs + "/latest") }
     return folder
+  }
+
+  /// Makes `parent/name`, or `parent/name-2`, `-3`, … when taken, and
+  /// returns the name made. mkdir is atomic: two runs started in the same
+  /// second get different folders.
+  static func makeNew(in parent: String, named base: String) throws -> String {
+    var name = base
+    var n = 1
+    while mkdir(parent + "/" + name, 0o755) != 0 {
+      guard errno == EEXIST else { throw RunError.io("cannot make \(parent)/\(name): \(String(cString: strerror(errno)))") }
+      n += 1
+      name = "\(base)-\(n)"
+    }
+    return name
   }
 
   /// The results written there, or nil when the run never finished writing them.

@@ -1,5 +1,6 @@
 import Foundation
 import History
+import Orchestrator
 
 /// `cthulhu test --recheck RUN [--model M]`: checks a stored run's history
 /// again (another model, or a newer checker). The run is left as it was:
@@ -14,19 +15,9 @@ public enum Recheck {
     guard let model = model ?? old?.model else {
       throw RunError.manifest("\(path) has no results.json to take the model from; name one with --model")
     }
-    let f = DateFormatter()
-    f.locale = Locale(identifier: "en_US_POSIX")
-    f.timeZone = TimeZone(identifier: "UTC")
-    f.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-    let base = folder.path + "/rechecks/\(f.string(from: Date()))-\(model)"
-    var target = base
-    var n = 1
-    try FileManager.default.createDirectory(atPath: folder.path + "/rechecks", withIntermediateDirectories: true)
-    while mkdir(target, 0o755) != 0 {
-      guard errno == EEXIST else { throw RunError.io("cannot make \(target): \(String(cString: strerror(errno)))") }
-      n += 1
-      target = "\(base)-\(n)"
-    }
+    let rechecks = folder.path + "/rechecks"
+    try FileManager.default.createDirectory(atPath: rechecks, withIntermediateDirectories: true)
+    let target = rechecks + "/" + (try RunFolder.makeNew(in: rechecks, named: "\(TimeText.stamp(Date()))-\(model)"))
     let workload = old?.workload ?? (folder.path as NSString).lastPathComponent
     // bank: the total the run was checked against (its workload's, or its first read's).
     let total = model == "bank" && old?.model == "bank" ? bankTotal(old?.checker) : nil

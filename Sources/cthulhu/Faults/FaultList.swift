@@ -29,7 +29,7 @@ extension Cthulhu {
         var table = [["ID", "KIND", "SINCE", "UNTIL", "WHAT"]]
         for f in faults {
           table.append([
-            f.id, f.kind.rawValue, Clock.format(f.createdAt), f.expiresAt.map(Clock.format) ?? "-", f.summary + (f.owner.map { " (\($0))" } ?? ""),
+            f.id, f.kind.rawValue, TimeText.wall(f.createdAt), f.expiresAt.map(TimeText.wall) ?? "-", f.summary + (f.owner.map { " (\($0))" } ?? ""),
           ])
         }
         Output.table(table)

@@ -31,7 +31,7 @@ struct FaultOptions: ParsableArguments {
       let f = try await Input.withDriver(state.driver) {
         try await FixtureController(driver: $0, executable: .current).inject(req, root: root, lasting: lasting)
       }
-      Output.out("\(f.id): \(f.summary)" + (f.expiresAt.map { " (until \(Clock.format($0)))" } ?? "") + "\n")
+      Output.out("\(f.id): \(f.summary)" + (f.expiresAt.map { " (until \(TimeText.wall($0)))" } ?? "") + "\n")
     }
   }
 }
@@ -54,13 +54,5 @@ struct LinkOptions: ParsableArguments {
     if between == nil, targets.isEmpty {
       throw ValidationError("Please give the instances (TARGETS), or a link with --between SET --and SET.")
     }
-  }
-}
-
-enum Clock {
-  static func format(_ d: Date) -> String {
-    let f = DateFormatter()
-    f.dateFormat = "HH:mm:ss"
-    return f.string(from: d)
   }
 }

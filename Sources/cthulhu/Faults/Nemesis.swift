@@ -36,7 +36,7 @@ extension Cthulhu {
         }
         Output.out(
           "nemesis started (pid \(r.pid ?? 0), seed \(schedule.seed))"
-            + (r.next.map { "; first: \($0.label) \($0.summary) at \(Clock.format($0.at))" } ?? "") + "\n")
+            + (r.next.map { "; first: \($0.label) \($0.summary) at \(TimeText.wall($0.at))" } ?? "") + "\n")
       }
     }
   }
@@ -80,23 +80,23 @@ extension Cthulhu {
         }
         let r = s.record
         if s.running {
-          Output.out("nemesis running (pid \(r.pid!), seed \(r.schedule.seed), since \(Clock.format(r.startedAt)); \(r.stepsDone) step(s) done)\n")
+          Output.out("nemesis running (pid \(r.pid!), seed \(r.schedule.seed), since \(TimeText.wall(r.startedAt)); \(r.stepsDone) step(s) done)\n")
         } else if s.died {
           Output.out(
             "nemesis not running: its process (pid \(r.pid.map(String.init) ?? "?")) ended without finishing or being stopped (killed?)\n")
         } else {
           Output.out(
-            "nemesis \(r.ended ?? "ended") at \(r.endedAt.map(Clock.format) ?? "?") (seed \(r.schedule.seed); \(r.stepsDone) step(s) done)\n")
+            "nemesis \(r.ended ?? "ended") at \(r.endedAt.map(TimeText.wall) ?? "?") (seed \(r.schedule.seed); \(r.stepsDone) step(s) done)\n")
         }
         let left = s.faults.filter { f in !r.active.contains { $0.faultID == f.id } }
         if !r.active.isEmpty || !left.isEmpty {
           Output.out(s.running ? "In force:\n" : "It left in force (`cthulhu nemesis stop` heals them; `cthulhu heal` lifts the network faults):\n")
           for a in r.active {
-            Output.out("  \(a.label)  \(a.summary)" + (s.running ? "  (healed at \(Clock.format(a.healAt)))" : "") + "\n")
+            Output.out("  \(a.label)  \(a.summary)" + (s.running ? "  (healed at \(TimeText.wall(a.healAt)))" : "") + "\n")
           }
           for f in left { Output.out("  \(f.id) \(f.summary)\n") }
         }
-        if s.running, let n = r.next { Output.out("Next: \(n.label) \(n.summary) at \(Clock.format(n.at))\n") }
+        if s.running, let n = r.next { Output.out("Next: \(n.label) \(n.summary) at \(TimeText.wall(n.at))\n") }
         if let e = r.lastError { Output.out("Last failure: \(e)\n") }
       }
     }

@@ -60,9 +60,9 @@ extension FixtureController {
     }
     EventLog(root: root).append(
       Event(
-        actor: "nemesis[\(pid)]", action: "nemesis start", targets: ["all"],
-        outcome: "ok: seed \(schedule.seed), \(schedule.faults.count) fault(s)"
-          + (record.next.map { "; first \($0.label) at \(Self.clock($0.at))" } ?? "")))
+        actor: "nemesis[\(pid)]", kind: .nemesisStart, action: "nemesis start", targets: ["all"],
+        detail: "seed \(schedule.seed), \(schedule.faults.count) fault(s)"
+          + (record.next.map { "; first \($0.label) at \(TimeText.clock($0.at, milliseconds: false))" } ?? "")))
     return record
   }
 
@@ -115,7 +115,8 @@ extension FixtureController {
     record.endedAt = Date()
     record.ended = "finished"
     try record.save(root: root)
-    log.append(Event(actor: actor, action: "nemesis end", targets: ["all"], outcome: "ok: finished, \(record.stepsDone) step(s)"))
+    log.append(
+      Event(actor: actor, kind: .nemesisEnd, action: "nemesis end", targets: ["all"], detail: "finished, \(record.stepsDone) step(s)"))
   }
 
   /// Puts an occurrence in force and records it; says how it went.
@@ -133,7 +134,7 @@ extension FixtureController {
         step.names = timeline.names(entry: step.entry, occurrence: step.occurrence, chosen: chosen)
       } catch {
         record.lastError = "\(step.label): \(error)"
-        log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: [], outcome: "failed: \(error)"))
+        log.append(Event(actor: actor, kind: .nemesisFault, action: "nemesis fault \(step.label)", targets: [], failed: "\(error)"))
         return NemesisRecord.Done(
           time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: [], outcome: "failed",
           summary: f.action.describe([]), error: "\(error)")
@@ -144,7 +145,7 @@ extension FixtureController {
       time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: step.names, outcome: "ok", summary: summary)
     guard !step.names.isEmpty else {
       record.lastError = "\(step.label): '\(f.targets)' names no instance of the fixture"
-      log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: [], outcome: "failed: \(record.lastError!)"))
+      log.append(Event(actor: actor, kind: .nemesisFault, action: "nemesis fault \(step.label)", targets: [], failed: record.lastError!))
       done.outcome = "failed"
       done.error = record.lastError
       return done
@@ -182,13 +183,19 @@ extension FixtureController {
         }
         if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
       }
-      log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: step.names, outcome: "ok: \(active.summary)"))
+      log.append(
+        Event(
+          actor: actor, kind: .nemesisFault, action: "nemesis fault \(step.label)", targets: step.names, instances: active.names,
+          detail: active.summary,
+          fault: active.faultID))
       done.faultID = active.faultID
       done.targets = active.names
       done.summary = active.summary
     } catch {
       record.lastError = "\(step.label) \(summary): \(error)"
-      log.append(Event(actor: actor, action: "nemesis fault \(step.label)", targets: step.names, outcome: "failed: \(error)"))
+      log.append(
+        Event(
+          actor: actor, kind: .nemesisFault, action: "nemesis fault \(step.label)", targets: step.names, instances: step.names, failed: "\(error)"))
       done.faultID = active.faultID
       done.outcome = "failed"
       done.error = "\(error)"
@@ -225,11 +232,16 @@ extension FixtureController {
         if left.isEmpty { record.active.remove(at: i) } else { record.active[i].names = left }
         if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
       }
-      log.append(Event(actor: actor, action: "nemesis heal \(step.label)", targets: a.names, outcome: "ok: " + f.action.describeHeal(a.names)))
+      log.append(
+        Event(
+          actor: actor, kind: .nemesisHeal, action: "nemesis heal \(step.label)", targets: a.names, instances: a.names,
+          detail: f.action.describeHeal(a.names),
+          lifted: a.faultID.map { [$0] }))
       done.outcome = "ok"
     } catch {
       record.lastError = "\(step.label) heal: \(error)"
-      log.append(Event(actor: actor, action: "nemesis heal \(step.label)", targets: a.names, outcome: "failed: \(error)"))
+      log.append(
+        Event(actor: actor, kind: .nemesisHeal, action: "nemesis heal \(step.label)", targets: a.names, instances: a.names, failed: "\(error)"))
       done.outcome = "failed"
       done.error = "\(error)"
     }
@@ -279,9 +291,14 @@ extension FixtureController {
     var what = report.lifted.map(\.id) + report.restored
     if what.isEmpty { what = ["nothing to heal"] }
     EventLog(root: root).append(
-      Event(
-        actor: "nemesis[\(getpid())]", action: "nemesis stop", targets: ["all"],
-        outcome: report.failures.isEmpty ? "ok: healed \(what.joined(separator: ","))" : "failed: " + report.failures.joined(separator: "; ")))
+      report.failures.isEmpty
+        ? Event(
+          actor: "nemesis[\(getpid())]", kind: .nemesisStop, action: "nemesis stop", targets: ["all"],
+          detail: "healed \(what.joined(separator: ","))",
+          lifted: report.lifted.map(\.id))
+        : Event(
+          actor: "nemesis[\(getpid())]", kind: .nemesisStop, action: "nemesis stop", targets: ["all"],
+          failed: report.failures.joined(separator: "; ")))
     if !report.failures.isEmpty {
       throw OrchestratorError(.io, "the nemesis is stopped, but not everything it caused healed: " + report.failures.joined(separator: "; "))
     }
@@ -301,12 +318,6 @@ extension FixtureController {
   func stopNemesisProcess(root: String) async {
     guard let pid = (try? NemesisRecord.load(root: root))??.pid else { return }
     await NemesisProcess.terminate(pid: pid, root: root, patience: .seconds(10))
-  }
-
-  static func clock(_ d: Date) -> String {
-    let f = DateFormatter()
-    f.dateFormat = "HH:mm:ss"
-    return f.string(from: d)
   }
 }
 

@@ -49,7 +49,9 @@ extension FixtureController {
     if let old = try NemesisRecord.load(root: root) {
       if let pid = old.pid, NemesisProcess.isRunning(pid: pid, root: root) {
         throw OrchestratorError(
-          .locked, "a nemesis already runs on this fixture (pid \(pid), since \(Self.clock(old.startedAt))): `cthulhu nemesis stop` first")
+          .locked,
+          "a nemesis already runs on this fixture (pid \(pid), since \(TimeText.clock(old.startedAt, milliseconds: false)) UTC): `cthulhu nemesis stop` first"
+        )
       }
       let owned = try FaultBook.load(root: root).faults.filter { $0.owner == NemesisRecord.owner }
       if !old.active.isEmpty || !owned.isEmpty {
