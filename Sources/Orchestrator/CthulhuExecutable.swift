@@ -5,7 +5,7 @@ import Manifest
 /// fixture's `control` shims run it, and the detached helpers are started
 /// from it (`cthulhu _reap` for `--for` faults and time to live,
 /// `cthulhu _delay` packet delayers on kernels without netem,
-/// `cthulhu _nemesis` daemons; see ``Reaper``).
+/// `cthulhu _nemesis` daemons; see ``HelperProcess``).
 ///
 /// The library never guesses it: the CLI gives its own path, a Swift
 /// program gives the installed `cthulhu` (``locate(searchPath:)``) or a
@@ -22,7 +22,7 @@ public struct CthulhuExecutable: Sendable, Hashable, CustomStringConvertible {
   /// here: a binary installed later is fine; a missing one fails where it
   /// is started, naming its path.
   public init(path: String) {
-    self.path = FixturePath.normalize(path, relativeTo: FileManager.default.currentDirectoryPath)
+    self.path = LocalPath.keepingLast(path)
   }
 
   /// The first executable `cthulhu` in the folders of `searchPath` (by

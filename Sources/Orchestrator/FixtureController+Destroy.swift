@@ -73,7 +73,7 @@ extension FixtureController {
     // Faults die with the namespaces; their reapers must not outlive the fixture.
     await stopReapers(root: root)
     await stopNemesisProcess(root: root)
-    if let pid = state?.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
+    if let pid = state?.ttlReaperPID { HelperProcess.signal(pid: pid, .reaper, root: root) }
     let containers = byRoot.filter { $0.labels[Labels.fixture].map(names.contains) ?? false }
     // Removals block (a process's record, its lock, a file system that
     // waits for the device to unlink): they run on lanes of their own.

@@ -7,10 +7,10 @@ extension FixtureController {
   public func exec(root: String, instance name: String, command: [String]) async throws -> ExecResult {
     let state = try FixtureState.require(root: root)
     guard let r = state.instance(named: name) else {
-      throw OrchestratorError(.noFixture, "fixture '\(state.fixture)' has no instance '\(name)'")
+      throw OrchestratorError(.noInstance, "fixture '\(state.fixture)' has no instance '\(name)'")
     }
     guard let id = r.containerID else {
-      throw OrchestratorError(.noFixture, "instance \(name) has no container (run `cthulhu apply` to recreate it)")
+      throw OrchestratorError(.noContainer, "instance \(name) has no container (run `cthulhu apply` to recreate it)")
     }
     return try await driver.exec(id: id, command: command)
   }

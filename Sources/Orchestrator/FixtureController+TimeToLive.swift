@@ -8,7 +8,7 @@ extension FixtureController {
     let old = await store.state
     let ttl = requested.map(\.seconds) ?? old.ttlSeconds
     guard let ttl else { return old }
-    if let pid = old.ttlReaperPID { Reaper.stop(pid: pid, root: root) }
+    if let pid = old.ttlReaperPID { HelperProcess.signal(pid: pid, .reaper, root: root) }
     guard ttl > 0 else {
       try await store.update {
         $0.ttlSeconds = nil; $0.expiresAt = nil; $0.ttlReaperPID = nil
@@ -16,8 +16,8 @@ extension FixtureController {
       return await store.state
     }
     let expires = Date().addingTimeInterval(ttl)
-    let pid = try Reaper.spawn(
-      executable, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970), "--destroy"], root: root)
+    let pid = try HelperProcess.spawn(
+      executable, .reaper, arguments: ["--fixture", root, "--at", String(expires.timeIntervalSince1970), "--destroy"], root: root)
     try await store.update {
       $0.ttlSeconds = ttl; $0.expiresAt = expires; $0.ttlReaperPID = pid
     }

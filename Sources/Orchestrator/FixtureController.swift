@@ -180,7 +180,7 @@ public struct FixtureController: Sendable {
     // The first save writes the whole state and starts its journal.
     try await store.update { _ in }
     let log = LoggingObserver(log: EventLog(root: m.root), next: observer)
-    let mounts = Dictionary(m.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a })
+    let mounts = m.mountNamesByGroup
     var refusals: [String: any Error] = [:]
     var held: Set<String> = []
     var done: [Step] = []

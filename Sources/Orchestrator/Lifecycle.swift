@@ -17,7 +17,7 @@ extension FixtureController {
     let known = Set(state.instances.map(\.name))
     if let bad = names.first(where: { !known.contains($0) }) {
       throw OrchestratorError(
-        .noFixture, "fixture '\(state.fixture)' has no instance '\(bad)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")
+        .noInstance, "fixture '\(state.fixture)' has no instance '\(bad)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")
     }
     let wanted = names.isEmpty ? known : Set(names)
     let live = try await driver.containers(fixture: state.fixture).byInstance()
@@ -26,7 +26,7 @@ extension FixtureController {
     try await withThrowingTaskGroup(of: (String, [PortBinding]?)?.self) { group in
       for r in state.instances where wanted.contains(r.name) {
         guard let c = live[r.name] else {
-          throw OrchestratorError(.noFixture, "instance \(r.name) has no container (run `cthulhu apply` to recreate it)")
+          throw OrchestratorError(.noContainer, "instance \(r.name) has no container (run `cthulhu apply` to recreate it)")
         }
         let timeout = r.spec?.stopTimeout
         group.addTask {

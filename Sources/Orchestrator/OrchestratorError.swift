@@ -3,7 +3,17 @@ import Foundation
 /// An orchestration failure, phrased for the person running cthulhu.
 public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
   public enum Code: Sendable, Hashable {
-    case corruptState, io, template, subnet, locked, foreign, stalePlan, noFixture, step, healthcheck, unsupported, exited, user
+    case corruptState, io, template, subnet, locked, foreign, stalePlan, step, healthcheck, unsupported, exited, user
+    /// The folder holds no fixture (no state, nothing labelled with it).
+    case noFixture
+    /// A name or pattern that matches no instance of the fixture.
+    case noInstance
+    /// The instance is recorded but its container or process is gone (`apply` makes it again).
+    case noContainer
+    /// Instances were asked for in a way that cannot be met: none given, or several where one is needed.
+    case badTargets
+    /// No nemesis was started on the fixture.
+    case noNemesis
     /// Something needs the cthulhu binary and none was given (see ``CthulhuExecutable``).
     case noExecutable
   }

@@ -50,7 +50,7 @@ extension FixtureController {
       let live = Set(planned.observed.containers.compactMap { $0.labels[Labels.instance] })
       let running = targets.map(\.name).filter(live.contains)
       if !running.isEmpty { _ = try await lifecycle(.stop, root: root, names: running) }
-      let mounts = Dictionary(manifest.groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a })
+      let mounts = manifest.mountNamesByGroup
       let writer = FixtureWriter(paths: FixturePaths(root: root))
       for d in targets {
         let groupMounts = mounts[d.group] ?? []

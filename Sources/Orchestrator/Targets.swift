@@ -21,7 +21,7 @@ public enum Targets {
       guard !hits.isEmpty else {
         let groups = Array(Set(state.instances.map(\.group))).sorted()
         throw OrchestratorError(
-          .noFixture,
+          .noInstance,
           "'\(word)' matches no instance of fixture '\(state.fixture)' (instances \(names.joined(separator: ", ")); groups \(groups.joined(separator: ", ")); or all)"
         )
       }

@@ -150,8 +150,7 @@ struct Seconds: CustomStringConvertible {
   var d: Duration
   init(_ d: Duration) { self.d = d }
   var description: String {
-    let (s, a) = d.components
-    return String(format: "%.2fs", Double(s) + Double(a) / 1e18)
+    String(format: "%.2fs", d.seconds)
   }
 }
 

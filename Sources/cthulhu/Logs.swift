@@ -64,7 +64,7 @@ extension Cthulhu {
         let state = try FixtureState.require(root: root)
         let names = try Targets.resolve([target], in: state)
         guard names.count == 1 else {
-          throw OrchestratorError(.noFixture, "'\(target)' must name exactly one instance (it matches \(names.joined(separator: ", ")))")
+          throw OrchestratorError(.badTargets, "'\(target)' must name exactly one instance (it matches \(names.joined(separator: ", ")))")
         }
         let r = try await Input.withDriver(state.driver) {
           try await FixtureController(driver: $0, executable: .current).exec(root: root, instance: names[0], command: command)

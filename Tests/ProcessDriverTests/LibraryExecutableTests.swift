@@ -104,7 +104,7 @@ final class LibraryExecutableTests: FixtureTestCase {
     }
     XCTAssertNil(try NemesisRecord.load(root: m.root), "a nemesis was recorded")
     let reapers = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
-      .filter { Reaper.isReaper(pid: $0, root: m.root) }
+      .filter { HelperProcess.isRunning(pid: $0, .reaper, root: m.root) }
     XCTAssertEqual(reapers, [], "a reaper was started")
     _ = try await given.destroy(root: m.root)
   }

@@ -16,10 +16,9 @@ public struct RunReport: Sendable {
   public static func write(folder: String) throws -> String {
     let page = RunReport(run: try RunData.load(folder: folder)).html
     let path = folder + "/report.html"
-    let tmp = path + ".tmp"
-    try Data(page.utf8).write(to: URL(fileURLWithPath: tmp))
-    guard rename(tmp, path) == 0 else {
-      throw HistoryError(file: path, problems: [.init(line: 0, message: "cannot write the report: \(String(cString: strerror(errno)))")])
+    // Foundation's atomic write: a temporary file renamed over the old page.
+    do { try Data(page.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+      throw HistoryError(file: path, problems: [.init(line: 0, message: "cannot write the report: \(error)")])
     }
     return path
   }

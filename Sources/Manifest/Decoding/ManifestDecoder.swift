@@ -26,7 +26,7 @@ final class ManifestDecoder {
   }
 
   func absolute(_ p: String) -> String {
-    ((p.hasPrefix("/") ? p : directory + "/" + p) as NSString).standardizingPath
+    LocalPath.absolute(p, relativeTo: directory)
   }
 
   func decode(_ root: YAMLNode) -> Manifest? {
@@ -54,9 +54,9 @@ final class ManifestDecoder {
         reader.error(n.location, "unknown driver '\(s)'; use 'docker', 'swarm' or 'process'")
       }
     }
-    var rootPath = FixturePath.normalize("cthulhu-fixture", relativeTo: directory)
+    var rootPath = LocalPath.keepingLast("cthulhu-fixture", relativeTo: directory)
     if let n = fields["root"], let s = reader.string(n, "'root'") {
-      if s.isEmpty { reader.error(n.location, "'root' must not be empty") } else { rootPath = FixturePath.normalize(s, relativeTo: directory) }
+      if s.isEmpty { reader.error(n.location, "'root' must not be empty") } else { rootPath = LocalPath.keepingLast(s, relativeTo: directory) }
       if rootPath == "/" || rootPath == directory {
         reader.error(n.location, "'root' must be a folder of its own, not \(rootPath)")
       }

@@ -24,14 +24,12 @@ public enum ManifestLoader {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw ManifestErrors([Diagnostic(at: at, "cannot read the manifest (permission denied?)")])
     }
-    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    return try decode(bytes: Array(data), displayPath: path, absolutePath: (absolute as NSString).standardizingPath)
+    return try decode(bytes: Array(data), displayPath: path, absolutePath: LocalPath.absolute(path))
   }
 
   /// Decodes manifest text; `path` is used for messages and as the base of relative paths.
   public static func load(text: String, path: String) throws(ManifestErrors) -> Manifest {
-    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    return try decode(bytes: Array(text.utf8), displayPath: path, absolutePath: (absolute as NSString).standardizingPath)
+    return try decode(bytes: Array(text.utf8), displayPath: path, absolutePath: LocalPath.absolute(path))
   }
 
   /// Decodes a manifest read from elsewhere than its file (a git revision):
@@ -43,8 +41,7 @@ public enum ManifestLoader {
   /// Decodes manifest bytes as read from a file (invalid UTF-8 is reported,
   /// not repaired); `path` is used for messages and as the base of relative paths.
   public static func load(bytes: [UInt8], path: String) throws(ManifestErrors) -> Manifest {
-    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-    return try decode(bytes: bytes, displayPath: path, absolutePath: (absolute as NSString).standardizingPath)
+    return try decode(bytes: bytes, displayPath: path, absolutePath: LocalPath.absolute(path))
   }
 
   static func decode(bytes: [UInt8], displayPath: String, absolutePath: String) throws(ManifestErrors) -> Manifest {

@@ -22,8 +22,7 @@ struct NemesisDecoder {
   /// `30`, `30%`, `12.5` → percent from 0 to 100; nil for anything else.
   static func percent(_ node: YAMLNode) -> Double? {
     guard case .scalar = node.kind, let s = node.scalar else { return nil }
-    guard let p = Double(s.hasSuffix("%") ? String(s.dropLast()) : s), p.isFinite, p >= 0, p <= 100 else { return nil }
-    return p
+    return Units.percent(s)
   }
 
   /// `+5s`, `-250ms`, `2h` → seconds; nil for anything else (or zero).
@@ -35,8 +34,7 @@ struct NemesisDecoder {
       t = t.dropFirst()
     }
     guard let d = Units.duration(String(t)), d > .zero else { return nil }
-    let (s, a) = d.components
-    return sign * (Double(s) + Double(a) / 1e18)
+    return sign * d.seconds
   }
 
   /// The instances of `groups`, named as a fresh apply names them.
@@ -318,7 +316,7 @@ struct NemesisDecoder {
     }
     guard var argv = reader.command(v, "'targets.command' of \(what)") else { return nil }
     if let first = argv.first, first.hasPrefix("./") || first.hasPrefix("../") || first.hasPrefix("/") {
-      let full = ((first.hasPrefix("/") ? first : directory + "/" + first) as NSString).standardizingPath
+      let full = LocalPath.absolute(first, relativeTo: directory)
       guard FileManager.default.isExecutableFile(atPath: full) else {
         let why = FileManager.default.fileExists(atPath: full) ? "is not executable (chmod +x)" : "does not exist"
         reader.error(v.location, "the targets command of \(what): \(full) \(why)")
@@ -345,13 +343,5 @@ extension NemesisFault.Action {
   var shapeName: String {
     if case .partition(let s) = self { return s.rawValue }
     return keyword
-  }
-}
-
-extension Duration {
-  /// The duration in milliseconds.
-  public var milliseconds: Double {
-    let (s, atto) = components
-    return Double(s) * 1000 + Double(atto) / 1e15
   }
 }

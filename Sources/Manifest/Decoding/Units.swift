@@ -1,5 +1,12 @@
-/// Durations (`500ms`, `2s`, `1m30s`, `1h`) and sizes (`16m`, `1g`).
+/// Durations (`500ms`, `2s`, `1m30s`, `1h`), sizes (`16m`, `1g`), rates and
+/// percentages as manifests and commands write them: one parser each.
 public enum Units {
+  /// `30`, `30%`, `12.5` → a percentage from 0 to 100; nil for anything else.
+  public static func percent(_ text: String) -> Double? {
+    guard let p = Double(text.hasSuffix("%") ? String(text.dropLast()) : text), p.isFinite, p >= 0, p <= 100 else { return nil }
+    return p
+  }
+
   /// `500ms`, `2s`, `1m`, `1h` and sums such as `1m30s`; nil when malformed.
   public static func duration(_ text: String) -> Duration? {
     var total: Int64 = 0  // milliseconds
@@ -80,5 +87,31 @@ public enum Units {
     if s >= 60, s % 60 == 0 { return "\(s / 60)m" }
     if s >= 60 { return "\(s / 60)m\(s % 60)s" }
     return "\(s)s"
+  }
+}
+
+extension Duration {
+  /// Seconds, with the fraction.
+  public var seconds: Double {
+    let (s, atto) = components
+    return Double(s) + Double(atto) / 1e18
+  }
+
+  /// Milliseconds, with the fraction.
+  public var milliseconds: Double {
+    let (s, atto) = components
+    return Double(s) * 1000 + Double(atto) / 1e15
+  }
+
+  /// Whole milliseconds (rounded down).
+  public var wholeMilliseconds: Int64 {
+    let (s, atto) = components
+    return s * 1000 + atto / 1_000_000_000_000_000
+  }
+
+  /// Whole nanoseconds.
+  public var nanoseconds: Int64 {
+    let (s, atto) = components
+    return s * 1_000_000_000 + atto / 1_000_000_000
   }
 }

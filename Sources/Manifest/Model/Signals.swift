@@ -31,17 +31,3 @@ public enum Signals {
   /// For error messages: the common names.
   public static let common = "HUP, INT, TERM, KILL, USR1, USR2, QUIT, STOP, CONT"
 }
-
-extension Duration {
-  /// Seconds, with the fraction.
-  public var seconds: Double {
-    let (s, atto) = components
-    return Double(s) + Double(atto) / 1e18
-  }
-
-  /// Whole nanoseconds.
-  public var nanoseconds: Int64 {
-    let (s, atto) = components
-    return s * 1_000_000_000 + atto / 1_000_000_000
-  }
-}

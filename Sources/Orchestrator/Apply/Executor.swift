@@ -39,7 +39,7 @@ public struct ApplyOptions: Sendable {
   /// it started (a `run_once` instance must instead have exited with 0 or
   /// still run). Checked once for all, after the last step: one wait, one listing.
   public var settle: Duration = .milliseconds(250)
-  /// Destroy the fixture by itself this long after this apply (see `Reaper`).
+  /// Destroy the fixture by itself this long after this apply (see `HelperProcess`).
   /// Nil keeps the fixture's previous time to live, if it had one; zero removes it.
   public var ttl: Duration?
   public init() {}
@@ -301,7 +301,7 @@ struct Executor {
     var hash = d.specHash  // (the Resolver's, when it knew the image id)
     if spec.imageID == nil {
       spec.imageID = try await driver.imageID(spec.image)
-      hash = Hashing.sha256(json: spec)
+      hash = spec.hash
     }
     spec.labels[Labels.specHash] = hash
     let id = try await calling(.createContainer) { [spec] in try await driver.create(spec) }

@@ -107,3 +107,10 @@ public struct HealthcheckSpec: Sendable, Hashable, Codable {
     self.startPeriod = startPeriod
   }
 }
+
+extension ContainerSpec {
+  /// What the `cthulhu.spec-hash` label records: a change of it is a change
+  /// of the container (the plan replaces it). One definition for the
+  /// Resolver, the apply (once a pulled image has its id) and swarm placement.
+  var hash: String { Hashing.sha256(json: self) }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 import Synchronization
 
 /// One line of `<fixture>/events.jsonl`: what happened, to what, when, and how it ended.
@@ -196,17 +197,16 @@ struct LoggingObserver: ApplyObserver {
   func started(_ step: Step) { next?.started(step) }
 
   func finished(_ step: Step, after: Duration, error: (any Error)?) {
-    let (s, a) = after.components
     log.append(
       error.map {
         Event(
           actor: "apply[\(getpid())]", kind: .step, action: step.action.rawValue, targets: [step.target.description],
           instances: step.target.instance.map { [$0] }, failed: "\($0)",
-          seconds: Double(s) + Double(a) / 1e18)
+          seconds: after.seconds)
       }
         ?? Event(
           actor: "apply[\(getpid())]", kind: .step, action: step.action.rawValue, targets: [step.target.description],
-          instances: step.target.instance.map { [$0] }, seconds: Double(s) + Double(a) / 1e18))
+          instances: step.target.instance.map { [$0] }, seconds: after.seconds))
     next?.finished(step, after: after, error: error)
   }
 

@@ -125,11 +125,7 @@ public struct Fault: Codable, Sendable, Hashable {
   public static func parseRate(_ text: String) -> Int64? { Units.bitRate(text) }
 
   /// Milliseconds of a duration (`100ms`, `1.5s`).
-  public static func milliseconds(_ text: String) -> Double? {
-    guard let d = Units.duration(text) else { return nil }
-    let (s, atto) = d.components
-    return Double(s) * 1000 + Double(atto) / 1e15
-  }
+  public static func milliseconds(_ text: String) -> Double? { Units.duration(text)?.milliseconds }
 }
 
 /// Every fault in force on one fixture: `<root>/.cthulhu/faults.json`, kept

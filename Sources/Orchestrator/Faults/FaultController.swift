@@ -71,8 +71,8 @@ extension FixtureController {
     // As recorded (a delay's path is chosen after the book is changed).
     let fault = (try? FaultBook.load(root: root).faults.first { $0.id == made.id }) ?? made
     guard let expires = fault.expiresAt, let reaper else { return fault }
-    let pid = try Reaper.spawn(
-      reaper, arguments: ["_reap", "--fixture", root, "--at", String(expires.timeIntervalSince1970)], root: root)
+    let pid = try HelperProcess.spawn(
+      reaper, .reaper, arguments: ["--fixture", root, "--at", String(expires.timeIntervalSince1970)], root: root)
     // Record the reaper so that heal and destroy can stop it; no rule changes.
     let paths = FixturePaths(root: root)
     let lock = try FixtureLock(paths: paths, command: "fault", file: "faults.lock", wait: .seconds(30))
@@ -206,7 +206,7 @@ extension FixtureController {
   /// Stops the reapers and packet delayers of `root`'s faults (destroy calls this).
   func stopReapers(root: String) async {
     let book = (try? FaultBook.load(root: root)) ?? FaultBook()
-    for f in book.faults { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
+    for f in book.faults { if let pid = f.reaperPID { HelperProcess.signal(pid: pid, .reaper, root: root) } }
     for (name, pid) in book.delayers ?? [:] { await PacketDelayerProcess.stop(pid: pid, root: root, instance: name) }
   }
 
@@ -322,7 +322,7 @@ extension FixtureController {
     }
     let seconds = (ContinuousClock.now - start).seconds
     let gone = old.faults.filter { f in !book.faults.contains { $0.id == f.id } }
-    for f in gone { if let pid = f.reaperPID { Reaper.stop(pid: pid, root: root) } }
+    for f in gone { if let pid = f.reaperPID { HelperProcess.signal(pid: pid, .reaper, root: root) } }
     for f in expired {
       log.append(
         Event(
@@ -394,9 +394,9 @@ extension FixtureController {
     let known = Set(state.instances.map(\.name))
     func check(_ names: [String]) throws -> [String] {
       if let bad = names.first(where: { !known.contains($0) }) {
-        throw OrchestratorError(.noFixture, "fixture '\(state.fixture)' has no instance '\(bad)'")
+        throw OrchestratorError(.noInstance, "fixture '\(state.fixture)' has no instance '\(bad)'")
       }
-      guard !names.isEmpty else { throw OrchestratorError(.noFixture, "no instances given") }
+      guard !names.isEmpty else { throw OrchestratorError(.badTargets, "no instances given") }
       return names
     }
     switch request {

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Manifest
 
 #if canImport(CNetfilterQueue)
 import CNetfilterQueue
@@ -162,7 +163,7 @@ public enum PacketDelayer {
       let timeout: Int32 =
         states.compactMap { $0.nextDue() }.min().map { due in
           let left = ContinuousClock.now.duration(to: due)
-          return left <= .zero ? 0 : Int32(min(2000, (left.milliseconds) + 1))
+          return left <= .zero ? 0 : Int32(min(2000, left.wholeMilliseconds + 1))
         } ?? 2000
       var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake[0], events: Int16(POLLIN), revents: 0)]
       let n = poll(&fds, 2, timeout)
@@ -245,11 +246,4 @@ public enum PacketDelayer {
     }
   }
   #endif
-}
-
-extension Duration {
-  fileprivate var milliseconds: Int64 {
-    let (s, atto) = components
-    return s * 1000 + atto / 1_000_000_000_000_000
-  }
 }

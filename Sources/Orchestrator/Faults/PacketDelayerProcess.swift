@@ -2,18 +2,18 @@ import Foundation
 
 /// Starts and stops the detached `cthulhu _delay` processes (one per instance
 /// whose delay is carried by ``PacketDelayer``), owned like the reaper: its
-/// own session, output in `<root>/.cthulhu/reaper.log`, its PID in the fault
+/// own session, output in `<root>/.cthulhu/helpers.log` (``HelperProcess``), its PID in the fault
 /// book (`delayers`), stopped by `heal` and `destroy`, never a reused PID.
 public enum PacketDelayerProcess {
   /// The file a delayer writes its PID to once it takes packets.
   public static func readyFile(root: String, instance: String) -> String { root + "/.cthulhu/delayer-\(instance).ready" }
 
-  /// The `_delay` arguments for one instance.
+  /// The `_delay` arguments for one instance (after the role).
   static func arguments(root: String, instance: String, namespace: String, plan: PacketDelayer.Plan) -> [String] {
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
     let json = (try? encoder.encode(plan)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    return ["_delay", "--fixture", root, "--instance", instance, "--netns", namespace, "--plan", json]
+    return ["--fixture", root, "--instance", instance, "--netns", namespace, "--plan", json]
   }
 
   /// Starts a delayer and waits until it takes packets; returns its PID.
@@ -31,47 +31,33 @@ public enum PacketDelayerProcess {
   {
     let ready = readyFile(root: root, instance: instance)
     try? FileManager.default.removeItem(atPath: ready)
-    let pid = try Reaper.spawn(executable, arguments: arguments(root: root, instance: instance, namespace: namespace, plan: plan), root: root)
+    let pid = try HelperProcess.spawn(
+      executable, .delayer, arguments: arguments(root: root, instance: instance, namespace: namespace, plan: plan), root: root)
     let deadline = ContinuousClock.now + .seconds(10)
     while ContinuousClock.now < deadline {
       if let text = try? String(contentsOfFile: ready, encoding: .utf8), Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) == pid {
         return pid
       }
-      if !isRunning(pid) {
+      if !HelperProcess.isAlive(pid) {
         throw OrchestratorError(
-          .step, "\(instance): the packet delayer (cthulhu _delay, pid \(pid)) exited before it took packets; see \(root)/.cthulhu/reaper.log")
+          .step, "\(instance): the packet delayer (cthulhu _delay, pid \(pid)) exited before it took packets; see \(root)/.cthulhu/helpers.log")
       }
       try await Task.sleep(for: .milliseconds(10))
     }
     kill(pid, SIGKILL)
-    throw OrchestratorError(.step, "\(instance): the packet delayer (pid \(pid)) did not bind its queue within 10 s; see \(root)/.cthulhu/reaper.log")
+    throw OrchestratorError(
+      .step, "\(instance): the packet delayer (pid \(pid)) did not bind its queue within 10 s; see \(root)/.cthulhu/helpers.log")
   }
 
   /// Stops the delayer `pid` if it is still the one cthulhu started for
   /// `instance` at `root`, and waits (up to 5 s) until it is gone, so that a
   /// new one can bind the queue.
   public static func stop(pid: Int32, root: String, instance: String) async {
-    guard pid > 0, pid != getpid(), isDelayer(pid: pid, root: root, instance: instance) else { return }
-    kill(pid, SIGTERM)
-    let deadline = ContinuousClock.now + .seconds(5)
-    while isRunning(pid), ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
-    if isRunning(pid) { kill(pid, SIGKILL) }
+    await HelperProcess.stop(pid: pid, .delayer, root: root, instance: instance, patience: .seconds(5))
   }
 
   public static func isDelayer(pid: Int32, root: String, instance: String) -> Bool {
-    guard isRunning(pid), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-    let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-    guard args.contains("_delay"), let f = args.firstIndex(of: "--fixture"), let i = args.firstIndex(of: "--instance") else { return false }
-    return args.indices.contains(f + 1) && args[f + 1] == root && args.indices.contains(i + 1) && args[i + 1] == instance
-  }
-
-  /// Alive and not a zombie (orphans are reaped late).
-  static func isRunning(_ pid: Int32) -> Bool {
-    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-      let close = stat.lastIndex(of: ")")
-    else { return false }
-    let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
-    return state != "Z" && state != "X"
+    HelperProcess.isRunning(pid: pid, .delayer, root: root, instance: instance)
   }
 
   /// The seed of one instance's delays: the same fault on the same instance

@@ -227,3 +227,10 @@ enum ControlScript {
     try AtomicFile.write(Data(script.utf8), to: path, mode: 0o755, durable: false)
   }
 }
+
+extension Manifest {
+  /// Each group's mount names: what ``FixtureWriter/prepare(_:mounts:)`` makes folders for.
+  var mountNamesByGroup: [String: [String]] {
+    Dictionary(groups.map { ($0.name, $0.mounts.map(\.name)) }, uniquingKeysWith: { a, _ in a })
+  }
+}

@@ -36,28 +36,12 @@ public struct ObservedFixture: Sendable {
     self.diskFiles = diskFiles
   }
 
-  /// A scan: for a look-up per instance, build ``containersByInstance`` once.
-  public func container(instance: String) -> ObservedContainer? {
-    containers.first { $0.labels[Labels.instance] == instance }
-  }
-
   /// The containers by their instance label (O(N), once).
   public var containersByInstance: [String: ObservedContainer] { containers.byInstance() }
 
-  /// Takes the snapshot: one state read, one container listing, one network
-  /// listing, one image look-up per distinct image, and a hash of each written file.
-  public static func observe(fixture: String, root: String, images: [String], driver: any Driver) async throws -> ObservedFixture {
-    let read = try FixtureState.read(root: root)
-    async let containers = driver.containers(fixture: fixture)
-    var observed = try await observe(
-      fixture: fixture, root: root, state: read?.state, stateDigest: read?.digest, containers: try await containers, images: images,
-      driver: driver)
-    observed.stateStamp = read?.stamp ?? StateStamp()
-    return observed
-  }
-
-  /// The same, with the state read and the containers listed already (a
-  /// plan does both at once).
+  /// Takes the snapshot: the state read and the containers listed already
+  /// (a plan does both at once), one network listing, one image look-up per
+  /// distinct image, and a hash of each written file.
   static func observe(
     fixture: String, root: String, state: FixtureState?, stateDigest: String?, containers: [ObservedContainer], images: [String],
     driver: any Driver

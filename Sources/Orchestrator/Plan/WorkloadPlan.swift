@@ -25,15 +25,11 @@ public struct WorkloadPlan: Codable, Sendable, Hashable {
     checker = w.checker
     concurrency = w.concurrency
     rate = w.rate
-    timeLimitSeconds = Self.seconds(w.timeLimit)
-    finalWaitSeconds = Self.seconds(w.finalWait)
-    timeoutSeconds = Self.seconds(w.timeout)
+    timeLimitSeconds = w.timeLimit.seconds
+    finalWaitSeconds = w.finalWait.seconds
+    timeoutSeconds = w.timeout.seconds
     if case .perOperation = w.client { client = "per-operation" } else { client = "process" }
     command = w.client.command
     mix = w.mix
-  }
-
-  static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 }

@@ -91,7 +91,7 @@ public struct Resolver: Sendable {
     return DesiredInstance(
       name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
       container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
-      hasHealthcheck: group.healthcheck != nil, runOnce: group.runOnce, specHash: Hashing.sha256(json: container),
+      hasHealthcheck: group.healthcheck != nil, runOnce: group.runOnce, specHash: container.hash,
       filesHash: filesHash, runAs: user.runAs, owner: user.owner)
   }
 

@@ -267,32 +267,12 @@ enum AtomicFile {
   /// Write, fsync, rename: a reader sees the old file or the new one, never a torn one.
   /// Not `durable`: no fsync, for files a killed cthulhu must not tear but
   /// a power loss may take (the next apply checks and rewrites them).
+  /// The same writer as ``Folder/write(_:_:mode:owner:durable:)``, in the
+  /// file's folder opened without following a link.
   static func write(_ data: Data, to path: String, mode: mode_t = 0o644, durable: Bool = true) throws {
-    let tmp = path + ".tmp-\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode)
-    guard fd >= 0 else { throw OrchestratorError.io(path: tmp, errno: errno) }
-    var ok = data.withUnsafeBytes { buf -> Bool in
-      var off = 0
-      while off < buf.count {
-        let n = Foundation.write(fd, buf.baseAddress! + off, buf.count - off)
-        if n < 0 { if errno == EINTR { continue }; return false }
-        off += n
-      }
-      return true
-    }
-    ok = ok && (!durable || fsync(fd) == 0)
-    let err = errno
-    close(fd)
-    guard ok else { unlink(tmp); throw OrchestratorError.io(path: tmp, errno: err) }
-    fchmodPath(tmp, mode)
-    guard rename(tmp, path) == 0 else {
-      let e = errno
-      unlink(tmp)
-      throw OrchestratorError.io(path: path, errno: e)
-    }
+    let folder = (path as NSString).deletingLastPathComponent
+    try Folder(path: folder.isEmpty ? "." : folder).write((path as NSString).lastPathComponent, data, mode: mode, durable: durable)
   }
-
-  private static func fchmodPath(_ p: String, _ mode: mode_t) { chmod(p, mode) }
 }
 
 extension JSONEncoder {

@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 
 /// A client program started for one worker: its stdin and stdout are pipes,
 /// its stderr goes to the worker's log. It runs in its own process group,
@@ -104,7 +105,7 @@ final class ClientProcess {
       let left = ContinuousClock.now.duration(to: deadline)
       guard left > .zero else { return .timedOut }
       var p = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
-      let ms = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+      let ms = Int32(clamping: left.wholeMilliseconds + 1)
       let ready = poll(&p, 1, ms)
       if ready < 0, errno == EINTR { continue }
       if ready <= 0 { continue }  // the loop checks the deadline

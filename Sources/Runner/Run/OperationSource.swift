@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 import Synchronization
 
 /// Hands the workers their operations: from the generator, at the rate,
@@ -40,7 +41,7 @@ final class OperationSource: Sendable {
       while ContinuousClock.now < slot {
         if isStopped { return nil }
         let left = ContinuousClock.now.duration(to: slot)
-        Thread.sleep(forTimeInterval: min(0.05, Double(left.components.attoseconds) / 1e18 + Double(left.components.seconds)))
+        Thread.sleep(forTimeInterval: min(0.05, left.seconds))
       }
     }
     return op

@@ -42,7 +42,7 @@ extension Cthulhu {
       }
       var r: Double?
       if let reorder {
-        guard let v = Double(reorder.hasSuffix("%") ? String(reorder.dropLast()) : reorder), v >= 0, v <= 100 else {
+        guard let v = Units.percent(reorder) else {
           throw ValidationError("Please give --reorder as a percentage from 0 to 100, e.g. 25 or 25% (got '\(reorder)').")
         }
         r = v

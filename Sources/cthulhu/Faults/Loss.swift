@@ -19,7 +19,7 @@ extension Cthulhu {
     @Argument(help: "Instances: names, globs, groups, all, or comma lists (none with --between).") var targets: [String] = []
     func validate() throws { try link.validate(targets: targets) }
     func run() async throws {
-      guard let p = Double(percent.hasSuffix("%") ? String(percent.dropLast()) : percent), p >= 0, p <= 100 else {
+      guard let p = Units.percent(percent) else {
         throw ValidationError("Please give the loss as a percentage from 0 to 100, e.g. 30 or 30% (got '\(percent)').")
       }
       if let (a, b) = link.sets {

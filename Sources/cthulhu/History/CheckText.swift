@@ -1,5 +1,6 @@
 import Foundation
 import History
+import Manifest
 
 /// `check`'s words: the verdict line, and for a violation which operations,
 /// of which processes, at which lines and times, cannot be linearized.
@@ -12,7 +13,7 @@ struct CheckText {
   /// The verdict line's time: reading the history and deciding, without
   /// the narrowing of a violation that follows (the words give that).
   var verdictLine: String {
-    let seconds = Self.seconds(took - report.narrowing)
+    let seconds = (took - report.narrowing).seconds
     let facts = "\(report.model.rawValue), \(report.operations) operations" + (report.partitions > 1 ? " in \(report.partitions) keys" : "")
     let time = String(format: "%.4fs", seconds)
     switch report.verdict {
@@ -25,7 +26,7 @@ struct CheckText {
   /// The verdict line of a model that is not searched:
   /// `FILE: valid (set-full, 3 attempted, …; 0.0012s, 0.0010s of it reading)`.
   static func verdictLine(_ verdict: Verdict, file: String, took: Duration, reading: Duration) -> String {
-    let time = String(format: "%.4fs, %.4fs of it reading", seconds(took), seconds(reading))
+    let time = String(format: "%.4fs, %.4fs of it reading", took.seconds, reading.seconds)
     return "\(file): \(verdict.valid.rawValue) (\(verdict.model.rawValue), \(verdict.summary); \(time))"
   }
 
@@ -68,7 +69,7 @@ struct CheckText {
     if let last = history.events.indices.last, v.cut <= last {
       s += "Nothing from line \(history.events[v.cut].line) on is needed to show this.\n"
     }
-    s += String(format: "Narrowing the violation down to these took %.4fs after the verdict.\n", Self.seconds(report.narrowing))
+    s += String(format: "Narrowing the violation down to these took %.4fs after the verdict.\n", report.narrowing.seconds)
     return s
   }
 
@@ -78,10 +79,6 @@ struct CheckText {
   /// A value cut to a cell's width: `"4.1,3.1,2.1,…" (1,204 chars)`.
   static func clip(_ text: String, to width: Int = 60) -> String {
     text.count <= width ? text : String(text.prefix(width - 1)) + "… (\(text.count) chars)"
-  }
-
-  static func seconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
   }
 
   private func time(_ op: ClientOperation) -> String {

@@ -107,9 +107,9 @@ enum Input {
   /// A path that names a manifest file: it ends in `.yaml` or `.yml`.
   static func looksLikeManifest(_ s: String) -> Bool { s.hasSuffix(".yaml") || s.hasSuffix(".yml") }
 
-  /// A fixture folder's path written as the manifest's `root:` is (see ``FixturePath``).
+  /// A fixture folder's path written as the manifest's `root:` is (see ``LocalPath``).
   static func absolute(_ p: String) -> String {
-    FixturePath.normalize(p, relativeTo: FileManager.default.currentDirectoryPath)
+    LocalPath.keepingLast(p)
   }
 
   /// Loads and validates a manifest; diagnostics go to stderr, compiler style.

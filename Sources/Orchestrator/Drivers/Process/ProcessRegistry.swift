@@ -131,7 +131,7 @@ struct ProcessRegistry: Sendable {
     rmdir(dir)
   }
 
-  /// A record's temporary file (`<name>.tmp-<pid>`, see ``AtomicFile``) whose
+  /// A record's temporary file (`.<name>.tmp-<pid>`, see ``Folder/write(_:_:mode:owner:durable:)``) whose
   /// writer is gone: a cthulhu killed between its write and its rename.
   static func isAbandonedTemporary(_ name: String) -> Bool {
     guard let r = name.range(of: ".tmp-", options: .backwards), let pid = Int32(name[r.upperBound...]), pid > 0 else { return false }

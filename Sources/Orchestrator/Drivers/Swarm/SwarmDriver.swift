@@ -294,7 +294,7 @@ public final class SwarmDriver: PlacingDriver {
     }
     for i in out.instances.indices {
       out.instances[i].container.labels[Labels.node] = placed[i]
-      out.instances[i].specHash = Hashing.sha256(json: out.instances[i].container)
+      out.instances[i].specHash = out.instances[i].container.hash
     }
     return out
   }

@@ -3,7 +3,7 @@ import Manifest
 
 /// `cthulhu nemesis start|stop|status`: a manifest's schedule of faults, run
 /// by a detached `cthulhu _nemesis` process owned like the `--for` reaper
-/// (its own session, output in `.cthulhu/reaper.log`, recorded in
+/// (its own session, output in `.cthulhu/helpers.log`, recorded in
 /// `.cthulhu/nemesis.json`, stopped by `destroy`). Every fault and heal goes
 /// through the same calls as the fault and lifecycle commands (``inject``,
 /// ``lift``, ``lifecycle``), so `cthulhu faults` lists them and
@@ -44,7 +44,7 @@ extension FixtureController {
     let refs = try Self.nemesisInstances(schedule, state: state)
     var record = NemesisRecord(startedAt: Date(), schedule: schedule, instances: refs)
     try record.save(root: root)
-    let pid = try Reaper.spawn(executable, arguments: ["_nemesis", "--fixture", root], root: root)
+    let pid = try HelperProcess.spawn(executable, .nemesis, arguments: ["--fixture", root], root: root)
     // The process writes its PID into the record when it begins: wait for it.
     let deadline = ContinuousClock.now + .seconds(15)
     while true {
@@ -52,9 +52,9 @@ extension FixtureController {
         record = r
         break
       }
-      guard ContinuousClock.now < deadline, ProcStat.read(pid).map({ $0.state != "Z" }) ?? false else {
+      guard ContinuousClock.now < deadline, HelperProcess.isAlive(pid) else {
         kill(pid, SIGKILL)
-        throw OrchestratorError(.io, "the nemesis process (pid \(pid)) did not start; see \(root)/.cthulhu/reaper.log")
+        throw OrchestratorError(.io, "the nemesis process (pid \(pid)) did not start; see \(root)/.cthulhu/helpers.log")
       }
       try await Task.sleep(for: .milliseconds(20))
     }
@@ -72,7 +72,7 @@ extension FixtureController {
   public func runNemesis(root: String, stopping: @Sendable () -> Bool) async throws {
     let me = getpid()
     guard var record = try NemesisRecord.load(root: root) else {
-      throw OrchestratorError(.noFixture, "\(root) has no nemesis record: start one with `cthulhu nemesis start`")
+      throw OrchestratorError(.noNemesis, "\(root) has no nemesis record: start one with `cthulhu nemesis start`")
     }
     record.pid = me
     record.startedAt = Date()
@@ -257,12 +257,12 @@ extension FixtureController {
     let lock = try FixtureLock(paths: FixturePaths(root: root), command: "nemesis stop", file: "nemesis.lock", wait: .seconds(30))
     defer { lock.release() }
     guard var record = try NemesisRecord.load(root: root) else {
-      throw OrchestratorError(.noFixture, "no nemesis was started on this fixture (`cthulhu nemesis start` starts one)")
+      throw OrchestratorError(.noNemesis, "no nemesis was started on this fixture (`cthulhu nemesis start` starts one)")
     }
     var report = NemesisStopReport(wasRunning: false, lifted: [], restored: [], failures: [])
-    if let pid = record.pid, NemesisProcess.isRunning(pid: pid, root: root) {
+    if let pid = record.pid, HelperProcess.isRunning(pid: pid, .nemesis, root: root) {
       report.wasRunning = true
-      await NemesisProcess.terminate(pid: pid, root: root)
+      await HelperProcess.stop(pid: pid, .nemesis, root: root, patience: .seconds(30))
     }
     // What it recorded last (it may have written after this was read).
     record = (try? NemesisRecord.load(root: root)) ?? record
@@ -308,7 +308,7 @@ extension FixtureController {
   /// The nemesis of `root`, or nil when none was ever started.
   public static func nemesisStatus(root: String) throws -> NemesisStatus? {
     guard let record = try NemesisRecord.load(root: root) else { return nil }
-    let running = record.pid.map { NemesisProcess.isRunning(pid: $0, root: root) } ?? false
+    let running = record.pid.map { HelperProcess.isRunning(pid: $0, .nemesis, root: root) } ?? false
     let faults = try FaultBook.load(root: root).faults.filter { $0.owner == NemesisRecord.owner }
     let died = !running && record.ended == nil
     return NemesisStatus(record: record, running: running, died: died, faults: faults)
@@ -317,7 +317,7 @@ extension FixtureController {
   /// Ends the nemesis of `root` without healing (destroy: the namespaces go anyway).
   func stopNemesisProcess(root: String) async {
     guard let pid = (try? NemesisRecord.load(root: root))??.pid else { return }
-    await NemesisProcess.terminate(pid: pid, root: root, patience: .seconds(10))
+    await HelperProcess.stop(pid: pid, .nemesis, root: root, patience: .seconds(10))
   }
 }
 

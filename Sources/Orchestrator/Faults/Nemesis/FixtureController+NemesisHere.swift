@@ -29,12 +29,12 @@ extension FixtureController {
       switch f.targets.pool(in: pairs) {
       case .failure(let bad):
         throw OrchestratorError(
-          .noFixture, "\(at)nemesis fault \(i + 1): '\(bad.word)' names no instance of fixture '\(state.fixture)'; apply the manifest first")
+          .noInstance, "\(at)nemesis fault \(i + 1): '\(bad.word)' names no instance of fixture '\(state.fixture)'; apply the manifest first")
       case .success(let pool):
         let n = f.targets.random ?? pool.count
         guard n <= pool.count, n >= f.action.fewestTargets else {
           throw OrchestratorError(
-            .noFixture,
+            .badTargets,
             "\(at)nemesis fault \(i + 1) needs \(max(n, f.action.fewestTargets)) instances of '\(f.targets)', and fixture '\(state.fixture)' has \(pool.count)"
           )
         }
@@ -47,7 +47,7 @@ extension FixtureController {
   /// leaving faults in force (`nemesis stop` heals them first).
   static func refuseWhileANemesisHolds(root: String) throws {
     if let old = try NemesisRecord.load(root: root) {
-      if let pid = old.pid, NemesisProcess.isRunning(pid: pid, root: root) {
+      if let pid = old.pid, HelperProcess.isRunning(pid: pid, .nemesis, root: root) {
         throw OrchestratorError(
           .locked,
           "a nemesis already runs on this fixture (pid \(pid), since \(TimeText.clock(old.startedAt, milliseconds: false)) UTC): `cthulhu nemesis stop` first"

@@ -107,33 +107,3 @@ public struct NemesisRecord: Codable, Sendable, Hashable {
   /// The tag on the network faults a nemesis makes (``Fault/owner``).
   public static let owner = "nemesis"
 }
-
-/// The detached `cthulhu _nemesis` process, found by its command line so
-/// that a reused PID is never signalled.
-enum NemesisProcess {
-  /// Alive (not a zombie) and the nemesis of `root`.
-  static func isRunning(pid: Int32, root: String) -> Bool {
-    guard pid > 0, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-    let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-    guard args.contains("_nemesis"), args.contains(root) else { return false }
-    return ProcStat.read(pid).map { $0.state != "Z" && $0.state != "X" } ?? false
-  }
-
-  /// Sends SIGTERM and waits (up to `patience`) for it to end; then SIGKILL.
-  /// It ends between steps, so a step in progress (a `stop` that waits for
-  /// its instance) completes first.
-  static func terminate(pid: Int32, root: String, patience: Duration = .seconds(30)) async {
-    guard pid != getpid(), isRunning(pid: pid, root: root) else { return }
-    kill(pid, SIGTERM)
-    let deadline = ContinuousClock.now + patience
-    while isRunning(pid: pid, root: root) {
-      if ContinuousClock.now >= deadline {
-        kill(pid, SIGKILL)
-        let last = ContinuousClock.now + .seconds(5)
-        while isRunning(pid: pid, root: root) && ContinuousClock.now < last { try? await Task.sleep(for: .milliseconds(20)) }
-        return
-      }
-      try? await Task.sleep(for: .milliseconds(20))
-    }
-  }
-}

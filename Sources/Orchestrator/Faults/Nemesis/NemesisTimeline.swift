@@ -113,14 +113,6 @@ public struct NemesisTimeline: Sequence, IteratorProtocol, Sendable {
   }
 }
 
-extension Duration {
-  /// The duration in whole milliseconds.
-  var wholeMilliseconds: Int64 {
-    let (s, atto) = components
-    return s * 1000 + atto / 1_000_000_000_000_000
-  }
-}
-
 // MARK: - What a step does
 
 /// What starting or healing a step means for the fixture.
