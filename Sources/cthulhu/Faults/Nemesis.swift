@@ -79,7 +79,11 @@ extension Cthulhu {
           return Output.out("No nemesis has run on this fixture.\n")
         }
         let r = s.record
-        if s.running {
+        if let run = s.run {
+          Output.out(
+            "nemesis running in process, driven by \(run) since \(Clock.format(run.startedAt)) (seed \(r.schedule.seed); \(r.stepsDone) step(s) done); it is healed when that run ends\n"
+          )
+        } else if s.running {
           Output.out("nemesis running (pid \(r.pid!), seed \(r.schedule.seed), since \(Clock.format(r.startedAt)); \(r.stepsDone) step(s) done)\n")
         } else if s.died {
           Output.out(

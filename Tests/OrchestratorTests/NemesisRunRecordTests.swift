@@ -1,0 +1,63 @@
+import Foundation
+import TestSupport
+import XCTest
+
+@testable import Orchestrator
+
+/// The record of a nemesis a `cthulhu test` drives in process: live while
+/// its process runs, refusing another nemesis with the run named; stale
+/// (ignored) once that process is gone, a zombie, or its PID another's.
+final class NemesisRunRecordTests: XCTestCase {
+  var root = ""
+
+  override func setUp() async throws {
+    root = try Harness.tempDir("nemesis-run")
+    try FileManager.default.createDirectory(atPath: root + "/.cthulhu", withIntermediateDirectories: true)
+  }
+  override func tearDown() async throws { if !root.isEmpty { try? FileManager.default.removeItem(atPath: root) } }
+
+  func testARecordOfThisProcessIsLiveAndRefusesAnotherNemesisNamingTheRun() throws {
+    var r = NemesisRunRecord(workload: "appends")
+    r.folder = root + "/runs/20261206T080000Z-appends"
+    try r.save(root: root)
+    let live = try XCTUnwrap(NemesisRunRecord.live(root: root))
+    XCTAssertEqual(live.pid, getpid())
+    XCTAssertTrue(live.isMine)
+    XCTAssertThrowsError(try FixtureController.refuseWhileANemesisHolds(root: root)) { error in
+      let e = error as? OrchestratorError
+      XCTAssertEqual(e?.code, .locked)
+      XCTAssertTrue(e?.message.contains("workload 'appends' (pid \(getpid()), run \(r.folder!))") == true, "\(error)")
+    }
+    NemesisRunRecord.remove(root: root)
+    XCTAssertNil(NemesisRunRecord.live(root: root))
+    XCTAssertNoThrow(try FixtureController.refuseWhileANemesisHolds(root: root))
+  }
+
+  func testARecordWhosePIDIsAnotherProcessNowIsStale() throws {
+    var r = NemesisRunRecord(workload: "w")
+    r.processStart += 1  // the same PID, started at another time: reused
+    try r.save(root: root)
+    XCTAssertNil(NemesisRunRecord.live(root: root))
+    XCTAssertNoThrow(try FixtureController.refuseWhileANemesisHolds(root: root))
+  }
+
+  func testARecordOfAZombieOrADeadProcessIsStale() async throws {
+    // A child that exited and is not reaped yet: a zombie, as an orphan is
+    // until a late reaper gets to it.
+    var pid: pid_t = 0
+    let argv: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+    defer { argv.forEach { free($0) } }
+    XCTAssertEqual(posix_spawn(&pid, "/bin/true", nil, nil, argv, environ), 0)
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ProcStat.read(pid)?.state != "Z", ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    XCTAssertEqual(ProcStat.read(pid)?.state, "Z", "the child did not exit within 10 s")
+    var r = NemesisRunRecord(workload: "w")
+    r.pid = pid
+    r.processStart = try XCTUnwrap(ProcStat.read(pid)).startTime
+    try r.save(root: root)
+    XCTAssertNil(NemesisRunRecord.live(root: root), "a zombie is not alive")
+    var status: Int32 = 0
+    XCTAssertEqual(waitpid(pid, &status, 0), pid)
+    XCTAssertNil(NemesisRunRecord.live(root: root), "nor a process gone")
+  }
+}
