@@ -8,7 +8,8 @@ import Synchronization
 /// operations of the process `"nemesis"`, an invoke when a step starts and
 /// a completion when it took effect (`ok`) or failed (`info`, with its
 /// `error`: a fault that failed may have taken effect in part), timed on
-/// the clients' clock (the same writer and lock). `f` names the fault
+/// the clients' clock (the same writer and lock). Jepsen types both halves
+/// `info`; here an invoke pairs with its completion as a client's does. `f` names the fault
 /// (`partition`, `kill`, `delay`, `clock`, …) or `heal`; the last heal is
 /// the one that ends the run's nemesis (`label` `stop`).
 ///
