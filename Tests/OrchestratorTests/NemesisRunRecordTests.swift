@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 import TestSupport
 import XCTest
 
@@ -59,5 +60,32 @@ final class NemesisRunRecordTests: XCTestCase {
     var status: Int32 = 0
     XCTAssertEqual(waitpid(pid, &status, 0), pid)
     XCTAssertNil(NemesisRunRecord.live(root: root), "nor a process gone")
+  }
+
+  /// `nemesis status` of a nemesis a run drives: running, and whose, until
+  /// the run's process is gone; then died (it never ended its record).
+  func testStatusSaysWhichRunDrivesItAndThatItDiedWhenThatRunIsGone() throws {
+    let schedule = NemesisSchedule(seed: 3, faults: [NemesisFault(action: .kill(signal: "KILL"), lasting: .seconds(1))])
+    var record = NemesisRecord(startedAt: Date(), schedule: schedule, instances: [.init(name: "i001", group: "node")])
+    record.pid = getpid()  // as runNemesis records its own process
+    try record.save(root: root)
+    var run = NemesisRunRecord(workload: "appends")
+    run.folder = root + "/runs/x-appends"
+    try run.save(root: root)
+    let live = try XCTUnwrap(try FixtureController.nemesisStatus(root: root))
+    XCTAssertTrue(live.running)
+    XCTAssertFalse(live.died)
+    XCTAssertEqual(live.run?.pid, getpid())
+    XCTAssertEqual(live.run?.workload, "appends")
+    let json = try NemesisStatusReport.decode(Data(try NemesisStatusReport(live).json().utf8))
+    XCTAssertEqual(json.state, "running")
+    XCTAssertEqual(json.run?.workload, "appends")
+    XCTAssertEqual(json.run?.folder, run.folder)
+    run.processStart += 1  // its process gone, its PID another's
+    try run.save(root: root)
+    let gone = try XCTUnwrap(try FixtureController.nemesisStatus(root: root))
+    XCTAssertFalse(gone.running, "this process is no _nemesis, and the run is gone")
+    XCTAssertTrue(gone.died)
+    XCTAssertNil(gone.run)
   }
 }
