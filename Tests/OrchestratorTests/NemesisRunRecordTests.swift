@@ -88,4 +88,17 @@ final class NemesisRunRecordTests: XCTestCase {
     XCTAssertTrue(gone.died)
     XCTAssertNil(gone.run)
   }
+
+  func testARunEndedBeforeItsNemesisStartedLeavesItStoppedAndTheRecordGone() throws {
+    let schedule = NemesisSchedule(seed: 3, faults: [NemesisFault(action: .pause, lasting: .seconds(1))])
+    try NemesisRecord(startedAt: Date(), schedule: schedule, instances: [.init(name: "i001", group: "node")]).save(root: root)
+    try NemesisRunRecord(workload: "w").save(root: root)
+    try FixtureController.nemesisHereWrites(runFolder: root + "/runs/x-w", root: root)
+    XCTAssertEqual(NemesisRunRecord.live(root: root)?.folder, root + "/runs/x-w")
+    FixtureController.endNemesisHere(root: root)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: NemesisRunRecord.path(root: root)))
+    let status = try XCTUnwrap(try FixtureController.nemesisStatus(root: root))
+    XCTAssertFalse(status.died, "it never ran")
+    XCTAssertEqual(status.record.ended, "stopped")
+  }
 }

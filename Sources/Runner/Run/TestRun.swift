@@ -70,7 +70,7 @@ public struct TestRun {
     if let seed = options.seed { schedule?.seed = seed }
     if let schedule { try controller.prepareNemesisHere(schedule, root: root, workload: w.name) }
     // Healed and ended below; this, when the run ends early.
-    defer { if schedule != nil { controller.endNemesisHere(root: root) } }
+    defer { if schedule != nil { FixtureController.endNemesisHere(root: root) } }
     let started = Date()
     // The history's clock at the same moment, so the report puts operations and faults on one axis.
     let clock = HistoryEvent.monotonicNow()
@@ -78,7 +78,7 @@ public struct TestRun {
     // Lines the instances stated before now only declare properties (RunProperties).
     try RunProperties.markStart(folder: folder)
     options.progress("run folder: \(folder.path)")
-    if schedule != nil { try controller.nemesisHereWrites(runFolder: folder.path, root: root) }
+    if schedule != nil { try FixtureController.nemesisHereWrites(runFolder: folder.path, root: root) }
     try? FileManager.default.copyItem(atPath: manifest.path, toPath: folder.manifest)
     try? RunResults.encoder.encode(planned.plan).write(to: URL(fileURLWithPath: folder.plan))
     let paths = FixturePaths(root: root)
@@ -129,7 +129,7 @@ public struct TestRun {
         nemesisOps.stopEnded(.failure(error))
         problems.append("healing: \(error)")
       }
-      controller.endNemesisHere(root: root)
+      FixtureController.endNemesisHere(root: root)
     }
     if !stop.requested {
       if w.finalWait > .zero {

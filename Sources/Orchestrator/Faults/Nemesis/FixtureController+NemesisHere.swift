@@ -24,7 +24,7 @@ extension FixtureController {
   }
 
   /// Names the run's folder in the record of the nemesis this process drives.
-  public func nemesisHereWrites(runFolder: String, root: String) throws {
+  public static func nemesisHereWrites(runFolder: String, root: String) throws {
     guard var r = NemesisRunRecord.live(root: root), r.isMine else { return }
     r.folder = runFolder
     try r.save(root: root)
@@ -32,8 +32,17 @@ extension FixtureController {
 
   /// This process no longer drives the fixture's nemesis (call it once
   /// `stopNemesis(root:)` healed it, or when the run ends early).
-  public func endNemesisHere(root: String) {
+  public static func endNemesisHere(root: String) {
     guard let r = NemesisRunRecord.live(root: root), r.isMine else { return }
+    // A run that ended before its nemesis started (a client that would not
+    // start, say) leaves it stopped, not "died".
+    if var record = try? NemesisRecord.load(root: root), record.ended == nil, record.active.isEmpty, record.stepsDone == 0 {
+      record.pid = nil
+      record.next = nil
+      record.ended = "stopped"
+      record.endedAt = Date()
+      try? record.save(root: root)
+    }
     NemesisRunRecord.remove(root: root)
   }
 
