@@ -12,7 +12,9 @@ extension Cthulhu {
       discussion: """
         The schedule is the manifest's `nemesis:` section (docs/manifest.md); `cthulhu plan` \
         shows it. `start` runs it in a detached process that outlives this command; `stop` \
-        halts it and heals everything it caused; `status` says what runs and what comes next.
+        halts it and heals everything it caused; `status` says what runs and what comes next. \
+        While `cthulhu test` runs the nemesis in its own process, `status` names that run, and \
+        `start` and `stop` are refused: the run heals it when it ends.
         """,
       subcommands: [NemesisStart.self, NemesisStop.self, NemesisStatusCommand.self])
   }
