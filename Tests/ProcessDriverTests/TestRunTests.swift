@@ -86,6 +86,14 @@ final class TestRunTests: FixtureTestCase {
     let events = try String(contentsOfFile: root + "/runs/latest/events.jsonl", encoding: .utf8)
     XCTAssertTrue(events.contains("nemesis fault 1.1"), events)
     XCTAssertTrue(events.contains("nemesis heal 1.1"), events)
+    // The same steps in the history, as operations of the nemesis; the fault period is the kill's ok to its heal's.
+    let nemesis = try nemesisOps()
+    XCTAssertEqual(
+      nemesis.map { "\($0["type"] ?? "") \($0["f"] ?? "")" }, ["invoke kill", "ok kill", "invoke heal", "ok heal", "invoke heal", "ok heal"])
+    let origin = try XCTUnwrap(json["monotonicStartNs"] as? NSNumber).doubleValue
+    let at = { (i: Int) in (((nemesis[i]["time"] as? NSNumber)?.doubleValue ?? 0) - origin) / 1e9 }
+    XCTAssertEqual(faults.first?["start"] as? Double ?? -1, at(1), accuracy: 0.001)
+    XCTAssertEqual(faults.first?["end"] as? Double ?? -1, at(3), accuracy: 0.001)
     // Healed: both instances run again, and the nemesis holds nothing.
     let status = try mustSucceed("nemesis", "status")
     XCTAssertFalse(status.contains("In force"), status)
@@ -102,6 +110,13 @@ final class TestRunTests: FixtureTestCase {
     let after = try cthulhu("test", "--time-limit", "300ms")
     XCTAssertEqual(after.status, 0, after.stdout + after.stderr)
     XCTAssertEqual(RunFolderCount.in(root), 3)
+  }
+
+  /// The nemesis's lines of the last run's history.jsonl.
+  func nemesisOps() throws -> [[String: Any]] {
+    try String(contentsOfFile: root + "/runs/latest/history.jsonl", encoding: .utf8).split(separator: "\n").compactMap {
+      try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+    }.filter { $0["process"] as? String == "nemesis" }
   }
 
   func testAStaleReadExitsTwoAndARecheckWithAnotherModelLeavesTheRun() throws {
@@ -143,6 +158,16 @@ final class TestRunTests: FixtureTestCase {
       let history = FileManager.default.contents(atPath: root + "/runs/latest/history.jsonl")?.count ?? 0
       return events.contains("nemesis fault 1.1") && history > 0
     }
+    // The nemesis it drives in process is seen, and left to it.
+    let run = "driven by `cthulhu test` of workload 'reg' (pid \(p.processIdentifier), run "
+    let during = try mustSucceed("nemesis", "status")
+    XCTAssertTrue(during.contains("nemesis running in process, " + run), during)
+    let start = try cthulhu("nemesis", "start")
+    XCTAssertEqual(start.status, 1, start.stdout + start.stderr)
+    XCTAssertTrue(start.stderr.contains(run), start.stderr)
+    let stop = try cthulhu("nemesis", "stop")
+    XCTAssertEqual(stop.status, 1, stop.stdout + stop.stderr)
+    XCTAssertTrue(stop.stderr.contains(run), stop.stderr)
     kill(p.processIdentifier, SIGINT)
     try await Host.eventually("cthulhu test ends", within: 20) { !p.isRunning }
     XCTAssertEqual(p.terminationStatus, 0, "what ran was valid")
@@ -150,6 +175,9 @@ final class TestRunTests: FixtureTestCase {
     XCTAssertEqual(json["interrupted"] as? Bool, true)
     let status = try mustSucceed("nemesis", "status")
     XCTAssertFalse(status.contains("In force"), status)
+    XCTAssertFalse(status.contains("in process"), status)
+    XCTAssertEqual(try nemesisOps().first?["f"] as? String, "kill")
+    XCTAssertEqual(try nemesisOps().last?["f"] as? String, "heal")
     XCTAssertTrue(Host.processes(fixture: fixture).count >= 2, "both instances run again")
   }
 }

@@ -229,9 +229,11 @@ register_session() {
   [ "$(jq -c 'select(.type == "ok") | select(.value[1][2][-1] != .value[0][2])' "$BATS_TEST_TMPDIR/all.out" | wc -l)" -eq 0 ]
 }
 
-@test "cthulhu test: list-append transactions through clients/etcd while a member is killed and restarted check valid" {
+@test "cthulhu test: list-append transactions through clients/etcd under partitions and kills check valid, the nemesis in the history" {
   # A fixture of its own (this file's copy of the manifest, with a workload
   # and a nemesis added), applied in its own folder and destroyed after.
+  # A member killed at 1 s and 5 s (restarted 2 s later), a majority cut
+  # from the third member at 3.5 s and 7.5 s (for 1 s): one at a time.
   cat >"$BATS_TEST_TMPDIR/extra.yaml" <<YAML
 nemesis:
   seed: 1
@@ -240,6 +242,10 @@ nemesis:
       after: 1s
       for: 2s
       every: 4s
+    - partition: majority
+      after: 3500ms
+      for: 1s
+      every: 4s
 workloads:
   appends:
     client: { command: [$REPO/clients/etcd] }
@@ -247,7 +253,7 @@ workloads:
     keys: 3
     concurrency: 3
     rate: 40/s
-    time_limit: 7s
+    time_limit: 9s
     final_wait: 2s
     checker: list-append
 YAML
@@ -258,11 +264,25 @@ YAML
   run bash -c "cd '$w' && '$CTHULHU' test; s=\$?; '$CTHULHU' destroy >/dev/null; exit \$s"
   echo "$output"
   [ "$status" -eq 0 ]
-  results="$w/cthulhu-fixture/runs/latest/results.json"
+  run_dir="$w/cthulhu-fixture/runs/latest"
+  results="$run_dir/results.json"
   [ "$(jq -r .valid "$results")" = true ]
   [ "$(jq -r .checker.model "$results")" = list-append ]
   [ "$(jq -r .counts.txn.ok "$results")" -gt 20 ]
-  [ "$(jq -r '.faults | length' "$results")" -ge 1 ]
+  # The nemesis's steps are operations of the process "nemesis" in the
+  # history: both kinds of fault took effect and were healed, and the run's
+  # last heal ended it.
+  nemesis=$(jq -c 'select(.process == "nemesis") | [.type, .f, .value.label]' "$run_dir/history.jsonl")
+  echo "$nemesis"
+  grep -qx '\["ok","kill","1.1"\]' <<<"$nemesis"
+  grep -qx '\["ok","partition","2.1"\]' <<<"$nemesis"
+  grep -qx '\["ok","heal","1.1"\]' <<<"$nemesis"
+  grep -qx '\["ok","heal","2.1"\]' <<<"$nemesis"
+  [ "$(tail -n 1 <<<"$nemesis")" = '["ok","heal","stop"]' ]
+  [ "$(grep -c '^\["invoke"' <<<"$nemesis")" -eq "$(grep -vc '^\["invoke"' <<<"$nemesis")" ]
+  # Each fault that took effect is one period of results.json.
+  [ "$(jq -r '.faults | length' "$results")" -eq "$(grep -c '^\["ok","\(kill\|partition\)"' <<<"$nemesis")" ]
+  [ "$(jq -r '.faults | length' "$results")" -ge 3 ]
 }
 
 @test "destroy leaves no etcd process" {

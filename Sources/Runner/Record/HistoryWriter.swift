@@ -27,10 +27,21 @@ final class HistoryWriter: Sendable {
   /// Appends one event with the time now (CLOCK_MONOTONIC); returns the time.
   @discardableResult
   func append(process: Int, type: HistoryEvent.Kind, op: Invocation, value: HistoryValue) -> UInt64 {
+    add { HistoryEvent(process: process, type: type, f: op.f, value: value, key: op.key, time: $0).jsonLine }
+  }
+
+  /// Appends an operation of the nemesis (`"process": "nemesis"`, as
+  /// Jepsen writes them; checkers skip them) with the time now; returns the time.
+  @discardableResult
+  func appendNemesis(type: HistoryEvent.Kind, f: String, value: HistoryValue) -> UInt64 {
+    add { "{\"process\": \"nemesis\", \"type\": \"\(type.rawValue)\", \"f\": \(HistoryValue.quote(f)), \"value\": \(value.json), \"time\": \($0)}" }
+  }
+
+  /// Adds the line `line(now)` under the lock, so that its time and its place agree.
+  private func add(_ line: (UInt64) -> String) -> UInt64 {
     buffer.withLock { b in
       let now = HistoryEvent.monotonicNow()
-      let e = HistoryEvent(process: process, type: type, f: op.f, value: value, key: op.key, time: now)
-      b.bytes.append(contentsOf: e.jsonLine.utf8)
+      b.bytes.append(contentsOf: line(now).utf8)
       b.bytes.append(10)
       if b.bytes.count >= Self.flushAt { write(&b) }
       return now

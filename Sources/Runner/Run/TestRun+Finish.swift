@@ -5,10 +5,11 @@ import Orchestrator
 
 extension TestRun {
   /// Collects the fixture's side of the run, checks the history and writes
-  /// results.json and junit.xml; then the after-results hook.
+  /// results.json (with `faults`, the nemesis's from ``NemesisHistory``)
+  /// and junit.xml; then the after-results hook.
   func finish(
-    folder: RunFolder, workload w: Workload, seed: UInt64, started: Date, clock: UInt64, interrupted: Bool, problems: [String],
-    eventsFrom: Int
+    folder: RunFolder, workload w: Workload, seed: UInt64, started: Date, clock: UInt64, interrupted: Bool,
+    faults: [RunResults.FaultPeriod], problems: [String], eventsFrom: Int
   ) async throws -> (RunFolder, RunResults) {
     let root = manifest.root
     copyEvents(from: FixturePaths(root: root).events, offset: eventsFrom, to: folder.events)
@@ -17,7 +18,7 @@ extension TestRun {
     return try Self.conclude(
       folder: folder, workload: w.name, model: w.checker, total: w.total, seed: seed, started: started, clock: clock,
       interrupted: interrupted,
-      faults: Self.faults(root: root, since: started), problems: problems)
+      faults: faults, problems: problems)
   }
 
   /// Checks the folder's history and writes its results (also `--recheck`);
@@ -52,27 +53,6 @@ extension TestRun {
     } catch {
       throw RunError.io("cannot write the results in \(folder.path): \(error)")
     }
-  }
-
-  /// The nemesis's faults from its record: each occurrence from its fault
-  /// to its heal, in seconds from `since`.
-  static func faults(root: String, since: Date) -> [RunResults.FaultPeriod] {
-    guard let record = try? NemesisRecord.load(root: root), record.startedAt >= since.addingTimeInterval(-1) else { return [] }
-    var open: [String: RunResults.FaultPeriod] = [:]
-    var out: [RunResults.FaultPeriod] = []
-    for d in record.done ?? [] where d.outcome == "ok" {
-      let t = (d.time.timeIntervalSince(since) * 1000).rounded() / 1000
-      if d.action == "fault" {
-        open[d.label] = RunResults.FaultPeriod(name: d.summary, start: t, end: nil)
-      } else if var f = open.removeValue(forKey: d.label) {
-        f.end = t
-        out.append(f)
-      }
-    }
-    // Healed by the stop at the end of the run.
-    let end = record.endedAt.map { ($0.timeIntervalSince(since) * 1000).rounded() / 1000 }
-    out += open.values.map { RunResults.FaultPeriod(name: $0.name, start: $0.start, end: end) }
-    return out.sorted { ($0.start, $0.name) < ($1.start, $1.name) }
   }
 
   /// The fixture's events appended since `offset`.

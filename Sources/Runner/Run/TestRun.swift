@@ -68,7 +68,9 @@ public struct TestRun {
     // The nemesis is checked against the fixture before anything starts.
     var schedule = manifest.nemesis
     if let seed = options.seed { schedule?.seed = seed }
-    if let schedule { try controller.prepareNemesisHere(schedule, root: root) }
+    if let schedule { try controller.prepareNemesisHere(schedule, root: root, workload: w.name) }
+    // Healed and ended below; this, when the run ends early.
+    defer { if schedule != nil { FixtureController.endNemesisHere(root: root) } }
     let started = Date()
     // The history's clock at the same moment, so the report puts operations and faults on one axis.
     let clock = HistoryEvent.monotonicNow()
@@ -76,6 +78,7 @@ public struct TestRun {
     // Lines the instances stated before now only declare properties (RunProperties).
     try RunProperties.markStart(folder: folder)
     options.progress("run folder: \(folder.path)")
+    if schedule != nil { try FixtureController.nemesisHereWrites(runFolder: folder.path, root: root) }
     try? FileManager.default.copyItem(atPath: manifest.path, toPath: folder.manifest)
     try? RunResults.encoder.encode(planned.plan).write(to: URL(fileURLWithPath: folder.plan))
     let paths = FixturePaths(root: root)
@@ -96,9 +99,11 @@ public struct TestRun {
     let generator = OperationGenerator(workload: w, seed: seed)
     let source = OperationSource(generator: generator, rate: w.rate, timeLimit: w.timeLimit)
     let stop = options.stop
-    let nemesis = schedule.map { _ in
+    // The nemesis's steps go into the history, on the clients' clock.
+    let nemesisOps = schedule.map { _ in NemesisHistory(history: history, origin: clock) }
+    let nemesis = nemesisOps.map { ops in
       let controller = self.controller
-      return Task { try await controller.runNemesis(root: root) { source.isStopped || stop.requested } }
+      return Task { try await controller.runNemesis(root: root, observer: ops) { source.isStopped || stop.requested } }
     }
     options.progress(
       "running \(w.name): \(w.concurrency) workers, \(w.rate.map { "\(Int($0))/s" } ?? "no rate limit"), \(Units.text(w.timeLimit)), seed \(seed)"
@@ -114,10 +119,17 @@ public struct TestRun {
     }
     watcher.cancel()
     var problems: [String] = []
-    if let nemesis {
+    if let nemesis, let nemesisOps {
       do { try await nemesis.value } catch { problems.append("the nemesis: \(error)") }
       options.progress("healing")
-      do { _ = try await controller.stopNemesis(root: root) } catch { problems.append("healing: \(error)") }
+      nemesisOps.stopStarts()
+      do {
+        nemesisOps.stopEnded(.success(try await controller.stopNemesis(root: root)))
+      } catch {
+        nemesisOps.stopEnded(.failure(error))
+        problems.append("healing: \(error)")
+      }
+      FixtureController.endNemesisHere(root: root)
     }
     if !stop.requested {
       if w.finalWait > .zero {
@@ -140,7 +152,7 @@ public struct TestRun {
     problems += workers.compactMap { $0.broken.map { "worker \($0)" } }
     try history.flush()
     return try await finish(
-      folder: folder, workload: w, seed: seed, started: started, clock: clock, interrupted: interrupted, problems: problems,
-      eventsFrom: eventsFrom)
+      folder: folder, workload: w, seed: seed, started: started, clock: clock, interrupted: interrupted,
+      faults: nemesisOps?.faults ?? [], problems: problems, eventsFrom: eventsFrom)
   }
 }

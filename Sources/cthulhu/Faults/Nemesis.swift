@@ -12,7 +12,9 @@ extension Cthulhu {
       discussion: """
         The schedule is the manifest's `nemesis:` section (docs/manifest.md); `cthulhu plan` \
         shows it. `start` runs it in a detached process that outlives this command; `stop` \
-        halts it and heals everything it caused; `status` says what runs and what comes next.
+        halts it and heals everything it caused; `status` says what runs and what comes next. \
+        While `cthulhu test` runs the nemesis in its own process, `status` names that run, and \
+        `start` and `stop` are refused: the run heals it when it ends.
         """,
       subcommands: [NemesisStart.self, NemesisStop.self, NemesisStatusCommand.self])
   }
@@ -79,7 +81,11 @@ extension Cthulhu {
           return Output.out("No nemesis has run on this fixture.\n")
         }
         let r = s.record
-        if s.running {
+        if let run = s.run {
+          Output.out(
+            "nemesis running in process, driven by \(run) since \(TimeText.wall(run.startedAt)) (seed \(r.schedule.seed); \(r.stepsDone) step(s) done); it is healed when that run ends\n"
+          )
+        } else if s.running {
           Output.out("nemesis running (pid \(r.pid!), seed \(r.schedule.seed), since \(TimeText.wall(r.startedAt)); \(r.stepsDone) step(s) done)\n")
         } else if s.died {
           Output.out(

@@ -12,8 +12,10 @@ extension FixtureController {
   /// What `nemesis status` shows.
   public struct NemesisStatus: Sendable {
     public var record: NemesisRecord
-    /// Its process is alive.
+    /// Its process is alive (the `cthulhu _nemesis`, or the run that drives it).
     public var running: Bool
+    /// The `cthulhu test` run that drives it in process, while that run is alive.
+    public var run: NemesisRunRecord?
     /// It ended without `nemesis stop` or its last step (killed): what it
     /// left in force is in `record.active` and the faults tagged ``NemesisRecord/owner``.
     public var died: Bool
@@ -66,10 +68,11 @@ extension FixtureController {
     return record
   }
 
-  /// The body of `cthulhu _nemesis`: runs the recorded schedule step by
-  /// step until it is done or `stopping` says so (checked every 50 ms and
-  /// between steps, never in the middle of one).
-  public func runNemesis(root: String, stopping: @Sendable () -> Bool) async throws {
+  /// The body of `cthulhu _nemesis`, and of the nemesis of `cthulhu test`:
+  /// runs the recorded schedule step by step until it is done or
+  /// `stopping` says so (checked every 50 ms and between steps, never in
+  /// the middle of one). `observer` is told of each step as it starts and ends.
+  public func runNemesis(root: String, observer: (any NemesisObserver)? = nil, stopping: @Sendable () -> Bool) async throws {
     let me = getpid()
     guard var record = try NemesisRecord.load(root: root) else {
       throw OrchestratorError(.noNemesis, "\(root) has no nemesis record: start one with `cthulhu nemesis start`")
@@ -99,14 +102,30 @@ extension FixtureController {
       }
       if stopping() { return }
       let f = record.schedule.faults[step.entry]
-      let done: NemesisRecord.Done
-      if step.heal {
-        done = await heal(step, fault: f, record: &record, root: root, log: log, actor: actor)
+      let began = Date()
+      if step.heal, let i = record.active.firstIndex(where: { $0.entry == step.entry && $0.occurrence == step.occurrence }) {
+        let names = record.active[i].names
+        let start = NemesisStepStart(label: step.label, phase: .heal, action: f.action, targets: names, summary: f.action.describeHeal(names))
+        observer?.nemesisStepStarts(start)
+        let end = await heal(start, active: i, record: &record, root: root, log: log, actor: actor)
+        observer?.nemesisStepEnded(end)
+        record.recordDone(end.done(at: began))
+      } else if step.heal {
+        // Its occurrence never came into force: nothing to heal, nothing done.
+        record.recordDone(
+          NemesisRecord.Done(
+            time: began, label: step.label, action: "heal", kind: f.action.keyword, targets: step.names, outcome: "skipped",
+            summary: f.action.describeHeal(step.names)))
       } else {
-        let healAt = due.addingTimeInterval(f.lasting.seconds)
-        done = await begin(step, fault: f, healAt: healAt, record: &record, root: root, log: log, actor: actor)
+        let start = NemesisStepStart(
+          label: step.label, phase: .fault, action: f.action, targets: f.targets.command == nil ? step.names : [],
+          summary: f.action.describe(step.names))
+        observer?.nemesisStepStarts(start)
+        let end = await begin(
+          step, start, fault: f, healAt: due.addingTimeInterval(f.lasting.seconds), record: &record, root: root, log: log, actor: actor)
+        observer?.nemesisStepEnded(end)
+        record.recordDone(end.done(at: began))
       }
-      record.recordDone(done)
       record.stepsDone += 1
       upcoming = timeline.next()
       try announce()
@@ -119,135 +138,6 @@ extension FixtureController {
       Event(actor: actor, kind: .nemesisEnd, action: "nemesis end", targets: ["all"], detail: "finished, \(record.stepsDone) step(s)"))
   }
 
-  /// Puts an occurrence in force and records it; says how it went.
-  func begin(
-    _ step: NemesisStep, fault f: NemesisFault, healAt: Date, record: inout NemesisRecord, root: String, log: EventLog, actor: String
-  ) async -> NemesisRecord.Done {
-    var step = step
-    if let command = f.targets.command {
-      // Chosen now: "the current primary" is whoever it is at this moment.
-      do {
-        let chosen = try await NemesisTargetCommand(command: command, directory: f.targets.directory, root: root).choose(
-          among: record.instances.map(\.name), entry: step.entry + 1, fewest: f.action.fewestTargets,
-          most: f.action == .partition(.cut) ? record.instances.count - 1 : nil)
-        let timeline = NemesisTimeline(schedule: record.schedule, instances: record.instances)
-        step.names = timeline.names(entry: step.entry, occurrence: step.occurrence, chosen: chosen)
-      } catch {
-        record.lastError = "\(step.label): \(error)"
-        log.append(Event(actor: actor, kind: .nemesisFault, action: "nemesis fault \(step.label)", targets: [], failed: "\(error)"))
-        return NemesisRecord.Done(
-          time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: [], outcome: "failed",
-          summary: f.action.describe([]), error: "\(error)")
-      }
-    }
-    let summary = f.action.describe(step.names)
-    var done = NemesisRecord.Done(
-      time: Date(), label: step.label, action: "fault", kind: f.action.keyword, targets: step.names, outcome: "ok", summary: summary)
-    guard !step.names.isEmpty else {
-      record.lastError = "\(step.label): '\(f.targets)' names no instance of the fixture"
-      log.append(Event(actor: actor, kind: .nemesisFault, action: "nemesis fault \(step.label)", targets: [], failed: record.lastError!))
-      done.outcome = "failed"
-      done.error = record.lastError
-      return done
-    }
-    var active = NemesisRecord.Active(
-      entry: step.entry, occurrence: step.occurrence, names: step.names, summary: summary, since: Date(), healAt: healAt)
-    do {
-      switch f.action.start(on: step.names, among: record.instances.map(\.name)) {
-      case .fault(let request):
-        let made = try await inject(request, root: root, owner: NemesisRecord.owner)
-        active.faultID = made.id
-        active.summary = "\(made.id) \(made.summary)"
-        record.active.append(active)
-      case .lifecycle(let verb, let names, let signal):
-        // Recorded first: a nemesis killed during the verb still leaves
-        // what `nemesis stop` must undo. One instance at a time, so that
-        // only those it reached are healed.
-        record.active.append(active)
-        try record.save(root: root)
-        var done: [String] = []
-        var failures: [String] = []
-        for name in names {
-          do {
-            _ = try await lifecycle(verb, root: root, names: [name], signal: signal)
-            done.append(name)
-          } catch {
-            failures.append("\(error)")
-          }
-        }
-        record.active.removeLast()
-        if !done.isEmpty {
-          active.names = done
-          active.summary = f.action.describe(done)
-          record.active.append(active)
-        }
-        if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
-      }
-      log.append(
-        Event(
-          actor: actor, kind: .nemesisFault, action: "nemesis fault \(step.label)", targets: step.names, instances: active.names,
-          detail: active.summary,
-          fault: active.faultID))
-      done.faultID = active.faultID
-      done.targets = active.names
-      done.summary = active.summary
-    } catch {
-      record.lastError = "\(step.label) \(summary): \(error)"
-      log.append(
-        Event(
-          actor: actor, kind: .nemesisFault, action: "nemesis fault \(step.label)", targets: step.names, instances: step.names, failed: "\(error)"))
-      done.faultID = active.faultID
-      done.outcome = "failed"
-      done.error = "\(error)"
-    }
-    return done
-  }
-
-  /// Heals an occurrence: lifts its fault, or starts / unpauses its instances.
-  func heal(_ step: NemesisStep, fault f: NemesisFault, record: inout NemesisRecord, root: String, log: EventLog, actor: String) async
-    -> NemesisRecord.Done
-  {
-    var done = NemesisRecord.Done(
-      time: Date(), label: step.label, action: "heal", kind: f.action.keyword, targets: step.names, outcome: "skipped",
-      summary: f.action.describeHeal(step.names))
-    guard let i = record.active.firstIndex(where: { $0.entry == step.entry && $0.occurrence == step.occurrence }) else { return done }
-    let a = record.active[i]
-    done.targets = a.names
-    done.faultID = a.faultID
-    done.summary = f.action.describeHeal(a.names)
-    do {
-      if let id = a.faultID {
-        try await lift(root: root, ids: [id])
-        record.active.remove(at: i)
-      } else if let verb = f.action.healVerb {
-        // What cannot be healed now stays recorded, for `nemesis stop` to try again.
-        var left: [String] = []
-        var failures: [String] = []
-        for name in a.names {
-          do { _ = try await lifecycle(verb, root: root, names: [name]) } catch {
-            left.append(name)
-            failures.append("\(error)")
-          }
-        }
-        if left.isEmpty { record.active.remove(at: i) } else { record.active[i].names = left }
-        if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
-      }
-      log.append(
-        Event(
-          actor: actor, kind: .nemesisHeal, action: "nemesis heal \(step.label)", targets: a.names, instances: a.names,
-          detail: f.action.describeHeal(a.names),
-          lifted: a.faultID.map { [$0] }))
-      done.outcome = "ok"
-    } catch {
-      record.lastError = "\(step.label) heal: \(error)"
-      log.append(
-        Event(actor: actor, kind: .nemesisHeal, action: "nemesis heal \(step.label)", targets: a.names, instances: a.names, failed: "\(error)"))
-      done.outcome = "failed"
-      done.error = "\(error)"
-    }
-    return done
-  }
-
   /// Stops the nemesis (it finishes the step it is in) and heals everything
   /// it caused: the network faults it made (its record's, and any tagged as
   /// its own), and the instances it killed, stopped or paused. Works as
@@ -256,6 +146,12 @@ extension FixtureController {
     _ = try FixtureState.require(root: root)
     let lock = try FixtureLock(paths: FixturePaths(root: root), command: "nemesis stop", file: "nemesis.lock", wait: .seconds(30))
     defer { lock.release() }
+    if let run = NemesisRunRecord.live(root: root), !run.isMine {
+      throw OrchestratorError(
+        .locked,
+        "the nemesis runs in process, driven by \(run): it stops and heals when that run ends; interrupt the run (kill -INT \(run.pid)) to end it sooner"
+      )
+    }
     guard var record = try NemesisRecord.load(root: root) else {
       throw OrchestratorError(.noNemesis, "no nemesis was started on this fixture (`cthulhu nemesis start` starts one)")
     }
@@ -308,10 +204,11 @@ extension FixtureController {
   /// The nemesis of `root`, or nil when none was ever started.
   public static func nemesisStatus(root: String) throws -> NemesisStatus? {
     guard let record = try NemesisRecord.load(root: root) else { return nil }
-    let running = record.pid.map { HelperProcess.isRunning(pid: $0, .nemesis, root: root) } ?? false
+    let run = NemesisRunRecord.live(root: root)
+    let running = run != nil || (record.pid.map { HelperProcess.isRunning(pid: $0, .nemesis, root: root) } ?? false)
     let faults = try FaultBook.load(root: root).faults.filter { $0.owner == NemesisRecord.owner }
     let died = !running && record.ended == nil
-    return NemesisStatus(record: record, running: running, died: died, faults: faults)
+    return NemesisStatus(record: record, running: running, run: run, died: died, faults: faults)
   }
 
   /// Ends the nemesis of `root` without healing (destroy: the namespaces go anyway).

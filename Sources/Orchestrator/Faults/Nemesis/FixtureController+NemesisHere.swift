@@ -2,21 +2,48 @@ import Foundation
 import Manifest
 
 /// The nemesis run inside the calling process, as `cthulhu test` runs it
-/// during a workload: ``prepareNemesisHere(_:root:)``, then the same steps
-/// and heals as the detached `cthulhu _nemesis` of `nemesis start`
-/// (``runNemesis(root:stopping:)``), and `stopNemesis(root:)` heals what it
-/// left (it signals no process: this one is not a `_nemesis`).
+/// during a workload: ``prepareNemesisHere(_:root:workload:)``, then the
+/// same steps and heals as the detached `cthulhu _nemesis` of `nemesis
+/// start` (``runNemesis(root:observer:stopping:)``), `stopNemesis(root:)` to
+/// heal what it left (it signals no process: this one is not a `_nemesis`),
+/// and ``endNemesisHere(root:)``. Meanwhile ``NemesisRunRecord`` tells the
+/// other commands who drives it.
 extension FixtureController {
   /// Checks `schedule` against the fixture as `nemesis start` does and
-  /// records it, for ``runNemesis(root:stopping:)`` to run here. Refused
-  /// while another nemesis runs or one left faults behind.
-  public func prepareNemesisHere(_ schedule: NemesisSchedule, root: String) throws {
+  /// records it, for ``runNemesis(root:observer:stopping:)`` to run here,
+  /// driven by this process's run of `workload`. Refused while another
+  /// nemesis runs or one left faults behind.
+  public func prepareNemesisHere(_ schedule: NemesisSchedule, root: String, workload: String) throws {
     let state = try FixtureState.require(root: root)
     let lock = try FixtureLock(paths: FixturePaths(root: root), command: "test", file: "nemesis.lock", wait: .seconds(30))
     defer { lock.release() }
     try Self.refuseWhileANemesisHolds(root: root)
     let refs = try Self.nemesisInstances(schedule, state: state)
     try NemesisRecord(startedAt: Date(), schedule: schedule, instances: refs).save(root: root)
+    try NemesisRunRecord(workload: workload).save(root: root)
+  }
+
+  /// Names the run's folder in the record of the nemesis this process drives.
+  public static func nemesisHereWrites(runFolder: String, root: String) throws {
+    guard var r = NemesisRunRecord.live(root: root), r.isMine else { return }
+    r.folder = runFolder
+    try r.save(root: root)
+  }
+
+  /// This process no longer drives the fixture's nemesis (call it once
+  /// `stopNemesis(root:)` healed it, or when the run ends early).
+  public static func endNemesisHere(root: String) {
+    guard let r = NemesisRunRecord.live(root: root), r.isMine else { return }
+    // A run that ended before its nemesis started (a client that would not
+    // start, say) leaves it stopped, not "died".
+    if var record = try? NemesisRecord.load(root: root), record.ended == nil, record.active.isEmpty, record.stepsDone == 0 {
+      record.pid = nil
+      record.next = nil
+      record.ended = "stopped"
+      record.endedAt = Date()
+      try? record.save(root: root)
+    }
+    NemesisRunRecord.remove(root: root)
   }
 
   /// The fixture's instances for a nemesis; throws when a fault's targets
@@ -46,6 +73,12 @@ extension FixtureController {
   /// Refuses while a nemesis runs on the fixture, or when the last one died
   /// leaving faults in force (`nemesis stop` heals them first).
   static func refuseWhileANemesisHolds(root: String) throws {
+    if let run = NemesisRunRecord.live(root: root) {
+      throw OrchestratorError(
+        .locked,
+        "a nemesis runs on this fixture in process, driven by \(run) since \(TimeText.wall(run.startedAt)): it is healed when that run ends; interrupt it (kill -INT \(run.pid)) to end it sooner"
+      )
+    }
     if let old = try NemesisRecord.load(root: root) {
       if let pid = old.pid, HelperProcess.isRunning(pid: pid, .nemesis, root: root) {
         throw OrchestratorError(

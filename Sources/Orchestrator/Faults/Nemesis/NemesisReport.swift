@@ -152,6 +152,9 @@ public struct NemesisStatusReport: Codable, Sendable, Hashable {
   public var faults: [Fault]
   /// The last step that failed, and why.
   public var lastError: String?
+  /// The `cthulhu test` run that drives it in process (`pid` is then that
+  /// run's), while that run is alive; absent for a `nemesis start`.
+  public var run: NemesisRunRecord?
 
   public struct Next: Codable, Sendable, Hashable {
     public var at: Date
@@ -207,6 +210,7 @@ public struct NemesisStatusReport: Codable, Sendable, Hashable {
         Held(label: $0.label, targets: $0.names, faultID: $0.faultID, summary: $0.summary, since: $0.since, healAt: $0.healAt)
       },
       faults: s.faults, lastError: r.lastError)
+    run = s.run
   }
 
   public func json() throws -> String {
