@@ -17,7 +17,7 @@ public struct Fault: Codable, Sendable, Hashable {
   }
 
   /// How a delay is carried out on the instance's kernel.
-  public enum DelayPath: String, Codable, Sendable {
+  public enum DelayPath: String, Codable, Sendable, CaseIterable {
     /// The kernel's netem queueing discipline.
     case netem
     /// No sch_netem: NFQUEUE and a ``PacketDelayer`` process per instance.

@@ -55,13 +55,20 @@ extension FixtureController {
   /// `lasting` is given, a detached reaper lifts the fault after that long,
   /// even if every cthulhu and the shell that ran it have exited.
   /// On any failure nothing stays changed.
-  /// `owner` tags the fault (see ``Fault/owner``).
-  public func inject(_ request: FaultRequest, root: String, lasting: Duration? = nil, owner: String? = nil) async throws -> Fault {
+  /// `owner` tags the fault (see ``Fault/owner``). `delayPath` chooses how a
+  /// delay is carried (default: netem where the kernel has it, else the queue).
+  public func inject(
+    _ request: FaultRequest, root: String, lasting: Duration? = nil, owner: String? = nil, delayPath: Fault.DelayPath? = nil
+  ) async throws -> Fault {
+    if delayPath != nil && request.kind != .delay {
+      throw OrchestratorError(.unsupported, "a delay path is for a delay, not a \(request.kind.rawValue)")
+    }
     let reaper = try lasting.map { _ in try requireExecutable(for: "a fault with a duration (its detached cthulhu _reap)") }
     if case .clockSkew(_, let names) = request { try await checkClockSkew(names, root: root) }
     let made = try await changeFaults(root: root, .make(request.kind), targets: request.names) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
       f.owner = owner
+      if let delayPath { f.delayPath = delayPath }
       if let lasting {
         f.expiresAt = Date().addingTimeInterval(lasting.seconds)
       }

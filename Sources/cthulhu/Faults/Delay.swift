@@ -9,7 +9,7 @@ extension Cthulhu {
       commandName: "delay",
       abstract: "Delay the packets instances send (tc netem), or without sch_netem those they receive (NFQUEUE).",
       usage: """
-        cthulhu delay DURATION [--jitter DURATION [--distribution normal|uniform]] [--reorder PERCENT] TARGETS… [--for DURATION]
+        cthulhu delay DURATION [--jitter DURATION [--distribution normal|uniform]] [--reorder PERCENT] [--path netem|queue] TARGETS… [--for DURATION]
           cthulhu delay DURATION [--jitter …] --between SET --and SET [--for DURATION]
         """,
       discussion: """
@@ -27,6 +27,11 @@ extension Cthulhu {
     )
     var distribution: PacketDelayer.Distribution = .normal
     @Option(help: "Percent of packets let through at once, undelayed, so that they overtake the rest (25 or 25%).") var reorder: String?
+    @Option(
+      help:
+        "How the delay is carried: netem (the packets instances send) or queue (NFQUEUE and a cthulhu process: the packets they receive). Default: netem where the kernel has it."
+    )
+    var path: Fault.DelayPath?
     @Argument(help: "The delay: 100ms, 1s.") var delay: String
     @OptionGroup var link: LinkOptions
     @Argument(help: "Instances: names, globs, groups, all, or comma lists (none with --between).") var targets: [String] = []
@@ -51,16 +56,18 @@ extension Cthulhu {
       let share = r
       let spread = distribution
       if let (a, b) = link.sets {
-        try await options.inject(targets, empty: []) { state, _ in
+        try await options.inject(targets, empty: [], delayPath: path) { state, _ in
           .linkDelay(
             milliseconds: ms, jitter: jit, distribution: spread, reorder: share, between: try Targets.resolve([a], in: state),
             and: try Targets.resolve([b], in: state))
         }
         return
       }
-      try await options.inject(targets) {
+      try await options.inject(targets, delayPath: path) {
         .delay(milliseconds: ms, jitter: jit, distribution: spread, reorder: share, try Targets.resolve($1, in: $0))
       }
     }
   }
 }
+
+extension Fault.DelayPath: ExpressibleByArgument {}

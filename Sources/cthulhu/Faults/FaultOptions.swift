@@ -20,7 +20,8 @@ struct FaultOptions: ParsableArguments {
   /// Loads the fixture (a manifest among `arguments` may name it), turns the
   /// rest of the arguments into a request, injects it and prints the fault made.
   func inject(
-    _ arguments: [String], empty: [String] = ["all"], _ request: @escaping @Sendable (FixtureState, [String]) throws -> FaultRequest
+    _ arguments: [String], empty: [String] = ["all"], delayPath: Fault.DelayPath? = nil,
+    _ request: @escaping @Sendable (FixtureState, [String]) throws -> FaultRequest
   ) async throws {
     let (target, arguments) = try locator.target(instances: arguments, empty: empty)
     let root = target.root
@@ -29,7 +30,7 @@ struct FaultOptions: ParsableArguments {
       let state = try FixtureState.require(root: root)
       let req = try request(state, arguments)
       let f = try await Input.withDriver(state.driver) {
-        try await FixtureController(driver: $0, executable: .current).inject(req, root: root, lasting: lasting)
+        try await FixtureController(driver: $0, executable: .current).inject(req, root: root, lasting: lasting, delayPath: delayPath)
       }
       Output.out("\(f.id): \(f.summary)" + (f.expiresAt.map { " (until \(TimeText.wall($0)))" } ?? "") + "\n")
     }
