@@ -33,24 +33,22 @@ extension Cthulhu {
     }
 
     func run() async throws {
-      let saved = try manifest.flatMap(SavedPlan.read)
+      // A `.json` argument is a plan saved by `plan --out`; anything else a manifest.
+      let savedPath = manifest.flatMap { $0.hasSuffix(".json") ? $0 : nil }
+      let saved = try await failing { try savedPath.map(Orchestrator.Plan.readSaved) }
       let m = try saved.map { try Input.manifest(at: $0.manifest) } ?? ManifestArgument.load(locator.target(positional: manifest))
       try await failing {
         try await Input.withDriver(m.driver) { driver in
           let orchestrator = FixtureController(driver: driver, executable: .current)
-          let planned = try await orchestrator.plan(m)
-          if let saved, saved.basis != planned.plan.basis || saved.steps != planned.plan.steps {
-            throw OrchestratorError(
-              .stalePlan, "\(manifest ?? m.path): the fixture or the manifest changed since this plan was saved; run `cthulhu plan` again")
-          }
+          let planned =
+            if let saved, let savedPath { try await orchestrator.plan(m, asSaved: saved, at: savedPath) } else { try await orchestrator.plan(m) }
           var options = ApplyOptions()
           options.parallel = parallel
           options.ttl = ttl.map { $0 == "0" ? .zero : Units.duration($0)! }
           options.replanWhenStale = saved == nil
           guard planned.plan.hasChanges else {
             Output.out(PlanRenderer.text(planned.plan))
-            // Nothing to change, but a time to live is renewed by every apply.
-            if options.ttl != nil || planned.observed.state?.ttlSeconds != nil {
+            if orchestrator.needsApply(planned, options: options) {
               let r = try await orchestrator.apply(planned, options: options)
               if let e = r.state.expiresAt { Output.out("The fixture destroys itself at \(TimeText.wall(e)) unless applied again.\n") }
             }
@@ -151,29 +149,6 @@ struct Seconds: CustomStringConvertible {
   init(_ d: Duration) { self.d = d }
   var description: String {
     String(format: "%.2fs", d.seconds)
-  }
-}
-
-enum SavedPlan {
-  /// A `.json` argument is a plan saved by `plan --out` (anything else is a
-  /// manifest): one of another format version, or no plan at all, is refused.
-  static func read(_ path: String) throws -> Orchestrator.Plan? {
-    guard path.hasSuffix(".json") else { return nil }
-    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): no such plan file") }
-    struct Header: Decodable { var formatVersion: Int }
-    guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
-      throw CLIError("\(path) is not a plan saved by `cthulhu plan --out` (no formatVersion)")
-    }
-    guard header.formatVersion == Orchestrator.Plan.currentFormatVersion else {
-      throw CLIError(
-        "\(path) is a plan of format version \(header.formatVersion); this cthulhu reads version \(Orchestrator.Plan.currentFormatVersion): run `cthulhu plan --out` again"
-      )
-    }
-    do {
-      return try JSONDecoder().decode(Orchestrator.Plan.self, from: data)
-    } catch {
-      throw CLIError("\(path) is not a readable plan (\(error)); run `cthulhu plan --out` again")
-    }
   }
 }
 

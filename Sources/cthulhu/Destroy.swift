@@ -36,77 +36,35 @@ extension Cthulhu {
     }
 
     func run() async throws {
-      if let name = fixtureName { return try await failing { try await destroy(named: name) } }
+      let line = ProgressMode.resolve(progress) == .tty ? ProgressLine(verb: "destroy", unit: "removed", total: 0) : nil
+      var teardown = Teardown(executable: .current, keepFiles: keepFiles, removeImages: rmi)
+      if let line { teardown.progress = { removed, total in line.set(done: removed, of: total) } }
+      if let name = fixtureName {
+        let out = try await finishing(line) { try await teardown.destroy(named: name) }
+        render(out)
+        if out.destroyed.isEmpty { Output.out("Nothing to destroy: no container, network or process carries fixture '\(name)'.\n") }
+        return
+      }
       let target = try locator.target(positional: manifest)
       let (root, manifest) = (target.root, target.manifest)
+      let out = try await finishing(line) {
+        try await teardown.destroy(root: root, fixture: manifest?.fixture, kinds: Teardown.drivers(root: root, manifest: manifest))
+      }
+      render(out)
+      if out.destroyed.isEmpty { Output.out("Nothing to destroy: \(root) holds no cthulhu fixture.\n") }
+    }
+
+    /// Runs `body` as `failing` does, the progress line finished before anything else is printed.
+    func finishing(_ line: ProgressLine?, _ body: () async throws -> Teardown.Outcome) async throws -> Teardown.Outcome {
       try await failing {
-        // The state names its driver; without one (lost, unreadable), the
-        // manifest does; without that, every driver is asked.
-        let state = try? FixtureState.load(root: root)
-        let kinds = state.map { [$0.driver] } ?? manifest.map { [$0.driver] } ?? Self.everyDriver
-        let reports = try await Self.destroy(root: root, fixture: manifest?.fixture, kinds: kinds, keepFiles: keepFiles, rmi: rmi, progress: progress)
-        if reports.isEmpty { Output.out("Nothing to destroy: \(root) holds no cthulhu fixture.\n") }
-        for r in reports { print(r, root: root) }
+        defer { line?.finish() }
+        return try await body()
       }
     }
 
-    /// Every driver, in the order a fixture found by label is looked for:
-    /// the swarm first, so that where `DOCKER_HOST` is a swarm's manager a
-    /// swarm fixture is destroyed on every node, not as the docker
-    /// driver's containers on the manager's node only. (Where the engine is
-    /// no swarm manager, or does not answer, the swarm driver is passed over
-    /// without a word: the docker driver asks the same engine next.)
-    static let everyDriver: [DriverKind] = [.swarm, .docker, .process]
-
-    /// `--fixture-name`: every folder the fixture was made from, found by label on every driver.
-    func destroy(named name: String) async throws {
-      var found = false
-      for kind in Self.everyDriver {
-        let roots: [String]
-        do {
-          roots = try await Input.withDriver(kind) { try await FixtureController(driver: $0, executable: .current).roots(ofFixture: name) }
-        } catch let e as DriverError where kind == .swarm && (e.code == .unsupported || e.code.isTransport) {
-          continue  // (no swarm manager at DOCKER_HOST; an engine that does not answer is named by the docker pass)
-        } catch let e as DriverError where e.code.isTransport {
-          Output.error("note: \(e) (its containers were not looked for)")
-          continue
-        }
-        for root in roots {
-          found = true
-          for r in try await Self.destroy(root: root, fixture: name, kinds: [kind], keepFiles: keepFiles, rmi: rmi, progress: progress) {
-            print(r, root: root)
-          }
-        }
-      }
-      if !found { Output.out("Nothing to destroy: no container, network or process carries fixture '\(name)'.\n") }
-    }
-
-    /// Destroys with each driver in turn; a driver that finds nothing, or
-    /// (when several are asked) does not answer, is passed over.
-    static func destroy(
-      root: String, fixture: String?, kinds: [DriverKind], keepFiles: Bool, rmi: Bool, progress: ProgressMode? = nil
-    ) async throws -> [FixtureController.DestroyReport] {
-      var reports: [FixtureController.DestroyReport] = []
-      let line = ProgressMode.resolve(progress) == .tty ? ProgressLine(verb: "destroy", unit: "removed", total: 0) : nil
-      defer { line?.finish() }
-      var onRemoval: (@Sendable (Int, Int) -> Void)?
-      if let line { onRemoval = { removed, total in line.set(done: removed, of: total) } }
-      for kind in kinds {
-        do {
-          reports.append(
-            try await Input.withDriver(kind) {
-              try await FixtureController(driver: $0, executable: .current).destroy(
-                root: root, fixture: fixture, keepFiles: keepFiles, removeImages: rmi, progress: onRemoval)
-            })
-        } catch let e as OrchestratorError where e.code == .noFixture {
-          continue
-        } catch let e as DriverError where kind == .swarm && kinds.count > 1 && (e.code == .unsupported || e.code.isTransport) {
-          continue  // (as in destroy(named:))
-        } catch let e as DriverError where e.code.isTransport && kinds.count > 1 {
-          Output.error("note: \(e) (its containers were not looked for)")
-        }
-      }
-      return reports
+    func render(_ out: Teardown.Outcome) {
+      for note in out.notes { Output.error("note: \(note)") }
+      for (root, r) in out.destroyed { print(r, root: root) }
     }
 
     func print(_ r: FixtureController.DestroyReport, root: String) {

@@ -27,10 +27,19 @@ public protocol Driver: Sendable {
   func build(context: String, dockerfile: String, tag: String, labels: [String: String]) async throws -> String
 
   func createNetwork(_ spec: NetworkSpec) async throws -> String
+  /// Removes the network, or throws `.conflict` while a live container is
+  /// attached. What a driver may do on the way, and no more (the plan does
+  /// not show it): Docker cuts endpoints that no existing container holds
+  /// (a killed engine leaves them), never one a container holds; the swarm
+  /// asks again while tasks let go of it, for 30 s at most
+  /// (`SwarmDriver.releasePatience`), then the conflict stands.
   func removeNetwork(id: String) async throws
 
   /// Creates (does not start) a container; returns its id.
   func create(_ spec: ContainerSpec) async throws -> String
+  /// Starts a created or stopped container. The swarm alone starts again,
+  /// for 30 s at most, a container whose node dropped the fixture's overlay
+  /// a moment before (it attaches anew); any other failure is thrown at once.
   func start(id: String) async throws
   /// Stops with SIGTERM, then SIGKILL after `timeout` seconds (engine default when nil).
   func stop(id: String, timeout: Int?) async throws

@@ -12,12 +12,7 @@ extension Cthulhu {
     func run() async throws {
       let root = try locator.root(positional: manifest)
       try await failing {
-        let state = try FixtureState.require(root: root)
-        // A reaper may have been killed: lift what has run out before listing.
-        if try !FaultBook.load(root: root).faults.filter({ ($0.expiresAt ?? .distantFuture) <= Date() }).isEmpty {
-          _ = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0, executable: .current).liftExpired(root: root) }
-        }
-        let faults = try FaultBook.load(root: root).faults
+        let faults = try await FixtureController.faultsInForce(root: root, executable: .current)
         if json {
           let e = JSONEncoder()
           e.outputFormatting = [.prettyPrinted, .sortedKeys]

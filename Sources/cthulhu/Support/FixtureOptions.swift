@@ -122,34 +122,9 @@ enum Input {
     }
   }
 
-  /// Runs `body` with the driver for a fixture's kind, and closes the driver after.
+  /// Runs `body` with the driver for a fixture's kind (``Drivers/with(_:_:)``).
   static func withDriver<T>(_ kind: DriverKind, _ body: (any Driver) async throws -> T) async throws -> T {
-    switch kind {
-    case .docker:
-      let driver = try DockerDriver()
-      return try await closing(driver, driver.shutdown, body)
-    case .swarm:
-      let driver = try SwarmDriver()
-      return try await closing(driver, driver.shutdown, body)
-    case .process:
-      // Its network mode travels with the fixture's network (a label the
-      // Resolver sets), so one driver serves both modes and every command.
-      return try await body(ProcessDriver())
-    }
-  }
-
-  /// Runs `body` with an engine's driver and shuts the driver down after, however `body` ends.
-  private static func closing<T>(
-    _ driver: any Driver, _ shutdown: () async throws -> Void, _ body: (any Driver) async throws -> T
-  ) async throws -> T {
-    do {
-      let result = try await body(driver)
-      try? await shutdown()
-      return result
-    } catch {
-      try? await shutdown()
-      throw error
-    }
+    try await Drivers.with(kind, body)
   }
 }
 
