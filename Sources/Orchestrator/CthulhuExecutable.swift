@@ -11,7 +11,7 @@ import Manifest
 /// program gives the installed `cthulhu` (``locate(searchPath:)``) or a
 /// path of its own choosing. A ``FixtureController`` made without one
 /// refuses, before it changes anything, whatever needs it (see
-/// ``FixtureController/requireExecutable(for:)``), rather than running the
+/// ``FixtureWork/requireExecutable(for:)``), rather than running the
 /// calling program in its place.
 public struct CthulhuExecutable: Sendable, Hashable, CustomStringConvertible {
   /// Absolute path of the binary.
@@ -45,18 +45,4 @@ public struct CthulhuExecutable: Sendable, Hashable, CustomStringConvertible {
   }
 
   public var description: String { path }
-}
-
-extension FixtureController {
-  /// The ``CthulhuExecutable`` this controller was given, or the error that
-  /// says `need` requires one. Callers ask before they change anything.
-  public func requireExecutable(for need: String) throws -> CthulhuExecutable {
-    guard let executable else {
-      throw OrchestratorError(
-        .noExecutable,
-        "\(need) runs the cthulhu binary, and this FixtureController was made without one: make it with FixtureController(driver:executable:), giving CthulhuExecutable.locate() (cthulhu on PATH) or CthulhuExecutable(path:). Nothing was changed."
-      )
-    }
-    return executable
-  }
 }

@@ -21,7 +21,7 @@ public struct Teardown: Sendable {
   /// What was destroyed, and what could not be looked at (an engine that did
   /// not answer while others were asked too).
   public struct Outcome: Sendable {
-    public var destroyed: [(root: String, report: FixtureController.DestroyReport)] = []
+    public var destroyed: [(root: String, report: FixtureDestroyer.DestroyReport)] = []
     public var notes: [String] = []
   }
 

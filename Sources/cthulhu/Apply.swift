@@ -17,8 +17,8 @@ extension Cthulhu {
     @Option(
       help: ArgumentHelp(
         "Destroy the fixture by itself this long after the last apply (30m, 2h; 0 removes it), even if every cthulhu and the test runner were killed.",
-        valueName: "duration"))
-    var ttl: String?
+        valueName: "duration"), transform: Parse.timeToLive)
+    var ttl: Duration?
     @Option(
       help:
         "plain: a line per step; tty: one line that updates in place; none: the plan and the outcome only (default: tty on a terminal, plain otherwise)."
@@ -27,9 +27,6 @@ extension Cthulhu {
 
     func validate() throws {
       guard parallel >= 1 else { throw ValidationError("Please give --parallel a number of 1 or more.") }
-      if let ttl, ttl != "0", Units.duration(ttl) == nil {
-        throw ValidationError("--ttl takes a duration such as 30m or 2h, or 0 to remove it (got '\(ttl)').")
-      }
     }
 
     func run() async throws {
@@ -44,7 +41,7 @@ extension Cthulhu {
             if let saved, let savedPath { try await orchestrator.plan(m, asSaved: saved, at: savedPath) } else { try await orchestrator.plan(m) }
           var options = ApplyOptions()
           options.parallel = parallel
-          options.ttl = ttl.map { $0 == "0" ? .zero : Units.duration($0)! }
+          options.ttl = ttl
           options.replanWhenStale = saved == nil
           guard planned.plan.hasChanges else {
             Output.out(PlanRenderer.text(planned.plan))

@@ -11,13 +11,7 @@ extension Cthulhu {
 
     @OptionGroup var locator: FixtureLocator
     @Flag(help: "Keep printing new lines (-f names a manifest, as everywhere).") var follow = false
-    @Option(help: "Only lines newer than this: 30s, 5m, 1h30m.") var since: String?
-
-    func validate() throws {
-      if let since, Units.duration(since) == nil {
-        throw ValidationError("--since takes a duration such as 30s, 5m or 1h (got '\(since)').")
-      }
-    }
+    @Option(help: ArgumentHelp("Only lines newer than this: 30s, 5m, 1h30m.", valueName: "duration"), transform: Parse.duration) var since: Duration?
     @Argument(help: "Instances: names, globs, group names, all, or comma lists.") var targets: [String] = ["all"]
 
     func run() async throws {
@@ -27,7 +21,7 @@ extension Cthulhu {
         let state = try FixtureState.require(root: root)
         let names = try Targets.resolve(targets, in: state)
         let prefix = names.count > 1
-        let from = since.flatMap(Units.duration).map { Date().addingTimeInterval(-$0.seconds) }
+        let from = since.map { Date().addingTimeInterval(-$0.seconds) }
         try await Input.withDriver(state.driver) { driver in
           let controller = FixtureController(driver: driver, executable: .current)
           for try await (name, line) in try controller.logs(root: root, names: names, follow: follow, since: from) {

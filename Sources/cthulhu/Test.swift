@@ -22,7 +22,8 @@ extension Cthulhu {
 
     @OptionGroup var input: ManifestArgument
     @Option(help: "The workload to run (default: the manifest's only one).") var workload: String?
-    @Option(help: ArgumentHelp("Generate operations for this long (30s, 2m).", valueName: "duration")) var timeLimit: String?
+    @Option(help: ArgumentHelp("Generate operations for this long (30s, 2m).", valueName: "duration"), transform: Parse.duration) var timeLimit:
+      Duration?
     @Option(help: "Workers: client processes, one operation in flight each.") var concurrency: Int?
     @Option(help: ArgumentHelp("Operations per second across workers (500/s, 30/m).", valueName: "rate")) var rate: String?
     @Option(help: "Seed the operations and the nemesis's draws (default: a random seed for the operations).") var seed: UInt64?
@@ -31,9 +32,6 @@ extension Cthulhu {
     @Option(help: "With --recheck: the model to check against (default: the run's).") var model: String?
 
     func validate() throws {
-      if let timeLimit, Units.duration(timeLimit).map({ $0 > .zero }) != true {
-        throw ValidationError("--time-limit takes a duration such as 30s or 2m (got '\(timeLimit)').")
-      }
       if let concurrency, !(1...1000).contains(concurrency) { throw ValidationError("--concurrency takes 1 to 1000 (got \(concurrency)).") }
       if let rate, Workload.rate(rate) == nil { throw ValidationError("--rate takes operations per second such as 500/s or 30/m (got '\(rate)').") }
       if model != nil, recheck == nil { throw ValidationError("--model goes with --recheck RUN; a new run takes the workload's checker.") }
@@ -47,7 +45,7 @@ extension Cthulhu {
         let handler = StopHandler(stop)
         defer { handler.restore() }
         let options = TestOptions(
-          workload: workload, timeLimit: timeLimit.flatMap(Units.duration), concurrency: concurrency, rate: rate.flatMap(Workload.rate),
+          workload: workload, timeLimit: timeLimit, concurrency: concurrency, rate: rate.flatMap(Workload.rate),
           seed: seed, stop: stop, progress: { Output.error("cthulhu test: " + $0) })
         return try await Input.withDriver(manifest.driver) { driver in
           try await TestRun(controller: FixtureController(driver: driver, executable: .current), manifest: manifest, options: options).run()

@@ -103,8 +103,8 @@ final class DuplicateReorderModelTests: XCTestCase {
 
   func testRequestsCheckTheirPercentagesBeforeTheInstances() {
     let state = FixtureState(fixture: "t", root: "/nonexistent", driver: .process)
-    XCTAssertThrowsError(try FixtureController.fault(for: .duplicate(percent: 150, ["i001"]), id: "f1", state: state))
-    XCTAssertThrowsError(try FixtureController.fault(for: .delay(milliseconds: 100, jitter: nil, reorder: 101, ["i001"]), id: "f1", state: state))
+    XCTAssertThrowsError(try FaultInjector.fault(for: .duplicate(percent: 150, ["i001"]), id: "f1", state: state))
+    XCTAssertThrowsError(try FaultInjector.fault(for: .delay(milliseconds: 100, jitter: nil, reorder: 101, ["i001"]), id: "f1", state: state))
     XCTAssertEqual(FaultRequest.linkDuplicate(percent: 5, between: ["i001"], and: ["i002"]).kind, .duplicate)
   }
 }

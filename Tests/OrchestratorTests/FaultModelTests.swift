@@ -169,12 +169,12 @@ final class FaultModelTests: XCTestCase {
   }
 
   func testRateParsingAndSummaries() {
-    XCTAssertEqual(Fault.parseRate("10mbit"), 10_000_000)
-    XCTAssertEqual(Fault.parseRate("512kbit"), 512_000)
-    XCTAssertEqual(Fault.parseRate("1mbps"), 8_000_000)
-    XCTAssertEqual(Fault.parseRate("1.5Gbit"), 1_500_000_000)
-    for bad in ["", "10", "mbit", "-1mbit", "0kbit", "10 mbit", "fast"] { XCTAssertNil(Fault.parseRate(bad), bad) }
-    XCTAssertEqual(Fault.milliseconds("1.5s"), 1500)
+    XCTAssertEqual(Units.bitRate("10mbit"), 10_000_000)
+    XCTAssertEqual(Units.bitRate("512kbit"), 512_000)
+    XCTAssertEqual(Units.bitRate("1mbps"), 8_000_000)
+    XCTAssertEqual(Units.bitRate("1.5Gbit"), 1_500_000_000)
+    for bad in ["", "10", "mbit", "-1mbit", "0kbit", "10 mbit", "fast"] { XCTAssertNil(Units.bitRate(bad), bad) }
+    XCTAssertEqual(Units.duration("1.5s")?.milliseconds, 1500)
     var f = Fault(id: "f1", kind: .rate, targets: ["i001", "i002"])
     f.rateBits = 2_000_000
     XCTAssertEqual(f.summary, "rate 2mbit i001,i002")

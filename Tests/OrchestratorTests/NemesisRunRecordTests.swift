@@ -24,14 +24,14 @@ final class NemesisRunRecordTests: XCTestCase {
     let live = try XCTUnwrap(NemesisRunRecord.live(root: root))
     XCTAssertEqual(live.pid, getpid())
     XCTAssertTrue(live.isMine)
-    XCTAssertThrowsError(try FixtureController.refuseWhileANemesisHolds(root: root)) { error in
+    XCTAssertThrowsError(try NemesisRunner.refuseWhileANemesisHolds(root: root)) { error in
       let e = error as? OrchestratorError
       XCTAssertEqual(e?.code, .locked)
       XCTAssertTrue(e?.message.contains("workload 'appends' (pid \(getpid()), run \(r.folder!))") == true, "\(error)")
     }
     NemesisRunRecord.remove(root: root)
     XCTAssertNil(NemesisRunRecord.live(root: root))
-    XCTAssertNoThrow(try FixtureController.refuseWhileANemesisHolds(root: root))
+    XCTAssertNoThrow(try NemesisRunner.refuseWhileANemesisHolds(root: root))
   }
 
   func testARecordWhosePIDIsAnotherProcessNowIsStale() throws {
@@ -39,7 +39,7 @@ final class NemesisRunRecordTests: XCTestCase {
     r.processStart += 1  // the same PID, started at another time: reused
     try r.save(root: root)
     XCTAssertNil(NemesisRunRecord.live(root: root))
-    XCTAssertNoThrow(try FixtureController.refuseWhileANemesisHolds(root: root))
+    XCTAssertNoThrow(try NemesisRunner.refuseWhileANemesisHolds(root: root))
   }
 
   func testARecordOfAZombieOrADeadProcessIsStale() async throws {

@@ -148,7 +148,7 @@ public enum ClockSkew {
       sign = -1
       t = t.dropFirst()
     }
-    guard !t.isEmpty, !t.hasPrefix("+"), !t.hasPrefix("-"), let ms = Fault.milliseconds(String(t)) else { return nil }
+    guard !t.isEmpty, !t.hasPrefix("+"), !t.hasPrefix("-"), let ms = Units.duration(String(t))?.milliseconds else { return nil }
     let s = sign * ms / 1000
     guard s.isFinite, abs(s) < 100 * 365 * 86400 else { return nil }
     return s

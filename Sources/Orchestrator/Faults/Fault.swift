@@ -119,13 +119,6 @@ public struct Fault: Codable, Sendable, Hashable {
     }
     return "\(bits)bit"
   }
-
-  /// Parses a rate as tc writes it: `512kbit`, `10mbit`, `1gbit`, `100bit`, or
-  /// bytes per second `1mbps`, `64kbps`. Decimal units, as tc uses them.
-  public static func parseRate(_ text: String) -> Int64? { Units.bitRate(text) }
-
-  /// Milliseconds of a duration (`100ms`, `1.5s`).
-  public static func milliseconds(_ text: String) -> Double? { Units.duration(text)?.milliseconds }
 }
 
 /// Every fault in force on one fixture: `<root>/.cthulhu/faults.json`, kept

@@ -21,39 +21,28 @@ extension Cthulhu {
         overtake (netem's reorder). Jitter alone reorders too: packets leave in the order they are due.
         """)
     @OptionGroup var options: FaultOptions
-    @Option(help: "Random variation around the delay.") var jitter: String?
+    @Option(help: ArgumentHelp("Random variation around the delay (20ms).", valueName: "duration"), transform: Parse.duration) var jitter: Duration?
     @Option(
       help: "How the jitter is spread: normal (the jitter is one standard deviation; the default) or uniform (delay ± jitter, every value as likely)."
     )
     var distribution: PacketDelayer.Distribution = .normal
-    @Option(help: "Percent of packets let through at once, undelayed, so that they overtake the rest (25 or 25%).") var reorder: String?
+    @Option(
+      help: ArgumentHelp("Percent of packets let through at once, undelayed, so that they overtake the rest (25 or 25%).", valueName: "percent"),
+      transform: Parse.percent)
+    var reorder: Double?
     @Option(
       help:
         "How the delay is carried: netem (the packets instances send) or queue (NFQUEUE and a cthulhu process: the packets they receive). Default: netem where the kernel has it."
     )
     var path: Fault.DelayPath?
-    @Argument(help: "The delay: 100ms, 1s.") var delay: String
+    @Argument(help: ArgumentHelp("The delay: 100ms, 1s.", valueName: "duration"), transform: Parse.duration) var delay: Duration
     @OptionGroup var link: LinkOptions
     @Argument(help: "Instances: names, globs, groups, all, or comma lists (none with --between).") var targets: [String] = []
     func validate() throws { try link.validate(targets: targets) }
     func run() async throws {
-      guard let ms = Fault.milliseconds(delay), ms > 0 else {
-        throw ValidationError("Please give the delay as a duration such as 100ms or 1s (got '\(delay)').")
-      }
-      var j: Double?
-      if let jitter {
-        guard let v = Fault.milliseconds(jitter) else { throw ValidationError("Please give --jitter as a duration such as 20ms (got '\(jitter)').") }
-        j = v
-      }
-      var r: Double?
-      if let reorder {
-        guard let v = Units.percent(reorder) else {
-          throw ValidationError("Please give --reorder as a percentage from 0 to 100, e.g. 25 or 25% (got '\(reorder)').")
-        }
-        r = v
-      }
-      let jit = j
-      let share = r
+      let ms = delay.milliseconds
+      let jit = jitter?.milliseconds
+      let share = reorder
       let spread = distribution
       if let (a, b) = link.sets {
         try await options.inject(targets, empty: [], delayPath: path) { state, _ in

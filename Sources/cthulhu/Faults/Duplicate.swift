@@ -17,14 +17,13 @@ extension Cthulhu {
         With --between and --and, only the packets between the two sets are duplicated, both ways.
         """)
     @OptionGroup var options: FaultOptions
-    @Argument(help: "Percent of packets to deliver twice, 0 to 100 (30 or 30%).") var percent: String
+    @Argument(help: ArgumentHelp("Percent of packets to deliver twice, 0 to 100 (30 or 30%).", valueName: "percent"), transform: Parse.percent)
+    var percent: Double
     @OptionGroup var link: LinkOptions
     @Argument(help: "Instances: names, globs, groups, all, or comma lists (none with --between).") var targets: [String] = []
     func validate() throws { try link.validate(targets: targets) }
     func run() async throws {
-      guard let p = Units.percent(percent) else {
-        throw ValidationError("Please give the duplication as a percentage from 0 to 100, e.g. 30 or 30% (got '\(percent)').")
-      }
+      let p = percent
       if let (a, b) = link.sets {
         try await options.inject(targets, empty: []) { state, _ in
           .linkDuplicate(percent: p, between: try Targets.resolve([a], in: state), and: try Targets.resolve([b], in: state))

@@ -6,16 +6,10 @@ import Orchestrator
 /// What every fault command takes: the fixture and `--for`.
 struct FaultOptions: ParsableArguments {
   @OptionGroup var locator: FixtureLocator
-  @Option(name: .customLong("for"), help: ArgumentHelp("Lift the fault by itself after this long (500ms, 30s, 2m).", valueName: "duration"))
-  var lasting: String?
-
-  func duration() throws -> Duration? {
-    guard let lasting else { return nil }
-    guard let d = Units.duration(lasting), d > .zero else {
-      throw ValidationError("--for takes a duration such as 500ms, 30s, 2m or 1h (got '\(lasting)').")
-    }
-    return d
-  }
+  @Option(
+    name: .customLong("for"), help: ArgumentHelp("Lift the fault by itself after this long (500ms, 30s, 2m).", valueName: "duration"),
+    transform: Parse.duration)
+  var lasting: Duration?
 
   /// Loads the fixture (a manifest among `arguments` may name it), turns the
   /// rest of the arguments into a request, injects it and prints the fault made.
@@ -25,7 +19,6 @@ struct FaultOptions: ParsableArguments {
   ) async throws {
     let (target, arguments) = try locator.target(instances: arguments, empty: empty)
     let root = target.root
-    let lasting = try duration()
     try await failing {
       let state = try FixtureState.require(root: root)
       let req = try request(state, arguments)

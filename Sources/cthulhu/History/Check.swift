@@ -22,8 +22,8 @@ extension Cthulhu {
     @Flag(help: "Print the verdict as one JSON object ({\"formatVersion\": 1, \"valid\": true|false|\"unknown\", \"model\": …}).")
     var json = false
     @OptionGroup(title: "Transactions (list-append, rw-register)") var transactions: TransactionOptions
-    @Option(help: ArgumentHelp("Give up after this long and answer unknown (500ms, 30s, 2m).", valueName: "duration"))
-    var timeout: String?
+    @Option(help: ArgumentHelp("Give up after this long and answer unknown (500ms, 30s, 2m).", valueName: "duration"), transform: Parse.duration)
+    var timeout: Duration?
     @OptionGroup var modelOptions: CheckModelOptions
     @Option(help: ArgumentHelp("Where to draw a violation (default: HISTORY.html; a .svg path writes a bare SVG).", valueName: "path"))
     var picture: String?
@@ -32,9 +32,6 @@ extension Cthulhu {
     func validate() throws {
       if let model, ModelName(rawValue: model) == nil {
         throw ValidationError("--model takes one of \(ModelName.list) (got '\(model)').")
-      }
-      if let timeout, Units.duration(timeout).map({ $0 > .zero }) != true {
-        throw ValidationError("--timeout takes a duration such as 500ms, 30s or 2m (got '\(timeout)').")
       }
       try modelOptions.validate()
     }
@@ -50,7 +47,7 @@ extension Cthulhu {
         parsed = try History(contentsOf: path)
         reading = ContinuousClock.now - started
         var options = modelOptions.options
-        options.deadline = timeout.flatMap(Units.duration).map { started + $0 }
+        options.deadline = timeout.map { started + $0 }
         let name = model.flatMap(ModelName.init(rawValue:)) ?? ModelName(rawValue: ModelKind.inferred(from: parsed.operations).rawValue)!
         verdict = try ModelCheck.check(history: parsed, model: name, options: options)
       } catch {

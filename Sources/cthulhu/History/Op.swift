@@ -27,8 +27,9 @@ extension Cthulhu {
     @Option(help: "The key, for kv operations.") var key: String?
     @Option(help: ArgumentHelp("Exit codes that mean the call did not happen, e.g. 1,2.", valueName: "codes"))
     var failCodes: String?
-    @Option(help: ArgumentHelp("Give up on the call after this long: recorded as info (500ms, 5s).", valueName: "duration"))
-    var timeout: String?
+    @Option(
+      help: ArgumentHelp("Give up on the call after this long: recorded as info (500ms, 5s).", valueName: "duration"), transform: Parse.duration)
+    var timeout: Duration?
     @Option(help: ArgumentHelp("Record here instead of the fixture's history.jsonl.", valueName: "file"))
     var history: String?
     @OptionGroup var locator: FixtureLocator
@@ -39,9 +40,6 @@ extension Cthulhu {
         throw ValidationError("Please give the client call after --, e.g. cthulhu op --process 1 --f read -- curl -fsS http://…")
       }
       guard process >= 0 else { throw ValidationError("--process takes a number ≥ 0 (got \(process)).") }
-      if let timeout, Units.duration(timeout).map({ $0 > .zero }) != true {
-        throw ValidationError("--timeout takes a duration such as 500ms, 5s or 1m (got '\(timeout)').")
-      }
       _ = try codes()
     }
 
@@ -70,7 +68,7 @@ extension Cthulhu {
       }
       let request = OperationRecorder.Request(
         process: process, f: f, value: OperationRecorder.value(value, f: f), key: key, command: command,
-        timeout: timeout.flatMap(Units.duration), failCodes: try codes())
+        timeout: timeout, failCodes: try codes())
       let result = try await failing { try OperationRecorder(log: HistoryLog(path: path)).record(request) }
       if let problem = result.problem { Output.error("cthulhu op: \(problem)") }
       if result.status != 0 { throw ExitCode(result.status) }

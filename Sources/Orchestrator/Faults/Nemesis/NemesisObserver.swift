@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-/// Told of each step of a nemesis run in process (``FixtureController/runNemesis(root:observer:stopping:)``)
+/// Told of each step of a nemesis run in process (``NemesisRunner/runNemesis(root:observer:stopping:)``)
 /// as it happens: `cthulhu test` writes each into the run's history as an
 /// operation of the `nemesis` process, as Jepsen's nemesis appears in its
 /// histories. Called on the nemesis's task, one call at a time, in order:

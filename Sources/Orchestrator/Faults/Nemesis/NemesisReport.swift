@@ -197,7 +197,7 @@ public struct NemesisStatusReport: Codable, Sendable, Hashable {
     self.lastError = lastError
   }
 
-  public init(_ s: FixtureController.NemesisStatus) {
+  public init(_ s: NemesisRunner.NemesisStatus) {
     let r = s.record
     let state = s.running ? "running" : s.died ? "died" : (r.ended ?? "stopped")
     self.init(

@@ -117,9 +117,9 @@ public struct NemesisTimeline: Sequence, IteratorProtocol, Sendable {
 
 /// What starting or healing a step means for the fixture.
 public enum NemesisEffect: Sendable, Hashable {
-  /// A network fault, put in force through ``FixtureController/inject(_:root:lasting:owner:)``.
+  /// A network fault, put in force through ``FaultInjector/inject(_:root:lasting:owner:delayPath:)``.
   case fault(FaultRequest)
-  /// A lifecycle verb on instances, through ``FixtureController/lifecycle(_:root:names:signal:)``.
+  /// A lifecycle verb on instances, through ``InstanceControl/lifecycle(_:root:names:signal:)``.
   case lifecycle(LifecycleVerb, [String], signal: String)
 }
 

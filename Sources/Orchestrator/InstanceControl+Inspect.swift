@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-extension FixtureController {
+extension InstanceControl {
   /// Runs `command` inside the instance `name` of the fixture at `root`,
   /// waits, and returns its exit code and output.
   public func exec(root: String, instance name: String, command: [String]) async throws -> ExecResult {

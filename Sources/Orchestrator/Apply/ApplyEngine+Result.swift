@@ -1,6 +1,6 @@
 import Foundation
 
-extension FixtureController {
+extension ApplyEngine {
   /// What ``apply(_:options:observer:)`` did.
   public struct ApplyResult: Sendable {
     public var plan: Plan
@@ -16,7 +16,7 @@ extension FixtureController {
     /// that saw its container stopped by a daemon shutting down).
     public var engineGone: DriverError?
     /// The plans run after `plan`, each made by a fresh look after steps
-    /// failed in a way it could repair (see ``FixtureController/apply(_:options:observer:)``).
+    /// failed in a way it could repair (see ``ApplyEngine/apply(_:options:observer:)``).
     public var replans: [Plan] = []
   }
 }

@@ -1,11 +1,11 @@
 import Foundation
 import Manifest
 
-/// One step of ``FixtureController/runNemesis(root:observer:stopping:)``:
+/// One step of ``NemesisRunner/runNemesis(root:observer:stopping:)``:
 /// an occurrence put in force, or healed, through the same calls as the
 /// fault and lifecycle commands, logged in `events.jsonl` and kept in the
 /// nemesis record.
-extension FixtureController {
+extension NemesisRunner {
   /// Puts an occurrence in force and records it; says how it went.
   func begin(
     _ step: NemesisStep, _ start: NemesisStepStart, fault f: NemesisFault, healAt: Date, record: inout NemesisRecord, root: String,
@@ -38,7 +38,7 @@ extension FixtureController {
     do {
       switch f.action.start(on: step.names, among: record.instances.map(\.name)) {
       case .fault(let request):
-        let made = try await inject(request, root: root, owner: NemesisRecord.owner)
+        let made = try await faults.inject(request, root: root, owner: NemesisRecord.owner)
         active.faultID = made.id
         active.summary = "\(made.id) \(made.summary)"
         record.active.append(active)
@@ -52,7 +52,7 @@ extension FixtureController {
         var failures: [String] = []
         for name in names {
           do {
-            _ = try await lifecycle(verb, root: root, names: [name], signal: signal)
+            _ = try await control.lifecycle(verb, root: root, names: [name], signal: signal)
             done.append(name)
           } catch {
             failures.append("\(error)")
@@ -91,13 +91,13 @@ extension FixtureController {
     let summary = start.action.describeHeal(a.names)
     do {
       if let id = a.faultID {
-        try await lift(root: root, ids: [id])
+        try await faults.lift(root: root, ids: [id])
         record.active.remove(at: i)
       } else if let verb = start.action.healVerb {
         var left: [String] = []
         var failures: [String] = []
         for name in a.names {
-          do { _ = try await lifecycle(verb, root: root, names: [name]) } catch {
+          do { _ = try await control.lifecycle(verb, root: root, names: [name]) } catch {
             left.append(name)
             failures.append("\(error)")
           }

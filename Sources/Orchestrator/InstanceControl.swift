@@ -6,7 +6,7 @@ public enum LifecycleVerb: String, Sendable, CaseIterable {
   case start, stop, restart, kill, pause, unpause
 }
 
-extension FixtureController {
+extension InstanceControl {
   /// Applies `verb` to the named instances (every instance when `names` is
   /// empty). Succeeds when an instance is already in the wanted state, as
   /// the original tool's `control start|stop` did.
@@ -62,7 +62,7 @@ extension FixtureController {
     if !published.isEmpty { try recordPorts(published, root: root) }
     // A started container has a fresh network namespace: put its faults back.
     if verb == .start || verb == .restart {
-      try await reapplyFaults(root: root, names: done)
+      try await faults.reapplyFaults(root: root, names: done)
     }
     EventLog(root: root).append(
       Event(
@@ -73,7 +73,7 @@ extension FixtureController {
   }
 }
 
-extension FixtureController {
+extension InstanceControl {
   /// Records host ports the engine published anew and rewrites `spec.json`,
   /// under the fixture lock (an apply holding it for long is not waited for:
   /// its own index will hold the ports it sees).

@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-extension FixtureController {
+extension FaultInjector {
   /// Puts a fault in force: records it in `.cthulhu/faults.json` and makes the
   /// namespaces of the instances whose rules change hold the new rules. When
   /// `lasting` is given, a detached reaper lifts the fault after that long,
@@ -118,7 +118,7 @@ extension FixtureController {
   public static func faultsInForce(root: String, executable: CthulhuExecutable) async throws -> [Fault] {
     let state = try FixtureState.require(root: root)
     if try !FaultBook.load(root: root).expired(at: Date()).isEmpty {
-      _ = try await Drivers.with(state.driver) { try await FixtureController(driver: $0, executable: executable).liftExpired(root: root) }
+      _ = try await Drivers.with(state.driver) { try await FaultInjector(driver: $0, executable: executable).liftExpired(root: root) }
     }
     return try FaultBook.load(root: root).faults
   }

@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-extension FixtureController {
+extension FaultInjector {
   /// Stops the reapers and packet delayers of `root`'s faults (destroy calls this).
   func stopReapers(root: String) async {
     let book = (try? FaultBook.load(root: root)) ?? FaultBook()

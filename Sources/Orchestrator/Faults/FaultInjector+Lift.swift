@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-extension FixtureController {
+extension FaultInjector {
   /// Lifts the faults `ids`, and every fault tagged `owner` when one is
   /// given, wherever they are in force (a nemesis heals its own faults this
   /// way, never those someone else made, as `heal` of an instance would).

@@ -8,7 +8,7 @@ import Manifest
 /// heal what it left (it signals no process: this one is not a `_nemesis`),
 /// and ``endNemesisHere(root:)``. Meanwhile ``NemesisRunRecord`` tells the
 /// other commands who drives it.
-extension FixtureController {
+extension NemesisRunner {
   /// Checks `schedule` against the fixture as `nemesis start` does and
   /// records it, for ``runNemesis(root:observer:stopping:)`` to run here,
   /// driven by this process's run of `workload`. Refused while another

@@ -8,7 +8,7 @@ import Manifest
 /// through the same calls as the fault and lifecycle commands (``inject``,
 /// ``lift``, ``lifecycle``), so `cthulhu faults` lists them and
 /// `events.jsonl` has each one with its time.
-extension FixtureController {
+extension NemesisRunner {
   /// What `nemesis status` shows.
   public struct NemesisStatus: Sendable {
     public var record: NemesisRecord
@@ -165,13 +165,13 @@ extension FixtureController {
     let ids = record.active.compactMap(\.faultID)
     let owned = try FaultBook.load(root: root).faults.contains { $0.owner == NemesisRecord.owner || ids.contains($0.id) }
     if owned {
-      do { report.lifted = try await lift(root: root, ids: ids, owner: NemesisRecord.owner) } catch { report.failures.append("\(error)") }
+      do { report.lifted = try await faults.lift(root: root, ids: ids, owner: NemesisRecord.owner) } catch { report.failures.append("\(error)") }
     }
     for verb in [LifecycleVerb.unpause, .start] {
       let names = record.active.filter { record.schedule.faults[safe: $0.entry]?.action.healVerb == verb }.flatMap(\.names)
       guard !names.isEmpty else { continue }
       do {
-        report.restored += try await lifecycle(verb, root: root, names: Array(Set(names)).sorted())
+        report.restored += try await control.lifecycle(verb, root: root, names: Array(Set(names)).sorted())
       } catch {
         report.failures.append("\(verb.rawValue) \(names.joined(separator: ",")): \(error)")
       }

@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-extension FixtureController {
+extension FixtureDestroyer {
   public struct DestroyReport: Sendable {
     public var fixture: String
     public var containers: [String] = []
@@ -71,8 +71,8 @@ extension FixtureController {
     let lock: FixtureLock? = hasFolder ? try FixtureLock(paths: paths, command: "destroy") : nil
     var report = DestroyReport(fixture: name, withoutState: state == nil ? withoutState : nil)
     // Faults die with the namespaces; their reapers must not outlive the fixture.
-    await stopReapers(root: root)
-    await stopNemesisProcess(root: root)
+    await faults.stopReapers(root: root)
+    await nemesis.stopNemesisProcess(root: root)
     if let pid = state?.ttlReaperPID { HelperProcess.signal(pid: pid, .reaper, root: root) }
     let containers = byRoot.filter { $0.labels[Labels.fixture].map(names.contains) ?? false }
     // Removals block (a process's record, its lock, a file system that

@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-extension FixtureController {
+extension ApplyEngine {
   /// Records the fixture's time to live and (re)starts the detached reaper
   /// that destroys the fixture when it runs out. Every apply extends it.
   func armTimeToLive(store: StateStore, root: String, requested: Duration?, executable: CthulhuExecutable) async throws -> FixtureState {
