@@ -37,6 +37,14 @@ private enum Ops {
     return 0
   }
 
+  /// Opens a backing file for reading and writing whatever the caller asked
+  /// (the ledger reads what a write overwrites; the kernel checked the
+  /// caller's rights), or as asked where that is refused (a running binary).
+  static func open(_ path: String, _ flags: Int32) -> Int32 {
+    let fd = Glibc.open(path, flags & ~O_ACCMODE | O_RDWR | O_CLOEXEC)
+    return fd >= 0 ? fd : Glibc.open(path, flags | O_CLOEXEC)
+  }
+
   static func fd(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> Int32? { fi.map { Int32(truncatingIfNeeded: $0.pointee.fh) } }
 }
 
@@ -98,7 +106,7 @@ extension DiskLayer {
     }
     ops.truncate = { path, size, fi in
       Ops.at(path) { ledger, real in
-        let fd = Ops.fd(fi) ?? open(real, O_WRONLY | O_CLOEXEC)
+        let fd = Ops.fd(fi) ?? Ops.open(real, O_WRONLY)
         guard fd >= 0 else { return -errno }
         defer { if fi == nil { close(fd) } }
         let rc = ledger.willTruncate(fd, to: Int64(size))
@@ -110,8 +118,7 @@ extension DiskLayer {
         guard let fi else { return -EINVAL }
         // The kernel gives every write its offset (O_APPEND included);
         // O_TRUNC goes through the ledger like a truncation.
-        let flags = fi.pointee.flags & ~(O_APPEND | O_TRUNC | O_CREAT | O_EXCL) | O_CLOEXEC
-        let fd = open(real, flags)
+        let fd = Ops.open(real, fi.pointee.flags & ~(O_APPEND | O_TRUNC | O_CREAT | O_EXCL))
         guard fd >= 0 else { return -errno }
         if fi.pointee.flags & O_TRUNC != 0 {
           var rc = ledger.willTruncate(fd, to: 0)
@@ -130,7 +137,7 @@ extension DiskLayer {
         guard let fi else { return -EINVAL }
         if DurabilityLedger.status(real) != nil { return -EEXIST }
         var fd: Int32 = -1
-        let flags = fi.pointee.flags & ~(O_APPEND | O_TRUNC) | O_CREAT | O_EXCL | O_CLOEXEC
+        let flags = fi.pointee.flags & ~(O_APPEND | O_TRUNC | O_ACCMODE) | O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC
         let rc = Ops.make(ledger, real) {
           fd = open(real, flags, mode)
           return fd

@@ -113,5 +113,11 @@ public struct DiskLayerStatus: Codable, Sendable, Equatable {
   public var savedBytes: Int
   /// Folders whose entries changed since their last fsync.
   public var changedDirectories: Int
+
+  public init(unsyncedFiles: Int, savedBytes: Int, changedDirectories: Int) {
+    self.unsyncedFiles = unsyncedFiles
+    self.savedBytes = savedBytes
+    self.changedDirectories = changedDirectories
+  }
 }
 #endif

@@ -225,7 +225,8 @@ final class DurabilityLedger {
   func willTruncate(_ fd: Int32, to size: Int64) -> Int32 {
     var st = stat()
     guard fstat(fd, &st) == 0 else { return -errno }
-    return size < Int64(st.st_size) ? willChange(fd, size, Int64(st.st_size), write: false) : 0
+    // Growing changes no durable byte, but the size is not durable either.
+    return willChange(fd, min(size, Int64(st.st_size)), Int64(st.st_size), write: false)
   }
 
   /// `fd`'s file was fsynced (or fdatasynced): its content is durable.

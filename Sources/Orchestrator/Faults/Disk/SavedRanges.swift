@@ -9,6 +9,11 @@ public struct SavedRanges: Sendable, Equatable {
     public var start: Int64
     public var bytes: [UInt8]
     public var end: Int64 { start + Int64(bytes.count) }
+
+    public init(start: Int64, bytes: [UInt8]) {
+      self.start = start
+      self.bytes = bytes
+    }
   }
 
   public private(set) var pieces: [Piece] = []
