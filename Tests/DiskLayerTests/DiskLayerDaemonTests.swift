@@ -61,7 +61,8 @@ final class DiskLayerDaemonTests: XCTestCase {
   /// takes away, and the backing folder as the instance left it.
   func testAKilledDaemonLeavesADeadMountAndTheBackingFiles() throws {
     try Through.write(layer.mount + "/kept", at: 0, Array("unsynced but written\n".utf8), create: true)
-    let pid = try XCTUnwrap(Int32(try String(contentsOfFile: layer.state + "/ready", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+    let pid = try XCTUnwrap(
+      Int32(try String(contentsOfFile: layer.state + "/ready", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
     XCTAssertEqual(kill(pid, SIGKILL), 0)
     let deadline = Date().addingTimeInterval(5)
     while Date() < deadline, FileManager.default.fileExists(atPath: "/proc/\(pid)/stat"),

@@ -111,6 +111,23 @@ final class DiskLayerSemanticsTests: XCTestCase {
     XCTAssertEqual(kept[0], kept[1], "the same seed cuts the same write the same way")
   }
 
+  /// A file unlinked while open is still written and fsynced through its
+  /// descriptor; the unlink was not made durable, so the name comes back,
+  /// with what that fsync made durable.
+  func testAnOpenUnlinkedFileIsStillRecorded() throws {
+    try seed("open", bytes("o", 8))
+    let path = layer.mount + "/open"
+    let fd = try Through.open(path, O_RDWR)
+    try Through.unlink(path)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    try Through.check(bytes("n", 4).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 8) }, "pwrite")
+    try Through.check(Int(fsync(fd)), "fsync")
+    try Through.check(bytes("x", 2).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }, "pwrite")
+    close(fd)
+    _ = try layer.loseUnsynced()
+    XCTAssertEqual(try Through.read(path), bytes("o", 8) + bytes("n", 4))
+  }
+
   func testSIGTERMUnmountsAndEndsTheDaemon() throws {
     XCTAssertTrue(layer.isMounted)
     XCTAssertTrue(layer.stop())

@@ -57,6 +57,9 @@ extension DiskLayer {
       // usable through their descriptor (hard_remove: no .fuse_hidden files).
       config?.pointee.use_ino = 1
       config?.pointee.hard_remove = 1
+      // Calls on an open file or folder use its descriptor: libfuse need not
+      // work out its path (nor can it, for an unlinked one).
+      config?.pointee.nullpath_ok = 1
       config?.pointee.entry_timeout = 0
       config?.pointee.negative_timeout = 0
       config?.pointee.attr_timeout = 0
@@ -175,22 +178,32 @@ extension DiskLayer {
         return 0
       }
     }
-    ops.readdir = { path, buffer, fill, _, _, _ in
+    ops.opendir = { path, fi in
       Ops.at(path) { _, real in
-        guard let entries = DurabilityLedger.entries(of: real) else { return -errno }
+        let fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return -errno }
+        fi?.pointee.fh = UInt64(fd)
+        return 0
+      }
+    }
+    ops.releasedir = { _, fi in
+      if let fd = Ops.fd(fi) { close(fd) }
+      return 0
+    }
+    ops.readdir = { path, buffer, fill, _, fi, _ in
+      Ops.at(path) { _, real in
+        guard let entries = Ops.fd(fi).map({ DurabilityLedger.entries(of: $0) }) ?? DurabilityLedger.entries(of: real) else { return -errno }
         _ = fill?(buffer, ".", nil, 0, fuse_fill_dir_flags(0))
         _ = fill?(buffer, "..", nil, 0, fuse_fill_dir_flags(0))
         for name in entries.keys.sorted() where fill?(buffer, name, nil, 0, fuse_fill_dir_flags(0)) != 0 { break }
         return 0
       }
     }
-    ops.fsyncdir = { path, _, _ in
-      Ops.at(path) { ledger, real in
-        let fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return -errno }
-        defer { close(fd) }
+    ops.fsyncdir = { path, _, fi in
+      Ops.at(path) { ledger, _ in
+        guard let fd = Ops.fd(fi) else { return -EBADF }
         guard fsync(fd) == 0 else { return -errno }
-        ledger.directorySynced(real)
+        ledger.directorySynced(fd)
         return 0
       }
     }

@@ -74,10 +74,23 @@ final class DurabilityLedger {
     return 0
   }
 
+  /// The entries of the open folder `fd` (name → inode), or nil with `errno` set.
+  static func entries(of fd: Int32) -> [String: ino_t]? {
+    let copy = dup(fd)
+    guard copy >= 0, let handle = fdopendir(copy) else { return nil }
+    defer { closedir(handle) }
+    rewinddir(handle)
+    return entries(handle)
+  }
+
   /// The entries of a folder (name → inode), or nil with `errno` set.
   static func entries(of dir: String) -> [String: ino_t]? {
     guard let handle = opendir(dir) else { return nil }
     defer { closedir(handle) }
+    return entries(handle)
+  }
+
+  private static func entries(_ handle: OpaquePointer) -> [String: ino_t] {
     var entries: [String: ino_t] = [:]
     while let entry = readdir(handle) {
       let name = withUnsafePointer(to: &entry.pointee.d_name) {
@@ -114,8 +127,9 @@ final class DurabilityLedger {
   }
 
   /// The directory at backing path `dir` was fsynced: its entries are durable.
-  func directorySynced(_ dir: String) {
-    guard let st = Self.status(dir) else { return }
+  func directorySynced(_ fd: Int32) {
+    var st = stat()
+    guard fstat(fd, &st) == 0 else { return }
     dropSnapshot(st.st_ino)
     sweepGraveyard()
   }
