@@ -61,15 +61,8 @@ final class DiskLayerDaemonTests: XCTestCase {
   /// takes away, and the backing folder as the instance left it.
   func testAKilledDaemonLeavesADeadMountAndTheBackingFiles() throws {
     try Through.write(layer.mount + "/kept", at: 0, Array("unsynced but written\n".utf8), create: true)
-    let pid = try XCTUnwrap(
-      Int32(try String(contentsOfFile: layer.state + "/ready", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
-    XCTAssertEqual(kill(pid, SIGKILL), 0)
-    let deadline = Date().addingTimeInterval(5)
-    while Date() < deadline, FileManager.default.fileExists(atPath: "/proc/\(pid)/stat"),
-      !((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8))?.contains(") Z") ?? true)
-    {
-      usleep(10_000)
-    }
+    XCTAssertEqual(kill(layer.pid, SIGKILL), 0)
+    XCTAssertTrue(layer.waitForExit())
     XCTAssertTrue(layer.isMounted, "the kernel keeps a dead FUSE mount")
     var st = stat()
     XCTAssertEqual(stat(layer.mount, &st), -1)
@@ -79,5 +72,25 @@ final class DiskLayerDaemonTests: XCTestCase {
     XCTAssertFalse(layer.stop(), "stop had to unmount")
     XCTAssertFalse(layer.isMounted)
     layer = nil
+  }
+}
+
+/// What the daemon refuses before it mounts anything.
+final class DiskLayerRefusalTests: XCTestCase {
+  func testItRefusesANonEmptyMountPointAndNestedFolders() throws {
+    let dir = try Harness.tempDir("disk-refuse")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for folder in ["mount", "backing", "state"] {
+      try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
+    }
+    try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/mount/already-there"))
+    let full = try Harness.cthulhu(["_disk", "--mount", dir + "/mount", "--backing", dir + "/backing", "--state", dir + "/state"])
+    XCTAssertEqual(full.status, 1)
+    XCTAssertTrue(full.stderr.contains("is not empty (1 entries): it would hide them"), full.stderr)
+    let nested = try Harness.cthulhu(["_disk", "--mount", dir + "/backing", "--backing", dir + "/backing", "--state", dir + "/state"])
+    XCTAssertEqual(nested.status, 1)
+    XCTAssertTrue(nested.stderr.contains("must not be inside one another"), nested.stderr)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/state/ready"))
+    XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/mount"), ["already-there"])
   }
 }

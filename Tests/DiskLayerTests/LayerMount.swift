@@ -62,6 +62,16 @@ final class LayerMount {
     try XCTUnwrap(DiskLayerControl.request(.status, socket: state + "/control.sock").status)
   }
 
+  /// The daemon's PID.
+  var pid: Int32 { process.processIdentifier }
+
+  /// Waits up to `seconds` for the daemon to have exited (and been reaped); says whether it has.
+  func waitForExit(seconds: Double = 10) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while process.isRunning, Date() < deadline { usleep(10_000) }
+    return !process.isRunning
+  }
+
   /// SIGTERM, up to 5 s for the daemon to unmount and exit, then SIGKILL and
   /// a lazy unmount of this mount point (ours) if it is still there; then
   /// the temporary folder goes. Returns whether the daemon ended by itself.

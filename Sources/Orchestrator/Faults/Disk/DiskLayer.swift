@@ -44,6 +44,18 @@ public final class DiskLayer: @unchecked Sendable {
         throw OrchestratorError(.io, "the disk layer's \(what) \(path) is not a folder")
       }
     }
+    // A folder inside the mount would be reached through the layer itself
+    // (its own calls would wait on it), and the mount inside the backing
+    // folder would be walked by lose-unsynced.
+    for (what, path) in [("backing folder", folders.backing), ("state folder", folders.state)] {
+      if Self.isWithin(path, folders.mount) || Self.isWithin(folders.mount, path) {
+        throw OrchestratorError(.io, "the disk layer's \(what) \(path) and its mount point \(folders.mount) must not be inside one another")
+      }
+    }
+    // Never hide what is there.
+    if let inside = try? FileManager.default.contentsOfDirectory(atPath: folders.mount), !inside.isEmpty {
+      throw OrchestratorError(.io, "the disk layer's mount point \(folders.mount) is not empty (\(inside.count) entries): it would hide them")
+    }
     // What a layer that ended left there means nothing now.
     for folder in [folders.graveyard, folders.staging] {
       try? FileManager.default.removeItem(atPath: folder)
@@ -55,6 +67,11 @@ public final class DiskLayer: @unchecked Sendable {
         "the disk layer's state folder \(folders.state) must be on the backing folder \(folders.backing)'s file system (inodes move between them)")
     }
     ledger = DurabilityLedger(backing: folders.backing, graveyard: folders.graveyard, staging: folders.staging)
+  }
+
+  /// `path` is `folder` or inside it (both absolute and normalized).
+  static func isWithin(_ path: String, _ folder: String) -> Bool {
+    path == folder || path.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/")
   }
 
   /// Runs `body` with the ledger to itself (FUSE operations and control requests alike).
