@@ -69,6 +69,9 @@ public enum DiskLayerControl {
         }
         let client = accept(fd, nil, nil)
         if client < 0 { continue }
+        // A client that connects and says nothing holds the socket 5 s at most.
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         answer(client, layer)
         close(client)
       }
