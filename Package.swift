@@ -49,6 +49,13 @@ let package = Package(
       pkgConfig: "libnetfilter_queue",
       providers: [.apt(["libnetfilter-queue-dev"])]
     ),
+    // libfuse 3 (high-level API): the file-system layer behind disk faults
+    // (`cthulhu _disk`, DiskLayer), which keeps its own record of what was fsynced.
+    .systemLibrary(
+      name: "CFuse",
+      pkgConfig: "fuse3",
+      providers: [.apt(["libfuse3-dev"])]
+    ),
     // POSIX named semaphores and shared memory (sem_open is variadic): the
     // libfaketime state cthulhu makes for each clock_skew instance of the process driver.
     .systemLibrary(name: "CPosix"),
@@ -63,6 +70,7 @@ let package = Package(
         "Manifest",
         .target(name: "CNetfilterQueue", condition: .when(platforms: [.linux])),
         .target(name: "CPosix", condition: .when(platforms: [.linux])),
+        .target(name: "CFuse", condition: .when(platforms: [.linux])),
         .product(name: "Stencil", package: "Stencil"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         "COpenSSL",
@@ -143,6 +151,8 @@ let package = Package(
     // The process driver on the host, and end to end through the built binary.
     .testTarget(
       name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),
+    // The disk layer through a real FUSE mount (the built `cthulhu _disk`), and its records.
+    .testTarget(name: "DiskLayerTests", dependencies: ["cthulhu", "Orchestrator", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "HistoryTests", dependencies: ["History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "Manifest", "Orchestrator", "History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(

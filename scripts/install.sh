@@ -12,9 +12,10 @@
 #   PREFIX/share/zsh/site-functions/_cthulhu
 #   PREFIX/share/fish/vendor_completions.d/cthulhu.fish
 #
-# At run time the binary needs glibc, libstdc++, zlib, libcrypto, libyaml and
-# libnetfilter_queue with its libnfnetlink and libmnl (Debian: libyaml-0-2
-# libnetfilter-queue1; the others, libssl3 among them, are on every Debian system),
+# At run time the binary needs glibc, libstdc++, zlib, libcrypto, libyaml,
+# libfuse3 and libnetfilter_queue with its libnfnetlink and libmnl (Debian:
+# libyaml-0-2 libfuse3-3 libnetfilter-queue1; the others, libssl3 among them,
+# are on every Debian system),
 # which it prints at the end (`ldd`). Files are installed over earlier
 # copies of the same names; nothing else under PREFIX is touched.
 # CTHULHU_BUILD_PATH: the build folder (default .build).

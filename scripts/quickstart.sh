@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 if command -v dpkg >/dev/null; then
   need=()
-  for p in libyaml-dev libnetfilter-queue-dev libssl-dev pkg-config curl; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+  for p in libyaml-dev libnetfilter-queue-dev libssl-dev libfuse3-dev pkg-config curl; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
   if [ ${#need[@]} -gt 0 ]; then
     echo "== installing ${need[*]}"
     if [ "$(id -u)" = 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else

@@ -4,17 +4,25 @@
 // (which also applies once and plans the converged fixture), or
 // `cthulhu-bench apply --instances 1000 --rounds 3` (only applies: a fresh
 // engine and folder each round; this writes the fixture folder and its state).
-// Prints one line per measurement: `SCENARIO ROUND SECONDS`.
+// Prints one line per measurement: `SCENARIO ROUND SECONDS`. The disk
+// layer's overhead: `cthulhu-bench disk` (DiskWorkload.swift).
 import Foundation
 import Manifest
 import Orchestrator
 
 func usage() -> Never {
-  FileHandle.standardError.write(Data("usage: cthulhu-bench plan|apply [--instances N] [--rounds R] [--dir DIR]\n".utf8))
+  FileHandle.standardError.write(
+    Data(
+      "usage: cthulhu-bench plan|apply [--instances N] [--rounds R] [--dir DIR]\n       cthulhu-bench disk --layer DIR --plain DIR [--rounds R]\n"
+        .utf8))
   exit(2)
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
+if args.first == "disk" {
+  DiskWorkload.run(arguments: Array(args.dropFirst()))
+  exit(0)
+}
 guard let command = args.first, ["plan", "apply"].contains(command) else { usage() }
 args.removeFirst()
 var instances = 1000

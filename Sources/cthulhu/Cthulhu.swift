@@ -15,7 +15,7 @@ struct Cthulhu: AsyncParsableCommand {
       Start.self, Stop.self, Restart.self, Kill.self, Pause.self, Unpause.self, Reset.self,
       Partition.self, Isolate.self, Loss.self, Duplicate.self, Rate.self, Delay.self, ClockCommand.self, Heal.self, Faults.self, Nemesis.self,
       Reap.self,
-      DelayDaemon.self, NemesisDaemon.self,
+      DelayDaemon.self, NemesisDaemon.self, DiskDaemon.self,
       Op.self, Check.self, Graph.self, Test.self, Runs.self, GenerateHistory.self,
     ]
   )
