@@ -70,7 +70,6 @@ let package = Package(
         "Manifest",
         .target(name: "CNetfilterQueue", condition: .when(platforms: [.linux])),
         .target(name: "CPosix", condition: .when(platforms: [.linux])),
-        .target(name: "CFuse", condition: .when(platforms: [.linux])),
         .product(name: "Stencil", package: "Stencil"),
         .product(name: "AsyncHTTPClient", package: "async-http-client"),
         "COpenSSL",
@@ -91,6 +90,14 @@ let package = Package(
     // joins the three below it (the fixture, the manifest's workloads, the
     // history and its checkers) and nothing below may depend on that join;
     // the CLI only parses and renders around it.
+    // The disk layer (`cthulhu _disk`) in a target of its own: libfuse's
+    // headers declare `struct stat` again, and a module that imports CFuse
+    // sees that declaration wherever it writes `stat`; kept out of the rest.
+    .target(
+      name: "DiskLayer",
+      dependencies: ["Orchestrator", .target(name: "CFuse", condition: .when(platforms: [.linux]))],
+      swiftSettings: swiftSettings
+    ),
     .target(name: "Runner", dependencies: ["Manifest", "Orchestrator", "History"], swiftSettings: swiftSettings),
     .executableTarget(
       name: "cthulhu",
@@ -99,6 +106,7 @@ let package = Package(
         "Orchestrator",
         "History",
         "Runner",
+        "DiskLayer",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       swiftSettings: swiftSettings
@@ -152,7 +160,7 @@ let package = Package(
     .testTarget(
       name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),
     // The disk layer through a real FUSE mount (the built `cthulhu _disk`), and its records.
-    .testTarget(name: "DiskLayerTests", dependencies: ["cthulhu", "Orchestrator", "TestSupport"], swiftSettings: swiftSettings),
+    .testTarget(name: "DiskLayerTests", dependencies: ["cthulhu", "DiskLayer", "Orchestrator", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "HistoryTests", dependencies: ["History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "Manifest", "Orchestrator", "History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(

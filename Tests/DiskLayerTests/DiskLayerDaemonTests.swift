@@ -1,3 +1,4 @@
+import DiskLayer
 import Foundation
 import Orchestrator
 import TestSupport

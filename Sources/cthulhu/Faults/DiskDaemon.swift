@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiskLayer
 import Foundation
 import Orchestrator
 

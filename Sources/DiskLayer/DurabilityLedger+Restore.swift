@@ -1,6 +1,7 @@
 #if canImport(CFuse)
-import CFuse
+internal import CFuse
 import Glibc
+import Orchestrator
 
 /// What `lose-unsynced` did.
 public struct LossReport: Codable, Sendable, Equatable {

@@ -1,6 +1,7 @@
 #if canImport(CFuse)
-import CFuse
+internal import CFuse
 import Foundation
+import Orchestrator
 import Glibc
 
 /// The file-system layer behind disk faults: a FUSE file system (libfuse 3,

@@ -1,6 +1,7 @@
 #if canImport(CFuse)
-import CFuse
+internal import CFuse
 import Glibc
+import Orchestrator
 
 /// What the disk layer was told is durable, and what it needs to go back to
 /// it: every change reaches the backing folder at once, and the ledger keeps

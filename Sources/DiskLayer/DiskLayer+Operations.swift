@@ -1,6 +1,7 @@
 #if canImport(CFuse)
-import CFuse
+internal import CFuse
 import Glibc
+import Orchestrator
 
 /// The FUSE operations: each passes the call to the backing folder and
 /// tells the ledger first what it changes. Open files keep a backing file

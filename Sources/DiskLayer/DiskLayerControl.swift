@@ -1,5 +1,6 @@
 #if canImport(CFuse)
 import Foundation
+import Orchestrator
 import Glibc
 
 /// A request to a running ``DiskLayer``: one JSON line on its control

@@ -1,6 +1,7 @@
 #if canImport(CFuse)
-import CFuse
+internal import CFuse
 import Glibc
+import Orchestrator
 
 /// Ending the FUSE loop on SIGTERM, SIGINT or SIGHUP. libfuse's own
 /// handlers only mark the session as ended, which the loop sees after its
