@@ -37,7 +37,6 @@ struct ListAppend: PairExplainer {
     }
     self.vertices = vertices
     self.vertexOf = vertexOf
-    var appended: [HistoryValue: Set<HistoryValue>] = [:]
     var appendCount: [HistoryValue: (count: Int, value: HistoryValue)] = [:]
     var read: [HistoryValue: [[HistoryValue]]] = [:]
     for (i, t) in txns.enumerated() {
@@ -45,13 +44,12 @@ struct ListAppend: PairExplainer {
         switch m.kind {
         case .append:
           // Elle refuses a history that appends the same element to a key twice.
-          guard appended[m.key, default: []].insert(m.value).inserted else {
+          guard writer[m.key, default: [:]].updateValue(i, forKey: m.value) == nil else {
             throw Problem(
               message:
                 "element \(MicroOp.edn(m.value)) is appended to key \(MicroOp.edn(m.key)) more than once (line \(t.line)): list-append needs unique elements"
             )
           }
-          writer[m.key, default: [:]][m.value] = i
           if t.outcome != .fail { appendCount[m.key] = ((appendCount[m.key]?.count ?? 0) + 1, m.value) }
         case .read:
           guard t.outcome != .fail else { continue }
@@ -78,7 +76,7 @@ struct ListAppend: PairExplainer {
       // the next (Elle's check); only a key where that fails needs the sorted distinct reads.
       var longest = lists[0]
       for l in lists where l.count > longest.count { longest = l }
-      if !lists.allSatisfy({ $0.count <= longest.count && longest.starts(with: $0) }) {
+      if !lists.allSatisfy({ Self.isPrefix($0, of: longest) }) {
         let sorted = Set(lists).sorted(by: Self.shorterFirst)
         sortedValues[k] = sorted
         longest = sorted.last!
@@ -90,6 +88,23 @@ struct ListAppend: PairExplainer {
       var index: [HistoryValue: Int] = [:]
       for (p, e) in longest.enumerated() { index[e] = p }
       position[k] = index
+    }
+  }
+
+  /// Whether `a` is a prefix of `b`; integers (the usual elements) compared without `HistoryValue`'s `==`.
+  static func isPrefix(_ a: [HistoryValue], of b: [HistoryValue]) -> Bool {
+    guard a.count <= b.count else { return false }
+    return a.withUnsafeBufferPointer { x in
+      b.withUnsafeBufferPointer { y in
+        for i in x.indices {
+          if case .int(let p) = x[i], case .int(let q) = y[i] {
+            if p != q { return false }
+          } else if x[i] != y[i] {
+            return false
+          }
+        }
+        return true
+      }
     }
   }
 
@@ -133,30 +148,34 @@ struct ListAppend: PairExplainer {
     }
   }
 
-  func explain(_ a: Transaction, _ b: Transaction, _ rel: Rels, _ aName: String, _ bName: String) -> String {
+  func explain(_ a: Transaction, _ b: Transaction, _ rel: Rels, _ aName: String, _ bName: String) -> Explanation {
     if let order = explainOrder(a, b, rel, aName, bName) { return order }
     let ta = a.id
     for m in b.mops {
       switch (rel, m.kind) {
       case (.wr, .read):
         if case .array(let list) = m.value, let last = list.last, writer[m.key]?[last] == ta {
-          return "\(bName) observed \(aName)'s append of \(MicroOp.edn(last)) to key \(MicroOp.edn(m.key))"
+          return Explanation(
+            because: "\(bName) observed \(aName)'s append of \(MicroOp.edn(last)) to key \(MicroOp.edn(m.key))", key: m.key, value: last)
         }
       case (.ww, .append):
         if let prev = previous(m), writer[m.key]?[prev] == ta {
-          return "\(bName) appended \(MicroOp.edn(m.value)) after \(aName) appended \(MicroOp.edn(prev)) to \(MicroOp.edn(m.key))"
+          return Explanation(
+            because: "\(bName) appended \(MicroOp.edn(m.value)) after \(aName) appended \(MicroOp.edn(prev)) to \(MicroOp.edn(m.key))", key: m.key,
+            value: m.value)
         }
       case (.rw, .append):
         let prev = previous(m)
         if readers[m.key]?[prev]?.contains(ta) == true {
-          if prev == nil {
-            return "\(aName) observed the initial (nil) state of \(MicroOp.edn(m.key)), which \(bName) created by appending \(MicroOp.edn(m.value))"
-          }
-          return "\(aName) did not observe \(bName)'s append of \(MicroOp.edn(m.value)) to \(MicroOp.edn(m.key))"
+          let because =
+            prev == nil
+            ? "\(aName) observed the initial (nil) state of \(MicroOp.edn(m.key)), which \(bName) created by appending \(MicroOp.edn(m.value))"
+            : "\(aName) did not observe \(bName)'s append of \(MicroOp.edn(m.value)) to \(MicroOp.edn(m.key))"
+          return Explanation(because: because, key: m.key, value: m.value)
         }
       default: continue
       }
     }
-    return "\(aName) precedes \(bName)"
+    return Explanation(because: "\(aName) precedes \(bName)")
   }
 }
