@@ -52,7 +52,7 @@ extension Cthulhu {
       let verdict: Verdict
       var reading = Duration.zero
       do {
-        parsed = try History(contentsOf: path)
+        parsed = KeepUntilExit.keep(try History(contentsOf: path))
         reading = ContinuousClock.now - started
         var options = modelOptions.options
         options.deadline = timeout.flatMap(Units.duration).map { started + $0 }

@@ -52,7 +52,7 @@ struct TransactionOptions: ParsableArguments {
     let report: TransactionReport
     do {
       let options = try options()
-      report = try TransactionChecks.check(try History(contentsOf: path), model: model, options: options)
+      report = try TransactionChecks.check(KeepUntilExit.keep(try History(contentsOf: path)), model: model, options: options)
     } catch let error as ValidationError {
       throw error
     } catch {
