@@ -1,15 +1,18 @@
+import Foundation
+
 /// Reads one line of cthulhu's JSON Lines straight into a ``HistoryEvent``.
 ///
 /// A large history is millions of lines: building a `[String: HistoryValue]`
 /// per line (its keys hashed, its strings made) cost a third of reading.
 /// This walks the object's bytes once, knows the format's keys by their
 /// bytes (`process`, `type`, `f`, `key`, `value`, `time`; any other key's
-/// value is read and dropped), and keeps one copy of each `f` and `key`
-/// string (interned: a history names few). A line that is not one JSON
+/// value is read and dropped), and makes each `type` and `f` string once
+/// (a history names few: later ones are found by their bytes, not validated
+/// and made again). A line that is not one JSON
 /// object stops at its first mistake, with the byte where it was seen.
 struct EventLineReader {
-  /// Strings already made, by their bytes: `f`s and keys.
-  private var interned: [[UInt8]: String] = [:]
+  /// Strings already made, with their JSON text (quotes included): types and `f`s.
+  private var strings: [(text: [UInt8], value: HistoryValue)] = []
 
   /// The format's keys, in ``HistoryParser/Fields`` order.
   private static let keys: [[UInt8]] = ["process", "type", "f", "key", "value", "time"].map { Array($0.utf8) }
@@ -44,11 +47,18 @@ struct EventLineReader {
         guard r.i < line.count, line[r.i] == UInt8(ascii: ":") else { throw stop(r, "expected ':' after the key") }
         r.i += 1
         r.skipSpace()
-        let valueStart = r.i
-        guard let v = r.value(depth: 1) else { throw SyntaxError(offset: r.stop!.offset, message: r.stop!.message) }
-        if slot >= 0, seen & (1 << slot) == 0 {
+        if slot == 1 || slot == 2, seen & (1 << slot) == 0, let known = known(&r) {
+          // A type or f seen before: the same string, not validated and made again.
           seen |= 1 << slot
-          fields[slot] = intern(v, slot: slot, bytes: UnsafeBufferPointer(rebasing: line[valueStart..<r.i]))
+          fields[slot] = known
+        } else {
+          let valueStart = r.i
+          guard let v = r.value(depth: 1) else { throw SyntaxError(offset: r.stop!.offset, message: r.stop!.message) }
+          if slot >= 0, seen & (1 << slot) == 0 {
+            seen |= 1 << slot
+            fields[slot] = v
+            if slot == 1 || slot == 2 { remember(v, UnsafeBufferPointer(rebasing: line[valueStart..<r.i])) }
+          }
         }
         r.skipSpace()
         guard r.i < line.count, line[r.i] == UInt8(ascii: ",") || line[r.i] == UInt8(ascii: "}") else {
@@ -79,15 +89,31 @@ struct EventLineReader {
     return keys.firstIndex { $0.elementsEqual(name.utf8) } ?? -1
   }
 
-  /// `f` and `key` strings, one copy each; other values as read.
-  private mutating func intern(_ v: HistoryValue, slot: Int, bytes: UnsafeBufferPointer<UInt8>) -> HistoryValue {
-    guard slot == 2 || slot == 3, case .string(let s) = v else { return v }
-    if s.utf8.count <= 15 { return v }  // small strings live inline: nothing to share
-    let raw = Array(bytes)
-    if let known = interned[raw] { return .string(known) }
-    interned[raw] = s
-    return v
+  /// The string at `r.i` when it is one already made (its bytes, quotes
+  /// included, compared), `r.i` then past it; nil leaves `r.i` alone.
+  private func known(_ r: inout JSONReader) -> HistoryValue? {
+    guard !strings.isEmpty, r.i < r.bytes.count, r.bytes[r.i] == UInt8(ascii: "\"") else { return nil }
+    var end = r.i + 1
+    while end < r.bytes.count, r.bytes[end] != UInt8(ascii: "\""), r.bytes[end] != UInt8(ascii: "\\") { end += 1 }
+    guard end < r.bytes.count, r.bytes[end] == UInt8(ascii: "\"") else { return nil }
+    let count = end + 1 - r.i
+    let start = r.bytes.baseAddress! + r.i
+    for s in strings where s.text.count == count {
+      if s.text.withUnsafeBufferPointer({ memcmp($0.baseAddress!, start, count) == 0 }) {
+        r.i = end + 1
+        return s.value
+      }
+    }
+    return nil
   }
+
+  /// Keeps a type or f string for ``known(_:)`` (a history names few; at most ``maxStrings``).
+  private mutating func remember(_ v: HistoryValue, _ text: UnsafeBufferPointer<UInt8>) {
+    guard case .string = v, strings.count < Self.maxStrings else { return }
+    strings.append((Array(text), v))
+  }
+
+  static let maxStrings = 16
 }
 
 extension HistoryParser {
