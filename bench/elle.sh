@@ -62,9 +62,9 @@ rm -f "$out/time" "$out/stdout" "$out/stderr"
 
 commit=$(git -C "$repo" rev-parse --short HEAD)$(git -C "$repo" diff --quiet HEAD -- Sources Package.swift || echo "+uncommitted changes")
 section=$out/section.md
-python3 - "$csv" "$rounds" "$commit" "$(swift --version 2>/dev/null | head -1)" "$(nproc)" "$load_start" "$load_end" "$stamp" >"$section" <<'PY'
+python3 - "$csv" "$rounds" "$sizes" "$commit" "$(swift --version 2>/dev/null | head -1)" "$(nproc)" "$load_start" "$load_end" "$stamp" >"$section" <<'PY'
 import csv, statistics, sys
-path, rounds, commit, swift, cores, load_start, load_end, stamp = sys.argv[1:]
+path, rounds, sizes, commit, swift, cores, load_start, load_end, stamp = sys.argv[1:]
 groups = {}
 for row in csv.DictReader(open(path)):
     groups.setdefault((int(row["transactions"]), row["anomaly"]), []).append(row)
@@ -75,7 +75,7 @@ print("list-append histories from `cthulhu generate-history` (a simulated strict
 print("100 keys, 1–4 appends or reads per transaction, seed 1); wall time of the whole command (start-up, reading")
 print("the JSON Lines, the analysis), its CPU time (user + sys: less sensitive to other work on the machine) and")
 print("peak RSS. The default consistency model, strict-serializable, is the most")
-print(f"work (real-time edges). Reproduce: `bench/elle.sh --rounds {rounds}`.")
+print(f"work (real-time edges). Reproduce: `bench/elle.sh --rounds {rounds}" + ("" if sizes == "100000" else f' --sizes "{sizes}"') + "`.")
 print()
 print(f"- cthulhu {commit}, {swift}; {cores} cores, load average (1, 5, 15 min) {load_start} at start, {load_end} at end:")
 print("  the machine is shared with other builds, so single figures are noisy.")
