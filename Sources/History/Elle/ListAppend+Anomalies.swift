@@ -45,7 +45,7 @@ extension ListAppend {
       for m in t.mops where m.kind == .read {
         guard case .array(let list) = m.value else { continue }
         for e in failedKeys.contains(m.key) ? list : [] {
-          guard let w = writer[m.key]?[e], txns[w].outcome == .fail else { continue }
+          guard let w = writer(m.key, e), txns[w].outcome == .fail else { continue }
           var d = Self.mopData(t, m)
           d["writer"] = txns[w].json
           d["element"] = e
@@ -183,7 +183,7 @@ extension ListAppend {
       var lastWriter: Int?
       var run: [HistoryValue] = []
       for v in values {
-        guard let w = writer[k]?[v] else { continue }
+        guard let w = writer(k, v) else { continue }
         run.append(v)
         let now = txns[w].outcome
         switch (last, now) {
