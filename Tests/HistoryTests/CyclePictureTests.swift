@@ -45,6 +45,8 @@ final class CyclePictureTests: XCTestCase {
     for (i, t) in cycle.enumerated() {
       guard case .object(let o) = t, case .int(let id)? = o["op"] else { return XCTFail("a transaction without its op") }
       XCTAssertTrue(svg.text.contains("T\(i + 1) = op \(id), line "), "T\(i + 1) (op \(id)) is not named:\n\(svg.text)")
+      XCTAssertTrue(svg.text.contains(picture.nodes[i].mops), picture.nodes[i].mops)
+      XCTAssertTrue(picture.nodes[i].mops.hasPrefix("[[:"), "micro-ops as the words write them: \(picture.nodes[i].mops)")
     }
     for s in steps {
       guard case .object(let o) = s, let kind = o["type"]?.string else { return XCTFail("a step without its kind") }

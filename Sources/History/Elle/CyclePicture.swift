@@ -43,7 +43,7 @@ public struct CyclePicture: Sendable {
       guard case .object(let o) = t else { return Node(name: "T\(i + 1)", operation: "?", mops: "") }
       var op = "op \(o["op"]?.json ?? "?"), line \(o["line"]?.json ?? "?")"
       if let p = o["process"] { op += ", process \(p.json)" }
-      let mops = o["value"].map { MicroOp.edn($0) } ?? ""
+      let mops = o["value"].map(Self.mopsText) ?? ""
       return Node(name: "T\(i + 1)", operation: op, mops: Transaction.cut(mops, 110))
     }
     edges = steps.map { s in
@@ -54,6 +54,16 @@ public struct CyclePicture: Sendable {
     }
   }
 
+  /// A transaction's micro-ops as the report words them: `[[:append 3 7] [:r 4 [1 2]]]`.
+  static func mopsText(_ value: HistoryValue) -> String {
+    guard case .array(let mops) = value else { return MicroOp.edn(value) }
+    let each = mops.map { m -> String in
+      guard case .array(let a) = m, a.count == 3, case .string(let f) = a[0] else { return MicroOp.edn(m) }
+      return "[:\(f) \(MicroOp.edn(a[1])) \(MicroOp.edn(a[2]))]"
+    }
+    return "[" + each.joined(separator: " ") + "]"
+  }
+
   static let colors = ["ww": "#1f5fbf", "wr": "#1a8a3a", "rw": "#c0392b", "process": "#666666", "realtime": "#d35400"]
 
   /// The picture as one `<svg>` element.
@@ -61,7 +71,9 @@ public struct CyclePicture: Sendable {
     let n = nodes.count
     let radius = max(90.0, Double(n) * 34.0)
     let nodeRadius = 24.0
-    let width = 2 * radius + 320
+    // Wide enough for the ring and for the longest line of text (about 7 pixels a character).
+    let longest = nodes.map { Double($0.name.count + $0.operation.count + $0.mops.count + 5) * 6.8 }.max() ?? 0
+    let width = max(2 * radius + 320, 760, longest + 24)
     let cx = width / 2
     let cy = radius + 80
     let listTop = cy + radius + 70
@@ -88,7 +100,7 @@ public struct CyclePicture: Sendable {
       </defs>
       <rect width="100%" height="100%" fill="white"/>
       <text x="12" y="22" font-size="15" font-weight="bold">\(xml(title)): a cycle of \(n) transaction\(n == 1 ? "" : "s")</text>
-      <text x="12" y="42" fill="#555">Each arrow is one step of the cycle: ww, wr and rw are data dependencies (with the key and value), process and realtime orders.</text>
+      <text x="12" y="42" fill="#555">Each arrow is a step of the cycle: ww, wr, rw (data: key = value), process or realtime order.</text>
 
       """
     for (i, e) in edges.enumerated() {
