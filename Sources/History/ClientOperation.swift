@@ -48,41 +48,46 @@ public struct History: Sendable {
     var ops: [ClientOperation] = []
     var open: [Int: Int] = [:]  // process → index in ops
     var problems = ProblemList()
-    for (position, e) in events.enumerated() {
+    ops.reserveCapacity(events.count / 2)
+    for position in events.indices {
+      // Read in place: a copy of each event would retain its strings and value.
+      let e = (type: events[position].type, process: events[position].process, line: events[position].line, time: events[position].time)
+      var f: String { events[position].f }
+      var key: String? { events[position].key }
       if e.type == .invoke {
         if let i = open[e.process] {
           problems.add(
             e.line,
-            "process \(e.process) invokes \(e.f) while its \(ops[i].f) from line \(ops[i].invokeLine) is outstanding; a process has one operation at a time (after a crash, give the client a new process number)"
+            "process \(e.process) invokes \(f) while its \(ops[i].f) from line \(ops[i].invokeLine) is outstanding; a process has one operation at a time (after a crash, give the client a new process number)"
           )
           continue
         }
         open[e.process] = ops.count
         ops.append(
           ClientOperation(
-            id: ops.count, process: e.process, f: e.f, key: e.key, argument: e.value, result: nil, outcome: .unknown,
+            id: ops.count, process: e.process, f: f, key: key, argument: events[position].value, result: nil, outcome: .unknown,
             invoke: position, completion: nil, invokeLine: e.line, completionLine: nil, invokeTime: e.time, completionTime: nil))
         continue
       }
       guard let i = open.removeValue(forKey: e.process) else {
-        problems.add(e.line, "process \(e.process) reports \(e.type.rawValue) for \(e.f), but has no operation outstanding (no invoke before it)")
+        problems.add(e.line, "process \(e.process) reports \(e.type.rawValue) for \(f), but has no operation outstanding (no invoke before it)")
         continue
       }
-      if ops[i].f != e.f {
-        problems.add(e.line, "process \(e.process) reports \(e.type.rawValue) for \(e.f), but invoked \(ops[i].f) (line \(ops[i].invokeLine))")
+      if ops[i].f != f {
+        problems.add(e.line, "process \(e.process) reports \(e.type.rawValue) for \(f), but invoked \(ops[i].f) (line \(ops[i].invokeLine))")
         continue
       }
-      if e.key != nil, ops[i].key != e.key {
+      if key != nil, ops[i].key != key {
         problems.add(
           e.line,
-          "process \(e.process) reports \(e.type.rawValue) for key \(e.key!), but invoked key \(ops[i].key ?? "(none)") (line \(ops[i].invokeLine))")
+          "process \(e.process) reports \(e.type.rawValue) for key \(key!), but invoked key \(ops[i].key ?? "(none)") (line \(ops[i].invokeLine))")
         continue
       }
       ops[i].completionLine = e.line
       switch e.type {
       case .ok:
         ops[i].outcome = .ok
-        ops[i].result = e.value
+        ops[i].result = events[position].value
         ops[i].completion = position
         ops[i].completionTime = e.time
       case .fail:

@@ -3,7 +3,7 @@ import TestSupport
 import XCTest
 
 /// `cthulhu check --model list-append|rw-register` through the built binary:
-/// exit codes, Elle's options, the words and `--json`.
+/// exit codes, Elle's options, the words, the picture and `--json`.
 final class TransactionCLITests: XCTestCase {
   var dir = ""
 
@@ -29,6 +29,14 @@ final class TransactionCLITests: XCTestCase {
     XCTAssertEqual(bad.status, 2, bad.stdout + bad.stderr)
     XCTAssertTrue(bad.stdout.hasPrefix("invalid: list-append, 2 transactions: G2-item; not repeatable-read\n"), bad.stdout)
     XCTAssertTrue(bad.stdout.contains("which T2 created by appending 1"), bad.stdout)
+    // The words and a picture of the cycle, beside the history.
+    XCTAssertTrue(bad.stdout.hasSuffix("\nPicture: \(h).html\n"), bad.stdout)
+    let page = try String(contentsOfFile: h + ".html", encoding: .utf8)
+    XCTAssertTrue(page.contains("<h2 id=\"G2-item-1\">G2-item #1</h2>"), page)
+    XCTAssertTrue(page.contains("<svg") && page.contains(">rw &quot;x&quot; = 1</text>"), page)
+    let svg = try Harness.cthulhu(["check", "--model", "list-append", "--picture", dir + "/cycle.svg", h])
+    XCTAssertEqual(svg.status, 2)
+    XCTAssertTrue(try String(contentsOfFile: dir + "/cycle.svg", encoding: .utf8).hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
     let si = try Harness.cthulhu(["check", "--model", "list-append", "--consistency-models", "snapshot-isolation", h])
     XCTAssertEqual(si.status, 0, si.stdout + si.stderr)
     XCTAssertEqual(si.stdout, "valid: list-append, 2 transactions\n")
@@ -43,14 +51,16 @@ final class TransactionCLITests: XCTestCase {
   }
 
   func testPublishedFilesAndOptions() throws {
-    let rw = try Harness.cthulhu(["check", "--model", "rw-register", Self.elle + "/elle/rw-register.json"])
+    let rw = try Harness.cthulhu(["check", "--model", "rw-register", "--no-picture", Self.elle + "/elle/rw-register.json"])
     XCTAssertEqual(rw.status, 0, rw.stdout + rw.stderr)
     let gh30 = try Harness.cthulhu([
-      "check", "--model", "list-append", "--consistency-models", "serializable", "--cycle-search-timeout", "1000",
+      "check", "--model", "list-append", "--consistency-models", "serializable", "--cycle-search-timeout", "1000", "--no-picture",
       Self.elle + "/elle/list-append-gh-30.edn",
     ])
     XCTAssertEqual(gh30.status, 2, gh30.stdout + gh30.stderr)
-    let unknown = try Harness.cthulhu(["check", "--model", "list-append", "--consistency-models", "bogus", Self.elle + "/elle/paper-example.edn"])
+    let unknown = try Harness.cthulhu([
+      "check", "--model", "list-append", "--consistency-models", "bogus", "--no-picture", Self.elle + "/elle/paper-example.edn",
+    ])
     XCTAssertEqual(unknown.status, 64, unknown.stderr)
     XCTAssertTrue(unknown.stderr.contains("--consistency-models: unknown model 'bogus'"), unknown.stderr)
   }

@@ -30,7 +30,7 @@ final class MalformedHistoryTests: XCTestCase {
     XCTAssertEqual(
       problems(text),
       [
-        "h.jsonl:2: error: not a JSON object: not json",
+        #"h.jsonl:2:1: error: not a JSON object: expected '{': each line is one JSON object, found "not json""#,
         "h.jsonl:3: error: \"process\" is missing (the client's number)",
         "h.jsonl:4: error: \"type\" must be invoke, ok, fail or info, not \"done\"",
         "h.jsonl:5: error: \"f\" is missing (the operation: read, write, cas, get, put, append)",

@@ -128,4 +128,17 @@ final class SetModelTests: XCTestCase {
     XCTAssertEqual(try check(text, .setFull).json, try check(text, .setFull).json)
     XCTAssertTrue(try check(text, .setFull).json.hasPrefix("{\"formatVersion\":1,\"valid\":false,\"model\":\"set-full\""))
   }
+
+  func testElementIndexKeepsEveryKindOfElement() {
+    var index = ElementIndex()
+    // 5000 comes before the small numbers reach it: hashed first, then moved into the array.
+    let values: [HistoryValue] =
+      [.int(5000), .int(-3), .int(Int64.max), .string("x"), .double(2.5)] + (0..<3000).map { .int(Int64($0)) } + [.int(4999)]
+    for (n, v) in values.enumerated() { index.insert(v, n) }
+    for (n, v) in values.enumerated() { XCTAssertEqual(index.id(of: v), n, v.json) }
+    XCTAssertEqual(index.id(of: .double(7)), values.firstIndex(of: .int(7)), "7.0 is the element 7")
+    XCTAssertNil(index.id(of: .int(3000)))
+    XCTAssertNil(index.id(of: .int(-1)))
+    XCTAssertNil(index.id(of: .string("y")))
+  }
 }

@@ -32,22 +32,30 @@ extension Transaction {
   }
 }
 
+/// Why one transaction comes before another: the words, and the key and
+/// value the step turns on (none for process and real-time steps).
+struct Explanation {
+  var because: String
+  var key: HistoryValue?
+  var value: HistoryValue?
+}
+
 /// Explains why one transaction comes before another (one edge of a cycle).
 protocol PairExplainer {
   /// "T2 observed T1's append of 3 to key 4", with `a`, `b` their names in the cycle.
-  func explain(_ a: Transaction, _ b: Transaction, _ rel: Rels, _ aName: String, _ bName: String) -> String
+  func explain(_ a: Transaction, _ b: Transaction, _ rel: Rels, _ aName: String, _ bName: String) -> Explanation
 }
 
 extension PairExplainer {
   /// The order edges every model has: process and real time.
-  func explainOrder(_ a: Transaction, _ b: Transaction, _ rel: Rels, _ aName: String, _ bName: String) -> String? {
-    if rel == .process { return "process \(a.process) executed \(aName) before \(bName)" }
+  func explainOrder(_ a: Transaction, _ b: Transaction, _ rel: Rels, _ aName: String, _ bName: String) -> Explanation? {
+    if rel == .process { return Explanation(because: "process \(a.process) executed \(aName) before \(bName)") }
     if rel == .realtime {
       var gap = " "
       if let t0 = a.completionTime, let t1 = b.time {
         gap = t1 > t0 ? " " + String(Double(t1 - t0) / 1e9).prefix(8) + " seconds " : " just "
       }
-      return "\(aName) completed at line \(a.line),\(gap)before the invocation of \(bName)"
+      return Explanation(because: "\(aName) completed at line \(a.line),\(gap)before the invocation of \(bName)")
     }
     return nil
   }
@@ -65,9 +73,12 @@ extension PairExplainer {
       let b = txns[cycle.vertices[j]]
       let why = explain(a, b, cycle.rels[i], names[i], names[j])
       let last = j == 0
-      text.append("  - \(last ? "However, " : "")\(names[i]) < \(names[j]), because \(why)\(last ? ": a contradiction!" : ".")")
+      text.append("  - \(last ? "However, " : "")\(names[i]) < \(names[j]), because \(why.because)\(last ? ": a contradiction!" : ".")")
       let kind = Rels.order.first { $0.0 == cycle.rels[i] }?.1 ?? "?"
-      steps.append(.object(["type": .string(kind), "from": .int(Int64(a.id)), "to": .int(Int64(b.id)), "because": .string(why)]))
+      var step: [String: HistoryValue] = ["type": .string(kind), "from": .int(Int64(a.id)), "to": .int(Int64(b.id)), "because": .string(why.because)]
+      if let k = why.key { step["key"] = k }
+      if let v = why.value { step["value"] = v }
+      steps.append(.object(step))
     }
     return Anomaly(
       type: cycle.type, text: text,

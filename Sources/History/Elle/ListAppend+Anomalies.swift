@@ -25,21 +25,27 @@ extension ListAppend {
   /// followed with another append to the same key.
   func abortedAndIntermediateReads() -> [Anomaly] {
     var intermediate: [HistoryValue: [HistoryValue: Int]] = [:]
+    var last: [(key: HistoryValue, element: HistoryValue)] = []  // a transaction's few keys: searched, not hashed
     for (i, t) in txns.enumerated() {
-      var last: [HistoryValue: HistoryValue] = [:]
+      last.removeAll(keepingCapacity: true)
       for m in t.mops where m.kind == .append {
-        if let e = last[m.key] { intermediate[m.key, default: [:]][e] = i }
-        last[m.key] = m.value
+        if let j = last.firstIndex(where: { $0.key == m.key }) {
+          intermediate[m.key, default: [:]][last[j].element] = i
+          last[j].element = m.value
+        } else {
+          last.append((m.key, m.value))
+        }
       }
     }
     var failedKeys = Set<HistoryValue>()
     for t in txns where t.outcome == .fail { for m in t.mops where m.kind == .append { failedKeys.insert(m.key) } }
     var out: [Anomaly] = []
+    guard !failedKeys.isEmpty || !intermediate.isEmpty else { return out }
     for (i, t) in txns.enumerated() where t.outcome == .ok {
       for m in t.mops where m.kind == .read {
         guard case .array(let list) = m.value else { continue }
         for e in failedKeys.contains(m.key) ? list : [] {
-          guard let w = writer[m.key]?[e], txns[w].outcome == .fail else { continue }
+          guard let w = writer(m.key, e), txns[w].outcome == .fail else { continue }
           var d = Self.mopData(t, m)
           d["writer"] = txns[w].json
           d["element"] = e
@@ -69,29 +75,32 @@ extension ListAppend {
   /// internal: a read disagrees with the transaction's own earlier read or appends of that key.
   func internalCase(_ t: Transaction) -> Anomaly? {
     // Per key: what the list must be (a known list, or a known tail after an unknown prefix).
-    var expected: [HistoryValue: (prefixKnown: Bool, list: [HistoryValue])] = [:]
+    // A transaction has few keys: a list searched, not a dictionary hashed.
+    var expected: [(key: HistoryValue, prefixKnown: Bool, list: [HistoryValue])] = []
     for m in t.mops {
+      let j = expected.firstIndex { $0.key == m.key }
       switch m.kind {
       case .append:
-        var s = expected[m.key] ?? (false, [])
-        s.list.append(m.value)
-        expected[m.key] = s
+        if let j { expected[j].list.append(m.value) } else { expected.append((m.key, false, [m.value])) }
       case .read:
         let got: [HistoryValue]
         if case .array(let a) = m.value { got = a } else { got = [] }
-        if let s = expected[m.key] {
-          let ok = s.prefixKnown ? s.list == got : (got.count >= s.list.count && Array(got.suffix(s.list.count)) == s.list)
-          if !ok {
-            let want = (s.prefixKnown ? "" : "... ") + s.list.map(MicroOp.edn).joined(separator: " ")
-            var d = Self.mopData(t, m)
-            d["expected"] = .array((s.prefixKnown ? [] : [.string("...")]) + s.list)
-            return Anomaly(
-              type: "internal",
-              text: ["\(t.name) read \(Transaction.cut(m.text, 80)), but its own earlier micro-ops say [\(Transaction.cut(want, 60))]"],
-              data: .object(d))
-          }
+        guard let j else {
+          expected.append((m.key, true, got))
+          continue
         }
-        expected[m.key] = (true, got)
+        let s = expected[j]
+        let ok = s.prefixKnown ? s.list == got : (got.count >= s.list.count && got.suffix(s.list.count).elementsEqual(s.list))
+        if !ok {
+          let want = (s.prefixKnown ? "" : "... ") + s.list.map(MicroOp.edn).joined(separator: " ")
+          var d = Self.mopData(t, m)
+          d["expected"] = .array((s.prefixKnown ? [] : [.string("...")]) + s.list)
+          return Anomaly(
+            type: "internal",
+            text: ["\(t.name) read \(Transaction.cut(m.text, 80)), but its own earlier micro-ops say [\(Transaction.cut(want, 60))]"],
+            data: .object(d))
+        }
+        expected[j] = (m.key, true, got)
       case .write: continue
       }
     }
@@ -100,12 +109,12 @@ extension ListAppend {
 
   /// future-read: a transaction read an element it appends only later.
   func futureRead(_ t: Transaction) -> Anomaly? {
-    var seen: [HistoryValue: [MicroOp]] = [:]  // key → its reads so far
+    var reads: [MicroOp] = []  // the reads so far (a transaction has few)
     for m in t.mops {
       if m.kind == .read {
-        seen[m.key, default: []].append(m)
+        reads.append(m)
       } else if m.kind == .append,
-        let r = seen[m.key]?.first(where: { if case .array(let a) = $0.value { a.contains(m.value) } else { false } })
+        let r = reads.first(where: { r in r.key == m.key && { if case .array(let a) = r.value { a.contains(m.value) } else { false } }() })
       {
         var d = Self.mopData(t, r)
         d["element"] = m.value
@@ -124,6 +133,8 @@ extension ListAppend {
     var distinctLongest = Set<HistoryValue>()
     for (k, o) in order where sortedValues[k] == nil && o.count == longestLength[k] { distinctLongest.insert(k) }
     var out: [Anomaly] = []
+    // Every key read with elements has a version order: when all are distinct, no read has repeats.
+    guard distinctLongest.count < order.count else { return out }
     for t in txns where t.outcome != .fail {
       for m in t.mops where m.kind == .read {
         guard case .array(let a) = m.value, !a.isEmpty, !distinctLongest.contains(m.key) else { continue }
@@ -163,12 +174,16 @@ extension ListAppend {
   /// dirty-update: along a key's version order, a committed append follows a failed one.
   func dirtyUpdates() -> [Anomaly] {
     var out: [Anomaly] = []
-    for (k, values) in order {
+    // Only a key with a failed append can have one.
+    var failedKeys = Set<HistoryValue>()
+    for t in txns where t.outcome == .fail { for m in t.mops where m.kind == .append { failedKeys.insert(m.key) } }
+    for k in failedKeys {
+      guard let values = order[k] else { continue }
       var last: Transaction.Outcome = .ok
       var lastWriter: Int?
       var run: [HistoryValue] = []
       for v in values {
-        guard let w = writer[k]?[v] else { continue }
+        guard let w = writer(k, v) else { continue }
         run.append(v)
         let now = txns[w].outcome
         switch (last, now) {

@@ -170,19 +170,22 @@ struct RWRegister: PairExplainer {
           state[m.key] = m.value
           continue
         }
-        var d = ListAppend.mopData(t, m)
+        // The anomaly's data (the transaction as JSON) is made only for an anomaly.
         if let w = failed[m.key]?[m.value] {
+          var d = ListAppend.mopData(t, m)
           d["writer"] = txns[w].json
           out.append(
             Anomaly(type: "G1a", text: ["\(t.name) read \(Transaction.cut(m.text, 60)), written by \(txns[w].name), which failed"], data: .object(d)))
         }
         if let w = intermediate[m.key]?[m.value], w != i {
+          var d = ListAppend.mopData(t, m)
           d["writer"] = txns[w].json
           out.append(
             Anomaly(type: "G1b", text: ["\(t.name) read \(Transaction.cut(m.text, 60)), an intermediate write of \(txns[w].name)"], data: .object(d)))
         }
         if !internalFound, let s = state[m.key], s != m.value {
           internalFound = true
+          var d = ListAppend.mopData(t, m)
           d["expected"] = s
           out.append(
             Anomaly(
@@ -195,21 +198,23 @@ struct RWRegister: PairExplainer {
     return out + TransactionChecks.lostUpdates(txns, writes: .write)
   }
 
-  func explain(_ a: Transaction, _ b: Transaction, _ rel: Rels, _ aName: String, _ bName: String) -> String {
+  func explain(_ a: Transaction, _ b: Transaction, _ rel: Rels, _ aName: String, _ bName: String) -> Explanation {
     if let order = explainOrder(a, b, rel, aName, bName) { return order }
     let (ea, eb) = (rel == .rw ? extReads[a.id] : extWrites[a.id], rel == .wr ? extReads[b.id] : extWrites[b.id])
     for (k, x) in ea.sorted(by: { $0.key.json < $1.key.json }) {
       guard let y = eb[k] else { continue }
       let (ks, xs, ys) = (MicroOp.edn(k), MicroOp.edn(x), MicroOp.edn(y))
       switch rel {
-      case .wr where x == y: return "\(aName) wrote \(ks) = \(xs), which was read by \(bName)"
+      case .wr where x == y: return Explanation(because: "\(aName) wrote \(ks) = \(xs), which was read by \(bName)", key: k, value: x)
       case .ww where versions[k]?[x]?.contains(y) == true:
-        return "\(aName) set key \(ks) to \(xs), and \(bName) set it to \(ys), which came later in the version order"
+        return Explanation(
+          because: "\(aName) set key \(ks) to \(xs), and \(bName) set it to \(ys), which came later in the version order", key: k, value: y)
       case .rw where versions[k]?[x]?.contains(y) == true:
-        return "\(aName) read key \(ks) = \(xs), and \(bName) set it to \(ys), which came later in the version order"
+        return Explanation(
+          because: "\(aName) read key \(ks) = \(xs), and \(bName) set it to \(ys), which came later in the version order", key: k, value: y)
       default: continue
       }
     }
-    return "\(aName) precedes \(bName)"
+    return Explanation(because: "\(aName) precedes \(bName)")
   }
 }

@@ -43,6 +43,7 @@ public struct Transaction: Sendable {
     out.reserveCapacity(history.operations.count)
     var problems = ProblemList()
     let names = kinds.map { ":" + $0.rawValue }.sorted().joined(separator: ", ")
+    let allowed = Array(kinds)  // a model's two or three kinds: searched, not hashed, per micro-op
     for op in history.operations {
       let value = op.outcome == .ok ? (op.result ?? .null) : op.argument
       guard case .array(let items) = value else {
@@ -54,7 +55,8 @@ public struct Transaction: Sendable {
       var mops: [MicroOp] = []
       mops.reserveCapacity(items.count)
       for item in items {
-        guard case .array(let m) = item, m.count == 3, let f = m[0].string, let kind = MicroOp.Kind(rawValue: f), kinds.contains(kind) else {
+        guard case .array(let m) = item, m.count == 3, case .string(let f) = m[0], let kind = MicroOp.Kind(rawValue: f), allowed.contains(kind)
+        else {
           problems.add(op.completionLine ?? op.invokeLine, "a micro-op must be [f k v] with f one of \(names), not \(String(item.json.prefix(60)))")
           break
         }

@@ -113,15 +113,25 @@ public enum TransactionChecks {
       if txns[i].outcome == .ok, let c = txns[i].completion { events.append((c, v, false)) }
     }
     events.sort { $0.at < $1.at }
-    var frontier = Set<Int>()
-    var preds: [Int: [Int]] = [:]
+    // The frontier is about one transaction per process: a list, not a set. Each vertex's
+    // predecessors (the frontier at its invoke) are a range of one flat list.
+    var frontier: [Int] = []
+    var preds: [Int] = []
+    var predRange = [Range<Int>](repeating: 0..<0, count: vertices.count)
     for e in events {
       if e.invoke {
-        preds[e.v] = Array(frontier)
+        predRange[e.v] = preds.count..<(preds.count + frontier.count)
+        preds += frontier
         for p in frontier { g.link(p, e.v, .realtime) }
       } else {
-        frontier.subtract(preds[e.v] ?? [])
-        frontier.insert(e.v)
+        let gone = preds[predRange[e.v]]
+        if gone.count > 16 {
+          let set = Set(gone)  // many processes at once
+          frontier.removeAll { set.contains($0) }
+        } else {
+          frontier.removeAll { gone.contains($0) }
+        }
+        frontier.append(e.v)
       }
     }
   }
@@ -159,24 +169,29 @@ public enum TransactionChecks {
 
   /// lost-update: ok transactions that read the same version of a key and both wrote it.
   static func lostUpdates(_ txns: [Transaction], writes: MicroOp.Kind) -> [Anomaly] {
-    var groups: [HistoryValue: [HistoryValue: [Int]]] = [:]
+    var groups: [HistoryValue: [Version: [Int]]] = [:]
     var keys: [HistoryValue] = []
+    var read: [(key: HistoryValue, value: HistoryValue)] = []  // a transaction's few keys: searched, not hashed
+    var wrote: [HistoryValue] = []
     for (i, t) in txns.enumerated() where t.outcome == .ok {
-      var read: [HistoryValue: HistoryValue] = [:]
-      var wrote = Set<HistoryValue>()
+      read.removeAll(keepingCapacity: true)
+      wrote.removeAll(keepingCapacity: true)
       for m in t.mops {
         if m.kind == writes {
-          guard wrote.insert(m.key).inserted, let v = read[m.key] else { continue }
+          guard !wrote.contains(m.key) else { continue }
+          wrote.append(m.key)
+          guard let v = read.first(where: { $0.key == m.key })?.value else { continue }
           if groups[m.key] == nil { keys.append(m.key) }
-          groups[m.key, default: [:]][v, default: []].append(i)
-        } else if m.kind == .read, read[m.key] == nil {
-          read[m.key] = m.value
+          groups[m.key, default: [:]][Version(value: v), default: []].append(i)
+        } else if m.kind == .read, !read.contains(where: { $0.key == m.key }) {
+          read.append((m.key, m.value))
         }
       }
     }
     var out: [Anomaly] = []
     for k in keys {
-      for (v, ts) in groups[k]!.sorted(by: { $0.value[0] < $1.value[0] }) where ts.count > 1 {
+      for (version, ts) in groups[k]!.sorted(by: { $0.value[0] < $1.value[0] }) where ts.count > 1 {
+        let v = version.value
         let names = ts.prefix(4).map { txns[$0].name }.joined(separator: ", ") + (ts.count > 4 ? ", …" : "")
         out.append(
           Anomaly(
@@ -186,5 +201,21 @@ public enum TransactionChecks {
       }
     }
     return out
+  }
+}
+
+/// A version a transaction read, hashed by its length and last element
+/// only: a list-append read may be a long list, and reads that agree on
+/// those two are almost always equal (equality still compares them all).
+struct Version: Hashable {
+  var value: HistoryValue
+
+  func hash(into h: inout Hasher) {
+    if case .array(let a) = value {
+      h.combine(a.count)
+      h.combine(a.last)
+    } else {
+      h.combine(value)
+    }
   }
 }

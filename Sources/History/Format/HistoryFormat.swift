@@ -13,8 +13,11 @@ public enum HistoryFormat: String, Sendable, CaseIterable {
   /// starts with `[`. Any other name goes by the first character that is not
   /// whitespace: `[` then `{"` (or `]`) is a JSON array, `{"` JSON Lines, and
   /// anything else (`{:`, `[{:`, `(`, `;`, `#`) EDN.
+  /// How many bytes from the start ``of(file:data:)`` looks at.
+  public static let lookahead = 256
+
   public static func of(file: String, data: Data) -> HistoryFormat {
-    let lead = data.prefix(256).filter { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == UInt8(ascii: ",")) }
+    let lead = data.prefix(lookahead).filter { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 == UInt8(ascii: ",")) }
     let first = lead.first
     let second = lead.dropFirst().first
     let third = lead.dropFirst(2).first
@@ -84,7 +87,7 @@ enum JepsenHistory {
         continue
       }
       do throws(HistoryParser.LineError) {
-        if let e = try HistoryParser.event(o, line: line, jepsen: true) { events.append(e) }
+        if let e = try HistoryParser.event(HistoryParser.Fields(o), line: line, jepsen: true) { events.append(e) }
       } catch {
         problems.add(line, error.message)
       }

@@ -6,13 +6,23 @@
 /// the bytes once. Anything that is not exactly one JSON value (surrounded
 /// by whitespace at most) is nil: a bad number, an unknown escape, invalid
 /// UTF-8, a raw control character in a string, trailing text. Nesting is
-/// limited to 512 levels, as JSONDecoder limits it.
+/// limited to 512 levels, as JSONDecoder limits it. Where reading stops,
+/// `stop` says why and at which byte (for `file:line:column` errors).
 struct JSONReader {
-  private let bytes: UnsafeBufferPointer<UInt8>
-  private var i = 0
+  let bytes: UnsafeBufferPointer<UInt8>
+  /// The next byte to read.
+  var i = 0
   static let maxDepth = 512
+  /// Why the last value could not be read, and the offset of the mistake.
+  private(set) var stop: JSONStop?
 
-  private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+  init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+  /// Records why reading stopped (at `offset`, else the current byte): always nil.
+  mutating func fail(_ message: String, at offset: Int? = nil) -> HistoryValue? {
+    stop = JSONStop(offset: offset ?? i, message: message)
+    return nil
+  }
 
   static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> HistoryValue? {
     var reader = JSONReader(bytes)
@@ -65,24 +75,28 @@ struct JSONReader {
     return text.withUTF8 { parse($0) }
   }
 
-  private mutating func skipSpace() {
+  mutating func skipSpace() {
     while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
   }
 
   private mutating func literal(_ word: StaticString, _ v: HistoryValue) -> HistoryValue? {
     let n = word.utf8CodeUnitCount
-    guard bytes.count - i >= n else { return nil }
-    for k in 0..<n where bytes[i + k] != word.utf8Start[k] { return nil }
+    for k in 0..<n where i + k >= bytes.count || bytes[i + k] != word.utf8Start[k] {
+      return fail("not a JSON value (true, false, null, a number, a string, [ or {)")
+    }
     i += n
     return v
   }
 
-  private mutating func value(depth: Int) -> HistoryValue? {
-    guard i < bytes.count, depth < Self.maxDepth else { return nil }
+  mutating func value(depth: Int) -> HistoryValue? {
+    guard i < bytes.count else { return fail("a value is missing") }
+    guard depth < Self.maxDepth else { return fail("values nested more than \(Self.maxDepth) deep") }
     switch bytes[i] {
     case UInt8(ascii: "{"): return object(depth: depth)
     case UInt8(ascii: "["): return array(depth: depth)
-    case UInt8(ascii: "\""): return string().map(HistoryValue.string)
+    case UInt8(ascii: "\""):
+      guard let s = string() else { return nil }
+      return .string(s)
     case UInt8(ascii: "t"): return literal("true", .bool(true))
     case UInt8(ascii: "f"): return literal("false", .bool(false))
     case UInt8(ascii: "n"): return literal("null", .null)
@@ -100,23 +114,20 @@ struct JSONReader {
     }
     while true {
       skipSpace()
-      guard i < bytes.count, bytes[i] == UInt8(ascii: "\""), let key = string() else { return nil }
+      guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return fail("expected a key (a string in double quotes)") }
+      guard let key = string() else { return nil }
       skipSpace()
-      guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
+      guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return fail("expected ':' after the key") }
       i += 1
       skipSpace()
       guard let v = value(depth: depth + 1) else { return nil }
       if items[key] == nil { items[key] = v }  // the first of duplicate keys, as JSONDecoder keeps it
       skipSpace()
-      guard i < bytes.count else { return nil }
-      if bytes[i] == UInt8(ascii: ",") {
-        i += 1
-      } else if bytes[i] == UInt8(ascii: "}") {
-        i += 1
-        return .object(items)
-      } else {
-        return nil
+      guard i < bytes.count, bytes[i] == UInt8(ascii: ",") || bytes[i] == UInt8(ascii: "}") else {
+        return fail("expected ',' or '}' in an object")
       }
+      i += 1
+      if bytes[i - 1] == UInt8(ascii: "}") { return .object(items) }
     }
   }
 
@@ -133,50 +144,57 @@ struct JSONReader {
       guard let v = value(depth: depth + 1) else { return nil }
       items.append(v)
       skipSpace()
-      guard i < bytes.count else { return nil }
-      if bytes[i] == UInt8(ascii: ",") {
-        i += 1
-      } else if bytes[i] == UInt8(ascii: "]") {
-        i += 1
-        return .array(items)
-      } else {
-        return nil
+      guard i < bytes.count, bytes[i] == UInt8(ascii: ",") || bytes[i] == UInt8(ascii: "]") else {
+        return fail("expected ',' or ']' in an array")
       }
+      i += 1
+      if bytes[i - 1] == UInt8(ascii: "]") { return .array(items) }
     }
   }
 
+  /// Records why a string could not be read: always nil.
+  private mutating func failString(_ message: String, at offset: Int? = nil) -> String? {
+    _ = fail(message, at: offset)
+    return nil
+  }
+
   /// A string literal, `i` at its opening quote.
-  private mutating func string() -> String? {
+  mutating func string() -> String? {
+    let quote = i
     i += 1
     let start = i
     // The common case: no escape. The bytes between the quotes are the string.
     while i < bytes.count {
       let b = bytes[i]
       if b == UInt8(ascii: "\"") {
-        let s = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
+        guard let s = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self) else {
+          return failString("invalid UTF-8 in a string", at: quote)
+        }
         i += 1
         return s
       }
       if b == UInt8(ascii: "\\") { break }
-      if b < 0x20 { return nil }
+      if b < 0x20 { return failString("a control character in a string must be escaped (\\n, \\t, \\u0001)") }
       i += 1
     }
-    guard i < bytes.count else { return nil }
+    guard i < bytes.count else { return failString("this string is never closed", at: quote) }
     var out = Array(bytes[start..<i])
     while i < bytes.count {
       let b = bytes[i]
       if b == UInt8(ascii: "\"") {
         i += 1
-        return String(validating: out, as: UTF8.self)
+        guard let s = String(validating: out, as: UTF8.self) else { return failString("invalid UTF-8 in a string", at: quote) }
+        return s
       }
-      if b < 0x20 { return nil }
+      if b < 0x20 { return failString("a control character in a string must be escaped (\\n, \\t, \\u0001)") }
       guard b == UInt8(ascii: "\\") else {
         out.append(b)
         i += 1
         continue
       }
+      let escape = i
       i += 1
-      guard i < bytes.count else { return nil }
+      guard i < bytes.count else { break }
       let e = bytes[i]
       i += 1
       switch e {
@@ -187,22 +205,26 @@ struct JSONReader {
       case UInt8(ascii: "r"): out.append(0x0D)
       case UInt8(ascii: "t"): out.append(0x09)
       case UInt8(ascii: "u"):
-        guard var code = hex4() else { return nil }
+        guard var code = hex4() else { return failString("\\u needs four hex digits", at: escape) }
         if (0xD800..<0xDC00).contains(code) {
           // A high surrogate must be followed by an escaped low one.
-          guard bytes.count - i >= 6, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else { return nil }
+          guard bytes.count - i >= 6, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") else {
+            return failString("a high surrogate \\u\(String(code, radix: 16)) must be followed by a low one (\\udc00–\\udfff)", at: escape)
+          }
           i += 2
-          guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return nil }
+          guard let low = hex4(), (0xDC00..<0xE000).contains(low) else {
+            return failString("a high surrogate \\u\(String(code, radix: 16)) must be followed by a low one (\\udc00–\\udfff)", at: escape)
+          }
           code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
         } else if (0xDC00..<0xE000).contains(code) {
-          return nil
+          return failString("a lone low surrogate \\u\(String(code, radix: 16))", at: escape)
         }
-        guard let scalar = Unicode.Scalar(code) else { return nil }
+        guard let scalar = Unicode.Scalar(code) else { return failString("not a Unicode scalar", at: escape) }
         out.append(contentsOf: UTF8.encode(scalar)!)
-      default: return nil
+      default: return failString("unknown escape '\\\(Unicode.Scalar(e))' in a string", at: escape)
       }
     }
-    return nil
+    return failString("this string is never closed", at: quote)
   }
 
   private mutating func hex4() -> UInt32? {
@@ -224,36 +246,54 @@ struct JSONReader {
   }
 
   /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`: an integer when it
-  /// has neither fraction nor exponent and fits 64 bits, else a double.
+  /// has neither fraction nor exponent and fits 64 bits, else a double. The
+  /// integer is summed as the digits go by (most numbers of a history are).
   private mutating func number() -> HistoryValue? {
     let start = i
+    let notNumber = "not a JSON value (true, false, null, a number, a string, [ or {)"
+    var negative = false
+    if i < bytes.count, bytes[i] == UInt8(ascii: "-") {
+      negative = true
+      i += 1
+    }
+    guard i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") else { return fail(notNumber, at: start) }
+    // The magnitude, while it fits: up to 2^63 (Int64.min's).
+    var magnitude: UInt64 = 0
+    var fits = true
+    if bytes[i] == UInt8(ascii: "0") {
+      i += 1
+    } else {
+      while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") {
+        let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+        let (s, o2) = m.addingReportingOverflow(UInt64(bytes[i] - UInt8(ascii: "0")))
+        if o1 || o2 { fits = false }
+        magnitude = s
+        i += 1
+      }
+    }
     func digits() -> Int {
       let from = i
       while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") { i += 1 }
       return i - from
     }
-    if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
-    guard i < bytes.count else { return nil }
-    if bytes[i] == UInt8(ascii: "0") {
-      i += 1
-    } else if digits() == 0 {
-      return nil
-    }
     var integral = true
     if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
       i += 1
-      guard digits() > 0 else { return nil }
+      guard digits() > 0 else { return fail("a number's '.' must be followed by digits", at: start) }
       integral = false
     }
     if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
       i += 1
       if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
-      guard digits() > 0 else { return nil }
+      guard digits() > 0 else { return fail("a number's exponent needs digits", at: start) }
       integral = false
     }
+    if integral, fits {
+      if !negative, magnitude <= UInt64(Int64.max) { return .int(Int64(magnitude)) }
+      if negative, magnitude <= UInt64(Int64.max) + 1 { return .int(Int64(truncatingIfNeeded: 0 &- magnitude)) }
+    }
     let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<i]), as: UTF8.self)
-    if integral, let n = Int64(text) { return .int(n) }
-    guard let d = Double(text), d.isFinite else { return nil }
+    guard let d = Double(text), d.isFinite else { return fail("the number \(text) is out of range", at: start) }
     return .double(d)
   }
 }

@@ -158,25 +158,53 @@ extension Array where Element == Int32 {
   }
 }
 
-/// Elements to their numbers: integers (the usual elements) in a table of
-/// their own, which hashes a machine word instead of a ``HistoryValue``.
+/// Elements to their numbers. Integers (the usual elements) in tables of
+/// their own: those from 0 up to about twice as many as there are elements
+/// (0, 1, 2, … as most generators write them) in an array indexed by value,
+/// which a million look-ups reach in order instead of hashing into a table
+/// too big for the cache; other integers hashed as a machine word; anything
+/// else as a ``HistoryValue``.
 struct ElementIndex {
+  private var dense: [Int32] = []  // value → number, -1 for none
   private var ints: [Int64: Int] = [:]
   private var others: [HistoryValue: Int] = [:]
+  private var count = 0
 
   func id(of value: HistoryValue) -> Int? {
-    if case .int(let i) = value { return ints[i] }
-    if case .double(let d) = value, let i = Int64(exactly: d) { return ints[i] }
+    if case .int(let i) = value { return id(of: i) }
+    if case .double(let d) = value, let i = Int64(exactly: d) { return id(of: i) }
     return others[value]
   }
 
+  private func id(of i: Int64) -> Int? {
+    if i >= 0, i < dense.count {
+      let n = dense[Int(i)]
+      return n >= 0 ? Int(n) : nil
+    }
+    return ints[i]
+  }
+
   mutating func insert(_ value: HistoryValue, _ id: Int) {
+    count += 1
     if case .int(let i) = value {
-      ints[i] = id
+      insert(i, id)
     } else if case .double(let d) = value, let i = Int64(exactly: d) {
-      ints[i] = id
+      insert(i, id)
     } else {
       others[value] = id
     }
+  }
+
+  private mutating func insert(_ i: Int64, _ id: Int) {
+    if i >= Int64(dense.count), i < Int64(2 * count + 1024), id <= Int(Int32.max) {
+      // Grow the array (doubling), and move the integers it now covers out of the table.
+      let size = Int(max(i + 1, Int64(2 * dense.count)))
+      dense += [Int32](repeating: -1, count: size - dense.count)
+      for (k, v) in ints where k >= 0 && k < Int64(size) {
+        dense[Int(k)] = Int32(v)
+        ints[k] = nil
+      }
+    }
+    if i >= 0, i < Int64(dense.count), id <= Int(Int32.max) { dense[Int(i)] = Int32(id) } else { ints[i] = id }
   }
 }

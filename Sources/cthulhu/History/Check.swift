@@ -12,7 +12,8 @@ extension Cthulhu {
       discussion: """
         Exit status: 0 valid (linearizable), 2 invalid, 1 when the history is malformed \
         or the verdict is unknown (--timeout ran out, or the model cannot decide: never a guess). \
-        A linearizability violation is explained in words, and drawn as a timeline in HISTORY.html.
+        A linearizability violation is explained in words, and drawn as a timeline in HISTORY.html; \
+        a transaction history's anomalies (list-append, rw-register) are, with a picture of each cycle.
         """)
 
     @Argument(help: "The history: JSON Lines, or elle-cli's JSON array (default: the fixture's history.jsonl).") var history: String?
@@ -25,7 +26,9 @@ extension Cthulhu {
     @Option(help: ArgumentHelp("Give up after this long and answer unknown (500ms, 30s, 2m).", valueName: "duration"), transform: Parse.duration)
     var timeout: Duration?
     @OptionGroup var modelOptions: CheckModelOptions
-    @Option(help: ArgumentHelp("Where to draw a violation (default: HISTORY.html; a .svg path writes a bare SVG).", valueName: "path"))
+    @Option(
+      help: ArgumentHelp(
+        "Where to draw a violation (default: HISTORY.html; a .svg path writes a bare SVG: the first cycle's, for transactions).", valueName: "path"))
     var picture: String?
     @Flag(help: "Draw no picture.") var noPicture = false
 
@@ -38,13 +41,15 @@ extension Cthulhu {
 
     func run() async throws {
       let path = try history ?? FixturePaths(root: locator.root()).history
-      if let model, TransactionChecks.models.contains(model) { return try transactions.run(path: path, model: model, json: json) }
+      if let model, TransactionChecks.models.contains(model) {
+        return try transactions.run(path: path, model: model, json: json, picture: noPicture ? nil : picture ?? path + ".html")
+      }
       let started = ContinuousClock.now
       let parsed: History
       let verdict: Verdict
       var reading = Duration.zero
       do {
-        parsed = try History(contentsOf: path)
+        parsed = KeepUntilExit.keep(try History(contentsOf: path))
         reading = ContinuousClock.now - started
         var options = modelOptions.options
         options.deadline = timeout.map { started + $0 }

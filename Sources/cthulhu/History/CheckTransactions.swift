@@ -47,11 +47,12 @@ struct TransactionOptions: ParsableArguments {
   }
 
   /// Checks a transaction history and prints the verdict; exits 0 valid, 2 invalid, 1 unknown or malformed.
-  func run(path: String, model: String, json: Bool) throws {
+  /// Unless valid (or `json`), writes the words and a picture of each cycle to `picture` (HTML, or the first cycle's SVG).
+  func run(path: String, model: String, json: Bool, picture: String?) throws {
     let report: TransactionReport
     do {
       let options = try options()
-      report = try TransactionChecks.check(try History(contentsOf: path), model: model, options: options)
+      report = try TransactionChecks.check(KeepUntilExit.keep(try History(contentsOf: path)), model: model, options: options)
     } catch let error as ValidationError {
       throw error
     } catch {
@@ -62,11 +63,28 @@ struct TransactionOptions: ParsableArguments {
       Output.out(report.json + "\n")
     } else {
       Output.out(report.verdictLine + "\n" + report.text)
+      if let picture, report.valid != .valid { draw(report, path: path, to: picture) }
     }
     switch report.valid {
     case .valid: return
     case .invalid: throw ExitCode(2)
     case .unknown: throw ExitCode.failure
+    }
+  }
+
+  private func draw(_ report: TransactionReport, path: String, to target: String) {
+    let contents: String
+    if target.hasSuffix(".svg") {
+      guard let first = report.cyclePictures.first else { return }
+      contents = first.svg()
+    } else {
+      contents = report.html(title: (path as NSString).lastPathComponent)
+    }
+    do {
+      try contents.write(toFile: target, atomically: true, encoding: .utf8)
+      Output.out("\nPicture: \(target)\n")
+    } catch {
+      Output.error("error: cannot write the picture to \(target): \(error.localizedDescription)")
     }
   }
 }
