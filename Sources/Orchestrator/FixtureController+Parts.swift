@@ -5,12 +5,12 @@ import Manifest
 /// the calls of the parts that the CLI and library users make, passed on
 /// unchanged (the work is in the part named).
 extension FixtureController: FixtureWork {
-  public var planner: FixturePlanner { FixturePlanner(driver: driver, executable: executable) }
-  public var engine: ApplyEngine { ApplyEngine(driver: driver, executable: executable) }
-  public var faults: FaultInjector { FaultInjector(driver: driver, executable: executable) }
-  public var control: InstanceControl { InstanceControl(driver: driver, executable: executable) }
-  public var nemesis: NemesisRunner { NemesisRunner(driver: driver, executable: executable) }
-  public var destroyer: FixtureDestroyer { FixtureDestroyer(driver: driver, executable: executable) }
+  public var planner: FixturePlanner { part() }
+  public var engine: ApplyEngine { part() }
+  public var faults: FaultInjector { part() }
+  public var control: InstanceControl { part() }
+  public var nemesis: NemesisRunner { part() }
+  public var destroyer: FixtureDestroyer { part() }
 
   public typealias ApplyResult = ApplyEngine.ApplyResult
   public typealias HealReport = FaultInjector.HealReport

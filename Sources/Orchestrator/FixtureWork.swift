@@ -8,7 +8,15 @@ public protocol FixtureWork: Sendable {
   var executable: CthulhuExecutable? { get }
 }
 
+/// A part of the library: made from the driver and the binary alone.
+public protocol FixturePart: FixtureWork {
+  init(driver: any Driver, executable: CthulhuExecutable?)
+}
+
 extension FixtureWork {
+  /// Another part of the library, on the same driver and binary.
+  func part<P: FixturePart>(_: P.Type = P.self) -> P { P(driver: driver, executable: executable) }
+
   /// The ``CthulhuExecutable`` this part was given, or the error that says
   /// `need` requires one. Callers ask before they change anything.
   public func requireExecutable(for need: String) throws -> CthulhuExecutable {
@@ -25,79 +33,61 @@ extension FixtureWork {
 /// Faults: the fault book (`.cthulhu/faults.json`) and its lock, the rules
 /// each instance's namespace holds, the packet delayers, clock skews, and
 /// the reapers that lift a fault on time.
-public struct FaultInjector: FixtureWork {
+public struct FaultInjector: FixturePart {
   public let driver: any Driver
   public let executable: CthulhuExecutable?
-  public init(driver: any Driver, executable: CthulhuExecutable?) {
-    self.driver = driver
-    self.executable = executable
-  }
+  public init(driver: any Driver, executable: CthulhuExecutable?) { (self.driver, self.executable) = (driver, executable) }
 }
 
 /// Instances one at a time, between applies: start, stop, restart, kill,
 /// pause, resume (their faults put back into fresh namespaces), exec, logs.
-public struct InstanceControl: FixtureWork {
+public struct InstanceControl: FixturePart {
   public let driver: any Driver
   public let executable: CthulhuExecutable?
-  public init(driver: any Driver, executable: CthulhuExecutable?) {
-    self.driver = driver
-    self.executable = executable
-  }
+  public init(driver: any Driver, executable: CthulhuExecutable?) { (self.driver, self.executable) = (driver, executable) }
 
-  var faults: FaultInjector { FaultInjector(driver: driver, executable: executable) }
+  var faults: FaultInjector { part() }
 }
 
 /// The nemesis: a seeded schedule of faults and process actions, run by a
 /// detached `_nemesis` helper or in process by `cthulhu test`, on top of
 /// ``FaultInjector`` and ``InstanceControl``; its record, status and stop.
-public struct NemesisRunner: FixtureWork {
+public struct NemesisRunner: FixturePart {
   public let driver: any Driver
   public let executable: CthulhuExecutable?
-  public init(driver: any Driver, executable: CthulhuExecutable?) {
-    self.driver = driver
-    self.executable = executable
-  }
+  public init(driver: any Driver, executable: CthulhuExecutable?) { (self.driver, self.executable) = (driver, executable) }
 
-  var faults: FaultInjector { FaultInjector(driver: driver, executable: executable) }
-  var control: InstanceControl { InstanceControl(driver: driver, executable: executable) }
+  var faults: FaultInjector { part() }
+  var control: InstanceControl { part() }
 }
 
 /// Destroy: exactly what the fixture made, found by its state or, without
 /// one, by its labels; the helpers stopped first.
-public struct FixtureDestroyer: FixtureWork {
+public struct FixtureDestroyer: FixturePart {
   public let driver: any Driver
   public let executable: CthulhuExecutable?
-  public init(driver: any Driver, executable: CthulhuExecutable?) {
-    self.driver = driver
-    self.executable = executable
-  }
+  public init(driver: any Driver, executable: CthulhuExecutable?) { (self.driver, self.executable) = (driver, executable) }
 
-  var faults: FaultInjector { FaultInjector(driver: driver, executable: executable) }
-  var nemesis: NemesisRunner { NemesisRunner(driver: driver, executable: executable) }
+  var faults: FaultInjector { part() }
+  var nemesis: NemesisRunner { part() }
 }
 
 /// Plan: resolve the manifest, observe the world once, diff the two; and
 /// what a plan was made from (its basis), checked before it is applied.
-public struct FixturePlanner: FixtureWork {
+public struct FixturePlanner: FixturePart {
   public let driver: any Driver
   public let executable: CthulhuExecutable?
-  public init(driver: any Driver, executable: CthulhuExecutable?) {
-    self.driver = driver
-    self.executable = executable
-  }
+  public init(driver: any Driver, executable: CthulhuExecutable?) { (self.driver, self.executable) = (driver, executable) }
 }
 
 /// Apply: the fixture lock, the rounds of the executor on the `StateStore`,
 /// the fresh plans that repair what a round could not do, the post-start
 /// truth, the faults put back, the index files and the time to live.
-public struct ApplyEngine: FixtureWork {
+public struct ApplyEngine: FixturePart {
   public let driver: any Driver
   public let executable: CthulhuExecutable?
-  public init(driver: any Driver, executable: CthulhuExecutable?) {
-    self.driver = driver
-    self.executable = executable
-  }
+  public init(driver: any Driver, executable: CthulhuExecutable?) { (self.driver, self.executable) = (driver, executable) }
 
-  var planner: FixturePlanner { FixturePlanner(driver: driver, executable: executable) }
-  var faults: FaultInjector { FaultInjector(driver: driver, executable: executable) }
+  var planner: FixturePlanner { part() }
+  var faults: FaultInjector { part() }
 }
