@@ -49,6 +49,20 @@ final class ArrayInternerTests: XCTestCase {
     XCTAssertEqual(e[5].value, .array([.null, .bool(false), .string("x")]))
   }
 
+  func testEDNVectorsReadAgainShareTheirElements() throws {
+    let text = Array("[[:r 1 [1 2 3]] [:r 2 [1 2 3]] [:r 3 (1 2 4)] [:r 4 #{1 2 3}]]\n".utf8)
+    let forms = try text.withUnsafeBufferPointer { b throws(EDNError) in try EDNReader.forms(b) }
+    guard case .array(let mops) = forms.first?.value, mops.count == 4 else { return XCTFail("\(forms.map(\.value))") }
+    let lists = mops.map { m -> [HistoryValue] in if case .array(let a) = m, case .array(let l) = a[2] { l } else { [] } }
+    let addresses = lists.map { l in l.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress) } }
+    XCTAssertEqual(lists[0], [1, 2, 3].map(HistoryValue.int))
+    XCTAssertEqual(lists[3], lists[0])
+    XCTAssertNotNil(addresses[0])
+    XCTAssertEqual(addresses[1], addresses[0])
+    XCTAssertEqual(addresses[3], addresses[0])  // a set, written as the vector was, is the same array
+    XCTAssertNotEqual(addresses[2], addresses[0])
+  }
+
   func testAnArrayLeftOpenByAMistakeLeavesTheNextLineWhole() throws {
     var reader = EventLineReader()
     let bad = Array(#"{"process": 1, "type": "ok", "f": "txn", "value": [[1, [2, 3], [4, x]]}"#.utf8)
