@@ -22,6 +22,8 @@ struct EDNReader {
   private var i = 0
   private var line = 1
   private var lineStart = 0
+  /// Where vectors, lists and sets are made: each of its exact count, each of scalars once (``ArrayInterner``).
+  private var interner = ArrayInterner()
   static let maxDepth = 512
 
   private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
@@ -158,16 +160,16 @@ struct EDNReader {
   private mutating func sequence(until close: UInt8, what: String, depth: Int, start: Int? = nil) throws(EDNError) -> [HistoryValue] {
     let open = (line, start ?? (i - lineStart + 1), what)
     i += 1
-    var items: [HistoryValue] = []
+    let base = interner.stack.count  // a mistake ends the whole read: what it left on the stack goes with the reader
     while true {
       skipSpace()
       guard i < bytes.count else { throw unclosed(open) }
       if bytes[i] == close {
         i += 1
-        return items
+        return interner.finish(from: base)
       }
       try mismatched(open, close)
-      if let v = try form(depth: depth + 1) { items.append(v) }
+      if let v = try form(depth: depth + 1) { interner.stack.append(v) }
     }
   }
 

@@ -13,6 +13,8 @@ import Foundation
 struct EventLineReader {
   /// Strings already made, with their JSON text (quotes included): types and `f`s.
   private var strings: [(text: [UInt8], value: HistoryValue)] = []
+  /// Arrays already made, kept across lines (a history's reads repeat: ``ArrayInterner``).
+  private var interner = ArrayInterner()
 
   /// The format's keys, in ``HistoryParser/Fields`` order.
   private static let keys: [[UInt8]] = ["process", "type", "f", "key", "value", "time"].map { Array($0.utf8) }
@@ -26,6 +28,9 @@ struct EventLineReader {
   /// The line's fields, or where it stops being JSON.
   mutating func fields(_ line: UnsafeBufferPointer<UInt8>) throws(SyntaxError) -> HistoryParser.Fields {
     var r = JSONReader(line)
+    // Moved in and out, not copied: a copy would be made again at the first array.
+    swap(&r.interner, &interner)
+    defer { swap(&r.interner, &interner) }
     var fields = HistoryParser.Fields()
     func stop(_ r: JSONReader, _ message: String) -> SyntaxError {
       SyntaxError(offset: r.i, message: message)

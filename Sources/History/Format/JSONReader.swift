@@ -15,6 +15,9 @@ struct JSONReader {
   static let maxDepth = 512
   /// Why the last value could not be read, and the offset of the mistake.
   private(set) var stop: JSONStop?
+  /// Where arrays are made: of their exact count, and each array of scalars
+  /// once (a reader of many lines keeps one across them: ``EventLineReader``).
+  var interner = ArrayInterner()
 
   init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
@@ -133,22 +136,26 @@ struct JSONReader {
 
   private mutating func array(depth: Int) -> HistoryValue? {
     i += 1  // [
-    var items: [HistoryValue] = []
+    let base = interner.stack.count
     skipSpace()
     if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
       i += 1
-      return .array(items)
+      return .array([])
     }
     while true {
       skipSpace()
-      guard let v = value(depth: depth + 1) else { return nil }
-      items.append(v)
+      guard let v = value(depth: depth + 1) else {
+        interner.drop(from: base)
+        return nil
+      }
+      interner.stack.append(v)
       skipSpace()
       guard i < bytes.count, bytes[i] == UInt8(ascii: ",") || bytes[i] == UInt8(ascii: "]") else {
+        interner.drop(from: base)
         return fail("expected ',' or ']' in an array")
       }
       i += 1
-      if bytes[i - 1] == UInt8(ascii: "]") { return .array(items) }
+      if bytes[i - 1] == UInt8(ascii: "]") { return .array(interner.finish(from: base)) }
     }
   }
 
