@@ -273,3 +273,39 @@ extension FaultInjector {
     }
   }
 }
+
+/// A change of the fault book: what `changeFaults` is asked to do, for its
+/// lock's holder, its events and what it reports.
+enum FaultChange: Sendable, Hashable {
+  /// Put a new fault of this kind in force.
+  case make(Fault.Kind)
+  /// Lift faults by id.
+  case lift
+  /// Lift the faults whose `--for` ran out (every change does this first).
+  case expire
+  /// Lift or narrow every fault on the targets.
+  case heal
+  /// Lift clock skews.
+  case clockReset
+
+  /// As people say it (`partition`, `clock reset`): the lock's holder, an event's action.
+  var words: String {
+    switch self {
+    case .make(let kind): kind.rawValue
+    case .lift: "lift"
+    case .expire: "expire"
+    case .heal: "heal"
+    case .clockReset: "clock reset"
+    }
+  }
+
+  var eventKind: Event.Kind {
+    switch self {
+    case .make: .fault
+    case .lift: .lift
+    case .expire: .expire
+    case .heal: .heal
+    case .clockReset: .clockReset
+    }
+  }
+}
