@@ -107,6 +107,17 @@ final class PlanTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/fixture/172.28.5.4"))
   }
 
+  func testALinkNamedLikeAnInstanceThatCthulhuDidNotMakeIsKept() async throws {
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
+    _ = try await apply(manifest(count: 2), o)
+    // Someone's own link in the fixture folder, named as a fourth instance would be.
+    XCTAssertEqual(symlink("elsewhere", dir + "/fixture/i004"), 0)
+    _ = try await apply(manifest(count: 3), o)
+    _ = try await apply(manifest(count: 2), o)
+    XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: dir + "/fixture/i004"), "elsewhere")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/fixture/i003"), "the link cthulhu made for i003 went with it")
+  }
+
   func testANewSubnetWhileScalingDownReplacesTheNetworkAfterTheDeletes() async throws {
     let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
     _ = try await apply(manifest(count: 3), o)

@@ -109,8 +109,12 @@ struct FixtureWriter {
   func writeIndex(state: FixtureState, binary: String) throws {
     try makeFolder(paths.root)
     // Links: relative, so the fixture folder can move.
+    // A link of an instance no longer wanted goes, if cthulhu recorded making it
+    // (a link of that name someone else put there is not ours).
     let wanted = Set(state.instances.map(\.name))
-    for entry in (try? fm.contentsOfDirectory(atPath: paths.root)) ?? [] where InstanceName.ordinal(entry) != nil && !wanted.contains(entry) {
+    let made = Set(state.entries ?? [])
+    for entry in (try? fm.contentsOfDirectory(atPath: paths.root)) ?? []
+    where InstanceName.ordinal(entry) != nil && !wanted.contains(entry) && made.contains(entry) {
       if (try? fm.destinationOfSymbolicLink(atPath: paths.link(name: entry))) != nil { try SafeTree.remove(entry, inFolder: paths.root) }
     }
     for r in state.instances {
