@@ -37,8 +37,7 @@ struct Cthulhu: AsyncParsableCommand {
       let text: String
       if let e = error as? CLIError { text = e.description } else { text = message(for: error) }
       if !text.isEmpty {
-        let line = text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
-        FileHandle.standardError.write(Data("error: \(line)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(text)\n".utf8))
       }
       Foundation.exit(code.rawValue)
     }
