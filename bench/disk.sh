@@ -92,14 +92,7 @@ print("call is a round trip to the daemon's one thread, and the kernel caches no
 print("changes the backing folder behind it), so the many small calls of small-files cost the most.")
 PY
 
-doc=$repo/docs/benchmarks.md
-begin='<!-- bench/disk.sh: begin -->'
-end='<!-- bench/disk.sh: end -->'
-awk -v b="$begin" -v e="$end" -v f="$out/section.md" '
-  $0 == b { print; print ""; while ((getline line < f) > 0) print line; print ""; skip = 1; next }
-  $0 == e { skip = 0 }
-  !skip { print }' "$doc" >"$out/doc.md"
-grep -qx -- "$begin" "$doc" || { printf '\n%s\n\n' "$begin"; cat "$out/section.md"; printf '\n%s\n' "$end"; } >>"$out/doc.md"
-mv "$out/doc.md" "$doc"
+. "$repo/bench/section.sh"
+write_section disk.sh "$out/section.md"
 cat "$out/section.md"
 echo "bench/disk.sh: wrote the Disk layer section of docs/benchmarks.md (raw: $out/raw.txt)" >&2

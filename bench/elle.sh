@@ -96,13 +96,6 @@ print("machines. The histories differ (Elle's figures are for its own generator'
 print("magnitude, not ratios.")
 PY
 
-doc=$repo/docs/benchmarks.md
-begin='<!-- bench/elle.sh: begin -->'
-end='<!-- bench/elle.sh: end -->'
-awk -v b="$begin" -v e="$end" -v f="$section" '
-  $0 == b { print; print ""; while ((getline line < f) > 0) print line; print ""; skip = 1; next }
-  $0 == e { skip = 0 }
-  !skip { print }' "$doc" >"$out/doc.md"
-grep -qx -- "$begin" "$doc" || { printf '\n%s\n\n' "$begin"; cat "$section"; printf '\n%s\n' "$end"; } >>"$out/doc.md"
-mv "$out/doc.md" "$doc"
+. "$repo/bench/section.sh"
+write_section elle.sh "$section"
 echo "bench/elle.sh: wrote the Transaction checker (Elle) section of docs/benchmarks.md (raw: $csv)" >&2

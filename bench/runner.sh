@@ -110,19 +110,6 @@ print("with 50 of each on 2 cores the switches between them, not the runner's wo
 PY
 cp "$work/cthulhu-fixture/runs/latest/results.json" "$out/one-results.json"
 
-doc=$repo/docs/benchmarks.md
-begin='<!-- bench/runner.sh: begin -->'
-end_marker='<!-- bench/runner.sh: end -->'
-python3 - "$doc" "$out/section.md" "$begin" "$end_marker" <<'PY'
-import sys
-doc, section, begin, end = sys.argv[1:5]
-text = open(doc).read()
-block = begin + "\n\n" + open(section).read().rstrip() + "\n\n" + end
-if begin in text and end in text:
-    a, b = text.index(begin), text.index(end) + len(end)
-    text = text[:a] + block + text[b:]
-else:
-    text = text.rstrip() + "\n\n" + block + "\n"
-open(doc, "w").write(text)
-PY
+. "$repo/bench/section.sh"
+write_section runner.sh "$out/section.md"
 echo "bench/runner.sh: wrote the runner section of docs/benchmarks.md (raw: $out)" >&2
