@@ -5,14 +5,13 @@ import Manifest
 /// order, and which of their answers mean "not here" rather than failure.
 /// The CLI renders what this returns; it decides nothing.
 public struct Teardown: Sendable {
-  public var executable: CthulhuExecutable
   public var keepFiles = false
   public var removeImages = false
   /// Called with (removed, total) as removals finish.
   public var progress: (@Sendable (Int, Int) -> Void)?
 
-  public init(executable: CthulhuExecutable, keepFiles: Bool = false, removeImages: Bool = false, progress: (@Sendable (Int, Int) -> Void)? = nil) {
-    self.executable = executable
+  /// (Destroy runs no cthulhu binary: it only stops the helpers it finds.)
+  public init(keepFiles: Bool = false, removeImages: Bool = false, progress: (@Sendable (Int, Int) -> Void)? = nil) {
     self.keepFiles = keepFiles
     self.removeImages = removeImages
     self.progress = progress
@@ -48,7 +47,7 @@ public struct Teardown: Sendable {
     for kind in kinds {
       do {
         let report = try await Drivers.with(kind) {
-          try await FixtureController(driver: $0, executable: executable).destroy(
+          try await FixtureDestroyer(driver: $0, executable: nil).destroy(
             root: root, fixture: fixture, keepFiles: keepFiles, removeImages: removeImages, progress: progress)
         }
         out.destroyed.append((root, report))
@@ -68,7 +67,7 @@ public struct Teardown: Sendable {
     for kind in Self.everyDriver {
       let roots: [String]
       do {
-        roots = try await Drivers.with(kind) { try await FixtureController(driver: $0, executable: executable).roots(ofFixture: name) }
+        roots = try await Drivers.with(kind) { try await FixtureDestroyer(driver: $0, executable: nil).roots(ofFixture: name) }
       } catch let e as DriverError where Self.passedOver(e, kind: kind, asking: Self.everyDriver.count) {
         if kind != .swarm { out.notes.append("\(e) (its containers were not looked for)") }
         continue

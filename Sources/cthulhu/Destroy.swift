@@ -37,7 +37,7 @@ extension Cthulhu {
 
     func run() async throws {
       let line = ProgressMode.resolve(progress) == .tty ? ProgressLine(verb: "destroy", unit: "removed", total: 0) : nil
-      var teardown = Teardown(executable: .current, keepFiles: keepFiles, removeImages: rmi)
+      var teardown = Teardown(keepFiles: keepFiles, removeImages: rmi)
       if let line { teardown.progress = { removed, total in line.set(done: removed, of: total) } }
       if let name = fixtureName {
         let out = try await finishing(line) { try await teardown.destroy(named: name) }
