@@ -53,7 +53,10 @@ public enum ClockSkew {
     let sem = folder + "/" + sharedSemFile
     let mem = folder + "/" + sharedMemFile
     if !fm.fileExists(atPath: sem) {
-      let name = "/cthulhu-faketime-new-\(getpid())"
+      // A name of its own per call: the instances of one apply are made in
+      // parallel, and one call unlinking a name another is still reading
+      // made that other fail (ENOENT).
+      let name = "/cthulhu-faketime-new-\(getpid())-\(UUID().uuidString.prefix(8))"
       guard cthulhu_sem_create(name, 0o600, 1) == 0, let bytes = fm.contents(atPath: "/dev/shm/sem." + name.dropFirst()) else {
         throw OrchestratorError(.io, "\(sem): cannot make a semaphore for libfaketime (\(String(cString: strerror(errno))))")
       }
