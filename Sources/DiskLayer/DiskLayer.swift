@@ -31,6 +31,9 @@ public final class DiskLayer: @unchecked Sendable {
     public var ready: String { state + "/ready" }
     var graveyard: String { state + "/graveyard" }
     var staging: String { state + "/staging" }
+    /// Written before `graveyard/` and `staging/` are first made: what a
+    /// later layer may empty is only what a layer made.
+    var mark: String { state + "/.cthulhu-disk-layer" }
   }
 
   public let folders: Folders
@@ -57,7 +60,16 @@ public final class DiskLayer: @unchecked Sendable {
     if let inside = try? FileManager.default.contentsOfDirectory(atPath: folders.mount), !inside.isEmpty {
       throw OrchestratorError(.io, "the disk layer's mount point \(folders.mount) is not empty (\(inside.count) entries): it would hide them")
     }
-    // What a layer that ended left there means nothing now.
+    // What a layer that ended left there means nothing now; folders of
+    // those names that no layer made (no mark) are not ours to remove.
+    let ours = FileManager.default.fileExists(atPath: folders.mark)
+    for folder in [folders.graveyard, folders.staging] where FileManager.default.fileExists(atPath: folder) && !ours {
+      throw OrchestratorError(
+        .foreign, "the disk layer's state folder \(folders.state) holds \(folder), which no disk layer made: give an empty state folder")
+    }
+    if !ours, !FileManager.default.createFile(atPath: folders.mark, contents: Data("cthulhu _disk\n".utf8)) {
+      throw OrchestratorError(.io, "cannot write \(folders.mark)")
+    }
     for folder in [folders.graveyard, folders.staging] {
       try? FileManager.default.removeItem(atPath: folder)
       try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -94,4 +94,18 @@ final class DiskLayerRefusalTests: XCTestCase {
     XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/state/ready"))
     XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/mount"), ["already-there"])
   }
+
+  func testItNeverEmptiesAGraveyardItDidNotMake() throws {
+    let dir = try Harness.tempDir("disk-foreign")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    for folder in ["mount", "backing", "state/graveyard"] {
+      try FileManager.default.createDirectory(atPath: dir + "/" + folder, withIntermediateDirectories: true)
+    }
+    try Data("mine".utf8).write(to: URL(fileURLWithPath: dir + "/state/graveyard/keep"))
+    let r = try Harness.cthulhu(["_disk", "--mount", dir + "/mount", "--backing", dir + "/backing", "--state", dir + "/state"])
+    XCTAssertEqual(r.status, 1)
+    XCTAssertTrue(r.stderr.contains("which no disk layer made"), r.stderr)
+    XCTAssertEqual(try String(contentsOfFile: dir + "/state/graveyard/keep", encoding: .utf8), "mine")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/state/ready"))
+  }
 }
