@@ -58,11 +58,10 @@ skewed() {
   "$FIXTURE/control" clock skew +45s i003
   "$FIXTURE/control" clock skew -7s i004
   wait_until 5 skewed i002 -5400
-  wait_until 20 one_leader i001 i002 i003 i004 i005
-  old=$(wait_until 20 one_leader i001 i002 i003 i004 i005 && one_leader i001 i002 i003 i004 i005)
+  old=$(wait_for 20 one_leader i001 i002 i003 i004 i005)
   "$FIXTURE/$old/control" stop
   # shellcheck disable=SC2046
-  new=$(wait_until 20 one_leader $(others "$old") && one_leader $(others "$old"))
+  new=$(wait_for 20 one_leader $(others "$old"))
   [ -n "$new" ] && [ "$new" != "$old" ]
   value="skewed-$RANDOM"
   write "$new" "$value"

@@ -42,7 +42,7 @@ teardown() {
   "$FIXTURE/$old/control" stop
   "$FIXTURE/control" status | grep -Eq "^$old .* exited"
   # shellcheck disable=SC2046
-  new=$(wait_until 20 one_leader $(others "$old") && one_leader $(others "$old"))
+  new=$(wait_for 20 one_leader $(others "$old"))
   [ -n "$new" ] && [ "$new" != "$old" ]
   "$FIXTURE/$old/control" start
   wait_until 20 sh -c "curl -fsS -m 1 http://$(readlink "$FIXTURE/$old"):8080/admin | grep -q '\"role\":\"follower\"'"
@@ -82,7 +82,7 @@ teardown() {
   "$FIXTURE/control" partition "$old,$buddy" "$majority"
   # The majority elects one of its own and commits; the old leader cannot.
   # shellcheck disable=SC2046,SC2086
-  new=$(wait_until 20 one_leader ${majority//,/ } && one_leader ${majority//,/ })
+  new=$(wait_for 20 one_leader ${majority//,/ })
   [ "$new" != "$old" ] && [ "$new" != "$buddy" ]
   run write "$old" "minority-$RANDOM"
   [ "$status" -ne 0 ]
@@ -120,7 +120,7 @@ teardown() {
     majority=$(others "$old" "$buddy" | paste -sd, -)
     "$FIXTURE/control" partition "$old,$buddy" "$majority"
     # shellcheck disable=SC2046,SC2086
-    new=$(wait_until 20 one_leader ${majority//,/ } && one_leader ${majority//,/ })
+    new=$(wait_for 20 one_leader ${majority//,/ })
     n=$(recorded ok write)
     wait_until 20 more_than "$((n + 2))" ok write
     # The cut-off side cannot answer a read once the majority moved on: it is

@@ -116,7 +116,7 @@ more_than() { [ "$(recorded "$2" "$3")" -gt "$1" ]; }
   # shellcheck disable=SC2046
   "$FIXTURE/control" partition "$old" "$(others "$old" | paste -sd, -)"
   # shellcheck disable=SC2046
-  new=$(wait_until 30 leader $(others "$old") && leader $(others "$old"))
+  new=$(wait_for 30 leader $(others "$old"))
   [ -n "$new" ] && [ "$new" != "$old" ]
   n=$(recorded ok put)
   wait_until 20 more_than "$((n + 3))" ok put

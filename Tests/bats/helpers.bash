@@ -27,6 +27,25 @@ wait_until() {
   done
 }
 
+# wait_for SECONDS COMMAND…: as wait_until, and prints the output of the
+# call that succeeded. `x=$(wait_until … cmd && cmd)` asks twice, and the
+# second answer can differ (a leader that changed in between).
+wait_for() {
+  local deadline=$((SECONDS + $1)) out
+  shift
+  while true; do
+    if out=$("$@" 2>/dev/null); then
+      printf '%s\n' "$out"
+      return 0
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "gave up waiting for: $* (last output: $out)" >&3
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
 # reaches FROM TO: FROM gets an HTTP answer from TO within a second.
 reaches() {
   local ip
