@@ -94,6 +94,9 @@ extension FixtureDestroyer {
           progress?(report.containers.count, containers.count)
         }
       }
+      // The instances are gone: their disk layers unmount (a mount whose
+      // daemon died is detached), before any folder under them is removed.
+      await DiskLayers(root: root).stopAll()
       for net in allNetworks {
         guard let f = net.labels[Labels.fixture], names.contains(f), net.name == Naming.network(f),
           net.labels[Labels.root] == nil || net.labels[Labels.root] == root

@@ -32,7 +32,7 @@ final class DecodingTests: XCTestCase {
           count: 3
           command: ["/bin/app", "--port", "8080"]
           env: { MODE: server, COUNT: 10, FLAG: yes }
-          mounts: { etc: /etc/app, data: /data }
+          mounts: { etc: /etc/app, data: { path: /data, faults: true }, logs: { path: /logs, faults: false } }
           templates:
             - { source: templates/config.json, target: etc/config.json }
           files:
@@ -82,7 +82,9 @@ final class DecodingTests: XCTestCase {
     XCTAssertEqual(s.command, ["/bin/app", "--port", "8080"])
     XCTAssertEqual(s.env.map(\.key), ["LOG", "MODE", "COUNT", "FLAG"])
     XCTAssertEqual(s.env.map(\.value), ["info", "server", "10", "yes"])
-    XCTAssertEqual(s.mounts, [Mount(name: "etc", path: "/etc/app"), Mount(name: "data", path: "/data")])
+    XCTAssertEqual(
+      s.mounts,
+      [Mount(name: "etc", path: "/etc/app"), Mount(name: "data", path: "/data", faults: true), Mount(name: "logs", path: "/logs")])
     XCTAssertEqual(s.templates.map(\.source), [dir.path + "/templates/config.json"])
     XCTAssertEqual(s.templates.map(\.target), ["etc/config.json"])
     XCTAssertEqual(s.templates.map(\.mode), [0o644])

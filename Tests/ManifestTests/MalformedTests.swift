@@ -120,6 +120,28 @@ final class MalformedTests: XCTestCase {
     ),
     ("bad mount name", group("    mounts: {Etc: /etc}\n"), ["5:14: mount name 'Etc' must match [a-z0-9][a-z0-9-]*"]),
     (
+      "mount with faults but no path", group("    mounts:\n      data: {faults: true}\n"),
+      ["6:13: mount 'data' of group 'a' needs 'path' (where the instance sees it)"]
+    ),
+    (
+      "mount faults not a boolean", group("    mounts:\n      data: {path: /data, faults: maybe}\n"),
+      ["6:35: 'faults' of mount 'data' must be true or false, not 'maybe'"]
+    ),
+    (
+      "mount with an unknown key", group("    mounts:\n      data: {path: /data, fault: true}\n"),
+      ["6:27: unknown key 'fault' in mount 'data' of group 'a'; did you mean 'faults'?"]
+    ),
+    (
+      "relative path of a mount with faults", group("    mounts:\n      data: {path: data, faults: true}\n"),
+      ["6:20: mount 'data' of group 'a': container path 'data' must be absolute, without '..'"]
+    ),
+    (
+      "faults on swarm", "fixture: t\ndriver: swarm\ngroups:\n  a:\n    image: x\n    mounts:\n      data: {path: /data, faults: true}\n",
+      [
+        "7:35: 'faults' of mount 'data' of group 'a': the disk layer runs on this machine, and the swarm driver's instances on others"
+      ]
+    ),
+    (
       "template source missing", group("    templates:\n      - {source: templates/nope.conf, target: etc/nope.conf}\n"),
       ["6:9: template source 'templates/nope.conf' does not exist (looked for DIR/templates/nope.conf)"]
     ),

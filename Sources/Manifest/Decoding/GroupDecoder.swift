@@ -47,11 +47,8 @@ struct GroupDecoder {
       g.mounts = []
       for (k, kn, v) in m {
         if !ManifestDecoder.isName(k) { reader.error(kn.location, "mount name '\(k)' must match [a-z0-9][a-z0-9-]*") }
-        guard let p = reader.string(v, "mount '\(k)' of \(what)") else { continue }
-        if !p.hasPrefix("/") || p.split(separator: "/").contains("..") {
-          reader.error(v.location, "mount '\(k)' of \(what): container path '\(p)' must be absolute, without '..'")
-        }
-        g.mounts.append(Mount(name: k, path: p))
+        guard let mount = mount(k, v, what) else { continue }
+        g.mounts.append(mount)
       }
     }
     if let n = f["templates"] { g.templates = files(n, "templates", mounts: g.mounts) }
@@ -181,6 +178,34 @@ struct GroupDecoder {
         g.source = .build(context: full, dockerfile: dockerfile)
       }
     }
+  }
+
+  /// One entry of `mounts:`: `name: /path`, or `name: {path: /path, faults: true}`
+  /// (the instance sees it through cthulhu's disk layer).
+  func mount(_ name: String, _ node: YAMLNode, _ what: String) -> Mount? {
+    var pathNode = node
+    var faults = false
+    if case .mapping = node.kind {
+      guard let m = reader.mapping(node, "mount '\(name)' of \(what)", allowed: ["path", "faults"]) else { return nil }
+      guard let p = m.first(where: { $0.key == "path" })?.value else {
+        reader.error(node.location, "mount '\(name)' of \(what) needs 'path' (where the instance sees it)")
+        return nil
+      }
+      pathNode = p
+      if let f = m.first(where: { $0.key == "faults" })?.value, let b = reader.bool(f, "'faults' of mount '\(name)'") {
+        faults = b
+        if b && driver == .swarm {
+          reader.error(
+            f.location,
+            "'faults' of mount '\(name)' of \(what): the disk layer runs on this machine, and the swarm driver's instances on others")
+        }
+      }
+    }
+    guard let p = reader.string(pathNode, "mount '\(name)' of \(what)") else { return nil }
+    if !p.hasPrefix("/") || p.split(separator: "/").contains("..") {
+      reader.error(pathNode.location, "mount '\(name)' of \(what): container path '\(p)' must be absolute, without '..'")
+    }
+    return Mount(name: name, path: p, faults: faults)
   }
 
   func files(_ node: YAMLNode, _ key: String, mounts: [Mount]) -> [FileSpec] {

@@ -134,13 +134,25 @@ public enum ImageSource: Sendable, Hashable {
 }
 
 /// A named bind mount: `<fixture>/<ip>/bindmounts/<name>` on the host,
-/// `path` inside the instance.
+/// `path` inside the instance. With `faults`, the instance sees the folder
+/// through cthulhu's disk layer (a FUSE file system at
+/// `<fixture>/<ip>/disk/<name>` whose files are kept in `bindmounts/<name>`),
+/// which can lose what was not fsynced, delay and fail operations.
 public struct Mount: Sendable, Hashable, Codable {
   public var name: String
   public var path: String
-  public init(name: String, path: String) {
+  public var faults: Bool
+  public init(name: String, path: String, faults: Bool = false) {
     self.name = name
     self.path = path
+    self.faults = faults
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    name = try c.decode(String.self, forKey: .name)
+    path = try c.decode(String.self, forKey: .path)
+    faults = try c.decodeIfPresent(Bool.self, forKey: .faults) ?? false
   }
   public static let defaults = [Mount(name: "etc", path: "/opt/app/etc"), Mount(name: "var", path: "/opt/app/var")]
 }

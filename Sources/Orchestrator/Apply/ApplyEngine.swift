@@ -77,7 +77,8 @@ extension ApplyEngine {
     while true {
       let executor = Executor(
         plan: planned.plan, desired: planned.desired, driver: driver, store: store, options: options,
-        observer: refusals.isEmpty ? log : RemakeReporter(refusals: refusals, next: log), mounts: mounts)
+        observer: refusals.isEmpty ? log : RemakeReporter(refusals: refusals, next: log), mounts: mounts,
+        executable: executable)
       // A failure a fresh look may repair does not stop the round: the
       // others are learned in it too (every container a restarted engine
       // will not start, say), and the next plan repairs them together.

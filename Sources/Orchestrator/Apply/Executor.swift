@@ -69,13 +69,16 @@ struct Executor {
   let options: ApplyOptions
   let observer: (any ApplyObserver)?
   let mounts: [String: [String]]
+  /// Starts the instances' disk layers (`cthulhu _disk`).
+  let executable: CthulhuExecutable?
   /// The desired instances by name: each step looks its own up (a scan per
   /// step cost O(N²)).
   let desiredByName: [String: DesiredInstance]
 
   init(
     plan: Plan, desired: DesiredFixture, driver: any Driver, store: StateStore,
-    options: ApplyOptions, observer: (any ApplyObserver)?, mounts: [String: [String]]
+    options: ApplyOptions, observer: (any ApplyObserver)?, mounts: [String: [String]],
+    executable: CthulhuExecutable? = nil
   ) {
     self.plan = plan
     self.desired = desired
@@ -84,6 +87,7 @@ struct Executor {
     self.options = options
     self.observer = observer
     self.mounts = mounts
+    self.executable = executable
     desiredByName = desired.byName
   }
 
@@ -246,6 +250,7 @@ struct Executor {
     let writer = FixtureWriter(paths: paths)
     if step.action == .delete {
       if let id = step.existing { try await driver.removeAndWait(id: id) }
+      await DiskLayers(root: paths.root).stop(instance: name)
       if let ip = step.folder { try writer.removeInstance(name: name, ip: ip) }
       // (Its entries stay recorded until apply's end forgets those that are gone:
       // another instance may be taking its address in this apply.)
@@ -260,6 +265,7 @@ struct Executor {
       throw OrchestratorError(.step, "the plan asks to \(step.action.rawValue) instance \(name)")
     case .create, .replace:
       let id = try await make(d, replacing: step.existing)
+      try await diskLayers(d)
       try await calling(.start) { try await driver.start(id: id) }
       try await settle(d, id: id)
     case .update:
@@ -267,6 +273,7 @@ struct Executor {
       try await record(d, containerID: step.existing)
       guard let id = step.existing else { return }
       try await driver.refreshFiles(id: id, spec: d.container, files: d.files.map(\.path))
+      try await diskLayers(d)
       switch step.effect {
       case .restart?: try await driver.restart(id: id, timeout: d.container.stopTimeout)
       case .signal(let s)?: try await driver.kill(id: id, signal: s)
@@ -281,6 +288,7 @@ struct Executor {
         try await driver.refreshFiles(id: id, spec: d.container, files: nil)
         try await record(d, containerID: id)
       }
+      try await diskLayers(d)
       switch step.resume {
       case .start?: try await calling(.start) { try await driver.start(id: id) }
       case .unpause?: try await calling(.start) { try await driver.unpause(id: id) }
@@ -288,6 +296,17 @@ struct Executor {
       }
       try await settle(d, id: id)
     }
+  }
+
+  /// Starts the disk layers of the instance's mounts with faults (those
+  /// running are left as they are), before the instance starts.
+  private func diskLayers(_ d: DesiredInstance) async throws {
+    guard !d.diskMounts.isEmpty else { return }
+    guard let executable else {
+      throw OrchestratorError(.step, "instance \(d.name) has mounts with faults, and this apply was given no cthulhu binary to serve them")
+    }
+    let layers = DiskLayers(root: paths.root)
+    for m in d.diskMounts { try await layers.ensure(layers.layer(instance: d.name, ip: d.ip, mount: m), executable: executable) }
   }
 
   /// Creates the instance's container (removing `old` first) and records it; returns its id.

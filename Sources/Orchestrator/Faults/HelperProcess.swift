@@ -12,6 +12,8 @@ public enum HelperProcess {
     case delayer = "_delay"
     /// Runs a nemesis schedule.
     case nemesis = "_nemesis"
+    /// Serves an instance's mount through the disk layer.
+    case disk = "_disk"
   }
 
   /// The log every helper of `root` writes to.

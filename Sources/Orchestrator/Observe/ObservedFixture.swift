@@ -23,6 +23,10 @@ public struct ObservedFixture: Sendable {
   /// disk): under the fixture lock, apply runs this observation's plan when
   /// the state is unchanged since.
   public var stateStamp: StateStamp?
+  /// The disk layers whose daemon was started and no longer serves, by
+  /// instance: mount names (the instance sees a dead mount until both are
+  /// made anew).
+  public var diskLayersDown: [String: [String]] = [:]
 
   public init(
     state: FixtureState?, containers: [ObservedContainer] = [], network: ObservedNetwork? = nil,
@@ -67,6 +71,8 @@ public struct ObservedFixture: Sendable {
       state: state, containers: containers, network: mine,
       otherSubnets: nets.filter { $0.id != mine?.id }.flatMap(\.subnets), imageIDs: ids, diskFiles: disk)
     observed.stateDigest = stateDigest
+    let layers = DiskLayers(root: root)
+    for l in layers.recorded() where layers.running(l) == nil { observed.diskLayersDown[l.instance, default: []].append(l.mount) }
     return observed
   }
 }

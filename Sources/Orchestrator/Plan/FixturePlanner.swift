@@ -92,6 +92,8 @@ extension FixturePlanner {
       b.add(name)
       b.add(files)
     }
+    b.add("disk-layers-down")
+    for (name, mounts) in observed.diskLayersDown.sorted(by: { $0.key < $1.key }) { b.add(name, mounts.joined(separator: ",")) }
     return b.digest
   }
 }

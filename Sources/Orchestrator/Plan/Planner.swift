@@ -136,6 +136,14 @@ public enum Planner {
           recovery: unrecorded && networkReplace == nil ? .unrecorded : nil)
         continue
       }
+      if let down = observed.diskLayersDown[d.name], !d.diskMounts.isEmpty {
+        let which = down.sorted().map { "'\($0)'" }.joined(separator: ", ")
+        instanceSteps[d.name] = Step(
+          target: target, action: .replace,
+          reasons: ["the disk layer of its mount \(which) no longer serves (its daemon ended): the layer is started anew, the instance made anew"],
+          dependsOn: deps, existing: existing)
+        continue
+      }
       if c.state == .dead || c.state == .removing {
         instanceSteps[d.name] = Step(
           target: target, action: .replace, reasons: ["container \(c.state.rawValue): the engine cannot start it again"],

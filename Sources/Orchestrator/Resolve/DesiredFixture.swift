@@ -55,6 +55,8 @@ public struct DesiredInstance: Sendable, Hashable {
   public var runAs: RunAs? = nil
   /// Who its mount folders are given to (only when cthulhu runs as root).
   public var owner: FileOwner? = nil
+  /// The mounts it sees through a disk layer (`faults: true`), by name.
+  public var diskMounts: [String] = []
 }
 
 public struct RenderedFile: Sendable, Hashable {

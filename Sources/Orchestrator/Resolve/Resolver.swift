@@ -92,7 +92,7 @@ public struct Resolver: Sendable {
       name: slot.name, group: slot.group, ip: slot.address, index: slot.index, ordinal: slot.ordinal,
       container: container, files: files, onChange: group.onChange, dependsOnGroups: group.dependsOn,
       hasHealthcheck: group.healthcheck != nil, runOnce: group.runOnce, specHash: container.hash,
-      filesHash: filesHash, runAs: user.runAs, owner: user.owner)
+      filesHash: filesHash, runAs: user.runAs, owner: user.owner, diskMounts: group.mounts.filter(\.faults).map(\.name))
   }
 
   /// The images the manifest builds; each tag names its context's hash.
@@ -222,13 +222,18 @@ public struct Resolver: Sendable {
     let dir = FixturePaths(root: manifest.root).instanceFolder(ip: slot.address)
     var env = group.env.map { "\($0.key)=\($0.value)" }
     env += ["CTHULHU_FIXTURE=\(manifest.fixture)", "CTHULHU_NAME=\(slot.name)", "CTHULHU_IP=\(slot.address)"]
-    var binds = group.mounts.map { Bind(host: dir + "/bindmounts/" + $0.name, container: $0.path) }
+    // A mount with faults is seen through its disk layer's mount point.
+    let paths = FixturePaths(root: manifest.root)
+    let hostFolder = { (m: Mount) in
+      m.faults ? DiskLayers.mountPoint(paths, ip: slot.address, mount: m.name) : dir + "/bindmounts/" + m.name
+    }
+    var binds = group.mounts.map { Bind(host: hostFolder($0), container: $0.path) }
     if manifest.driver == .process {
       // A host process sees no bind mounts: each mount is its host folder,
       // named to the process by CTHULHU_MOUNT_<NAME> (upper case, other than
       // letters and digits → _).
       binds = binds.map { Bind(host: $0.host, container: $0.host, readOnly: $0.readOnly) }
-      env += group.mounts.map { "CTHULHU_MOUNT_\(Self.envName($0.name))=\(dir)/bindmounts/\($0.name)" }
+      env += group.mounts.map { "CTHULHU_MOUNT_\(Self.envName($0.name))=\(hostFolder($0))" }
     }
     // Properties the instance states about itself (see History's
     // PropertyLedger): a file in its `var` folder, where it may write.

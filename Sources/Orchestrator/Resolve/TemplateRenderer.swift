@@ -81,9 +81,12 @@ struct TemplateRenderer {
   }
 
   /// Where the instance sees a mount: its path in the container, or for a
-  /// host process the folder itself, `<root>/<ip>/bindmounts/<name>`.
+  /// host process the folder itself, `<root>/<ip>/bindmounts/<name>`
+  /// (`<root>/<ip>/disk/<name>` with faults: the disk layer's mount point).
   func mountPath(_ m: Mount, slot: Resolver.Slot) -> String {
-    manifest.driver == .process ? FixturePaths(root: manifest.root).mountFolder(ip: slot.address, mount: m.name) : m.path
+    let paths = FixturePaths(root: manifest.root)
+    guard manifest.driver == .process else { return m.path }
+    return m.faults ? DiskLayers.mountPoint(paths, ip: slot.address, mount: m.name) : paths.mountFolder(ip: slot.address, mount: m.name)
   }
 
   func files(for slot: Resolver.Slot, group: Group) throws -> [RenderedFile] {

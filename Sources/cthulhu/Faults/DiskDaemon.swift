@@ -14,6 +14,8 @@ extension Cthulhu {
     @Option(help: "Where the instance sees its files (an empty folder).") var mount: String
     @Option(help: "Where the files are kept.") var backing: String
     @Option(help: "The layer's own folder, on the backing folder's file system.") var state: String
+    @Option(help: "The fixture whose layer this is (for `destroy` to find it).") var fixture: String?
+    @Option(help: "The instance it serves.") var instance: String?
 
     func run() throws {
       #if canImport(CFuse)

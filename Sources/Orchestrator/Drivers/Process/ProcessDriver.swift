@@ -202,7 +202,11 @@ public final class ProcessDriver: Driver {
     }
     let instance = spec.labels[Labels.instance] ?? spec.name
     let cwd = spec.labels[Labels.root].map { FixturePaths(root: $0).instanceFolder(ip: spec.ip) } ?? FileManager.default.currentDirectoryPath
-    let log = (spec.binds.first { $0.host.hasSuffix("/bindmounts/var") }?.host ?? cwd) + "/\(instance).log"
+    // (Into `bindmounts/var` itself even when the instance sees `var`
+    // through a disk layer: its log is not its data, and no disk fault
+    // should take it.)
+    let hasVar = spec.binds.contains { $0.host.hasSuffix("/bindmounts/var") || $0.host.hasSuffix("/disk/var") }
+    let log = (hasVar ? cwd + "/bindmounts/var" : cwd) + "/\(instance).log"
     let userSwitch = try UserSwitch.make(user: spec.user, instance: spec.name, folder: cwd, users: users)
     let run = (userSwitch?.prefix ?? []) + command
     let (made, network) = try registry.locked(fixture) { () throws -> (ProcessInstance, ProcessNetwork) in

@@ -1,0 +1,120 @@
+import Foundation
+import Manifest
+
+/// The disk layers of a fixture: one `cthulhu _disk` daemon per instance and
+/// mount that says `faults: true`, started by apply before the instance
+/// starts, outliving the command (a ``HelperProcess``), ended by `destroy`
+/// and by the removal of its instance. The instance sees the layer's mount
+/// point (`<ip>/disk/<mount>`); the files are kept in `<ip>/bindmounts/<mount>`;
+/// the layer's own folder is `.cthulhu/disk/<instance>.<mount>`.
+public struct DiskLayers: Sendable {
+  public let root: String
+
+  public init(root: String) { self.root = root }
+
+  /// One layer's folders and who it serves.
+  public struct Layer: Sendable, Hashable, Codable {
+    public var instance: String
+    /// The mount's name in the manifest (`data`).
+    public var mount: String
+    /// Where the instance sees its files.
+    public var mountPoint: String
+    /// Where they are kept.
+    public var backing: String
+    /// The layer's own folder (its control socket, ready file, records).
+    public var state: String
+
+    public var socket: String { state + "/control.sock" }
+    public var ready: String { state + "/ready" }
+    /// The record of the layer, written before its daemon starts, for a
+    /// `destroy` that finds the layer without the manifest.
+    var record: String { state + "/layer.json" }
+  }
+
+  /// Where the layers' own folders are.
+  public var folder: String { FixturePaths(root: root).stateFolder + "/disk" }
+
+  public func layer(instance: String, ip: IPv4Address, mount: String) -> Layer {
+    let paths = FixturePaths(root: root)
+    return Layer(
+      instance: instance, mount: mount, mountPoint: Self.mountPoint(paths, ip: ip, mount: mount),
+      backing: paths.mountFolder(ip: ip, mount: mount), state: folder + "/\(instance).\(mount)")
+  }
+
+  /// `<root>/<ip>/disk/<mount>`: where an instance sees a mount with faults.
+  public static func mountPoint(_ paths: FixturePaths, ip: IPv4Address, mount: String) -> String {
+    paths.instanceFolder(ip: ip) + "/disk/" + mount
+  }
+
+  /// The layers recorded in this fixture (those whose daemon was started).
+  public func recorded() -> [Layer] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    return names.sorted().compactMap { name in
+      guard let data = FileManager.default.contents(atPath: folder + "/" + name + "/layer.json") else { return nil }
+      return try? JSONDecoder().decode(Layer.self, from: data)
+    }
+  }
+
+  /// The PID of the layer's daemon if it runs and its mount answers.
+  public func running(_ layer: Layer) -> Int32? {
+    guard let pid = readyPID(layer), HelperProcess.isRunning(pid: pid, .disk, root: root, instance: layer.instance),
+      MountTable.current().hasDiskLayer(at: layer.mountPoint)
+    else { return nil }
+    return pid
+  }
+
+  func readyPID(_ layer: Layer) -> Int32? {
+    FileManager.default.contents(atPath: layer.ready).flatMap {
+      Int32(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+  }
+
+  /// Starts the layer's daemon unless it runs: a mount its dead daemon left
+  /// behind is taken away first. Returns once the mount answers.
+  public func ensure(_ layer: Layer, executable: CthulhuExecutable, patience: Duration = .seconds(10)) async throws {
+    if running(layer) != nil { return }
+    await stop(layer)
+    let fm = FileManager.default
+    for path in [layer.mountPoint, layer.backing, layer.state] {
+      try fm.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    try AtomicFile.write(JSONEncoder().encode(layer), to: layer.record)
+    try? fm.removeItem(atPath: layer.ready)
+    let pid = try HelperProcess.spawn(
+      executable, .disk,
+      arguments: [
+        "--fixture", root, "--instance", layer.instance, "--mount", layer.mountPoint, "--backing", layer.backing, "--state", layer.state,
+      ], root: root)
+    let deadline = ContinuousClock.now + patience
+    while ContinuousClock.now < deadline {
+      if readyPID(layer) == pid, MountTable.current().hasDiskLayer(at: layer.mountPoint) { return }
+      guard HelperProcess.isAlive(pid) else { break }
+      try await Task.sleep(for: .milliseconds(10))
+    }
+    kill(pid, SIGKILL)
+    throw OrchestratorError(
+      .io,
+      "the disk layer of \(layer.instance)'s mount '\(layer.mount)' did not start (see \(HelperProcess.log(root: root)))")
+  }
+
+  /// Ends the layer's daemon (it unmounts on its way out); a mount left
+  /// behind by a daemon that died is detached.
+  public func stop(_ layer: Layer) async {
+    if let pid = readyPID(layer) {
+      await HelperProcess.stop(pid: pid, .disk, root: root, instance: layer.instance, patience: .seconds(5))
+    }
+    if MountTable.current().hasDiskLayer(at: layer.mountPoint) { _ = umount2(layer.mountPoint, Int32(MNT_DETACH)) }
+  }
+
+  /// Ends every layer of the fixture: those recorded, then any disk layer
+  /// still mounted below the root (a record lost with a crash).
+  public func stopAll() async {
+    for layer in recorded() { await stop(layer) }
+    for path in MountTable.current().diskLayers(under: root) { _ = umount2(path, Int32(MNT_DETACH)) }
+  }
+
+  /// Ends the layers of one instance (before its folder is removed).
+  public func stop(instance: String) async {
+    for layer in recorded() where layer.instance == instance { await stop(layer) }
+  }
+}
