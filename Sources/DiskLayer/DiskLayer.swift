@@ -134,20 +134,4 @@ public final class DiskLayer: @unchecked Sendable {
     withExtendedLifetime(self) { _ = fuse_loop(fuse) }
   }
 }
-
-/// What a layer's ledger holds: how much `lose-unsynced` would undo.
-public struct DiskLayerStatus: Codable, Sendable, Equatable {
-  /// Files written or truncated since their last fsync.
-  public var unsyncedFiles: Int
-  /// Durable bytes kept aside for them.
-  public var savedBytes: Int
-  /// Folders whose entries changed since their last fsync.
-  public var changedDirectories: Int
-
-  public init(unsyncedFiles: Int, savedBytes: Int, changedDirectories: Int) {
-    self.unsyncedFiles = unsyncedFiles
-    self.savedBytes = savedBytes
-    self.changedDirectories = changedDirectories
-  }
-}
 #endif

@@ -3,28 +3,6 @@ internal import CFuse
 import Glibc
 import Orchestrator
 
-/// What `lose-unsynced` did.
-public struct LossReport: Codable, Sendable, Equatable {
-  /// One file whose last unsynced write survived in part (`--torn`).
-  public struct Torn: Codable, Sendable, Equatable {
-    /// Its path in the mount, after the loss.
-    public var path: String
-    public var offset: Int64
-    /// Bytes of the write that survived, from its start (`0 < kept < length`, or 0).
-    public var kept: Int
-    /// The write's length.
-    public var length: Int
-  }
-
-  /// Files whose unsynced data was rolled back.
-  public var files: Int
-  /// Durable bytes written back over unsynced ones.
-  public var bytesRestored: Int
-  /// Inodes with no durable name that were removed.
-  public var namesRemoved: Int
-  public var torn: [Torn]
-}
-
 extension DurabilityLedger {
   /// The backing tree as it stands: every folder's entries, where each inode is, which are folders.
   struct Tree {

@@ -78,6 +78,22 @@ final class DiskLayerDaemonTests: XCTestCase {
 
 /// What the daemon refuses before it mounts anything.
 final class DiskLayerRefusalTests: XCTestCase {
+  /// No socket file, or a socket file nobody listens on (what a killed
+  /// daemon leaves): the client says the layer is not running.
+  func testTheClientSaysWhenNoLayerRuns() throws {
+    let dir = try Harness.tempDir("disk-client")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    XCTAssertThrowsError(try DiskLayerClient.request(.status, socket: dir + "/control.sock")) { error in
+      XCTAssertEqual(error as? DiskLayerClientError, .notRunning(socket: dir + "/control.sock", errno: ENOENT))
+    }
+    let fd = UnixLineSocket.newSocket()
+    XCTAssertEqual(UnixLineSocket.connectOrBind(fd, try XCTUnwrap(UnixLineSocket.address(dir + "/dead.sock")), bind: true), 0)
+    close(fd)
+    XCTAssertThrowsError(try DiskLayerClient.request(.status, socket: dir + "/dead.sock")) { error in
+      XCTAssertEqual(error as? DiskLayerClientError, .notRunning(socket: dir + "/dead.sock", errno: ECONNREFUSED))
+    }
+  }
+
   func testItRefusesANonEmptyMountPointAndNestedFolders() throws {
     let dir = try Harness.tempDir("disk-refuse")
     defer { try? FileManager.default.removeItem(atPath: dir) }

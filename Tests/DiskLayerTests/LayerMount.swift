@@ -56,11 +56,11 @@ final class LayerMount {
   }
 
   func loseUnsynced(torn: Bool = false, seed: UInt64 = 1) throws -> LossReport {
-    try XCTUnwrap(DiskLayerControl.request(.loseUnsynced(torn: torn, seed: seed), socket: state + "/control.sock").loss)
+    try XCTUnwrap(DiskLayerClient.request(.loseUnsynced(torn: torn, seed: seed), socket: state + "/control.sock").loss)
   }
 
   func status() throws -> DiskLayerStatus {
-    try XCTUnwrap(DiskLayerControl.request(.status, socket: state + "/control.sock").status)
+    try XCTUnwrap(DiskLayerClient.request(.status, socket: state + "/control.sock").status)
   }
 
   /// The daemon's PID.

@@ -1,0 +1,51 @@
+/// What `lose-unsynced` did.
+public struct LossReport: Codable, Sendable, Equatable {
+  /// One file whose last unsynced write survived in part (`torn`).
+  public struct Torn: Codable, Sendable, Equatable {
+    /// Its path in the mount, after the loss.
+    public var path: String
+    public var offset: Int64
+    /// Bytes of the write that survived, from its start (`0 < kept < length`, or 0).
+    public var kept: Int
+    /// The write's length.
+    public var length: Int
+
+    public init(path: String, offset: Int64, kept: Int, length: Int) {
+      self.path = path
+      self.offset = offset
+      self.kept = kept
+      self.length = length
+    }
+  }
+
+  /// Files whose unsynced data was rolled back.
+  public var files: Int
+  /// Durable bytes written back over unsynced ones.
+  public var bytesRestored: Int
+  /// Inodes with no durable name that were removed.
+  public var namesRemoved: Int
+  public var torn: [Torn]
+
+  public init(files: Int, bytesRestored: Int, namesRemoved: Int, torn: [Torn]) {
+    self.files = files
+    self.bytesRestored = bytesRestored
+    self.namesRemoved = namesRemoved
+    self.torn = torn
+  }
+}
+
+/// What a layer's ledger holds: how much `lose-unsynced` would undo.
+public struct DiskLayerStatus: Codable, Sendable, Equatable {
+  /// Files written or truncated since their last fsync.
+  public var unsyncedFiles: Int
+  /// Durable bytes kept aside for them.
+  public var savedBytes: Int
+  /// Folders whose entries changed since their last fsync.
+  public var changedDirectories: Int
+
+  public init(unsyncedFiles: Int, savedBytes: Int, changedDirectories: Int) {
+    self.unsyncedFiles = unsyncedFiles
+    self.savedBytes = savedBytes
+    self.changedDirectories = changedDirectories
+  }
+}
