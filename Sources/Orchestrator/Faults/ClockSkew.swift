@@ -205,7 +205,7 @@ public enum ClockSkew {
     var queue = [pid]
     while let p = queue.popLast(), seen.count < 64 {
       guard seen.insert(p).inserted else { continue }
-      if let maps = readProc("/proc/\(p)/maps"), maps.contains("libfaketime") { return nil }
+      if let maps = ProcFile.text("/proc/\(p)/maps"), maps.contains("libfaketime") { return nil }
       queue += children(of: p)
     }
     let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) ?? "its program"
@@ -218,15 +218,9 @@ public enum ClockSkew {
   }
 
   /// A /proc file read to its end (they report no size, and a large one comes in pieces).
-  static func readProc(_ path: String) -> String? {
-    guard let h = FileHandle(forReadingAtPath: path) else { return nil }
-    defer { try? h.close() }
-    guard let data = try? h.readToEnd() else { return nil }
-    return String(decoding: data, as: UTF8.self)
-  }
 
   static func children(of pid: Int32) -> [Int32] {
-    let text = readProc("/proc/\(pid)/task/\(pid)/children") ?? ""
+    let text = ProcFile.text("/proc/\(pid)/task/\(pid)/children") ?? ""
     return text.split(separator: " ").compactMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
   }
 }

@@ -42,7 +42,7 @@ public enum HelperProcess {
   /// is the `role` helper of `root` (and of `instance`, when given), by its
   /// command line.
   public static func isRunning(pid: Int32, _ role: Role, root: String, instance: String? = nil) -> Bool {
-    guard isAlive(pid), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+    guard isAlive(pid), let data = ProcFile.data("/proc/\(pid)/cmdline")
     else { return false }
     let args = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     guard args.contains(role.rawValue), value(of: "--fixture", in: args) == root else { return false }

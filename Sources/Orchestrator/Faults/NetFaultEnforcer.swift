@@ -52,7 +52,7 @@ public struct NetFaultEnforcer: Sendable {
   /// Checks, before anything is changed, that this process may enter other
   /// namespaces and change their rules (the host path).
   public static func checkPrivileges() throws {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+    guard let status = ProcFile.text("/proc/self/status"),
       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
       let caps = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
     else { return }

@@ -40,7 +40,7 @@ extension DockerDriver {
   /// engine elsewhere (another machine, or one whose PIDs are not ours)
   /// fails this and gets the helper.
   static func isOnThisMachine(pid: Int32, container: String) -> Bool {
-    guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8) else { return false }
+    guard let text = ProcFile.text("/proc/\(pid)/cgroup") else { return false }
     return text.contains(container)
   }
 

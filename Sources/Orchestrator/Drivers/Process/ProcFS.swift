@@ -115,7 +115,7 @@ enum ProcFS {
     var found: [ProcStat] = []
     for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
       guard let pid = Int32(name), let s = ProcStat.read(pid), s.session == pid, s.state != "Z",
-        let env = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+        let env = ProcFile.data("/proc/\(pid)/environ")
       else { continue }
       let bytes = [UInt8](env)
       if bytes.count >= needle.count,
@@ -166,4 +166,18 @@ enum ProcFS {
     else { return nil }
     return UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
   }
+}
+
+/// A file under /proc read to its end. Procfs files say they hold 0 bytes,
+/// and a read sized by that (`String(contentsOfFile:)`,
+/// `FileManager.contents(atPath:)`) stops at the first page: a mount table,
+/// an environment or a cgroup list longer than 4 KiB came back cut.
+public enum ProcFile {
+  public static func data(_ path: String) -> Data? {
+    guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? h.close() }
+    return try? h.readToEnd() ?? Data()
+  }
+
+  public static func text(_ path: String) -> String? { data(path).map { String(decoding: $0, as: UTF8.self) } }
 }

@@ -179,7 +179,7 @@ extension SwarmDriver {
     let d = try await n.driver.inspect(id: cid)
     guard d.pid > 0 else { return nil }
     let full = d.id
-    guard let cgroup = try? String(contentsOfFile: "/proc/\(d.pid)/cgroup", encoding: .utf8), cgroup.contains(full) else {
+    guard let cgroup = ProcFile.text("/proc/\(d.pid)/cgroup"), cgroup.contains(full) else {
       throw DriverError(
         .unsupported,
         "instance container \(id) runs on swarm node \(n.name), whose processes this machine cannot see; network faults on another host need a fault helper on that node"

@@ -17,9 +17,7 @@ public struct MountTable: Sendable {
   public var entries: [Entry]
 
   /// The table as it is now (empty if it cannot be read).
-  public static func current() -> MountTable {
-    MountTable(text: (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "")
-  }
+  public static func current() -> MountTable { MountTable(text: ProcFile.text("/proc/self/mountinfo") ?? "") }
 
   /// Parses mountinfo lines: `id parent major:minor root mountpoint options
   /// [optional fields…] - fstype source superoptions`.
