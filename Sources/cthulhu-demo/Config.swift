@@ -5,13 +5,15 @@ import Foundation
 ///     {"self": "i001", "listen": "172.30.0.2:8080",
 ///      "peers": {"i001": "172.30.0.2:8080", "i002": "172.30.0.3:8080", "i003": "172.30.0.4:8080"},
 ///      "election_timeout_ms": [300, 600], "heartbeat_ms": 100, "state": "/opt/app/var/raft.json",
-///      "stale_reads": false}
+///      "stale_reads": false, "fsync": true}
 ///
 /// `peers` names every member, this node included. `listen` defaults to this
 /// node's own entry in `peers`; `election_timeout_ms` to [300, 600],
 /// `heartbeat_ms` to 100; without `state` nothing survives a restart.
 /// `stale_reads: true` is the deliberately unsafe mode: every node answers a
-/// read from its own commit index, without asking the leader.
+/// read from its own commit index, without asking the leader. `fsync: false`
+/// is the other: the state file is saved without fsync, so a crash that
+/// loses what was not synced takes acknowledged writes with it.
 struct DemoConfig: Equatable, Sendable {
   var name: String
   var listen: Address
@@ -20,6 +22,8 @@ struct DemoConfig: Equatable, Sendable {
   var heartbeatMs: Int
   var statePath: String?
   var staleReads = false
+  /// Whether the state file is fsynced (with its folder) before any answer.
+  var fsync = true
 
   /// A `host:port` pair.
   struct Address: Equatable, Sendable, CustomStringConvertible {
@@ -41,7 +45,7 @@ struct DemoConfig: Equatable, Sendable {
     var description: String
   }
 
-  static func load(path: String, listen: String? = nil, staleReads: Bool? = nil) throws -> DemoConfig {
+  static func load(path: String, listen: String? = nil, staleReads: Bool? = nil, fsync: Bool? = nil) throws -> DemoConfig {
     func fail(_ field: String?, _ problem: String) -> Error {
       Error(description: field.map { "\(path): field \"\($0)\": \(problem)" } ?? "\(path): \(problem)")
     }
@@ -79,9 +83,11 @@ struct DemoConfig: Equatable, Sendable {
     guard object["stale_reads"] == nil || object["stale_reads"] is Bool else {
       throw fail("stale_reads", "expected true or false")
     }
+    guard object["fsync"] == nil || object["fsync"] is Bool else { throw fail("fsync", "expected true or false") }
     return DemoConfig(
       name: name, listen: address, peers: peers, electionTimeoutMs: timeout[0]...timeout[1],
       heartbeatMs: heartbeat, statePath: state,
-      staleReads: staleReads ?? (object["stale_reads"] as? Bool ?? false))
+      staleReads: staleReads ?? (object["stale_reads"] as? Bool ?? false),
+      fsync: fsync ?? (object["fsync"] as? Bool ?? true))
   }
 }

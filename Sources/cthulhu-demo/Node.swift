@@ -63,7 +63,7 @@ actor Node {
     let before = raft.durable
     let result = step(&raft)
     if raft.durable != before, let path = config.statePath {
-      do { try JSONEncoder().encode(raft.durable).write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+      do { try StateFile.save(JSONEncoder().encode(raft.durable), to: path, fsync: config.fsync) } catch {
         say("\(config.name): cannot save \(path): \(error)")
       }
     }
