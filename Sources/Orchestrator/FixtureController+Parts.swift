@@ -69,6 +69,11 @@ extension FixtureController: FixtureWork {
     try await control.lifecycle(verb, root: root, names: names, signal: signal)
   }
 
+  /// See ``InstanceControl/crash(root:names:torn:seed:)``.
+  public func crash(root: String, names: [String], torn: Bool, seed: UInt64) async throws -> [CrashReport] {
+    try await control.crash(root: root, names: names, torn: torn, seed: seed)
+  }
+
   public func exec(root: String, instance name: String, command: [String]) async throws -> ExecResult {
     try await control.exec(root: root, instance: name, command: command)
   }

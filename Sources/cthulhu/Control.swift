@@ -23,6 +23,7 @@ extension Cthulhu {
       ("stop", "stop the instance(s): SIGTERM, then SIGKILL after stop_timeout"),
       ("restart", "stop, then start"),
       ("kill [SIGNAL]", "send a signal (default KILL)"),
+      ("kill --lose-unsynced [--torn]", "crash: KILL, and what was not fsynced on mounts with faults is lost"),
       ("pause | unpause", "freeze or thaw"),
       ("status [--json]", "state, health, ports and faults of each instance"),
       ("logs [-f] [--since D]", "the instance(s)' output"),
@@ -78,8 +79,21 @@ extension Cthulhu {
       case "start", "stop", "restart", "pause", "unpause":
         return (verb, fixtureArgs + (rest.isEmpty ? targets : rest))
       case "kill":
-        let signal = rest.first.map { ["--signal", $0] } ?? []
-        return ("kill", fixtureArgs + signal + (targets.isEmpty ? ["all"] : targets))
+        // `kill [SIGNAL] [--lose-unsynced [--torn] [--seed N]]`
+        var flags: [String] = []
+        var words: [String] = []
+        var it = rest.makeIterator()
+        while let a = it.next() {
+          if a == "--seed" {
+            flags += [a] + (it.next().map { [$0] } ?? [])
+          } else if a.hasPrefix("--") {
+            flags.append(a)
+          } else {
+            words.append(a)
+          }
+        }
+        let signal = words.first.map { ["--signal", $0] } ?? []
+        return ("kill", fixtureArgs + signal + flags + (targets.isEmpty ? ["all"] : targets))
       case "status", "faults", "events", "op", "check":
         return (verb, fixtureArgs + rest)
       case "isolate", "heal", "reset":

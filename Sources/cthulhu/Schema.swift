@@ -64,7 +64,22 @@ enum ManifestSchema {
       "command": command,
       "env": ["type": "object", "additionalProperties": ["type": ["string", "number", "boolean", "null"]]],
       "mounts": [
-        "type": "object", "additionalProperties": ["type": "string", "pattern": "^/"],
+        "type": "object",
+        "additionalProperties": [
+          "oneOf": [
+            ["type": "string", "pattern": "^/"],
+            [
+              "type": "object", "additionalProperties": false, "required": ["path"],
+              "properties": [
+                "path": ["type": "string", "pattern": "^/"],
+                "faults": [
+                  "type": "boolean", "default": false,
+                  "description": "seen through cthulhu's disk layer: kill --lose-unsynced, disk delay|error|corrupt",
+                ],
+              ],
+            ],
+          ]
+        ],
         "default": ["etc": "/opt/app/etc", "var": "/opt/app/var"],
       ],
       "templates": fileList,
@@ -105,14 +120,15 @@ enum ManifestSchema {
       "instance names, groups, globs or all (i001,i002; server), random N [of POOL], or { command: [...] }: a program that prints them when each occurrence starts",
   ]
   static let networkFaults = ["partition", "isolate", "loss", "duplicate", "rate", "delay"]
-  static let processFaults = ["kill", "pause", "stop"]
+  static let processFaults = ["kill", "crash", "pause", "stop"]
   /// One entry of `nemesis.faults`: exactly one fault kind, and `for`.
   nonisolated(unsafe) static let nemesisFault: [String: Any] = [
     "type": "object", "additionalProperties": false, "required": ["for"],
     "oneOf": (networkFaults + processFaults + ["clock"]).map { ["required": [$0]] },
     "properties": [
       "partition": ["enum": ["halves", "majority", "majorities-ring", "bridge", "cut"]],
-      "isolate": targets, "kill": targets, "pause": targets, "stop": targets,
+      "isolate": targets, "kill": targets, "crash": targets, "pause": targets, "stop": targets,
+      "torn": ["type": "boolean", "description": "a crash: the last unsynced write of a file survives in part"],
       "loss": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
       "rate": ["type": "string", "pattern": "^[0-9.]+([kmgKMG]?(bit|bps))$"],
       "duplicate": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
@@ -126,8 +142,8 @@ enum ManifestSchema {
       "targets": targets, "after": duration, "for": duration, "every": duration,
       "times": ["type": "integer", "minimum": 1],
     ],
-    "dependencies": ["jitter": ["delay"], "distribution": ["delay", "jitter"], "reorder": ["delay"], "signal": ["kill"]],
-    // isolate, kill, pause and stop take their targets as their value.
+    "dependencies": ["jitter": ["delay"], "distribution": ["delay", "jitter"], "reorder": ["delay"], "signal": ["kill"], "torn": ["crash"]],
+    // isolate, kill, crash, pause and stop take their targets as their value.
     "allOf": (["isolate"] + processFaults).map { ["if": ["required": [$0]], "then": ["not": ["required": ["targets"]]]] },
   ]
   nonisolated(unsafe) static let nemesis: [String: Any] = [

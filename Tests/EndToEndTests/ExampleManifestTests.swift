@@ -85,6 +85,9 @@ final class ExampleManifestTests: XCTestCase {
     if manifest.contains("command: [\"etcd\"") && !FileManager.default.isExecutableFile(atPath: "/usr/bin/etcd") {
       return "it runs Debian's etcd, which is not installed (apt install etcd-server etcd-client, or scripts/deps.sh)"
     }
+    if manifest.contains("faults: true") && (getuid() != 0 || !FileManager.default.fileExists(atPath: "/dev/fuse")) {
+      return "a mount with faults needs root and /dev/fuse (the disk layer mounts a FUSE file system)"
+    }
     for image in ["cthulhu-etcd:latest"] where manifest.contains("image: " + image) {
       guard let d = try? DockerDriver() else { return "no Docker engine" }
       let id = try? await d.imageID(image)

@@ -123,7 +123,7 @@ final class NemesisDecodingTests: XCTestCase {
         "25:7: the targets of 'pause' are its value (pause: random 1), not 'targets'",
         "27:7: nemesis fault 8 needs 'for': how long each occurrence lasts before it is healed (e.g. for: 5s)",
         "27:13: 'rate' must be a rate such as 512kbit, 10mbit or 1mbps, not 'fast'",
-        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, duplicate, rate, delay, kill, pause, stop, clock",
+        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, duplicate, rate, delay, kill, crash, pause, stop, clock",
         "31:7: nemesis fault 10 names two faults ('kill' and 'stop'); give each its own entry",
         "34:12: 'for' must be longer than 0s",
         "35:7: 'signal' is for kill, not isolate",
@@ -230,6 +230,42 @@ final class NemesisDecodingTests: XCTestCase {
       ])
     let ok = try load(yaml.components(separatedBy: "    - clock: soon")[0], in: dir)
     XCTAssertEqual(ok.nemesis?.faults.map(\.action), [.clock(skewSeconds: -90)])
+  }
+
+  /// `crash: TARGETS` kills and loses what was not fsynced: its targets'
+  /// groups need a mount with faults; `torn` is for crash only.
+  func testACrashNeedsAMountWithFaultsOnItsTargets() throws {
+    let dir = try TempDir()
+    let yaml = """
+      fixture: t
+      driver: process
+      groups:
+        a:
+          command: [/bin/true]
+          count: 2
+          mounts: {var: /opt/app/var, data: {path: /data, faults: true}}
+        b: {command: [/bin/true], count: 1}
+      nemesis:
+        faults:
+          - crash: random 1 of a
+            torn: true
+            for: 5s
+          - crash: i003
+            for: 1s
+          - kill: i001
+            torn: true
+            for: 1s
+
+      """
+    let p = problems(yaml, in: dir)
+    XCTAssertEqual(
+      p,
+      [
+        "14:14: nemesis fault 2 crashes i003, whose group 'b' has no mount with faults: true (nothing it wrote could be lost)",
+        "17:7: 'torn' is for crash, not kill",
+      ])
+    let ok = try load(yaml.components(separatedBy: "    - crash: i003")[0], in: dir)
+    XCTAssertEqual(ok.nemesis?.faults.map(\.action), [.crash(torn: true)])
   }
 
   func testTheSectionItselfMustBeWhole() throws {

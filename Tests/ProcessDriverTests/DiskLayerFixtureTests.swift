@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Orchestrator
 import TestSupport
 import XCTest
@@ -24,6 +25,9 @@ final class DiskLayerFixtureTests: FixtureTestCase {
           var: /opt/app/var
           data: { path: /data, faults: true }
         command: ["/bin/sh", "-c", "echo \\"hello from $CTHULHU_NAME\\" > \\"$CTHULHU_MOUNT_DATA/greeting\\"; exec sleep infinity"]
+        stop_timeout: 1s
+      plain:
+        command: ["/usr/bin/sleep", "infinity"]
         stop_timeout: 1s
 
     """.write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
@@ -85,5 +89,60 @@ final class DiskLayerFixtureTests: FixtureTestCase {
     try mustSucceed("destroy")
     XCTAssertEqual(MountTable.current().diskLayers(under: dir), [], "destroy left a dead disk layer mounted")
     XCTAssertFalse(FileManager.default.fileExists(atPath: root), "destroy left \(root)")
+  }
+
+  /// Writes `text` to `path` (created or truncated) and, if `sync`, fsyncs it.
+  func write(_ text: String, to path: String, append: Bool = false, sync: Bool) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0o644)
+    guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno)!) }
+    defer { close(fd) }
+    XCTAssertEqual(text.utf8.count, Array(text.utf8).withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) })
+    if sync { XCTAssertEqual(fsync(fd), 0) }
+  }
+
+  /// fsyncs a folder: the names in it are durable.
+  func syncFolder(_ path: String) {
+    let fd = open(path, O_RDONLY | O_DIRECTORY)
+    XCTAssertGreaterThanOrEqual(fd, 0)
+    XCTAssertEqual(fsync(fd), 0)
+    close(fd)
+  }
+
+  func testKillLoseUnsyncedLosesExactlyWhatWasNotMadeDurableAndLeavesTheInstanceDown() async throws {
+    try mustSucceed("apply")
+    let one = try layer("i001")
+    let two = try layer("i002")
+    try await Host.eventually("i001 wrote its greeting") { FileManager.default.fileExists(atPath: one.backing + "/greeting") }
+    // Durable: the file's data and its name (the folder fsynced).
+    try write("durable", to: one.mountPoint + "/log", sync: true)
+    syncFolder(one.mountPoint)
+    // Not: more data in it, a new name, and i002's unsynced file (not crashed).
+    try write(" and lost", to: one.mountPoint + "/log", append: true, sync: false)
+    try write("lost", to: one.mountPoint + "/new", sync: false)
+    try write("kept", to: two.mountPoint + "/new", sync: false)
+
+    let out = try mustSucceed("kill", "--lose-unsynced", "i001")
+    XCTAssertTrue(out.hasPrefix("kill --lose-unsynced: i001\n"), out)
+    XCTAssertTrue(out.contains("i001: data lost the unsynced writes of"), out)
+    XCTAssertEqual(try String(contentsOfFile: one.backing + "/log", encoding: .utf8), "durable")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: one.backing + "/new"), "an unsynced name survived the crash")
+    XCTAssertEqual(try String(contentsOfFile: two.backing + "/new", encoding: .utf8), "kept", "i002 was not crashed")
+    let status = try mustSucceed("status", "--json")
+    XCTAssertTrue(status.contains("exited") || status.contains("stopped"), "i001 should stay down: \(status)")
+    let events = try String(contentsOfFile: root + "/events.jsonl", encoding: .utf8)
+    XCTAssertTrue(events.contains("\"action\":\"kill --lose-unsynced\""), events)
+
+    // Back up, through the same layer: what survived is what it sees.
+    try mustSucceed("start", "i001")
+    XCTAssertEqual(try String(contentsOfFile: one.mountPoint + "/log", encoding: .utf8), "durable")
+
+    // An instance with no mount with faults: refused, and it keeps running.
+    let refused = try cthulhu("kill", "--lose-unsynced", "i003")
+    XCTAssertNotEqual(refused.status, 0)
+    XCTAssertTrue(refused.stderr.contains("instance i003 has no mount with faults: true"), refused.stderr)
+    let after = try mustSucceed("status")
+    XCTAssertFalse(after.contains("i003") && after.contains("i003 exited"), after)
+    // --torn without --lose-unsynced is a usage error.
+    XCTAssertNotEqual(try cthulhu("kill", "--torn", "i002").status, 0)
   }
 }

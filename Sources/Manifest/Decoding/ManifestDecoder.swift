@@ -130,6 +130,7 @@ final class ManifestDecoder {
     if let n = fields["nemesis"], groups.reduce(0, { $0 + $1.count }) <= ManifestLoader.maxInstances {
       var decoder = NemesisDecoder(reader: reader, driver: driver, network: network, instances: NemesisDecoder.instances(of: groups))
       decoder.clockGroups = Set(groups.filter(\.clockSkew).map(\.name))
+      decoder.diskGroups = Set(groups.filter { $0.mounts.contains(where: \.faults) }.map(\.name))
       decoder.directory = directory
       manifest.nemesis = decoder.decode(n)
     }

@@ -12,12 +12,14 @@ struct NemesisDecoder {
   let instances: [(name: String, group: String)]
   /// The groups that say `clock_skew: true` (their instances' clocks can move).
   var clockGroups: Set<String> = []
+  /// The groups with a mount that says `faults: true` (a crash loses what they did not sync).
+  var diskGroups: Set<String> = []
   /// The manifest's folder: a targets command's `./` path is made absolute against it, and it runs there.
   var directory = FileManager.default.currentDirectoryPath
 
   static let keys = ["seed", "faults"]
-  static let kinds = ["partition", "isolate", "loss", "duplicate", "rate", "delay", "kill", "pause", "stop", "clock"]
-  static let entryKeys = kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "reorder", "signal"]
+  static let kinds = ["partition", "isolate", "loss", "duplicate", "rate", "delay", "kill", "crash", "pause", "stop", "clock"]
+  static let entryKeys = kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "reorder", "signal", "torn"]
 
   /// `30`, `30%`, `12.5` → percent from 0 to 100; nil for anything else.
   static func percent(_ node: YAMLNode) -> Double? {
@@ -35,6 +37,11 @@ struct NemesisDecoder {
     }
     guard let d = Units.duration(String(t)), d > .zero else { return nil }
     return sign * d.seconds
+  }
+
+  /// Whether a crash of the instance can lose writes: its group has a mount with faults.
+  func crashable(_ name: String) -> Bool {
+    instances.first { $0.name == name }.map { diskGroups.contains($0.group) } ?? false
   }
 
   /// The instances of `groups`, named as a fresh apply names them.
@@ -103,13 +110,15 @@ struct NemesisDecoder {
       ok = false
     }
     // What only some kinds take.
-    let only: [(String, [String])] = [("jitter", ["delay"]), ("distribution", ["delay"]), ("reorder", ["delay"]), ("signal", ["kill"])]
+    let only: [(String, [String])] = [
+      ("jitter", ["delay"]), ("distribution", ["delay"]), ("reorder", ["delay"]), ("signal", ["kill"]), ("torn", ["crash"]),
+    ]
     for (key, kinds) in only where fields[key] != nil && !kinds.contains(kind) {
       fail(fields[key]!.key, "'\(key)' is for \(kinds.joined(separator: ", ")), not \(kind)")
     }
 
     var action: NemesisFault.Action?
-    // isolate, kill, pause and stop take their targets as their value; the
+    // isolate, kill, crash, pause and stop take their targets as their value; the
     // others take a parameter, and their targets in 'targets' (default all).
     var targetsNode: YAMLNode? = fields["targets"]?.value
     switch kind {
@@ -188,7 +197,7 @@ struct NemesisDecoder {
       } else {
         fail(kindValue, "'clock' must be an offset such as +5s, -250ms or +2h, not \(kindValue.scalar.map { "'\($0)'" } ?? kindValue.kindName)")
       }
-    default:  // isolate, kill, pause, stop
+    default:  // isolate, kill, crash, pause, stop
       if let t = fields["targets"] {
         fail(t.key, "the targets of '\(kind)' are its value (\(kind): random 1), not 'targets'")
       }
@@ -197,6 +206,10 @@ struct NemesisDecoder {
       case "isolate": action = .isolate
       case "pause": action = .pause
       case "stop": action = .stop
+      case "crash":
+        var torn = false
+        if let t = fields["torn"], let b = reader.bool(t.value, "'torn'") { torn = b }
+        action = .crash(torn: torn)
       default:
         var signal = "KILL"
         if let s = fields["signal"], let name = reader.string(s.value, "'signal'") {
@@ -237,6 +250,10 @@ struct NemesisDecoder {
             fail(
               t,
               "\(what) moves the clock of \(bad), whose group '\(group)' does not say clock_skew: true (libfaketime is preloaded only where it does)")
+          }
+          if case .crash? = action, let bad = pool.first(where: { !crashable($0) }) {
+            let group = instances.first { $0.name == bad }?.group ?? "?"
+            fail(t, "\(what) crashes \(bad), whose group '\(group)' has no mount with faults: true (nothing it wrote could be lost)")
           }
           if let r = parsed.random, r > pool.count {
             fail(t, "'random \(r)' in \(what) asks for more members than the \(pool.count) its pool holds")

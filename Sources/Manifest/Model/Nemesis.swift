@@ -41,6 +41,10 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     case delay(milliseconds: Double, jitterMilliseconds: Double?, distribution: String?, reorderPercent: Double? = nil)
     /// A signal (canonical name, `KILL` by default); healed by `start`.
     case kill(signal: String)
+    /// SIGKILL, then every write the instance made that was not made
+    /// durable is lost (its mounts with `faults: true`); with `torn`, the
+    /// last unsynced write of a file survives in part. Healed by `start`.
+    case crash(torn: Bool)
     /// SIGSTOP; healed by `unpause`.
     case pause
     /// A clean stop; healed by `start`.
@@ -59,6 +63,7 @@ public struct NemesisFault: Sendable, Hashable, Codable {
       case .rate: "rate"
       case .delay: "delay"
       case .kill: "kill"
+      case .crash: "crash"
       case .pause: "pause"
       case .stop: "stop"
       case .clock: "clock"
@@ -69,7 +74,7 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     public var isNetwork: Bool {
       switch self {
       case .partition, .isolate, .loss, .duplicate, .rate, .delay: true
-      case .kill, .pause, .stop, .clock: false
+      case .kill, .crash, .pause, .stop, .clock: false
       }
     }
 

@@ -118,6 +118,7 @@ final class NemesisHistory: NemesisObserver {
       if let reorder { v["reorderPercent"] = .double(reorder) }
       return v
     case .kill(let signal): return ["signal": .string(signal)]
+    case .crash(let torn): return ["torn": .bool(torn)]
     case .clock(let seconds): return ["skewSeconds": .double(seconds)]
     }
   }

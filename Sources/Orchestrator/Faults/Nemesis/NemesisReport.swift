@@ -34,6 +34,8 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
     public var signal: String?
     /// `clock`: seconds the clock moves by.
     public var skewSeconds: Double?
+    /// A crash's `torn`.
+    public var torn: Bool?
     /// The targets as the manifest wrote them: `all`, `i002`, `random 2 of server`.
     public var targets: String
     /// The pool (names, groups, globs, `all`) and, for `random N`, N.
@@ -107,6 +109,7 @@ extension NemesisPlan.Entry {
       reorderPercent = reorder
     case .kill(let s): signal = s
     case .clock(let s): skewSeconds = s
+    case .crash(let t): torn = t
     case .partition, .isolate, .pause, .stop: break
     }
     targets = f.targets.description

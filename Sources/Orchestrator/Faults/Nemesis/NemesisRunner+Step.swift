@@ -43,28 +43,20 @@ extension NemesisRunner {
         active.summary = "\(made.id) \(made.summary)"
         record.active.append(active)
       case .lifecycle(let verb, let names, let signal):
-        // Recorded first: a nemesis killed during the verb still leaves
-        // what `nemesis stop` must undo. One instance at a time, so that
-        // only those it reached are healed.
-        record.active.append(active)
-        try record.save(root: root)
-        var done: [String] = []
-        var failures: [String] = []
-        for name in names {
-          do {
-            _ = try await control.lifecycle(verb, root: root, names: [name], signal: signal)
-            done.append(name)
-          } catch {
-            failures.append("\(error)")
-          }
+        try await eachInstance(names, active: &active, fault: f, record: &record, root: root) { name in
+          _ = try await control.lifecycle(verb, root: root, names: [name], signal: signal)
         }
-        record.active.removeLast()
-        if !done.isEmpty {
-          active.names = done
-          active.summary = f.action.describe(done)
-          record.active.append(active)
+      case .crash(let names, let torn):
+        // (Not the draw of the targets' own seed: another stream of the same.)
+        let seed = ~NemesisTimeline.seed(record.schedule.seed, entry: step.entry, occurrence: step.occurrence)
+        var losses: [String] = []
+        try await eachInstance(names, active: &active, fault: f, record: &record, root: root) { name in
+          losses += try await control.crash(root: root, names: [name], torn: torn, seed: seed).map(\.summary)
         }
-        if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
+        if !losses.isEmpty, record.active.last?.entry == active.entry {
+          active.summary += " (" + losses.joined(separator: "; ") + ")"
+          record.active[record.active.count - 1].summary = active.summary
+        }
       }
       log.append(
         Event(
@@ -79,6 +71,34 @@ extension NemesisRunner {
           failed: "\(error)"))
       return NemesisStepEnd(step: start, outcome: .failed("\(error)"), targets: step.names, faultID: active.faultID, summary: summary)
     }
+  }
+
+  /// Runs `body` on each instance of a lifecycle step, one at a time, the
+  /// step recorded first (a nemesis killed during it still leaves what
+  /// `nemesis stop` must undo) and, after, only with those it reached.
+  private func eachInstance(
+    _ names: [String], active: inout NemesisRecord.Active, fault f: NemesisFault, record: inout NemesisRecord, root: String,
+    _ body: (String) async throws -> Void
+  ) async throws {
+    record.active.append(active)
+    try record.save(root: root)
+    var done: [String] = []
+    var failures: [String] = []
+    for name in names {
+      do {
+        try await body(name)
+        done.append(name)
+      } catch {
+        failures.append("\(error)")
+      }
+    }
+    record.active.removeLast()
+    if !done.isEmpty {
+      active.names = done
+      active.summary = f.action.describe(done)
+      record.active.append(active)
+    }
+    if !failures.isEmpty { throw OrchestratorError(.io, failures.joined(separator: "; ")) }
   }
 
   /// Heals the occurrence at `record.active[i]`: lifts its fault, or starts

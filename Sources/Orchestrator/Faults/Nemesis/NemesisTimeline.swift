@@ -121,6 +121,8 @@ public enum NemesisEffect: Sendable, Hashable {
   case fault(FaultRequest)
   /// A lifecycle verb on instances, through ``InstanceControl/lifecycle(_:root:names:signal:)``.
   case lifecycle(LifecycleVerb, [String], signal: String)
+  /// SIGKILL and the loss of what was not made durable, through ``InstanceControl/crash(root:names:torn:seed:)``.
+  case crash([String], torn: Bool)
 }
 
 extension NemesisFault.Action {
@@ -137,6 +139,7 @@ extension NemesisFault.Action {
     case .delay(let ms, let jitter, let distribution, let reorder):
       .fault(.delay(milliseconds: ms, jitter: jitter, distribution: distribution == "uniform" ? .uniform : .normal, reorder: reorder, names))
     case .kill(let signal): .lifecycle(.kill, names, signal: signal)
+    case .crash(let torn): .crash(names, torn: torn)
     case .pause: .lifecycle(.pause, names, signal: "STOP")
     case .stop: .lifecycle(.stop, names, signal: "TERM")
     case .clock(let seconds): .fault(.clockSkew(seconds: seconds, names))
@@ -146,7 +149,7 @@ extension NemesisFault.Action {
   /// The lifecycle verb that heals a process fault (nil: a network fault, lifted by id).
   public var healVerb: LifecycleVerb? {
     switch self {
-    case .kill, .stop: .start
+    case .kill, .crash, .stop: .start
     case .pause: .unpause
     default: nil
     }
@@ -169,6 +172,7 @@ extension NemesisFault.Action {
       return "delay \(Fault.number(ms))ms" + (jitter.map { " ±\(Fault.number($0))ms" } ?? "") + (distribution.map { " (\($0))" } ?? "")
         + (reorder.map { " reorder \(Fault.number($0))%" } ?? "") + " \(list)"
     case .kill(let signal): return "kill" + (signal == "KILL" ? "" : " --signal \(signal)") + " \(list)"
+    case .crash(let torn): return "kill --lose-unsynced" + (torn ? " --torn" : "") + " \(list)"
     case .pause: return "pause \(list)"
     case .stop: return "stop \(list)"
     case .clock(let seconds): return "clock \(ClockSkew.text(seconds)) \(list)"
