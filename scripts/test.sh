@@ -104,6 +104,8 @@ phase bats-namespaces env CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture
   Tests/bats/demo-stale-reads.bats Tests/bats/demo-nemesis.bats Tests/bats/etcd.bats
 # etcd again on containers of an image built here from the same binary.
 phase bats-etcd-docker env CTHULHU_BATS_TARGET=docker bats Tests/bats/etcd.bats
+# The demo crashed whole with its state under the disk layer (root, /dev/fuse).
+phase bats-crash env CTHULHU_BATS_TARGET=loopback bats Tests/bats/demo-crash.bats
 # The control-script suite again, on the swarm (its 3 instances spread over
 # the nodes; partitions cut across them).
 if [ -n "${CTHULHU_TEST_SWARM_HOST:-}" ]; then

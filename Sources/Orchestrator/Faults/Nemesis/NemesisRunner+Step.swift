@@ -49,14 +49,13 @@ extension NemesisRunner {
       case .crash(let names, let torn):
         // (Not the draw of the targets' own seed: another stream of the same.)
         let seed = ~NemesisTimeline.seed(record.schedule.seed, entry: step.entry, occurrence: step.occurrence)
-        var losses: [String] = []
-        try await eachInstance(names, active: &active, fault: f, record: &record, root: root) { name in
-          losses += try await control.crash(root: root, names: [name], torn: torn, seed: seed).map(\.summary)
-        }
-        if !losses.isEmpty, record.active.last?.entry == active.entry {
-          active.summary += " (" + losses.joined(separator: "; ") + ")"
-          record.active[record.active.count - 1].summary = active.summary
-        }
+        // All at once, as a power cut takes them. Recorded first and kept
+        // whole if the crash fails midway: `start` heals whichever it killed.
+        record.active.append(active)
+        try record.save(root: root)
+        let reports = try await control.crash(root: root, names: names, torn: torn, seed: seed)
+        active.summary += " (" + reports.map(\.summary).joined(separator: "; ") + ")"
+        record.active[record.active.count - 1] = active
       }
       log.append(
         Event(
