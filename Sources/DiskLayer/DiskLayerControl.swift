@@ -41,12 +41,19 @@ public enum DiskLayerControl {
     thread.start()
   }
 
+  /// The reply's line: keys sorted and slashes as they are, for people reading it.
+  static func encode(_ reply: DiskLayerReply) -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(reply)) ?? Data("{}".utf8)
+  }
+
   /// Reads one request line from `client` and writes the reply.
   static func answer(_ client: Int32, _ layer: DiskLayer) {
     var reply = DiskLayerReply()
     guard let line = UnixLineSocket.readLine(client) else {
       reply.error = "no request"
-      UnixLineSocket.writeLine(client, (try? JSONEncoder().encode(reply)) ?? Data("{}".utf8))
+      UnixLineSocket.writeLine(client, encode(reply))
       return
     }
     do {
@@ -60,7 +67,7 @@ public enum DiskLayerControl {
     } catch {
       reply.error = "unreadable request: \(String(decoding: line, as: UTF8.self))"
     }
-    UnixLineSocket.writeLine(client, (try? JSONEncoder().encode(reply)) ?? Data("{}".utf8))
+    UnixLineSocket.writeLine(client, encode(reply))
   }
 }
 #endif

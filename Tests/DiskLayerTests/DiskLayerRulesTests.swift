@@ -88,6 +88,26 @@ final class DiskLayerRulesTests: XCTestCase {
     XCTAssertEqual(try layer.status().rules, [DiskRuleStatus(rule: delay, matched: 1, delayed: 1)])
   }
 
+  /// SIGTERM ends a layer in the middle of a long delay: the wait is cut
+  /// short, the operation answered, the mount taken away.
+  func testAStopSignalCutsADelayShort() throws {
+    try Data().write(to: URL(fileURLWithPath: layer.backing + "/stuck"))
+    try layer.rules(.set([try DiskFaultRule(.delay(.seconds(600)), ops: [.getattr], path: "^/stuck$")]))
+    let done = DispatchSemaphore(value: 0)
+    let path = layer.mount + "/stuck"
+    Thread {
+      var st = stat()
+      _ = stat(path, &st)
+      done.signal()
+    }.start()
+    let deadline = Date().addingTimeInterval(10)
+    while try layer.status().rules.first?.delayed != 1, Date() < deadline { usleep(1000) }
+    XCTAssertEqual(try layer.status().rules.first?.delayed, 1)
+    XCTAssertTrue(layer.stop(), "the layer did not end by itself within 5 s of SIGTERM during a delay")
+    layer = nil
+    XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+  }
+
   /// 200 writes at 50 %: between 60 and 140 fail, the same ones for the same seed.
   func testPercentDrawsAreSeeded() throws {
     try Data().write(to: URL(fileURLWithPath: layer.backing + "/p"))
