@@ -39,6 +39,12 @@ enum DiskLayerSignals {
     pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
   }
 
+  /// The session was told to end.
+  static var isStopping: Bool {
+    guard let session else { return false }
+    return fuse_session_exited(session) != 0
+  }
+
   /// Kicks the loop's thread again if the session was told to end.
   static func kickIfStopping() {
     guard let session, fuse_session_exited(session) != 0, let thread = loopThread else { return }

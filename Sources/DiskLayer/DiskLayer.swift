@@ -38,6 +38,8 @@ public final class DiskLayer: @unchecked Sendable {
 
   public let folders: Folders
   let ledger: DurabilityLedger
+  /// The delay and error rules in force (their own lock: see ``DiskFaults``).
+  let faults = DiskFaults()
   private let lock = NSLock()
 
   public init(_ folders: Folders) throws {
@@ -104,8 +106,20 @@ public final class DiskLayer: @unchecked Sendable {
     locked { ledger in
       DiskLayerStatus(
         unsyncedFiles: ledger.files.count, savedBytes: ledger.files.values.reduce(0) { $0 + $1.saved.byteCount },
-        changedDirectories: ledger.directories.count)
+        changedDirectories: ledger.directories.count, rules: faults.status())
     }
+  }
+
+  /// The path inside the mount of the open backing file `fd` (by its name
+  /// now), or nil if it has none there (removed: kept in the graveyard, or gone).
+  func name(ofOpen fd: Int32) -> String? {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
+    guard n > 0 else { return nil }
+    let path = String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    if path == folders.backing { return "/" }
+    guard path.hasPrefix(folders.backing + "/"), !path.hasSuffix(" (deleted)") else { return nil }
+    return String(path.dropFirst(folders.backing.count))
   }
 
   /// Mounts the layer and serves it until it is unmounted or the process

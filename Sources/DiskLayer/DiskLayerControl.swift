@@ -41,19 +41,33 @@ public enum DiskLayerControl {
     thread.start()
   }
 
+  /// The reply's line: keys sorted and slashes as they are, for people reading it.
+  static func encode(_ reply: DiskLayerReply) -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? encoder.encode(reply)) ?? Data("{}".utf8)
+  }
+
   /// Reads one request line from `client` and writes the reply.
   static func answer(_ client: Int32, _ layer: DiskLayer) {
     var reply = DiskLayerReply()
-    if let line = UnixLineSocket.readLine(client) {
-      switch try? JSONDecoder().decode(DiskLayerRequest.self, from: line) {
-      case .loseUnsynced(let torn, let seed)?: reply.loss = layer.loseUnsynced(torn: torn, seed: seed)
-      case .status?: reply.status = layer.status()
-      case nil: reply.error = "unreadable request: \(String(decoding: line, as: UTF8.self))"
-      }
-    } else {
+    guard let line = UnixLineSocket.readLine(client) else {
       reply.error = "no request"
+      UnixLineSocket.writeLine(client, encode(reply))
+      return
     }
-    UnixLineSocket.writeLine(client, (try? JSONEncoder().encode(reply)) ?? Data("{}".utf8))
+    do {
+      switch try JSONDecoder().decode(DiskLayerRequest.self, from: line) {
+      case .loseUnsynced(let torn, let seed): reply.loss = layer.loseUnsynced(torn: torn, seed: seed)
+      case .status: reply.status = layer.status()
+      case .rules(let change): reply.rules = try layer.faults.change(change)
+      }
+    } catch let error as DiskRuleError {
+      reply.error = "refused, nothing changed: \(error)"
+    } catch {
+      reply.error = "unreadable request: \(String(decoding: line, as: UTF8.self))"
+    }
+    UnixLineSocket.writeLine(client, encode(reply))
   }
 }
 #endif

@@ -35,23 +35,7 @@ final class DiskLayerDaemonTests: XCTestCase {
   }
 
   func testTheControlSocketRefusesNonsense() throws {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    let path = Array((layer.state + "/control.sock").utf8)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in
-      raw.copyBytes(from: path)
-      raw[path.count] = 0
-    }
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    XCTAssertEqual(connected, 0)
-    _ = "{\"explode\":{}}\n".withCString { write(fd, $0, strlen($0)) }
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-    let reply = try JSONDecoder().decode(DiskLayerReply.self, from: Data(buffer[..<max(0, n)]))
+    let reply = try layer.send(raw: "{\"explode\":{}}")
     XCTAssertNil(reply.loss)
     XCTAssertTrue(reply.error?.contains("unreadable request") ?? false, "\(reply)")
     // And the layer still answers.
@@ -92,6 +76,31 @@ final class DiskLayerRefusalTests: XCTestCase {
     XCTAssertThrowsError(try DiskLayerClient.request(.status, socket: dir + "/dead.sock")) { error in
       XCTAssertEqual(error as? DiskLayerClientError, .notRunning(socket: dir + "/dead.sock", errno: ECONNREFUSED))
     }
+  }
+
+  /// A reply with an `error` is a refusal, not a layer that is not running.
+  func testTheClientTellsARefusalApart() throws {
+    let dir = try Harness.tempDir("disk-client")
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let path = dir + "/control.sock"
+    let listener = UnixLineSocket.newSocket()
+    defer { close(listener) }
+    XCTAssertEqual(UnixLineSocket.connectOrBind(listener, try XCTUnwrap(UnixLineSocket.address(path)), bind: true), 0)
+    XCTAssertEqual(listen(listener, 1), 0)
+    let served = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) var heard: Data?
+    Thread {
+      let client = accept(listener, nil, nil)
+      heard = UnixLineSocket.readLine(client)
+      UnixLineSocket.writeLine(client, Data(#"{"error":"rule 1, \"errno\": no"}"#.utf8))
+      close(client)
+      served.signal()
+    }.start()
+    XCTAssertThrowsError(try DiskLayerClient.request(.rules(.clear), socket: path)) { error in
+      XCTAssertEqual(error as? DiskLayerClientError, .refused(socket: path, message: #"rule 1, "errno": no"#))
+    }
+    XCTAssertEqual(served.wait(timeout: .now() + 10), .success)
+    XCTAssertEqual(heard.map { String(decoding: $0, as: UTF8.self) }, #"{"rules":{"clear":{}}}"#)
   }
 
   func testItRefusesANonEmptyMountPointAndNestedFolders() throws {

@@ -63,6 +63,21 @@ final class LayerMount {
     try XCTUnwrap(DiskLayerClient.request(.status, socket: state + "/control.sock").status)
   }
 
+  /// Sets, adds or clears the layer's delay and error rules.
+  @discardableResult
+  func rules(_ change: DiskRulesChange) throws -> [DiskRuleStatus] {
+    try XCTUnwrap(DiskLayerClient.request(.rules(change), socket: state + "/control.sock").rules)
+  }
+
+  /// Sends `line` as it is (no checks on this side) and decodes the reply.
+  func send(raw line: String) throws -> DiskLayerReply {
+    let fd = UnixLineSocket.newSocket()
+    defer { close(fd) }
+    XCTAssertEqual(UnixLineSocket.connectOrBind(fd, try XCTUnwrap(UnixLineSocket.address(state + "/control.sock")), bind: false), 0)
+    XCTAssertTrue(UnixLineSocket.writeLine(fd, Data(line.utf8)))
+    return try JSONDecoder().decode(DiskLayerReply.self, from: try XCTUnwrap(UnixLineSocket.readLine(fd)))
+  }
+
   /// The daemon's PID.
   var pid: Int32 { process.processIdentifier }
 

@@ -42,10 +42,24 @@ public struct DiskLayerStatus: Codable, Sendable, Equatable {
   public var savedBytes: Int
   /// Folders whose entries changed since their last fsync.
   public var changedDirectories: Int
+  /// The delay and error rules in force, with what each did since it was set.
+  public var rules: [DiskRuleStatus]
 
-  public init(unsyncedFiles: Int, savedBytes: Int, changedDirectories: Int) {
+  public init(unsyncedFiles: Int, savedBytes: Int, changedDirectories: Int, rules: [DiskRuleStatus] = []) {
     self.unsyncedFiles = unsyncedFiles
     self.savedBytes = savedBytes
     self.changedDirectories = changedDirectories
+    self.rules = rules
+  }
+
+  enum CodingKeys: String, CodingKey { case unsyncedFiles, savedBytes, changedDirectories, rules }
+
+  /// A reply without `rules` (a layer from before them) has none.
+  public init(from decoder: any Decoder) throws {
+    let fields = try decoder.container(keyedBy: CodingKeys.self)
+    unsyncedFiles = try fields.decode(Int.self, forKey: .unsyncedFiles)
+    savedBytes = try fields.decode(Int.self, forKey: .savedBytes)
+    changedDirectories = try fields.decode(Int.self, forKey: .changedDirectories)
+    rules = try fields.decodeIfPresent([DiskRuleStatus].self, forKey: .rules) ?? []
   }
 }
