@@ -42,6 +42,8 @@ public struct DiskErrno: Sendable, Hashable, CustomStringConvertible {
   public static let erofs = DiskErrno("EROFS")!
   /// A quota exceeded.
   public static let edquot = DiskErrno("EDQUOT")!
+  /// Permission denied.
+  public static let eacces = DiskErrno("EACCES")!
 
   public var description: String { name }
 
