@@ -101,6 +101,11 @@ public final class DiskLayer: @unchecked Sendable {
     locked { $0.loseUnsynced(torn: torn, seed: seed) }
   }
 
+  /// Makes everything as it stands durable (`sync`); returns what was not.
+  public func syncAll() -> DiskLayerStatus {
+    locked { $0.syncAll() }
+  }
+
   /// What the ledger holds now.
   public func status() -> DiskLayerStatus {
     locked { ledger in

@@ -60,6 +60,7 @@ public enum DiskLayerControl {
       switch try JSONDecoder().decode(DiskLayerRequest.self, from: line) {
       case .loseUnsynced(let torn, let seed): reply.loss = layer.loseUnsynced(torn: torn, seed: seed)
       case .status: reply.status = layer.status()
+      case .sync: reply.status = layer.syncAll()
       case .rules(let change): reply.rules = try layer.faults.change(change)
       }
     } catch let error as DiskRuleError {

@@ -249,5 +249,17 @@ final class DurabilityLedger {
     var st = stat()
     if fstat(fd, &st) == 0 { files[st.st_ino] = nil }
   }
+
+  /// Everything as it stands is durable, as after `sync(2)` (or the
+  /// kernel's own write-back): every file's content and every folder's
+  /// entries; the graveyard empties. Returns what it made durable.
+  func syncAll() -> DiskLayerStatus {
+    let before = DiskLayerStatus(
+      unsyncedFiles: files.count, savedBytes: files.values.reduce(0) { $0 + $1.saved.byteCount }, changedDirectories: directories.count)
+    files = [:]
+    for inode in Array(directories.keys) { dropSnapshot(inode) }
+    sweepGraveyard()
+    return before
+  }
 }
 #endif

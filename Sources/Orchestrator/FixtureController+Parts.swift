@@ -69,6 +69,11 @@ extension FixtureController: FixtureWork {
     try await control.lifecycle(verb, root: root, names: names, signal: signal)
   }
 
+  /// See ``InstanceControl/syncDisks(root:names:mount:)``.
+  public func syncDisks(root: String, names: [String], mount: String? = nil) async throws -> [InstanceControl.DiskSync] {
+    try await control.syncDisks(root: root, names: names, mount: mount)
+  }
+
   /// See ``InstanceControl/crash(root:names:torn:seed:)``.
   public func crash(root: String, names: [String], torn: Bool, seed: UInt64) async throws -> [CrashReport] {
     try await control.crash(root: root, names: names, torn: torn, seed: seed)

@@ -34,24 +34,7 @@ extension InstanceControl {
   public func crash(root: String, names: [String], torn: Bool, seed: UInt64) async throws -> [CrashReport] {
     let state = try FixtureState.require(root: root)
     guard !names.isEmpty else { throw OrchestratorError(.badTargets, "a crash needs the instances it kills") }
-    let layers = DiskLayers(root: root)
-    let recorded = layers.recorded()
-    var wanted: [String: [DiskLayers.Layer]] = [:]
-    for name in names {
-      guard state.instance(named: name) != nil else {
-        throw OrchestratorError(
-          .noInstance, "fixture '\(state.fixture)' has no instance '\(name)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")
-      }
-      let mine = recorded.filter { $0.instance == name }
-      guard !mine.isEmpty else {
-        throw OrchestratorError(
-          .badTargets, "instance \(name) has no mount with faults: true, so nothing it wrote can be lost; kill it without --lose-unsynced")
-      }
-      for l in mine where layers.running(l) == nil {
-        throw OrchestratorError(.noContainer, "the disk layer of \(name)'s mount '\(l.mount)' is not running (`cthulhu apply` starts it anew)")
-      }
-      wanted[name] = mine
-    }
+    let wanted = Dictionary(grouping: try DiskLayers(root: root).serving(names, state: state), by: \.instance)
     let killed = try await lifecycle(.kill, root: root, names: names, signal: "KILL")
     try await waitUntilDown(killed, fixture: state.fixture)
     var reports: [CrashReport] = []
@@ -88,5 +71,34 @@ extension InstanceControl {
   /// One seed per layer, so two layers torn in one crash tear differently.
   static func seed(_ seed: UInt64, _ layer: DiskLayers.Layer) -> UInt64 {
     seed ^ PacketDelayerProcess.seed(fault: layer.mount, instance: layer.instance)
+  }
+}
+
+extension InstanceControl {
+  /// What one layer made durable at a `sync`.
+  public struct DiskSync: Sendable, Codable, Equatable {
+    public var instance: String
+    public var mount: String
+    /// What was not durable before.
+    public var was: DiskLayerStatus
+  }
+
+  /// `disk sync`: everything on the instances' mounts with faults is made
+  /// durable as it stands, as `sync(2)` or the kernel's own write-back
+  /// would (a later crash loses only what is written after).
+  public func syncDisks(root: String, names: [String], mount: String? = nil) async throws -> [DiskSync] {
+    let state = try FixtureState.require(root: root)
+    var out: [DiskSync] = []
+    for l in try DiskLayers(root: root).serving(names, mount: mount, state: state) {
+      let reply = try DiskLayerClient.request(.sync, socket: l.socket)
+      out.append(
+        DiskSync(instance: l.instance, mount: l.mount, was: reply.status ?? DiskLayerStatus(unsyncedFiles: 0, savedBytes: 0, changedDirectories: 0)))
+    }
+    EventLog(root: root).append(
+      Event(
+        actor: "control[\(getpid())]", kind: .lifecycle, action: "disk sync", targets: names, instances: Array(Set(out.map(\.instance))).sorted(),
+        detail: out.map { "\($0.instance)/\($0.mount): \($0.was.unsyncedFiles) file(s), \($0.was.changedDirectories) folder(s)" }.joined(
+          separator: "; ")))
+    return out
   }
 }

@@ -36,6 +36,7 @@ extension Cthulhu {
       ("delay DURATION [--jitter D] [--reorder P]", "delay packets (netem, or NFQUEUE without sch_netem); P% go at once"),
       ("delay|loss|duplicate … --between SET --and SET", "delay, drop or duplicate only the packets between two sets (fixture shim)"),
       ("clock skew OFFSET | clock reset", "move the wall clock (+5s, -250ms) or set it back (clock_skew: true)"),
+      ("disk sync", "make what is on the mounts with faults durable, as sync(2) would"),
       ("heal", "lift faults"),
       ("reset [--data]", "back to the applied state: heal, start, thaw, rewrite edited files (--data: empty var too)"),
       ("faults", "list the faults in force"),
@@ -107,9 +108,9 @@ extension Cthulhu {
           throw ValidationError("The nemesis acts on the whole fixture: use the fixture's ./control nemesis start|stop|status.")
         }
         return ("nemesis", Array(rest.prefix(1)) + fixtureArgs + rest.dropFirst())
-      case "clock":
-        // `clock skew +5s`, `clock reset`: the subcommand first, the offset and targets after.
-        return ("clock", Array(rest.prefix(1)) + fixtureArgs + rest.dropFirst() + targets)
+      case "clock", "disk":
+        // `clock skew +5s`, `clock reset`, `disk sync`: the subcommand first, its arguments and targets after.
+        return (verb, Array(rest.prefix(1)) + fixtureArgs + rest.dropFirst() + targets)
       case "partition":
         guard instance == nil else {
           throw ValidationError(

@@ -13,7 +13,8 @@ struct Cthulhu: AsyncParsableCommand {
     subcommands: [
       Validate.self, Plan.self, Apply.self, Destroy.self, Status.self, Schema.self, Init.self, Control.self, Logs.self, Exec.self, Events.self,
       Start.self, Stop.self, Restart.self, Kill.self, Pause.self, Unpause.self, Reset.self,
-      Partition.self, Isolate.self, Loss.self, Duplicate.self, Rate.self, Delay.self, ClockCommand.self, Heal.self, Faults.self, Nemesis.self,
+      Partition.self, Isolate.self, Loss.self, Duplicate.self, Rate.self, Delay.self, ClockCommand.self, DiskCommand.self, Heal.self,
+      Faults.self, Nemesis.self,
       Reap.self,
       DelayDaemon.self, NemesisDaemon.self, DiskDaemon.self,
       Op.self, Check.self, Graph.self, Test.self, Runs.self, GenerateHistory.self,

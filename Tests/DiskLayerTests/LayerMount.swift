@@ -50,10 +50,7 @@ final class LayerMount {
   }
 
   /// The mount point is in this process's mount table.
-  var isMounted: Bool {
-    let table = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-    return table.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == mount }
-  }
+  var isMounted: Bool { MountTable.current().entries.contains { $0.mountPoint == mount } }
 
   func loseUnsynced(torn: Bool = false, seed: UInt64 = 1) throws -> LossReport {
     try XCTUnwrap(DiskLayerClient.request(.loseUnsynced(torn: torn, seed: seed), socket: state + "/control.sock").loss)

@@ -145,4 +145,24 @@ final class DiskLayerFixtureTests: FixtureTestCase {
     // --torn without --lose-unsynced is a usage error.
     XCTAssertNotEqual(try cthulhu("kill", "--torn", "i002").status, 0)
   }
+
+  func testDiskSyncMakesWhatIsThereDurableSoACrashLosesOnlyWhatCameAfter() async throws {
+    try mustSucceed("apply")
+    let two = try layer("i002")
+    try await Host.eventually("i002 wrote its greeting") { FileManager.default.fileExists(atPath: two.backing + "/greeting") }
+    try write("before", to: two.mountPoint + "/kept", sync: false)
+    let out = try mustSucceed("disk", "sync", "i002")
+    XCTAssertTrue(out.hasPrefix("disk sync i002/data: "), out)
+    XCTAssertTrue(out.contains("made durable"), out)
+    try write("after", to: two.mountPoint + "/lost", sync: false)
+    try mustSucceed("kill", "--lose-unsynced", "i002")
+    XCTAssertEqual(try String(contentsOfFile: two.backing + "/kept", encoding: .utf8), "before")
+    XCTAssertEqual(try String(contentsOfFile: two.backing + "/greeting", encoding: .utf8), "hello from i002\n")
+    XCTAssertFalse(FileManager.default.fileExists(atPath: two.backing + "/lost"))
+    // Through the control script, and refused for an instance without such a mount.
+    XCTAssertEqual(try Host.run(root + "/control", ["disk", "sync", "i001"]).status, 0)
+    let refused = try cthulhu("disk", "sync", "i003")
+    XCTAssertNotEqual(refused.status, 0)
+    XCTAssertTrue(refused.stderr.contains("instance i003 has no mount with faults: true"), refused.stderr)
+  }
 }

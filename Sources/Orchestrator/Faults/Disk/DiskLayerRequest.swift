@@ -8,6 +8,10 @@ public enum DiskLayerRequest: Sendable, Equatable {
   case loseUnsynced(torn: Bool, seed: UInt64)
   /// How much that would undo, and the rules in force: `{"status":{}}`.
   case status
+  /// Make everything as it stands durable, as `sync(2)` or the kernel's
+  /// own write-back would: `{"sync":{}}`. The reply's `status` says what
+  /// was not durable before.
+  case sync
   /// Set, add or clear delay and error rules: `{"rules":{"set":[…]}}`,
   /// `{"rules":{"add":[…]}}`, `{"rules":{"clear":{}}}`.
   case rules(DiskRulesChange)
@@ -32,13 +36,13 @@ public struct DiskLayerReply: Codable, Sendable, Equatable {
 
 /// One key naming the request, its arguments inside.
 extension DiskLayerRequest: Codable {
-  enum CodingKeys: String, CodingKey { case loseUnsynced, status, rules }
+  enum CodingKeys: String, CodingKey { case loseUnsynced, status, sync, rules }
   enum LossKeys: String, CodingKey { case torn, seed }
 
   public init(from decoder: any Decoder) throws {
     let fields = try decoder.container(keyedBy: CodingKeys.self)
     guard fields.allKeys.count == 1, let key = fields.allKeys.first else {
-      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "one of loseUnsynced, status or rules"))
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "one of loseUnsynced, status, sync or rules"))
     }
     switch key {
     case .loseUnsynced:
@@ -47,6 +51,9 @@ extension DiskLayerRequest: Codable {
     case .status:
       _ = try fields.nestedContainer(keyedBy: CodingKeys.self, forKey: .status)
       self = .status
+    case .sync:
+      _ = try fields.nestedContainer(keyedBy: CodingKeys.self, forKey: .sync)
+      self = .sync
     case .rules:
       self = .rules(try fields.decode(DiskRulesChange.self, forKey: .rules))
     }
@@ -61,6 +68,8 @@ extension DiskLayerRequest: Codable {
       try loss.encode(seed, forKey: .seed)
     case .status:
       _ = fields.nestedContainer(keyedBy: CodingKeys.self, forKey: .status)
+    case .sync:
+      _ = fields.nestedContainer(keyedBy: CodingKeys.self, forKey: .sync)
     case .rules(let change):
       try fields.encode(change, forKey: .rules)
     }

@@ -113,6 +113,32 @@ public struct DiskLayers: Sendable {
     for path in MountTable.current().diskLayers(under: root) { _ = umount2(path, Int32(MNT_DETACH)) }
   }
 
+  /// The layers of `names` (on `mount` only, when given), each running;
+  /// refuses, naming the instance, one with no mount with faults (or not
+  /// that one) or whose layer does not run.
+  public func serving(_ names: [String], mount: String? = nil, state: FixtureState) throws -> [Layer] {
+    let recorded = recorded()
+    var out: [Layer] = []
+    for name in names {
+      guard state.instance(named: name) != nil else {
+        throw OrchestratorError(
+          .noInstance, "fixture '\(state.fixture)' has no instance '\(name)' (it has \(state.instances.map(\.name).joined(separator: ", ")))")
+      }
+      let mine = recorded.filter { $0.instance == name && (mount == nil || $0.mount == mount) }
+      guard !mine.isEmpty else {
+        let which = mount.map { "no mount '\($0)' with faults: true" } ?? "no mount with faults: true"
+        let has = recorded.filter { $0.instance == name }.map(\.mount)
+        throw OrchestratorError(
+          .badTargets, "instance \(name) has \(which)" + (has.isEmpty ? "" : " (it has \(has.joined(separator: ", ")))"))
+      }
+      for l in mine where running(l) == nil {
+        throw OrchestratorError(.noContainer, "the disk layer of \(name)'s mount '\(l.mount)' is not running (`cthulhu apply` starts it anew)")
+      }
+      out += mine
+    }
+    return out
+  }
+
   /// Ends the layers of one instance (before its folder is removed).
   public func stop(instance: String) async {
     for layer in recorded() where layer.instance == instance { await stop(layer) }
