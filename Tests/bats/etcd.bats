@@ -315,6 +315,11 @@ YAML
     's|^    templates:|    mounts: { etc: /opt/app/etc, var: { path: /opt/app/var, faults: true } }\n&|')
   w="$BATS_TEST_TMPDIR/work"
   grep -q 'faults: true' "$w/cthulhu.yaml"
+  # etcd makes its data-dir and member/ folders without an fsync of their
+  # parents, so a crash in its first seconds would lose all of it (what
+  # the kernel writes back soon after): `disk sync` stands for that
+  # write-back, once the members are up.
+  (cd "$w" && "$CTHULHU" disk sync all)
   run bash -c "cd '$w' && '$CTHULHU' test; s=\$?; '$CTHULHU' destroy >/dev/null; exit \$s"
   echo "$output"
   [ "$status" -eq 0 ]
