@@ -179,7 +179,22 @@ struct Executor {
     case .network: try await performNetwork(step)
     case .image(let group): try await performImage(step, group: group)
     case .instance(let name): try await performInstance(step, name: name)
+    case .member(let name): try await performMember(step, name: name)
     }
+  }
+
+  /// A `join` or `leave`: made and resolved by ``MembershipChange``.
+  func performMember(_ step: Step, name: String) async throws {
+    guard let group = step.group, let spec = desired.membership[group] else {
+      throw OrchestratorError(.step, "the plan changes the membership of \(name), and its group '\(step.group ?? "")' has no 'membership'")
+    }
+    var ip = desiredByName[name]?.ip
+    if ip == nil { ip = await store.instance(named: name)?.ip }
+    guard let ip else { throw OrchestratorError(.step, "the plan changes the membership of \(name), which is neither wanted nor recorded") }
+    let renderer = CommandRenderer(fixture: desired.fixture, root: desired.root, vars: desired.vars)
+    let change = MembershipChange(
+      spec: spec, step: step, instance: ClusterMember(name: name, ip: ip), renderer: renderer, log: EventLog(root: desired.root))
+    _ = try await change.run()
   }
 
   func performNetwork(_ step: Step) async throws {
@@ -256,7 +271,7 @@ struct Executor {
       throw OrchestratorError(.step, "the plan \(step.action.rawValue)s instance \(name), which the manifest does not have")
     }
     switch step.action {
-    case .delete, .pull:
+    case .delete, .pull, .join, .leave:
       throw OrchestratorError(.step, "the plan asks to \(step.action.rawValue) instance \(name)")
     case .create, .replace:
       let id = try await make(d, replacing: step.existing)
@@ -318,7 +333,7 @@ struct Executor {
       InstanceRecord(
         name: d.name, group: d.group, ip: d.ip, containerID: containerID, specHash: d.specHash,
         filesHash: d.filesHash, files: Dictionary(d.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
-        ports: d.container.ports, spec: d.container, runAs: d.runAs))
+        ports: d.container.ports, spec: d.container, runAs: d.runAs, membership: d.membership))
   }
 
   /// After a start: waits for health when there is a check, then records the

@@ -68,6 +68,16 @@ struct TemplateRenderer {
     ["name": s.name, "ip": s.address.description, "index": s.index, "ordinal": s.ordinal, "group": s.group]
   }
 
+  /// `membership` of a template's context: `cluster_state` (`new` or
+  /// `existing`), `members` (at join time, itself included: {name, ip}),
+  /// `joining` (true for `existing`).
+  static func dictionary(_ m: MemberContext) -> [String: Any] {
+    [
+      "cluster_state": m.clusterState.rawValue, "joining": m.clusterState == .existing,
+      "members": m.members.map { ["name": $0.name, "ip": $0.ip.description] },
+    ]
+  }
+
   static func any(_ v: Value) -> Any {
     switch v {
     case .null: return ""
@@ -86,11 +96,11 @@ struct TemplateRenderer {
     manifest.driver == .process ? FixturePaths(root: manifest.root).mountFolder(ip: slot.address, mount: m.name) : m.path
   }
 
-  func files(for slot: Resolver.Slot, group: Group) throws -> [RenderedFile] {
+  func files(for slot: Resolver.Slot, group: Group, member: MemberContext? = nil) throws -> [RenderedFile] {
     var out: [RenderedFile] = []
     if !group.templates.isEmpty {
       let me = Self.dictionary(slot)
-      let context: [String: Any] = [
+      var context: [String: Any] = [
         "instance": me,
         // Made only when a template asks for it: N instances each holding a
         // list of the other N − 1 cost O(N²) even for templates that never
@@ -105,6 +115,7 @@ struct TemplateRenderer {
         "vars": vars,
         "mounts": Dictionary(group.mounts.map { ($0.name, mountPath($0, slot: slot)) }, uniquingKeysWith: { a, _ in a }),
       ]
+      if let member { context["membership"] = Self.dictionary(member) }
       for t in group.templates {
         let rendered: String
         do {

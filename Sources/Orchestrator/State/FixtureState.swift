@@ -112,6 +112,9 @@ public struct InstanceRecord: Codable, Sendable, Hashable {
   public var spec: ContainerSpec?
   /// Who it runs as (for `status`; nil: Docker's image default).
   public var runAs: RunAs?
+  /// How it came into its cluster (a group with `membership:`): its
+  /// templates render from this in every later apply.
+  public var membership: MemberContext?
 }
 
 extension FixtureState {
