@@ -108,7 +108,7 @@ final class MembershipApplyTests: XCTestCase {
     let driver = MemoryDriver(images: ["app:1"])
     let o = FixtureController(driver: driver, executable: .neverRun)
     _ = try await o.apply(try await o.plan(manifest(count: 3)))
-    let failed = try await o.apply(try await o.plan(manifest(count: 4, join: "echo refused >&2; exit 1", attempts: 2)))
+    let failed = try await o.apply(try await o.plan(manifest(count: 4, join: "echo refused >&2; exit 1", attempts: 2, timeout: .milliseconds(300))))
     XCTAssertEqual(failed.failures.map(\.target), ["member:i004"])
     let error = try XCTUnwrap(failed.failures.first?.error as? OrchestratorError)
     XCTAssertEqual(error.code, .membership)

@@ -59,6 +59,10 @@ struct MembershipChange {
         last = "through \(through.name): the command succeeded, and the view did not show it within \(spec.timeout)"
       }
       note("pending after attempt \(attempt) of \(spec.attempts): \(last)")
+      // A cluster that refuses a change now (a leader being elected, etcd's
+      // "unhealthy cluster" for 5 s after a member came or went) may take
+      // it a moment later.
+      try await Task.sleep(for: Self.pause(after: attempt, timeout: spec.timeout))
     }
     if let seen = await view(), shows(seen) {
       note("resolved: the view shows it after \(spec.attempts) attempts")
@@ -67,6 +71,11 @@ struct MembershipChange {
     throw OrchestratorError(
       .membership,
       "\(step.action.rawValue) of instance \(instance.name) (group '\(group)') did not commit after \(spec.attempts) attempt(s); last: \(last)")
+  }
+
+  /// The wait after a pending attempt: 1 s, then twice the last, at most `timeout`.
+  static func pause(after attempt: Int, timeout: Duration) -> Duration {
+    min(.seconds(1 << min(attempt - 1, 10)), timeout)
   }
 
   /// Whether the view shows the change made: the instance in it for a join, gone for a leave.
@@ -129,8 +138,9 @@ struct MembershipChange {
       let out = String(decoding: r.stdout, as: UTF8.self)
       if r.timedOut { return Ran(stdout: out, failure: "`\(rendered.joined(separator: " "))` did not finish within \(spec.timeout)") }
       guard r.status == 0 else {
-        let words = String(decoding: r.stderr, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return Ran(stdout: out, failure: "`\(rendered.joined(separator: " "))` exited \(r.status)" + (words.isEmpty ? "" : ": \(words.suffix(300))"))
+        // Its last line says why (etcdctl logs its retries before it).
+        let words = String(decoding: r.stderr, as: UTF8.self).split(whereSeparator: \.isNewline).last.map(String.init) ?? ""
+        return Ran(stdout: out, failure: "`\(rendered.joined(separator: " "))` exited \(r.status)" + (words.isEmpty ? "" : ": \(words.prefix(300))"))
       }
       return Ran(stdout: out)
     } catch {
