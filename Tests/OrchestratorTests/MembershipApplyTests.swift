@@ -153,3 +153,72 @@ final class MembershipApplyTests: XCTestCase {
     XCTAssertEqual(MembershipChange.parseView("[\"i001\", \"i002\"]\n"), ["i001", "i002"])
   }
 }
+
+/// The cases where scaling is no membership change, a leave resolved by
+/// the view, and a review of a manifest change (`plan --against`).
+final class MembershipPlanTests: XCTestCase {
+  var dir: String!
+
+  override func setUpWithError() throws {
+    dir = NSTemporaryDirectory() + "cthulhu-member-plan-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try "i001\ni002\n".write(toFile: dir + "/members", atomically: true, encoding: .utf8)
+  }
+
+  override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+  func manifest(count: Int, leave: String = "exit 0", file: String = "cthulhu.yaml") throws -> Manifest {
+    let path = dir + "/" + file
+    try """
+    fixture: kv
+    network: { subnet: 172.28.5.0/24 }
+    groups:
+      db:
+        image: app:1
+        count: \(count)
+        membership:
+          join: [/bin/sh, -c, "echo {{ instance.name }} >> ../members"]
+          leave: [/bin/sh, -c, "\(leave)"]
+          view: [cat, ../members]
+          timeout: 300ms
+          attempts: 2
+
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    return try ManifestLoader.load(path: path)
+  }
+
+  func testAGroupMadeFromNothingStartsWholeAndOneScaledToZeroTellsNobody() async throws {
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
+    let none = try await o.apply(try await o.plan(manifest(count: 0)))
+    XCTAssertTrue(none.failures.isEmpty, "\(none.failures)")
+    let made = try await o.plan(manifest(count: 2))
+    XCTAssertEqual(made.plan.steps.map(\.target), [.instance("i001"), .instance("i002")], "no join")
+    XCTAssertEqual(made.desired.instances.map(\.membership?.clusterState), [.new, .new])
+    _ = try await o.apply(made)
+    let gone = try await o.plan(manifest(count: 0, leave: "exit 1"))
+    XCTAssertEqual(gone.plan.steps.map(\.action), [.delete, .delete], "no member left to tell")
+    let r = try await o.apply(gone)
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+  }
+
+  func testALeaveWhoseCommandFailsAfterTheClusterTookItIsResolved() async throws {
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
+    _ = try await o.apply(try await o.plan(manifest(count: 2)))
+    // The member is removed, and the command reports a failure all the same.
+    let r = try await o.apply(try await o.plan(manifest(count: 1, leave: "echo i001 > ../members; exit 3")))
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+    XCTAssertEqual(r.state.instances.map(\.name), ["i001"])
+    let outcomes = EventLog(root: dir + "/cthulhu-fixture").read().filter { $0.kind == .membership }.map(\.outcome)
+    XCTAssertEqual(outcomes.count, 2, "\(outcomes)")
+    XCTAssertTrue(
+      outcomes[0].hasPrefix("ok: pending after attempt 1 of 2: through i001: `/bin/sh -c echo i001 > ../members; exit 3` exited 3"), "\(outcomes)")
+    XCTAssertEqual(
+      outcomes[1], "ok: resolved: the view shows it after attempt 1 (through i001: `/bin/sh -c echo i001 > ../members; exit 3` exited 3)")
+  }
+
+  func testAReviewOfAScaledManifestShowsTheJoins() throws {
+    let plan = try ManifestDiff.plan(old: manifest(count: 2, file: "old.yaml"), new: manifest(count: 3, file: "new.yaml"))
+    XCTAssertEqual(plan.steps.map(\.target), [.member("i003"), .instance("i003")])
+    XCTAssertEqual(plan.steps.first?.members?.map(\.name), ["i001", "i002"])
+  }
+}
