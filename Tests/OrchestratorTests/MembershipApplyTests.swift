@@ -216,6 +216,51 @@ final class MembershipPlanTests: XCTestCase {
       outcomes[1], "ok: resolved: the view shows it after attempt 1 (through i001: `/bin/sh -c echo i001 > ../members; exit 3` exited 3)")
   }
 
+  /// Interrupts the apply once a membership step has ended.
+  struct InterruptAfterJoin: ApplyObserver {
+    let interrupt: Interrupt
+    func started(_ step: Step) {}
+    func finished(_ step: Step, after: Duration, error: (any Error)?) {
+      if step.action == .join { interrupt.request() }
+    }
+  }
+
+  func testAMemberThatJoinedAndWasNeverMadeLeavesWhenItsGroupShrinksBack() async throws {
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
+    _ = try await o.apply(try await o.plan(manifest(count: 2)))
+    var options = ApplyOptions()
+    options.interrupt = Interrupt()
+    options.parallel = 1
+    let cut = try await o.apply(try await o.plan(manifest(count: 3)), options: options, observer: InterruptAfterJoin(interrupt: options.interrupt!))
+    XCTAssertEqual(cut.notStarted.map(\.target), [.instance("i003")])
+    XCTAssertEqual(try String(contentsOfFile: dir + "/members", encoding: .utf8), "i001\ni002\ni003\n")
+    XCTAssertEqual(cut.state.unmadeMembers?.map(\.name), ["i003"])
+    // Scaled back before an apply made it: it leaves, and nothing else happens.
+    let back = try await o.plan(manifest(count: 2, leave: "grep -vx {{ instance.name }} ../members > ../m; mv ../m ../members"))
+    XCTAssertEqual(back.plan.steps.map(\.target), [.member("i003")])
+    XCTAssertEqual(back.plan.steps.first?.action, .leave)
+    let r = try await o.apply(back)
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+    XCTAssertEqual(try String(contentsOfFile: dir + "/members", encoding: .utf8), "i001\ni002\n")
+    XCTAssertNil(r.state.unmadeMembers)
+    let done = try await o.plan(manifest(count: 2))
+    XCTAssertTrue(done.plan.steps.isEmpty, PlanRenderer.text(done.plan))
+  }
+
+  func testAMemberThatJoinedIsForgottenOnceItsInstanceIsMade() async throws {
+    let o = FixtureController(driver: MemoryDriver(images: ["app:1"]), executable: .neverRun)
+    _ = try await o.apply(try await o.plan(manifest(count: 2)))
+    var options = ApplyOptions()
+    options.interrupt = Interrupt()
+    _ = try await o.apply(try await o.plan(manifest(count: 3)), options: options, observer: InterruptAfterJoin(interrupt: options.interrupt!))
+    let again = try await o.plan(manifest(count: 3))
+    XCTAssertEqual(again.plan.steps.map(\.target), [.member("i003"), .instance("i003")])
+    let r = try await o.apply(again)
+    XCTAssertTrue(r.failures.isEmpty, "\(r.failures)")
+    XCTAssertNil(r.state.unmadeMembers)
+    XCTAssertEqual(try String(contentsOfFile: dir + "/members", encoding: .utf8), "i001\ni002\ni003\n", "not added twice")
+  }
+
   func testAReviewOfAScaledManifestShowsTheJoins() throws {
     let plan = try ManifestDiff.plan(old: manifest(count: 2, file: "old.yaml"), new: manifest(count: 3, file: "new.yaml"))
     XCTAssertEqual(plan.steps.map(\.target), [.member("i003"), .instance("i003")])

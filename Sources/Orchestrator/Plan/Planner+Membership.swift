@@ -10,11 +10,14 @@ extension Planner {
   /// change before it, and the first for the steps of the members that
   /// stay. A new group (no instance recorded) starts its cluster with
   /// every instance `new`: no change to make. A group scaled to 0 has no
-  /// member left to tell, so its instances are only deleted.
+  /// member left to tell, so its instances are only deleted. A member that
+  /// joined and whose instance was never made (`unmade`) leaves when its
+  /// group no longer wants it.
   ///
   /// Adds each change's target to the `dependsOn` of its instance's step.
   static func membershipSteps(
-    desired: DesiredFixture, records: [String: InstanceRecord], deletes: inout [String: Step], instanceSteps: inout [String: Step]
+    desired: DesiredFixture, records: [String: InstanceRecord], unmade: [UnmadeMember] = [], deletes: inout [String: Step],
+    instanceSteps: inout [String: Step]
   ) -> [Step] {
     var out: [Step] = []
     let ordinal = { (name: String) in InstanceName.ordinal(name) ?? 0 }
@@ -26,6 +29,18 @@ extension Planner {
       let wantedNames = Set(wanted.map(\.name))
       // The members that stay settle first (a replace, an update).
       var after = members.filter { wantedNames.contains($0.name) && instanceSteps[$0.name] != nil }.map { Step.Target.instance($0.name) }
+      // Members that joined and whose instance was never made, no longer
+      // wanted, leave first (they have nothing to delete).
+      let orphans = unmade.filter { $0.group == group && !wantedNames.contains($0.name) && records[$0.name] == nil }
+        .sorted { ordinal($0.name) > ordinal($1.name) }
+      for o in orphans {
+        out.append(
+          Step(
+            target: .member(o.name), action: .leave,
+            reasons: ["\(o.name) joined the cluster of group '\(group)', and its instance was never made: it leaves again"],
+            dependsOn: after, group: group, members: members))
+        after = [.member(o.name)]
+      }
       let leaving = deletes.keys.filter { records[$0]?.group == group }.sorted { ordinal($0) > ordinal($1) }
       for name in leaving {
         let through = members.filter { $0.name != name }

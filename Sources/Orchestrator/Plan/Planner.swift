@@ -212,7 +212,8 @@ public enum Planner {
     }
     // (Each step's key made once: taking it apart in every comparison was
     // most of a plan's diff.)
-    let changes = membershipSteps(desired: desired, records: records, deletes: &deletes, instanceSteps: &instanceSteps)
+    let changes = membershipSteps(
+      desired: desired, records: records, unmade: observed.state?.unmadeMembers ?? [], deletes: &deletes, instanceSteps: &instanceSteps)
     let shrinking = Set(changes.filter { $0.action == .leave }.map(\.name))
     let ordered = (Array(deletes.values) + Array(instanceSteps.values) + changes)
       .map { (key: orderKey($0, shrinking: shrinking), step: $0) }
