@@ -94,7 +94,10 @@ final class SchemaTests: XCTestCase {
       true
     ),
     ("membership without view", #"{"fixture": "f", "groups": {"a": {"image": "x", "membership": {"join": ["j"], "leave": ["l"]}}}}"#, false),
-    ("membership attempts 0", #"{"fixture": "f", "groups": {"a": {"image": "x", "membership": {"join": ["j"], "leave": ["l"], "view": ["v"], "attempts": 0}}}}"#, false),
+    (
+      "membership attempts 0",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "membership": {"join": ["j"], "leave": ["l"], "view": ["v"], "attempts": 0}}}}"#, false
+    ),
     (
       "a nemesis",
       #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"seed": 7, "faults": [{"partition": "majority", "for": "5s", "every": "15s", "times": 4}, {"delay": "200ms", "jitter": "50ms", "distribution": "uniform", "targets": "random 2", "for": "4s"}, {"kill": "random 1", "signal": "TERM", "for": "3s"}, {"loss": "30%", "targets": ["i001", "i002"], "for": "1s"}, {"rate": "1mbit", "for": "1s"}]}}"#,
