@@ -64,11 +64,11 @@ public struct Resolver: Sendable {
         for i in stride(from: lane, to: slots.count, by: lanes) {
           let group = groups[slots[i].group]!
           out[i] = Result {
-            var made = try instance(
+            var one = try instance(
               slots[i], group: group, user: runAs[group.name] ?? ResolvedUser(), renderer: mine, builds: builds, network: networkName,
               member: members[slots[i].name])
-            made.membership = members[slots[i].name]
-            return made
+            one.membership = members[slots[i].name]
+            return one
           }
         }
       }

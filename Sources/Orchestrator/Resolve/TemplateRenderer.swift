@@ -7,7 +7,8 @@ import Stencil
 /// Context: `instance` {name, ip, index, ordinal, group}, `peers` (every other
 /// instance), `instances`, `groups` (group name → its instances), `fixture`
 /// {name, subnet, gateway, root}, `vars`, `mounts` (name → path inside the
-/// instance; with the process driver, which mounts nothing, the host folder).
+/// instance; with the process driver, which mounts nothing, the host folder),
+/// and in a group with `membership:` `membership` (see ``MemberContext``).
 struct TemplateRenderer {
   let manifest: Manifest
   let slots: [Resolver.Slot]
