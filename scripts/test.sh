@@ -99,9 +99,10 @@ if [ "$(id -u)" != 0 ]; then
   exit 0
 fi
 # demo-stale-reads.bats, demo-nemesis.bats and etcd.bats (Debian's etcd-server and etcd-client)
-# need partitions: host processes in network namespaces (root).
+# need partitions: host processes in network namespaces (root); so does
+# etcd-membership.bats (etcd grown and shrunk by apply).
 phase bats-namespaces env CTHULHU_BATS_TARGET=namespaces bats Tests/bats/fixture.bats Tests/bats/demo.bats \
-  Tests/bats/demo-stale-reads.bats Tests/bats/demo-nemesis.bats Tests/bats/etcd.bats
+  Tests/bats/demo-stale-reads.bats Tests/bats/demo-nemesis.bats Tests/bats/etcd.bats Tests/bats/etcd-membership.bats
 # etcd again on containers of an image built here from the same binary.
 phase bats-etcd-docker env CTHULHU_BATS_TARGET=docker bats Tests/bats/etcd.bats
 # The demo crashed whole with its state under the disk layer (root, /dev/fuse).

@@ -16,6 +16,8 @@ public struct OrchestratorError: Error, Sendable, CustomStringConvertible {
     case noNemesis
     /// Something needs the cthulhu binary and none was given (see ``CthulhuExecutable``).
     case noExecutable
+    /// A membership change (`join`, `leave`) that did not commit after its attempts.
+    case membership
   }
   public var code: Code
   public var message: String

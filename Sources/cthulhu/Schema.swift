@@ -106,6 +106,14 @@ enum ManifestSchema {
         "pattern": "^([A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]+)(:([A-Za-z_][A-Za-z0-9_.-]*\\$?|[0-9]+))?$",
         "description": "who instances run as: NAME, UID, NAME:GROUP or UID:GID, e.g. alice or 1000:1000",
       ],
+      "membership": [
+        "type": "object", "additionalProperties": false, "required": ["join", "leave", "view"],
+        "description": "the instances form a cluster: join before a new one starts, leave before one is removed (Stencil per argument)",
+        "properties": [
+          "join": command, "leave": command, "view": command, "timeout": duration,
+          "attempts": ["type": "integer", "minimum": 1, "maximum": 100, "default": 3],
+        ],
+      ],
     ],
   ]
   nonisolated(unsafe) static let targets: [String: Any] = [

@@ -89,6 +89,16 @@ final class SchemaTests: XCTestCase {
     ("user -1", #"{"fixture": "f", "groups": {"a": {"image": "x", "user": -1}}}"#, false),
     ("user empty", #"{"fixture": "f", "groups": {"a": {"image": "x", "user": ""}}}"#, false),
     (
+      "membership",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3, "membership": {"join": ["j", "{{ instance.name }}"], "leave": "l {{ instance.ip }}", "view": ["v"], "timeout": "5s", "attempts": 4}}}}"#,
+      true
+    ),
+    ("membership without view", #"{"fixture": "f", "groups": {"a": {"image": "x", "membership": {"join": ["j"], "leave": ["l"]}}}}"#, false),
+    (
+      "membership attempts 0",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "membership": {"join": ["j"], "leave": ["l"], "view": ["v"], "attempts": 0}}}}"#, false
+    ),
+    (
       "a nemesis",
       #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3}}, "nemesis": {"seed": 7, "faults": [{"partition": "majority", "for": "5s", "every": "15s", "times": 4}, {"delay": "200ms", "jitter": "50ms", "distribution": "uniform", "targets": "random 2", "for": "4s"}, {"kill": "random 1", "signal": "TERM", "for": "3s"}, {"loss": "30%", "targets": ["i001", "i002"], "for": "1s"}, {"rate": "1mbit", "for": "1s"}]}}"#,
       true

@@ -81,6 +81,10 @@ struct GroupDecoder {
     }
     if let n = f["user"] { g.user = user(n) }
     if let n = f["run_once"], let b = reader.bool(n, "'run_once' of \(what)") { g.runOnce = b }
+    if let n = f["membership"] {
+      g.membership = membership(n)
+      if g.runOnce { reader.error(n.location, "'membership' of \(what): a run_once group's instances exit; they cannot be members of a cluster") }
+    }
     if let n = f["clock_skew"], let b = reader.bool(n, "'clock_skew' of \(what)") {
       g.clockSkew = b
       if b && driver == .swarm {

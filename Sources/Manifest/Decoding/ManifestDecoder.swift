@@ -11,7 +11,7 @@ final class ManifestDecoder {
   static let groupKeys = [
     "image", "build", "count", "command", "env", "mounts", "templates", "files", "ports", "healthcheck",
     "memory", "cpus", "stop_timeout", "on_change", "depends_on", "user",
-    "run_once", "clock_skew",
+    "run_once", "clock_skew", "membership",
   ]
 
   init(file: String, path: String) {

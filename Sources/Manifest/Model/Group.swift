@@ -43,6 +43,9 @@ public struct Group: Sendable, Hashable {
   /// `user:`: who the group's instances run as; nil leaves it to the driver
   /// (Docker: the image's user; process driver: see docs/manifest.md).
   public var user: UserSpec?
+  /// `membership:`: the instances form a cluster that is told when one
+  /// joins or leaves (see ``Membership``); nil: scaling just adds or removes.
+  public var membership: Membership?
 
   public init(
     name: String, location: SourceLocation = .unknown, source: ImageSource, count: Int = 1,
@@ -78,7 +81,7 @@ public struct Group: Sendable, Hashable {
       && a.ports == b.ports && a.healthcheck == b.healthcheck && a.memory == b.memory
       && a.cpus == b.cpus && a.stopTimeout == b.stopTimeout && a.onChange == b.onChange
       && a.dependsOn == b.dependsOn && a.user == b.user && a.runOnce == b.runOnce
-      && a.clockSkew == b.clockSkew
+      && a.clockSkew == b.clockSkew && a.membership == b.membership
   }
 
   public func hash(into h: inout Hasher) {

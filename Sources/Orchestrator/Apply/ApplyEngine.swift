@@ -192,7 +192,7 @@ extension ApplyEngine {
       // A thawed instance was running all along: its start is not in question.
       case .start, .adopt: return step.resume == .start
       case .update: return step.effect == .restart
-      case .delete, .pull: return false
+      case .delete, .pull, .join, .leave: return false
       }
     }.map(\.name)
     var seen = Set<String>()

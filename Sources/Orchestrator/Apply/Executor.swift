@@ -183,6 +183,7 @@ struct Executor {
     case .network: try await performNetwork(step)
     case .image(let group): try await performImage(step, group: group)
     case .instance(let name): try await performInstance(step, name: name)
+    case .member(let name): try await performMember(step, name: name)
     }
   }
 
@@ -261,7 +262,7 @@ struct Executor {
       throw OrchestratorError(.step, "the plan \(step.action.rawValue)s instance \(name), which the manifest does not have")
     }
     switch step.action {
-    case .delete, .pull:
+    case .delete, .pull, .join, .leave:
       throw OrchestratorError(.step, "the plan asks to \(step.action.rawValue) instance \(name)")
     case .create, .replace:
       let id = try await make(d, replacing: step.existing)
@@ -329,6 +330,7 @@ struct Executor {
     made.container.labels[Labels.specHash] = nil
     made.specHash = hash
     try await record(made, containerID: id)
+    try await forgetUnmade(d.name)
     return id
   }
 
@@ -337,7 +339,7 @@ struct Executor {
       InstanceRecord(
         name: d.name, group: d.group, ip: d.ip, containerID: containerID, specHash: d.specHash,
         filesHash: d.filesHash, files: Dictionary(d.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a }),
-        ports: d.container.ports, spec: d.container, runAs: d.runAs))
+        ports: d.container.ports, spec: d.container, runAs: d.runAs, membership: d.membership))
   }
 
   /// After a start: waits for health when there is a check, then records the

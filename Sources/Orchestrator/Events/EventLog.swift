@@ -46,6 +46,9 @@ public struct Event: Codable, Sendable, Hashable {
     case nemesisEnd = "nemesis end"
     /// The nemesis was stopped and healed what it caused.
     case nemesisStop = "nemesis stop"
+    /// A membership change (`join`, `leave`) of an instance: how it ended
+    /// (`detail`: committed, pending after an attempt, resolved by the view).
+    case membership
     /// A kind this version does not know (a line written by a newer cthulhu).
     case other
 

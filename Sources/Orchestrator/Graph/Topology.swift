@@ -53,7 +53,7 @@ public struct Topology: Sendable, Hashable {
       case .replace: marks[name] = .replaced
       case .delete: marks[name] = .removed
       case .update, .start, .adopt: marks[name] = .changed
-      case .pull: break
+      case .pull, .join, .leave: break
       }
     }
     for i in t.instances.indices { t.instances[i].change = marks[t.instances[i].name] }

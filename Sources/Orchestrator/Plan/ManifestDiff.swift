@@ -42,7 +42,7 @@ public enum ManifestDiff {
       state.instances.append(
         InstanceRecord(
           name: d.name, group: d.group, ip: d.ip, containerID: "planned:" + d.name, specHash: d.specHash,
-          filesHash: d.filesHash, files: files, ports: d.container.ports, spec: d.container))
+          filesHash: d.filesHash, files: files, ports: d.container.ports, spec: d.container, membership: d.membership))
       var labels = d.container.labels
       labels[Labels.specHash] = d.specHash
       containers.append(

@@ -6,6 +6,8 @@ import Manifest
 public struct Plan: Codable, Sendable, Hashable {
   /// 2: typed recovery steps (`adopt`, `pull`), the observed object a step
   /// acts on (`existing`, `detach`, `moves`, `folder`), `resume` for 1's `paused`.
+  /// Added within 2: membership changes (`member:NAME` targets, actions
+  /// `join` and `leave`, with `group` and `members`).
   public static let currentFormatVersion = 2
   public var formatVersion: Int = Self.currentFormatVersion
   public var fixture: String
@@ -36,7 +38,7 @@ public struct Plan: Codable, Sendable, Hashable {
       case .update, .start, .adopt: s.change += 1
       case .replace: s.add += 1; s.destroy += 1
       case .delete: s.destroy += 1
-      case .pull: break
+      case .pull, .join, .leave: break
       }
     }
     return s
@@ -66,8 +68,11 @@ public struct Step: Codable, Sendable, Hashable {
   ///   recorded as this fixture's; an instance's files are written and its
   ///   container brought up as `resume` says.
   /// - `pull`: the image of the target's group fetched.
+  /// - `join`, `leave` (target `member:NAME`): the group's `membership`
+  ///   command run against a live member of `members`, until the view
+  ///   shows the change (see `MembershipChange`).
   public enum Action: String, Codable, Sendable, Hashable {
-    case create, update, replace, delete, start, adopt, pull
+    case create, update, replace, delete, start, adopt, pull, join, leave
   }
 
   /// How a `start` or `adopt` brings an existing container up.
@@ -123,11 +128,16 @@ public struct Step: Codable, Sendable, Hashable {
   /// For a `delete`: the address whose instance folder goes (nil: none was recorded).
   public var folder: IPv4Address?
   public var recovery: Recovery?
+  /// For `join` and `leave`: the group whose `membership` commands run.
+  public var group: String?
+  /// For `join` and `leave`: the live members the change is made through,
+  /// in the order they are tried (the target is not among them).
+  public var members: [ClusterMember]?
 
   public init(
     target: Target, action: Action, reasons: [String], dependsOn: [Target] = [], effect: OnChange? = nil,
     resume: Resume? = nil, existing: String? = nil, detach: [String]? = nil, moves: [Move]? = nil,
-    folder: IPv4Address? = nil, recovery: Recovery? = nil
+    folder: IPv4Address? = nil, recovery: Recovery? = nil, group: String? = nil, members: [ClusterMember]? = nil
   ) {
     self.target = target
     self.action = action
@@ -140,6 +150,8 @@ public struct Step: Codable, Sendable, Hashable {
     self.moves = moves
     self.folder = folder
     self.recovery = recovery
+    self.group = group
+    self.members = members
   }
 
   /// `i001` for `instance:i001`.
@@ -154,19 +166,22 @@ extension Step {
     case network(String)
     case image(String)
     case instance(String)
+    /// An instance's membership of its group's cluster.
+    case member(String)
 
     public var description: String {
       switch self {
       case .network(let n): "network:" + n
       case .image(let g): "image:" + g
       case .instance(let i): "instance:" + i
+      case .member(let i): "member:" + i
       }
     }
 
     /// The name after the kind: the network's, the group's or the instance's.
     public var name: String {
       switch self {
-      case .network(let n), .image(let n), .instance(let n): n
+      case .network(let n), .image(let n), .instance(let n), .member(let n): n
       }
     }
 
@@ -185,6 +200,7 @@ extension Step {
       case "network": self = .network(name)
       case "image": self = .image(name)
       case "instance": self = .instance(name)
+      case "member": self = .member(name)
       default: return nil
       }
     }
@@ -194,7 +210,7 @@ extension Step {
       let text = try c.decode(String.self)
       guard let t = Target(text) else {
         throw DecodingError.dataCorruptedError(
-          in: c, debugDescription: "'\(text)' is not a step target (network:NAME, image:GROUP or instance:NAME)")
+          in: c, debugDescription: "'\(text)' is not a step target (network:NAME, image:GROUP, instance:NAME or member:NAME)")
       }
       self = t
     }

@@ -5,10 +5,10 @@ import Manifest
 public enum PlanRenderer {
   public static func symbol(_ a: Step.Action) -> String {
     switch a {
-    case .create, .pull: return "+"
+    case .create, .pull, .join: return "+"
     case .update, .start, .adopt: return "~"
     case .replace: return "-/+"
-    case .delete: return "-"
+    case .delete, .leave: return "-"
     }
   }
 
@@ -37,6 +37,8 @@ public enum PlanRenderer {
     case .restart?: s.action.rawValue + " (restart)"
     case .signal(let sig)?: s.action.rawValue + " (signal \(sig))"
     case .none?: s.action.rawValue + " (files only, no restart)"
+    case nil where s.members != nil:
+      "\(s.action.rawValue) (through \(s.members!.map(\.name).joined(separator: ", ")))"
     case nil: s.action == .adopt && s.resume != nil ? "adopt (then \(s.resume!.rawValue))" : s.action.rawValue
     }
   }

@@ -220,8 +220,11 @@ public enum Planner {
     }
     // (Each step's key made once: taking it apart in every comparison was
     // most of a plan's diff.)
-    let ordered = (Array(deletes.values) + Array(instanceSteps.values))
-      .map { (key: (InstanceName.ordinal($0.name) ?? 0, $0.action == .delete ? 0 : 1), step: $0) }
+    let changes = membershipSteps(
+      desired: desired, records: records, unmade: observed.state?.unmadeMembers ?? [], deletes: &deletes, instanceSteps: &instanceSteps)
+    let shrinking = Set(changes.filter { $0.action == .leave }.map(\.name))
+    let ordered = (Array(deletes.values) + Array(instanceSteps.values) + changes)
+      .map { (key: orderKey($0, shrinking: shrinking), step: $0) }
       .sorted { $0.key < $1.key }
     steps += ordered.map(\.step)
     return Plan(fixture: desired.fixture, root: desired.root, manifest: manifest, basis: basis, steps: steps)

@@ -13,6 +13,10 @@ public struct DesiredFixture: Sendable {
   public var builds: [DesiredBuild]
   /// In name order.
   public var instances: [DesiredInstance]
+  /// The groups with `membership:`, by name.
+  public var membership: [String: Membership] = [:]
+  /// The manifest's `vars:`, for the membership commands.
+  public var vars: [String: Value] = [:]
 
   /// A scan: for a look-up per instance, build ``byName`` once.
   public func instance(named name: String) -> DesiredInstance? { instances.first { $0.name == name } }
@@ -57,6 +61,8 @@ public struct DesiredInstance: Sendable, Hashable {
   public var owner: FileOwner? = nil
   /// The mounts it sees through a disk layer (`faults: true`), by name.
   public var diskMounts: [String] = []
+  /// How it came into its cluster, for a group with `membership:`.
+  public var membership: MemberContext? = nil
 }
 
 public struct RenderedFile: Sendable, Hashable {

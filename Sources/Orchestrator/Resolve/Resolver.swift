@@ -40,6 +40,7 @@ public struct Resolver: Sendable {
     let slots = allocate(subnet: subnet)
     let networkName = Naming.network(manifest.fixture)
     let builds = try knownBuilds ?? builds()
+    let members = MemberContext.contexts(manifest: manifest, slots: slots, previous: previous)
     var renderer = TemplateRenderer(manifest: manifest, slots: slots, subnet: subnet)
     try renderer.readSources()
     let userResolver = UserResolver(manifest: manifest, users: users)
@@ -63,23 +64,31 @@ public struct Resolver: Sendable {
         for i in stride(from: lane, to: slots.count, by: lanes) {
           let group = groups[slots[i].group]!
           out[i] = Result {
-            try instance(slots[i], group: group, user: runAs[group.name] ?? ResolvedUser(), renderer: mine, builds: builds, network: networkName)
+            var one = try instance(
+              slots[i], group: group, user: runAs[group.name] ?? ResolvedUser(), renderer: mine, builds: builds, network: networkName,
+              member: members[slots[i].name])
+            one.membership = members[slots[i].name]
+            return one
           }
         }
       }
     }
     let instances = try made.map { try $0!.get() }
-    return DesiredFixture(
+    var desired = DesiredFixture(
       fixture: manifest.fixture, root: manifest.root, driver: manifest.driver,
       network: NetworkSpec(name: networkName, subnet: subnet, gateway: subnet.gateway, labels: networkLabels),
       builds: builds, instances: instances)
+    for g in manifest.groups { desired.membership[g.name] = g.membership }
+    desired.vars = Dictionary(manifest.vars.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    return desired
   }
 
   /// One instance: its files rendered, its container spec, both hashed.
   private func instance(
-    _ slot: Slot, group: Group, user: ResolvedUser, renderer: TemplateRenderer, builds: [DesiredBuild], network: String
+    _ slot: Slot, group: Group, user: ResolvedUser, renderer: TemplateRenderer, builds: [DesiredBuild], network: String,
+    member: MemberContext?
   ) throws -> DesiredInstance {
-    let files = try renderer.files(for: slot, group: group)
+    let files = try renderer.files(for: slot, group: group, member: member)
     let image: String
     switch group.source {
     case .image(let ref): image = ref

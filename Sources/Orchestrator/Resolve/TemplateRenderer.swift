@@ -7,7 +7,8 @@ import Stencil
 /// Context: `instance` {name, ip, index, ordinal, group}, `peers` (every other
 /// instance), `instances`, `groups` (group name → its instances), `fixture`
 /// {name, subnet, gateway, root}, `vars`, `mounts` (name → path inside the
-/// instance; with the process driver, which mounts nothing, the host folder).
+/// instance; with the process driver, which mounts nothing, the host folder),
+/// and in a group with `membership:` `membership` (see ``MemberContext``).
 struct TemplateRenderer {
   let manifest: Manifest
   let slots: [Resolver.Slot]
@@ -68,6 +69,16 @@ struct TemplateRenderer {
     ["name": s.name, "ip": s.address.description, "index": s.index, "ordinal": s.ordinal, "group": s.group]
   }
 
+  /// `membership` of a template's context: `cluster_state` (`new` or
+  /// `existing`), `members` (at join time, itself included: {name, ip}),
+  /// `joining` (true for `existing`).
+  static func dictionary(_ m: MemberContext) -> [String: Any] {
+    [
+      "cluster_state": m.clusterState.rawValue, "joining": m.clusterState == .existing,
+      "members": m.members.map { ["name": $0.name, "ip": $0.ip.description] },
+    ]
+  }
+
   static func any(_ v: Value) -> Any {
     switch v {
     case .null: return ""
@@ -89,11 +100,11 @@ struct TemplateRenderer {
     return m.faults ? DiskLayers.mountPoint(paths, ip: slot.address, mount: m.name) : paths.mountFolder(ip: slot.address, mount: m.name)
   }
 
-  func files(for slot: Resolver.Slot, group: Group) throws -> [RenderedFile] {
+  func files(for slot: Resolver.Slot, group: Group, member: MemberContext? = nil) throws -> [RenderedFile] {
     var out: [RenderedFile] = []
     if !group.templates.isEmpty {
       let me = Self.dictionary(slot)
-      let context: [String: Any] = [
+      var context: [String: Any] = [
         "instance": me,
         // Made only when a template asks for it: N instances each holding a
         // list of the other N − 1 cost O(N²) even for templates that never
@@ -108,6 +119,7 @@ struct TemplateRenderer {
         "vars": vars,
         "mounts": Dictionary(group.mounts.map { ($0.name, mountPath($0, slot: slot)) }, uniquingKeysWith: { a, _ in a }),
       ]
+      if let member { context["membership"] = Self.dictionary(member) }
       for t in group.templates {
         let rendered: String
         do {

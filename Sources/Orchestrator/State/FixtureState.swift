@@ -36,6 +36,10 @@ public struct FixtureState: Codable, Sendable, Hashable {
   /// `control`, `spec.json`, …), each recorded before it is made: `destroy`
   /// removes these and nothing else (besides `.cthulhu`). Sorted.
   public var entries: [String]?
+  /// Members whose `join` committed before their instance was recorded (an
+  /// apply interrupted, or a create that failed, right after the join): a
+  /// later plan that no longer wants them has them leave again. Nil: none.
+  public var unmadeMembers: [UnmadeMember]?
   /// While an apply runs: the journal that continues this snapshot (see
   /// ``StateJournal``); nil in a state written whole.
   var journal: String?
@@ -98,6 +102,18 @@ public struct FixtureState: Codable, Sendable, Hashable {
   }
 }
 
+/// A member of a group's cluster with no instance recorded (see ``FixtureState/unmadeMembers``).
+public struct UnmadeMember: Codable, Sendable, Hashable {
+  public var name: String
+  public var group: String
+  public var ip: IPv4Address
+  public init(name: String, group: String, ip: IPv4Address) {
+    self.name = name
+    self.group = group
+    self.ip = ip
+  }
+}
+
 public struct InstanceRecord: Codable, Sendable, Hashable {
   public var name: String
   public var group: String
@@ -112,6 +128,9 @@ public struct InstanceRecord: Codable, Sendable, Hashable {
   public var spec: ContainerSpec?
   /// Who it runs as (for `status`; nil: Docker's image default).
   public var runAs: RunAs?
+  /// How it came into its cluster (a group with `membership:`): its
+  /// templates render from this in every later apply.
+  public var membership: MemberContext?
 }
 
 extension FixtureState {
