@@ -165,4 +165,23 @@ final class DiskLayerFixtureTests: FixtureTestCase {
     XCTAssertNotEqual(refused.status, 0)
     XCTAssertTrue(refused.stderr.contains("instance i003 has no mount with faults: true"), refused.stderr)
   }
+
+  func testAReaddressMovesTheLayersWithTheirInstances() async throws {
+    try mustSucceed("apply")
+    let before = try layer("i001")
+    try write("kept", to: before.mountPoint + "/file", sync: true)
+    let manifest = try String(contentsOfFile: dir + "/cthulhu.yaml", encoding: .utf8)
+    let subnet = "127.\(100 + Int.random(in: 0..<100)).\(Int.random(in: 1..<250)).0/24"
+    try manifest.replacingOccurrences(of: "driver: process", with: "driver: process\nnetwork: { subnet: \(subnet) }")
+      .write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    try mustSucceed("apply")
+    let after = try layer("i001")
+    XCTAssertNotEqual(after.mountPoint, before.mountPoint, "the instance moved, its layer with it")
+    XCTAssertTrue(after.mountPoint.hasPrefix(root + "/" + (try ip("i001")) + "/"), after.mountPoint)
+    XCTAssertNotNil(layers.running(after))
+    XCTAssertEqual(try String(contentsOfFile: after.mountPoint + "/file", encoding: .utf8), "kept")
+    XCTAssertEqual(MountTable.current().diskLayers(under: root).sorted(), try ["i001", "i002"].map { try layer($0).mountPoint }.sorted())
+    try mustSucceed("destroy")
+    XCTAssertEqual(MountTable.current().diskLayers(under: dir), [])
+  }
 }

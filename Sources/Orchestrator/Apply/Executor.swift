@@ -237,6 +237,9 @@ struct Executor {
       do { try await driver.removeNetwork(id: id) } catch let e as DriverError where e.code == .notFound {}
     }
     try await store.update { $0.networkID = nil }
+    // A disk layer serves paths inside the folders that move: each ends
+    // here, and the instance's replace starts it anew at its new address.
+    await DiskLayers(root: paths.root).stopAll()
     let moves = (step.moves ?? []).map { (from: paths.instanceFolder(ip: $0.from), to: paths.instanceFolder(ip: $0.to)) }
     // In two passes: one instance's new address may be another's old one.
     // (A folder already moved, by an apply killed in the middle, is left.)
