@@ -184,4 +184,22 @@ final class DiskLayerFixtureTests: FixtureTestCase {
     try mustSucceed("destroy")
     XCTAssertEqual(MountTable.current().diskLayers(under: dir), [])
   }
+
+  func testAnInstanceScaledAwayOrAMountWithoutFaultsAnyMoreIsServedNoMore() async throws {
+    try mustSucceed("apply")
+    let two = try layer("i002")
+    let manifest = try String(contentsOfFile: dir + "/cthulhu.yaml", encoding: .utf8)
+    try manifest.replacingOccurrences(of: "count: 2", with: "count: 1").write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    try mustSucceed("apply")
+    XCTAssertFalse(MountTable.current().hasDiskLayer(at: two.mountPoint), "i002 is gone, its layer with it")
+    XCTAssertEqual(layers.recorded().map(\.instance), ["i001"])
+    let one = try layer("i001")
+    try manifest.replacingOccurrences(of: "data: { path: /data, faults: true }", with: "data: /data")
+      .write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    try mustSucceed("apply")
+    XCTAssertFalse(MountTable.current().hasDiskLayer(at: one.mountPoint), "i001's data is no longer served through a layer")
+    XCTAssertEqual(layers.recorded().count, 0)
+    let plan = try cthulhu("plan", "--detailed-exitcode")
+    XCTAssertEqual(plan.status, 0, "converged: \(plan.stdout)")
+  }
 }

@@ -254,7 +254,7 @@ struct Executor {
     let writer = FixtureWriter(paths: paths)
     if step.action == .delete {
       if let id = step.existing { try await driver.removeAndWait(id: id) }
-      await DiskLayers(root: paths.root).stop(instance: name)
+      await DiskLayers(root: paths.root).retire(instance: name)
       if let ip = step.folder { try writer.removeInstance(name: name, ip: ip) }
       // (Its entries stay recorded until apply's end forgets those that are gone:
       // another instance may be taking its address in this apply.)
@@ -305,11 +305,13 @@ struct Executor {
   /// Starts the disk layers of the instance's mounts with faults (those
   /// running are left as they are), before the instance starts.
   private func diskLayers(_ d: DesiredInstance) async throws {
+    let layers = DiskLayers(root: paths.root)
+    // A mount that no longer says `faults: true` is served no more.
+    for l in layers.recorded() where l.instance == d.name && !d.diskMounts.contains(l.mount) { await layers.retire(l) }
     guard !d.diskMounts.isEmpty else { return }
     guard let executable else {
       throw OrchestratorError(.step, "instance \(d.name) has mounts with faults, and this apply was given no cthulhu binary to serve them")
     }
-    let layers = DiskLayers(root: paths.root)
     for m in d.diskMounts { try await layers.ensure(layers.layer(instance: d.name, ip: d.ip, mount: m), executable: executable) }
   }
 

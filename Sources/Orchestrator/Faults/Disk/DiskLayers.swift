@@ -139,8 +139,18 @@ public struct DiskLayers: Sendable {
     return out
   }
 
-  /// Ends the layers of one instance (before its folder is removed).
-  public func stop(instance: String) async {
-    for layer in recorded() where layer.instance == instance { await stop(layer) }
+  /// Ends the layers of one instance (before its folder is removed) and
+  /// forgets them.
+  public func retire(instance: String) async {
+    for layer in recorded() where layer.instance == instance { await retire(layer) }
+  }
+
+  /// Ends a layer and removes its own folder (its records, the graveyard
+  /// of its durable inodes): nothing will ask it to lose anything again.
+  public func retire(_ layer: Layer) async {
+    await stop(layer)
+    guard !MountTable.current().hasDiskLayer(at: layer.mountPoint), let fd = SafeTree.openFolder(folder) else { return }
+    defer { close(fd) }
+    try? SafeTree.remove((layer.state as NSString).lastPathComponent, in: fd, displayPath: folder)
   }
 }
