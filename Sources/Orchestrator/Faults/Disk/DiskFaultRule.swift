@@ -5,9 +5,9 @@ import Manifest
 /// it applies to, and how often. A rule is checked when it is made (in
 /// Swift, or as it is decoded from a request), so a layer only ever holds
 /// rules it can apply. The JSON spelling is in docs/disk-faults.md.
-public struct DiskFaultRule: Sendable, Equatable {
+public struct DiskFaultRule: Sendable, Hashable {
   /// What the rule does to an operation it applies to.
-  public enum Action: Sendable, Equatable {
+  public enum Action: Sendable, Hashable {
     /// Waits this long, then carries the operation out.
     case delay(Duration)
     /// Returns this error without carrying the operation out.
