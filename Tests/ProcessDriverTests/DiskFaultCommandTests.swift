@@ -71,6 +71,14 @@ final class DiskFaultCommandTests: DiskFixtureTestCase {
     XCTAssertTrue(r.stderr.contains("instance i003 has no mount with faults: true"), r.stderr)
     XCTAssertEqual(try book(), [])
     XCTAssertEqual(try status().compactMap(\.status).flatMap(\.rules), [], "a refused fault reached a layer")
+
+    // A group; a share drawn from a seed, mixed with each layer's, so the two draw apart.
+    XCTAssertEqual(
+      try mustSucceed("disk", "delay", "50ms", "store", "--ops", "fsync", "--percent", "30", "--seed", "9"),
+      "f1: disk delay 50ms fsync 30% seed 9 i001,i002\n")
+    let seeds = try status().compactMap { $0.status?.rules.first?.rule.seed }
+    XCTAssertEqual(seeds.count, 2)
+    XCTAssertNotEqual(seeds[0], seeds[1])
   }
 
   func testForLiftsItselfADelayIsWaitedOutAndALayerMadeAnewGetsItsRulesBack() async throws {
@@ -104,6 +112,37 @@ final class DiskFaultCommandTests: DiskFixtureTestCase {
 
     XCTAssertEqual(try mustSucceed("heal", "i002"), "healed i002; lifted f2\n")
     XCTAssertEqual(try status("i002").first?.status?.rules, [])
+  }
+
+  /// A nemesis `disk_error` step puts the rule in force on its targets and
+  /// lifts it when the step ends; its fault and heal are in events.jsonl.
+  func testTheNemesisFailsWritesAndLiftsTheRule() async throws {
+    let manifest = try String(contentsOfFile: dir + "/cthulhu.yaml", encoding: .utf8)
+    try
+      (manifest + """
+        nemesis:
+          faults:
+            - disk_error: ENOSPC
+              targets: i001
+              ops: [write]
+              path: ^/wal/
+              after: 100ms
+              for: 2s
+
+        """).write(toFile: dir + "/cthulhu.yaml", atomically: true, encoding: .utf8)
+    try mustSucceed("apply")
+    let one = try layer("i001")
+    XCTAssertEqual(mkdir(one.mountPoint + "/wal", 0o755), 0)
+    let started = try mustSucceed("nemesis", "start")
+    XCTAssertTrue(started.contains("disk error ENOSPC write ^/wal/ i001"), started)
+    try await Host.eventually("the step fails i001's writes under /wal") { self.writeErrno("x", to: one.mountPoint + "/wal/1") == ENOSPC }
+    XCTAssertTrue(try mustSucceed("faults").contains("disk error ENOSPC write ^/wal/ i001 (nemesis)"))
+    try await Host.eventually("the step ends and the writes succeed", within: 15) { self.writeErrno("x", to: one.mountPoint + "/wal/1") == 0 }
+    let events = try String(contentsOfFile: root + "/events.jsonl", encoding: .utf8)
+    XCTAssertTrue(events.contains("\"action\":\"nemesis fault 1.1\"") && events.contains("\"action\":\"nemesis heal 1.1\""), events)
+    try mustSucceed("nemesis", "stop")
+    XCTAssertEqual(try mustSucceed("faults"), "No faults.\n")
+    XCTAssertEqual(try status("i001").first?.status?.rules, [])
   }
 
   func testCorruptRefusesARunningInstanceAndFlipsExactlyNBitsOfAStoppedOnesFile() async throws {

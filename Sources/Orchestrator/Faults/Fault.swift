@@ -107,13 +107,13 @@ public struct Fault: Codable, Sendable, Hashable {
     case .clock: return "clock \(ClockSkew.text(skewSeconds ?? 0)) \(list)"
     case .disk:
       if let diskMount { list = targets.map { "\($0)/\(diskMount)" }.joined(separator: ",") }
-      return "disk " + (diskRule.map(Self.ruleText) ?? "") + " \(list)"
+      return "disk " + (diskRule.map { Self.ruleText($0) } ?? "") + " \(list)"
     }
   }
 
   /// `error ENOSPC write ^/wal`, `delay 50ms fsync 30% seed 7`: the rule's
-  /// action, then its operations, path and share when it has them.
-  public static func ruleText(_ rule: DiskFaultRule) -> String {
+  /// action, then its operations, path and share (and seed) when it has them.
+  public static func ruleText(_ rule: DiskFaultRule, seed: Bool = true) -> String {
     var words: [String]
     switch rule.action {
     case .delay(let d): words = ["delay", Units.text(d)]
@@ -121,7 +121,7 @@ public struct Fault: Codable, Sendable, Hashable {
     }
     if let ops = rule.ops { words.append(ops.map(\.rawValue).joined(separator: ",")) }
     if let path = rule.path { words.append(path) }
-    if rule.percent < 100 { words += ["\(number(rule.percent))%", "seed \(rule.seed)"] }
+    if rule.percent < 100 { words += ["\(number(rule.percent))%"] + (seed ? ["seed \(rule.seed)"] : []) }
     return words.joined(separator: " ")
   }
 

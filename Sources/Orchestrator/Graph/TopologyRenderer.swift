@@ -96,7 +96,7 @@ public enum TopologyRenderer {
       "delay \(Fault.number(f.delayMs ?? 0))ms" + (f.jitterMs.map { " ±\(Fault.number($0))ms" } ?? "")
         + (f.reorderPercent.map { " reorder \(Fault.number($0))%" } ?? "")
     case .clock: "clock \(ClockSkew.text(f.skewSeconds ?? 0))"
-    case .disk: "disk " + (f.diskRule.map(Fault.ruleText) ?? "")
+    case .disk: "disk " + (f.diskRule.map { Fault.ruleText($0) } ?? "")
     case .partition, .isolate: f.kind.rawValue
     }
   }

@@ -68,7 +68,7 @@ struct DiskRuleOptions: ParsableArguments {
       operations = try ops.split(separator: ",").map { name in
         guard let op = DiskOperation(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
           throw ValidationError(
-            "--ops: '\(name)' is not an operation (\(DiskOperation.allCases.map(\.rawValue).joined(separator: ", "))).")
+            "--ops: '\(name)' is not an operation (\(DiskOperation.names)).")
         }
         return op
       }

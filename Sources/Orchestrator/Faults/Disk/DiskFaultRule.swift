@@ -57,6 +57,16 @@ public struct DiskFaultRule: Sendable, Hashable {
     self.seed = seed
   }
 
+  /// The rule of a nemesis step, which the manifest's decoder checked as
+  /// the initializer above checks one (seed 0: each layer mixes in its own).
+  init(nemesis r: NemesisDiskRule) {
+    action = r.errno.map { .error($0) } ?? .delay(r.delay ?? .zero)
+    ops = r.ops.map { Array(Set($0)).sorted() }
+    path = r.path
+    percent = r.percent
+    seed = 0
+  }
+
   /// Whether the rule applies to operation `op` (before its path and percent).
   public func covers(_ op: DiskOperation) -> Bool { ops?.contains(op) ?? true }
 }
