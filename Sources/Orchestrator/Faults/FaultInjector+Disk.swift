@@ -52,10 +52,16 @@ extension FaultInjector {
   /// Puts the book's rules back into the running layers of `names` that do
   /// not hold exactly them (a layer made anew by apply holds none); a layer
   /// that holds them keeps its counts. Returns the instances changed.
-  func reapplyDiskRules(book: FaultBook, root: String, names: [String]) throws -> [String] {
+  func reapplyDiskRules(root: String, names: [String]) throws -> [String] {
     let layers = DiskLayers(root: root)
+    let mine = layers.recorded().filter { names.contains($0.instance) }
+    guard !mine.isEmpty else { return [] }
+    // Under the fault lock: a fault made meanwhile is either in the book read here or sent after.
+    let lock = try FixtureLock(paths: FixturePaths(root: root), command: "reapply", file: "faults.lock", wait: .seconds(30))
+    defer { lock.release() }
+    let book = try FaultBook.load(root: root)
     var changed: Set<String> = []
-    for l in layers.recorded() where names.contains(l.instance) && layers.running(l) != nil {
+    for l in mine where layers.running(l) != nil {
       let wanted = Self.diskRules(book: book, layer: l)
       let held = try DiskLayerClient.request(.status, socket: l.socket, timeout: .seconds(10)).status?.rules.map(\.rule) ?? []
       guard held != wanted else { continue }

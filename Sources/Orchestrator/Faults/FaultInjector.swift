@@ -134,7 +134,7 @@ extension FaultInjector {
     let skews = ClockSkew.offsets(book: book).filter { names.contains($0.key) }
     if !skews.isEmpty { try ClockSkew.write(skews.mapValues { Optional($0) }, state: state) }
     // A disk layer made anew holds no rules.
-    let disks = try reapplyDiskRules(book: book, root: root, names: names)
+    let disks = try reapplyDiskRules(root: root, names: names)
     if !disks.isEmpty {
       EventLog(root: root).append(
         Event(actor: "faults[\(getpid())]", kind: .reapply, action: "reapply disk rules", targets: disks, instances: disks))

@@ -138,7 +138,7 @@ enum Output {
   /// `value` as indented JSON with sorted keys, dates in ISO 8601.
   static func json(_ value: some Encodable) throws {
     let e = JSONEncoder()
-    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     e.dateEncodingStrategy = .iso8601
     out(String(decoding: try e.encode(value), as: UTF8.self) + "\n")
   }
