@@ -47,6 +47,12 @@ final class DiskFaultCommandTests: DiskFixtureTestCase {
     XCTAssertEqual(try book().map(\.summary), ["disk error ENOSPC write ^/wal/ i001", "disk error EIO write i002"])
     XCTAssertEqual(writeErrno("x", to: two.mountPoint + "/other"), EIO)
 
+    let json = try mustSucceed("faults", "--json")
+    XCTAssertTrue(json.contains("\"diskRule\"") && json.contains("\"errno\" : \"ENOSPC\""), json)
+    let unknown = try cthulhu("heal", "f9")
+    XCTAssertNotEqual(unknown.status, 0)
+    XCTAssertTrue(unknown.stderr.contains("no fault f9 is in force"), unknown.stderr)
+    XCTAssertEqual(try book().count, 2, "a refused heal lifted something")
     XCTAssertEqual(try mustSucceed("heal", "f1"), "healed; lifted f1\n")
     XCTAssertEqual(writeErrno("x", to: one.mountPoint + "/wal/1.log"), 0)
     XCTAssertEqual(try status("i001").first?.status?.rules, [])
