@@ -144,8 +144,11 @@ final class DiskFaultCommandTests: DiskFixtureTestCase {
     try await Host.eventually("the step fails i001's writes under /wal") { self.writeErrno("x", to: one.mountPoint + "/wal/1") == ENOSPC }
     XCTAssertTrue(try mustSucceed("faults").contains("disk error ENOSPC write ^/wal/ i001 (nemesis)"))
     try await Host.eventually("the step ends and the writes succeed", within: 15) { self.writeErrno("x", to: one.mountPoint + "/wal/1") == 0 }
-    let events = try String(contentsOfFile: root + "/events.jsonl", encoding: .utf8)
-    XCTAssertTrue(events.contains("\"action\":\"nemesis fault 1.1\"") && events.contains("\"action\":\"nemesis heal 1.1\""), events)
+    // The layer's rule goes before the nemesis writes its heal.
+    try await Host.eventually("the nemesis recorded its fault and heal") {
+      let events = try String(contentsOfFile: self.root + "/events.jsonl", encoding: .utf8)
+      return events.contains("\"action\":\"nemesis fault 1.1\"") && events.contains("\"action\":\"nemesis heal 1.1\"")
+    }
     try mustSucceed("nemesis", "stop")
     XCTAssertEqual(try mustSucceed("faults"), "No faults.\n")
     XCTAssertEqual(try status("i001").first?.status?.rules, [])
