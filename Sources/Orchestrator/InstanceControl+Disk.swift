@@ -8,6 +8,8 @@ extension InstanceControl {
     public var mount: String
     /// The seed the layer's draws used (the one given, mixed with the layer's).
     public var seed: UInt64
+    /// What was done to each file.
+    public var kind: DiskCorruption.Kind
     /// Every byte or range changed, by path and offset; empty when no file matched there.
     public var changes: [DiskCorruption.Change]
 
@@ -22,7 +24,8 @@ extension InstanceControl {
             let bits = c.reduce(0) { $0 + (($1.old ?? 0) ^ ($1.new ?? 0)).nonzeroBitCount }
             return "\(path): \(bits) bit(s) flipped in byte(s) at " + c.map { String($0.offset) }.joined(separator: ",")
           }
-          return "\(path): " + c.map { "\($0.length) byte(s) from \($0.offset)" }.joined(separator: ", ") + " cut or zeroed"
+          let what = if case .truncate = kind { "cut" } else { "zeroed" }
+          return "\(path): " + c.map { "\($0.length) byte(s) from \($0.offset)" }.joined(separator: ", ") + " \(what)"
         }.joined(separator: "; ")
     }
   }
@@ -52,13 +55,14 @@ extension InstanceControl {
       do {
         reports.append(
           DiskCorruptionReport(
-            instance: l.instance, mount: l.mount, seed: seed, changes: try DiskCorruption.corrupt(folder: l.backing, path: path, kind, seed: seed)))
+            instance: l.instance, mount: l.mount, seed: seed, kind: kind,
+            changes: try DiskCorruption.corrupt(folder: l.backing, path: path, kind, seed: seed)))
       } catch .noMatch(let folder, let pattern) {
         firstRefusal = firstRefusal ?? .noMatch(folder: folder, pattern: pattern)
-        reports.append(DiskCorruptionReport(instance: l.instance, mount: l.mount, seed: seed, changes: []))
+        reports.append(DiskCorruptionReport(instance: l.instance, mount: l.mount, seed: seed, kind: kind, changes: []))
       } catch .nothingToChange(let folder, let pattern, let files) {
         firstRefusal = firstRefusal ?? .nothingToChange(folder: folder, pattern: pattern, files: files)
-        reports.append(DiskCorruptionReport(instance: l.instance, mount: l.mount, seed: seed, changes: []))
+        reports.append(DiskCorruptionReport(instance: l.instance, mount: l.mount, seed: seed, kind: kind, changes: []))
       } catch .io(let path, let errno) {
         throw OrchestratorError(.io, "\(l.instance)/\(l.mount): \(DiskCorruptionError.io(path: path, errno: errno))")
       } catch {

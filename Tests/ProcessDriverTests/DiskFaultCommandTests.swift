@@ -177,8 +177,13 @@ final class DiskFaultCommandTests: DiskFixtureTestCase {
 
     // Drawn when not given, and said; a cut of the end.
     XCTAssertTrue(try mustSucceed("disk", "corrupt", "i001", "--path", "^/table", "--bitflip", "1").contains("(drawn)"))
-    XCTAssertTrue(try mustSucceed("disk", "corrupt", "i001", "--path", "^/table", "--truncate", "96").contains("96 byte(s) from 4000"))
+    XCTAssertTrue(try mustSucceed("disk", "corrupt", "i001", "--path", "^/table", "--truncate", "96").contains("96 byte(s) from 4000 cut"))
     XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: one.backing + "/table.bin")).count, 4000)
+    let cut = [UInt8](try Data(contentsOf: URL(fileURLWithPath: one.backing + "/table.bin")))
+    XCTAssertTrue(try mustSucceed("disk", "corrupt", "i001", "--path", "^/table", "--zero", "8:4").contains("4 byte(s) from 8 zeroed"))
+    let zeroed = [UInt8](try Data(contentsOf: URL(fileURLWithPath: one.backing + "/table.bin")))
+    XCTAssertEqual(Array(zeroed[8..<12]), [0, 0, 0, 0])
+    XCTAssertEqual(zeroed[..<8] + zeroed[12...], cut[..<8] + cut[12...], "bytes outside the range changed")
     let none = try cthulhu("disk", "corrupt", "i001", "--path", "^/nothing$", "--zero", "0:10")
     XCTAssertNotEqual(none.status, 0)
     XCTAssertTrue(none.stderr.contains("Nothing was changed"), none.stderr)
