@@ -89,6 +89,10 @@ extension InstanceControl {
     public var running: Bool
     /// What its ledger holds and the rules in force with their counts; nil when it does not run.
     public var status: DiskLayerStatus?
+    /// The fault (`f3`) each rule in force stands for, in the same order;
+    /// nil when the rules differ from what the fault book says (a layer
+    /// whose rules were set by hand on its socket).
+    public var faults: [String]?
   }
 
   /// `disk status`: the layers of `names` (every recorded layer when nil),
@@ -98,10 +102,14 @@ extension InstanceControl {
     let layers = DiskLayers(root: root)
     let chosen =
       try names.map { try layers.recorded($0, mount: mount, state: state) } ?? layers.recorded().filter { mount == nil || $0.mount == mount }
+    let book = try FaultBook.load(root: root)
     return chosen.map { l in
       let running = layers.running(l) != nil
       let status = running ? (try? DiskLayerClient.request(.status, socket: l.socket, timeout: .seconds(10)))?.status : nil
-      return DiskLayerState(instance: l.instance, mount: l.mount, mountPoint: l.mountPoint, backing: l.backing, running: running, status: status)
+      let wanted = FaultInjector.diskFaults(book: book, layer: l)
+      return DiskLayerState(
+        instance: l.instance, mount: l.mount, mountPoint: l.mountPoint, backing: l.backing, running: running, status: status,
+        faults: status.flatMap { $0.rules.map(\.rule) == wanted.map(\.rule) ? wanted.map(\.id) : nil })
     }
   }
 }

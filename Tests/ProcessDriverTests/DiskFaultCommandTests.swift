@@ -38,7 +38,8 @@ final class DiskFaultCommandTests: DiskFixtureTestCase {
     XCTAssertGreaterThanOrEqual(rules[0].matched, rules[0].failed)
     XCTAssertEqual(try status("i002").first?.status?.rules, [])
     let text = try mustSucceed("disk", "status", "i001")
-    XCTAssertTrue(text.contains("i001/data: running") && text.contains("error ENOSPC write ^/wal/: matched"), text)
+    XCTAssertTrue(text.contains("i001/data: running") && text.contains("  f1: error ENOSPC write ^/wal/: matched"), text)
+    XCTAssertEqual(try status("i001").first?.faults, ["f1"])
     let events = try String(contentsOfFile: root + "/events.jsonl", encoding: .utf8)
     XCTAssertTrue(events.contains("\"action\":\"disk f1\"") && events.contains("\"fault\":\"f1\""), events)
 

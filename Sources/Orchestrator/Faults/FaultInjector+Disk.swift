@@ -8,11 +8,14 @@ import Manifest
 extension FaultInjector {
   /// The rules `book` puts in `layer`, in the order the faults were made,
   /// each with its seed mixed with the layer's (see ``DiskLayers/Layer/seed(_:)``).
-  static func diskRules(book: FaultBook, layer: DiskLayers.Layer) -> [DiskFaultRule] {
+  static func diskRules(book: FaultBook, layer: DiskLayers.Layer) -> [DiskFaultRule] { diskFaults(book: book, layer: layer).map(\.rule) }
+
+  /// The disk faults of `book` in `layer`, each with the rule the layer holds for it.
+  static func diskFaults(book: FaultBook, layer: DiskLayers.Layer) -> [(id: String, rule: DiskFaultRule)] {
     book.faults.compactMap { f in
       guard f.kind == .disk, let rule = f.diskRule, f.targets.contains(layer.instance), f.diskMount.map({ $0 == layer.mount }) ?? true
       else { return nil }
-      return (try? DiskFaultRule(rule.action, ops: rule.ops, path: rule.path, percent: rule.percent, seed: layer.seed(rule.seed))) ?? rule
+      return (f.id, (try? DiskFaultRule(rule.action, ops: rule.ops, path: rule.path, percent: rule.percent, seed: layer.seed(rule.seed))) ?? rule)
     }
   }
 

@@ -35,8 +35,10 @@ extension Cthulhu.DiskCommand {
           Output.out(
             "\(l.instance)/\(l.mount): running; unsynced: \(s.unsyncedFiles) file(s), \(s.savedBytes) durable byte(s) kept aside, "
               + "\(s.changedDirectories) folder(s)\n")
-          for r in s.rules {
-            Output.out("  \(Fault.ruleText(r.rule)): matched \(r.matched), delayed \(r.delayed), failed \(r.failed)\n")
+          if l.faults == nil { Output.out("  (these rules are not the fault book's: set on the layer's socket by hand?)\n") }
+          for (i, r) in s.rules.enumerated() {
+            let id = l.faults.map { $0[i] + ": " } ?? ""
+            Output.out("  \(id)\(Fault.ruleText(r.rule)): matched \(r.matched), delayed \(r.delayed), failed \(r.failed)\n")
           }
         }
       }
