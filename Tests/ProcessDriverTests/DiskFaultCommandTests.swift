@@ -112,6 +112,10 @@ final class DiskFaultCommandTests: DiskFixtureTestCase {
     kill(pid, SIGKILL)
     try await Host.eventually("the killed daemon is gone") { !HelperProcess.isAlive(pid) }
     XCTAssertEqual(try status("i002").first?.running, false)
+    let dead = try cthulhu("disk", "error", "EIO", "i002")
+    XCTAssertNotEqual(dead.status, 0)
+    XCTAssertTrue(dead.stderr.contains("the disk layer of i002's mount 'data' is not running"), dead.stderr)
+    XCTAssertEqual(try book().map(\.id), ["f2"], "a refused fault was recorded")
     try mustSucceed("apply")
     let rules = try XCTUnwrap(try status("i002").first?.status).rules
     XCTAssertEqual(rules.map(\.rule.action), [.delay(.milliseconds(200))])
