@@ -95,7 +95,7 @@ let package = Package(
     // sees that declaration wherever it writes `stat`; kept out of the rest.
     .target(
       name: "DiskLayer",
-      dependencies: ["Orchestrator", .target(name: "CFuse", condition: .when(platforms: [.linux]))],
+      dependencies: ["Manifest", "Orchestrator", .target(name: "CFuse", condition: .when(platforms: [.linux]))],
       swiftSettings: swiftSettings
     ),
     .target(name: "Runner", dependencies: ["Manifest", "Orchestrator", "History"], swiftSettings: swiftSettings),
@@ -160,7 +160,7 @@ let package = Package(
     .testTarget(
       name: "ProcessDriverTests", dependencies: ["cthulhu", "Orchestrator", "Manifest", "TestSupport"], swiftSettings: swiftSettings),
     // The disk layer through a real FUSE mount (the built `cthulhu _disk`), and its records.
-    .testTarget(name: "DiskLayerTests", dependencies: ["cthulhu", "DiskLayer", "Orchestrator", "TestSupport"], swiftSettings: swiftSettings),
+    .testTarget(name: "DiskLayerTests", dependencies: ["cthulhu", "DiskLayer", "Manifest", "Orchestrator", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "HistoryTests", dependencies: ["History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(name: "RunnerTests", dependencies: ["Runner", "Manifest", "Orchestrator", "History", "TestSupport"], swiftSettings: swiftSettings),
     .testTarget(

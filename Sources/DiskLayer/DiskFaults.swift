@@ -1,6 +1,7 @@
 #if canImport(CFuse)
 import Foundation
 import Glibc
+import Manifest
 import Orchestrator
 
 /// The delay and error rules in force in a layer, and what each did.

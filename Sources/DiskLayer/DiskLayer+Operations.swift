@@ -1,6 +1,7 @@
 #if canImport(CFuse)
 internal import CFuse
 import Glibc
+import Manifest
 import Orchestrator
 
 /// The FUSE operations: each passes the call to the backing folder and

@@ -74,6 +74,18 @@ extension FixtureController: FixtureWork {
     try await control.syncDisks(root: root, names: names, mount: mount)
   }
 
+  /// See ``InstanceControl/corruptDisks(root:names:mount:path:_:seed:)``.
+  public func corruptDisks(
+    root: String, names: [String], mount: String? = nil, path: String, _ kind: DiskCorruption.Kind, seed: UInt64
+  ) async throws -> [InstanceControl.DiskCorruptionReport] {
+    try await control.corruptDisks(root: root, names: names, mount: mount, path: path, kind, seed: seed)
+  }
+
+  /// See ``InstanceControl/diskStatus(root:names:mount:)``.
+  public func diskStatus(root: String, names: [String]? = nil, mount: String? = nil) throws -> [InstanceControl.DiskLayerState] {
+    try control.diskStatus(root: root, names: names, mount: mount)
+  }
+
   /// See ``InstanceControl/crash(root:names:torn:seed:)``.
   public func crash(root: String, names: [String], torn: Bool, seed: UInt64) async throws -> [CrashReport] {
     try await control.crash(root: root, names: names, torn: torn, seed: seed)

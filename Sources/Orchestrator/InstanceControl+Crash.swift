@@ -41,7 +41,7 @@ extension InstanceControl {
     for name in names.sorted() {
       var report = CrashReport(instance: name, mounts: [])
       for l in wanted[name] ?? [] {
-        let reply = try DiskLayerClient.request(.loseUnsynced(torn: torn, seed: Self.seed(seed, l)), socket: l.socket)
+        let reply = try DiskLayerClient.request(.loseUnsynced(torn: torn, seed: l.seed(seed)), socket: l.socket)
         report.mounts.append(.init(mount: l.mount, loss: reply.loss ?? LossReport(files: 0, bytesRestored: 0, namesRemoved: 0, torn: [])))
       }
       reports.append(report)
@@ -68,10 +68,6 @@ extension InstanceControl {
     }
   }
 
-  /// One seed per layer, so two layers torn in one crash tear differently.
-  static func seed(_ seed: UInt64, _ layer: DiskLayers.Layer) -> UInt64 {
-    seed ^ PacketDelayerProcess.seed(fault: layer.mount, instance: layer.instance)
-  }
 }
 
 extension InstanceControl {

@@ -132,7 +132,7 @@ enum ManifestSchema {
   /// One entry of `nemesis.faults`: exactly one fault kind, and `for`.
   nonisolated(unsafe) static let nemesisFault: [String: Any] = [
     "type": "object", "additionalProperties": false, "required": ["for"],
-    "oneOf": (networkFaults + processFaults + ["clock"]).map { ["required": [$0]] },
+    "oneOf": (networkFaults + processFaults + ["clock", "disk_error", "disk_delay"]).map { ["required": [$0]] },
     "properties": [
       "partition": ["enum": ["halves", "majority", "majorities-ring", "bridge", "cut"]],
       "isolate": targets, "kill": targets, "crash": targets, "pause": targets, "stop": targets,
@@ -147,10 +147,25 @@ enum ManifestSchema {
         "type": "string", "pattern": "^[+-]?[0-9.]+(ms|s|m|h)$",
         "description": "move the targets' wall clock by this offset (+5s, -250ms); their groups say clock_skew: true",
       ],
+      "disk_error": [
+        "type": "string", "description": "fail the targets' file operations on their mounts with faults with this error (EIO, ENOSPC, EROFS, …)",
+      ],
+      "disk_delay": duration,
+      "ops": [
+        "oneOf": [["type": "string"], ["type": "array", "items": ["type": "string"], "minItems": 1]],
+        "description": "disk_error, disk_delay: only these operations (read, write, fsync, …)",
+      ],
+      "path": ["type": "string", "description": "disk_error, disk_delay: only paths inside the mount this regular expression finds"],
+      "percent": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
       "targets": targets, "after": duration, "for": duration, "every": duration,
       "times": ["type": "integer", "minimum": 1],
     ],
-    "dependencies": ["jitter": ["delay"], "distribution": ["delay", "jitter"], "reorder": ["delay"], "signal": ["kill"], "torn": ["crash"]],
+    "dependencies": [
+      "jitter": ["delay"], "distribution": ["delay", "jitter"], "reorder": ["delay"], "signal": ["kill"], "torn": ["crash"],
+      "ops": ["oneOf": [["required": ["disk_error"]], ["required": ["disk_delay"]]]],
+      "path": ["oneOf": [["required": ["disk_error"]], ["required": ["disk_delay"]]]],
+      "percent": ["oneOf": [["required": ["disk_error"]], ["required": ["disk_delay"]]]],
+    ],
     // isolate, kill, crash, pause and stop take their targets as their value.
     "allOf": (["isolate"] + processFaults).map { ["if": ["required": [$0]], "then": ["not": ["required": ["targets"]]]] },
   ]

@@ -1,5 +1,6 @@
 import DiskLayer
 import Foundation
+import Manifest
 import Orchestrator
 import TestSupport
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import Manifest
 import Orchestrator
 import XCTest
 

@@ -18,8 +18,11 @@ struct NemesisDecoder {
   var directory = FileManager.default.currentDirectoryPath
 
   static let keys = ["seed", "faults"]
-  static let kinds = ["partition", "isolate", "loss", "duplicate", "rate", "delay", "kill", "crash", "pause", "stop", "clock"]
-  static let entryKeys = kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "reorder", "signal", "torn"]
+  static let kinds = [
+    "partition", "isolate", "loss", "duplicate", "rate", "delay", "kill", "crash", "pause", "stop", "clock", "disk_error", "disk_delay",
+  ]
+  static let entryKeys =
+    kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "reorder", "signal", "torn"] + diskKeys
 
   /// `30`, `30%`, `12.5` → percent from 0 to 100; nil for anything else.
   static func percent(_ node: YAMLNode) -> Double? {
@@ -110,9 +113,10 @@ struct NemesisDecoder {
       ok = false
     }
     // What only some kinds take.
-    let only: [(String, [String])] = [
-      ("jitter", ["delay"]), ("distribution", ["delay"]), ("reorder", ["delay"]), ("signal", ["kill"]), ("torn", ["crash"]),
-    ]
+    let only: [(String, [String])] =
+      [
+        ("jitter", ["delay"]), ("distribution", ["delay"]), ("reorder", ["delay"]), ("signal", ["kill"]), ("torn", ["crash"]),
+      ] + Self.diskKeys.map { ($0, ["disk_error", "disk_delay"]) }
     for (key, kinds) in only where fields[key] != nil && !kinds.contains(kind) {
       fail(fields[key]!.key, "'\(key)' is for \(kinds.joined(separator: ", ")), not \(kind)")
     }
@@ -197,6 +201,9 @@ struct NemesisDecoder {
       } else {
         fail(kindValue, "'clock' must be an offset such as +5s, -250ms or +2h, not \(kindValue.scalar.map { "'\($0)'" } ?? kindValue.kindName)")
       }
+    case "disk_error", "disk_delay":
+      action = diskRule(kind, kindValue, fields)
+      if action == nil { ok = false }
     default:  // isolate, kill, crash, pause, stop
       if let t = fields["targets"] {
         fail(t.key, "the targets of '\(kind)' are its value (\(kind): random 1), not 'targets'")
@@ -255,6 +262,10 @@ struct NemesisDecoder {
             let group = instances.first { $0.name == bad }?.group ?? "?"
             fail(t, "\(what) crashes \(bad), whose group '\(group)' has no mount with faults: true (nothing it wrote could be lost)")
           }
+          if case .disk? = action, let bad = pool.first(where: { !crashable($0) }) {
+            let group = instances.first { $0.name == bad }?.group ?? "?"
+            fail(t, "\(what) breaks the disk of \(bad), whose group '\(group)' has no mount with faults: true")
+          }
           if let r = parsed.random, r > pool.count {
             fail(t, "'random \(r)' in \(what) asks for more members than the \(pool.count) its pool holds")
           } else if let a = action, n < a.fewestTargets {
@@ -270,6 +281,10 @@ struct NemesisDecoder {
     } else if case .clock? = action, let bad = skewable(instances.map(\.name)).first {
       let group = instances.first { $0.name == bad }?.group ?? "?"
       fail(kindValue, "\(what) moves the clock of every instance (no 'targets'), and group '\(group)' does not say clock_skew: true; give 'targets'")
+    } else if case .disk? = action, let bad = instances.first(where: { !crashable($0.name) }) {
+      fail(
+        kindValue, "\(what) breaks the disk of every instance (no 'targets'), and group '\(bad.group)' has no mount with faults: true; give 'targets'"
+      )
     } else if case .partition(.cut)? = action {
       fail(
         kindValue,

@@ -52,6 +52,9 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     /// The wall clock moved by this many seconds (libfaketime; the targets'
     /// groups say `clock_skew: true`); healed by lifting it.
     case clock(skewSeconds: Double)
+    /// A delay or error rule in the disk layers of the targets (their
+    /// groups have a mount with `faults: true`); healed by lifting it.
+    case disk(NemesisDiskRule)
 
     /// The manifest key that names it.
     public var keyword: String {
@@ -67,6 +70,7 @@ public struct NemesisFault: Sendable, Hashable, Codable {
       case .pause: "pause"
       case .stop: "stop"
       case .clock: "clock"
+      case .disk(let r): r.errno == nil ? "disk_delay" : "disk_error"
       }
     }
 
@@ -74,7 +78,7 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     public var isNetwork: Bool {
       switch self {
       case .partition, .isolate, .loss, .duplicate, .rate, .delay: true
-      case .kill, .crash, .pause, .stop, .clock: false
+      case .kill, .crash, .pause, .stop, .clock, .disk: false
       }
     }
 
@@ -130,6 +134,30 @@ public struct NemesisFault: Sendable, Hashable, Codable {
 
   /// How many occurrences the entry has; nil: unbounded.
   public var occurrences: Int? { every == nil ? 1 : times }
+}
+
+/// `disk_error: ENOSPC` or `disk_delay: 50ms` with `ops`, `path` and
+/// `percent`: a rule for the targets' disk layers, checked as the layer
+/// checks one (Orchestrator's `DiskFaultRule`).
+public struct NemesisDiskRule: Sendable, Hashable, Codable {
+  /// disk_error: the error returned; nil for a delay.
+  public var errno: DiskErrno?
+  /// disk_delay: how long each operation waits; nil for an error.
+  public var delay: Duration?
+  /// The operations it applies to; nil: every one.
+  public var ops: [DiskOperation]?
+  /// A regular expression searched in the path inside the mount; nil: every path.
+  public var path: String?
+  /// Of the operations it matches, the share it hits, 0 to 100.
+  public var percent: Double
+
+  public init(errno: DiskErrno? = nil, delay: Duration? = nil, ops: [DiskOperation]? = nil, path: String? = nil, percent: Double = 100) {
+    self.errno = errno
+    self.delay = delay
+    self.ops = ops
+    self.path = path
+    self.percent = percent
+  }
 }
 
 /// Which instances a nemesis entry acts on: instance names, group names,

@@ -37,6 +37,8 @@ public struct Event: Codable, Sendable, Hashable {
     case heal
     /// `clock reset`: clock skews lifted (`lifted`).
     case clockReset = "clock reset"
+    /// `disk corrupt`: files at rest changed (`detail` says which bytes).
+    case corrupt = "disk corrupt"
     case nemesisStart = "nemesis start"
     /// A nemesis step that put a fault in force (or failed to).
     case nemesisFault = "nemesis fault"

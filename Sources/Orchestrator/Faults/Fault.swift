@@ -14,6 +14,8 @@ public struct Fault: Codable, Sendable, Hashable {
     case duplicate
     /// The wall clock of instances moved by an offset (libfaketime; see ``ClockSkew``).
     case clock
+    /// A delay or error rule in the disk layers of instances (see ``DiskFaultRule``).
+    case disk
   }
 
   /// How a delay is carried out on the instance's kernel.
@@ -59,6 +61,11 @@ public struct Fault: Codable, Sendable, Hashable {
   public var between: [[String]]?
   /// clock: the offset of the instances' wall clock, in seconds.
   public var skewSeconds: Double?
+  /// disk: the rule each target's layers hold (its seed mixed with the
+  /// layer's instance and mount, see ``DiskLayers/Layer/seed(_:)``).
+  public var diskRule: DiskFaultRule?
+  /// disk: the mount whose layer holds it (its name in the manifest); nil: every mount with faults of the targets.
+  public var diskMount: String?
   public var createdAt: Date
   /// When `--for` was given: the moment the fault lifts itself.
   public var expiresAt: Date?
@@ -98,7 +105,24 @@ public struct Fault: Codable, Sendable, Hashable {
       return "delay \(Self.number(delayMs ?? 0))ms" + (jitterMs.map { " ±\(Self.number($0))ms" } ?? "")
         + (jitterDistribution.map { " (\($0.rawValue))" } ?? "") + (reorderPercent.map { " reorder \(Self.number($0))%" } ?? "") + " \(list)"
     case .clock: return "clock \(ClockSkew.text(skewSeconds ?? 0)) \(list)"
+    case .disk:
+      if let diskMount { list = targets.map { "\($0)/\(diskMount)" }.joined(separator: ",") }
+      return "disk " + (diskRule.map { Self.ruleText($0) } ?? "") + " \(list)"
     }
+  }
+
+  /// `error ENOSPC write ^/wal`, `delay 50ms fsync 30% seed 7`: the rule's
+  /// action, then its operations, path and share (and seed) when it has them.
+  public static func ruleText(_ rule: DiskFaultRule, seed: Bool = true) -> String {
+    var words: [String]
+    switch rule.action {
+    case .delay(let d): words = ["delay", Units.text(d)]
+    case .error(let e): words = ["error", e.name]
+    }
+    if let ops = rule.ops { words.append(ops.map(\.rawValue).joined(separator: ",")) }
+    if let path = rule.path { words.append(path) }
+    if rule.percent < 100 { words += ["\(number(rule.percent))%"] + (seed ? ["seed \(rule.seed)"] : []) }
+    return words.joined(separator: " ")
   }
 
   /// The unordered pairs of instances a link between `sets` joins.

@@ -68,8 +68,11 @@ extension FaultInjector {
     let changed = Set(ips.keys.filter { before[$0] != after[$0] })
     let clocksBefore = ClockSkew.offsets(book: old)
     var clockChanged: Set<String> = []
+    var diskChanged: Set<String> = []
+    var diskDone: [(DiskLayers.Layer, [DiskFaultRule])] = []
     let start = ContinuousClock.now
     do {
+      diskChanged = try setDiskRules(old: old, new: book, root: root, done: &diskDone)
       if !changed.isEmpty {
         // Helpers a killed cthulhu left behind go first (best effort; they
         // also end by themselves, see DockerDriver+FaultHelper.swift).
@@ -116,6 +119,7 @@ extension FaultInjector {
       clockChanged = Set(clocks.keys)
       try book.save(root: root)
     } catch {
+      restoreDiskRules(diskDone)
       log.append(Event(actor: actor, kind: change.eventKind, action: change.words, targets: targets ?? [], failed: "\(error)"))
       throw error
     }
@@ -137,11 +141,12 @@ extension FaultInjector {
     }
     if change == .heal || change == .clockReset {
       let lifted = gone.filter { f in !expired.contains { $0.id == f.id } }
+      let healed = changed.union(clockChanged).union(diskChanged).sorted()
       log.append(
         Event(
           actor: actor, kind: change.eventKind, action: change.words, targets: targets ?? ["all"],
-          instances: changed.union(clockChanged).sorted(),
-          detail: (changed.union(clockChanged).isEmpty ? "nothing to heal" : "healed " + changed.union(clockChanged).sorted().joined(separator: ","))
+          instances: healed,
+          detail: (healed.isEmpty ? "nothing to heal" : "healed " + healed.joined(separator: ","))
             + (lifted.isEmpty ? "" : "; lifted " + lifted.map(\.id).joined(separator: ",")),
           seconds: seconds, lifted: lifted.map(\.id)))
     }
@@ -241,6 +246,11 @@ extension FaultInjector {
     case .clockSkew(let seconds, let names):
       var f = Fault(id: id, kind: .clock, targets: try check(names))
       f.skewSeconds = seconds
+      return f
+    case .disk(let rule, let mount, let names):
+      var f = Fault(id: id, kind: .disk, targets: try check(names))
+      f.diskRule = rule
+      f.diskMount = mount
       return f
     }
     /// `make`'s fault, once `p` is known to be a percentage.

@@ -17,6 +17,7 @@ extension FaultInjector {
     }
     let reaper = try lasting.map { _ in try requireExecutable(for: "a fault with a duration (its detached cthulhu _reap)") }
     if case .clockSkew(_, let names) = request { try await checkClockSkew(names, root: root) }
+    if case .disk(_, let mount, let names) = request { try checkDisk(names, mount: mount, root: root) }
     let made = try await changeFaults(root: root, .make(request.kind), targets: request.names) { book, state in
       var f = try Self.fault(for: request, id: book.allocateID(), state: state)
       f.owner = owner
@@ -132,6 +133,12 @@ extension FaultInjector {
     // A clock skew lives in the instance folder, which a recreated instance may have lost.
     let skews = ClockSkew.offsets(book: book).filter { names.contains($0.key) }
     if !skews.isEmpty { try ClockSkew.write(skews.mapValues { Optional($0) }, state: state) }
+    // A disk layer made anew holds no rules.
+    let disks = try reapplyDiskRules(root: root, names: names)
+    if !disks.isEmpty {
+      EventLog(root: root).append(
+        Event(actor: "faults[\(getpid())]", kind: .reapply, action: "reapply disk rules", targets: disks, instances: disks))
+    }
     let ips = Dictionary(state.instances.map { ($0.name, $0.ip) }, uniquingKeysWith: { a, _ in a })
     var rules = NetRules.compute(book: book, ips: ips)
     let wanted = Set(names).filter { !(rules[$0]?.isEmpty ?? true) }

@@ -1,7 +1,7 @@
 import Foundation
 import Manifest
 
-/// What to break: the library form of `cthulhu partition|isolate|loss|duplicate|rate|delay`.
+/// What to break: the library form of `cthulhu partition|isolate|loss|duplicate|rate|delay|clock skew|disk delay|disk error`.
 public enum FaultRequest: Sendable, Hashable {
   /// Disjoint sets of instance names; traffic between sets is dropped both ways.
   case partition(sets: [[String]])
@@ -25,6 +25,9 @@ public enum FaultRequest: Sendable, Hashable {
   case linkLoss(percent: Double, between: [String], and: [String])
   /// Moves the wall clock of instances by `seconds` (libfaketime; their group says `clock_skew: true`).
   case clockSkew(seconds: Double, [String])
+  /// A delay or error rule in the disk layers of instances, on one mount
+  /// (its name in the manifest) or, when nil, on each of their mounts with faults.
+  case disk(DiskFaultRule, mount: String?, [String])
 
   var kind: Fault.Kind {
     switch self {
@@ -36,6 +39,7 @@ public enum FaultRequest: Sendable, Hashable {
     case .linkLoss: .loss
     case .duplicate, .linkDuplicate: .duplicate
     case .clockSkew: .clock
+    case .disk: .disk
     }
   }
 
@@ -44,7 +48,7 @@ public enum FaultRequest: Sendable, Hashable {
     case .partition(let sets): sets.flatMap { $0 }
     case .shaped(_, let n), .isolate(let n), .loss(_, let n), .rate(_, let n), .delay(_, _, _, _, let n), .duplicate(_, let n): n
     case .linkDelay(_, _, _, _, let a, let b), .linkLoss(_, let a, let b), .linkDuplicate(_, let a, let b): a + b
-    case .clockSkew(_, let n): n
+    case .clockSkew(_, let n), .disk(_, _, let n): n
     }
   }
 }

@@ -156,8 +156,8 @@ public struct NetRules: Sendable, Hashable {
           rules[t]!.address = ips[t]
           rules[t]!.duplicate.append(f.duplicatePercent ?? 0)
         }
-      case .clock:
-        break  // the wall clock, not the network: see ClockSkew
+      case .clock, .disk:
+        break  // the wall clock or the disk, not the network: see ClockSkew, FaultInjector+Disk
       case .loss:
         for t in f.targets where rules[t] != nil { rules[t]!.loss.append(f.lossPercent ?? 0) }
       case .rate:

@@ -73,7 +73,7 @@ public enum TopologyRenderer {
             cut: false
           ))
         for set in sets { for n in set { p.links.append(Link(from: n, to: "link_\(f.id)", label: nil, cut: false, fault: true)) } }
-      case .loss, .rate, .delay, .clock, .duplicate:
+      case .loss, .rate, .delay, .clock, .duplicate, .disk:
         for n in f.targets { onLink[n, default: []].append("\(f.id) \(figures(f))") }
       }
     }
@@ -96,6 +96,7 @@ public enum TopologyRenderer {
       "delay \(Fault.number(f.delayMs ?? 0))ms" + (f.jitterMs.map { " ±\(Fault.number($0))ms" } ?? "")
         + (f.reorderPercent.map { " reorder \(Fault.number($0))%" } ?? "")
     case .clock: "clock \(ClockSkew.text(f.skewSeconds ?? 0))"
+    case .disk: "disk " + (f.diskRule.map { Fault.ruleText($0) } ?? "")
     case .partition, .isolate: f.kind.rawValue
     }
   }

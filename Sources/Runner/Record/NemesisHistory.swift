@@ -120,6 +120,13 @@ final class NemesisHistory: NemesisObserver {
     case .kill(let signal): return ["signal": .string(signal)]
     case .crash(let torn): return ["torn": .bool(torn)]
     case .clock(let seconds): return ["skewSeconds": .double(seconds)]
+    case .disk(let r):
+      var v: [String: HistoryValue] = ["percent": .double(r.percent)]
+      if let e = r.errno { v["errno"] = .string(e.name) }
+      if let d = r.delay { v["ms"] = .double(d.milliseconds) }
+      if let ops = r.ops { v["ops"] = .string(ops.map(\.rawValue).joined(separator: ",")) }
+      if let path = r.path { v["path"] = .string(path) }
+      return v
     }
   }
 }

@@ -9,8 +9,8 @@ extension Cthulhu {
     static let configuration = CommandConfiguration(
       commandName: "disk",
       abstract: "Disk faults on the mounts that say faults: true (cthulhu's disk layer).",
-      discussion: "A crash that loses what was not fsynced is `cthulhu kill --lose-unsynced`.",
-      subcommands: [Sync.self])
+      discussion: "A crash that loses what was not fsynced is `cthulhu kill --lose-unsynced`. `heal` lifts delays and errors.",
+      subcommands: [DelayRule.self, ErrorRule.self, Corrupt.self, Status.self, Sync.self])
 
     struct Sync: AsyncParsableCommand {
       static let configuration = CommandConfiguration(

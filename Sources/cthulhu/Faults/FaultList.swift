@@ -13,13 +13,7 @@ extension Cthulhu {
       let root = try locator.root(positional: manifest)
       try await failing {
         let faults = try await FixtureController.faultsInForce(root: root, executable: .current)
-        if json {
-          let e = JSONEncoder()
-          e.outputFormatting = [.prettyPrinted, .sortedKeys]
-          e.dateEncodingStrategy = .iso8601
-          Output.out(String(decoding: try e.encode(faults), as: UTF8.self) + "\n")
-          return
-        }
+        if json { return try Output.json(faults) }
         if faults.isEmpty { Output.out("No faults.\n"); return }
         var table = [["ID", "KIND", "SINCE", "UNTIL", "WHAT"]]
         for f in faults {

@@ -135,6 +135,13 @@ enum Output {
   static func out(_ text: String) {
     FileHandle.standardOutput.write(Data(text.utf8))
   }
+  /// `value` as indented JSON with sorted keys, dates in ISO 8601.
+  static func json(_ value: some Encodable) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    e.dateEncodingStrategy = .iso8601
+    out(String(decoding: try e.encode(value), as: UTF8.self) + "\n")
+  }
   /// Rows padded into columns, the first row a header.
   static func table(_ rows: [[String]]) {
     guard let first = rows.first else { return }

@@ -5,9 +5,9 @@ import Manifest
 /// it applies to, and how often. A rule is checked when it is made (in
 /// Swift, or as it is decoded from a request), so a layer only ever holds
 /// rules it can apply. The JSON spelling is in docs/disk-faults.md.
-public struct DiskFaultRule: Sendable, Equatable {
+public struct DiskFaultRule: Sendable, Hashable {
   /// What the rule does to an operation it applies to.
-  public enum Action: Sendable, Equatable {
+  public enum Action: Sendable, Hashable {
     /// Waits this long, then carries the operation out.
     case delay(Duration)
     /// Returns this error without carrying the operation out.
@@ -55,6 +55,16 @@ public struct DiskFaultRule: Sendable, Equatable {
     self.path = path
     self.percent = percent
     self.seed = seed
+  }
+
+  /// The rule of a nemesis step, which the manifest's decoder checked as
+  /// the initializer above checks one (seed 0: each layer mixes in its own).
+  init(nemesis r: NemesisDiskRule) {
+    action = r.errno.map { .error($0) } ?? .delay(r.delay ?? .zero)
+    ops = r.ops.map { Array(Set($0)).sorted() }
+    path = r.path
+    percent = r.percent
+    seed = 0
   }
 
   /// Whether the rule applies to operation `op` (before its path and percent).

@@ -29,6 +29,11 @@ public struct DiskLayers: Sendable {
     /// The record of the layer, written before its daemon starts, for a
     /// `destroy` that finds the layer without the manifest.
     var record: String { state + "/layer.json" }
+
+    /// `seed` mixed with the layer's instance and mount: one seed given to
+    /// several layers (a crash's tear, a rule's draws, a corruption's bits)
+    /// draws differently in each, and the same in each every time.
+    public func seed(_ seed: UInt64) -> UInt64 { seed ^ PacketDelayerProcess.seed(fault: mount, instance: instance) }
   }
 
   /// Where the layers' own folders are.
@@ -117,6 +122,16 @@ public struct DiskLayers: Sendable {
   /// refuses, naming the instance, one with no mount with faults (or not
   /// that one) or whose layer does not run.
   public func serving(_ names: [String], mount: String? = nil, state: FixtureState) throws -> [Layer] {
+    let layers = try recorded(names, mount: mount, state: state)
+    for l in layers where running(l) == nil {
+      throw OrchestratorError(.noContainer, "the disk layer of \(l.instance)'s mount '\(l.mount)' is not running (`cthulhu apply` starts it anew)")
+    }
+    return layers
+  }
+
+  /// The layers recorded for `names` (on `mount` only, when given), running
+  /// or not; refuses, naming the instance, one with no mount with faults (or not that one).
+  public func recorded(_ names: [String], mount: String? = nil, state: FixtureState) throws -> [Layer] {
     let recorded = recorded()
     var out: [Layer] = []
     for name in names {
@@ -130,9 +145,6 @@ public struct DiskLayers: Sendable {
         let has = recorded.filter { $0.instance == name }.map(\.mount)
         throw OrchestratorError(
           .badTargets, "instance \(name) has \(which)" + (has.isEmpty ? "" : " (it has \(has.joined(separator: ", ")))"))
-      }
-      for l in mine where running(l) == nil {
-        throw OrchestratorError(.noContainer, "the disk layer of \(name)'s mount '\(l.mount)' is not running (`cthulhu apply` starts it anew)")
       }
       out += mine
     }

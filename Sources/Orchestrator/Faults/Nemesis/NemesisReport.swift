@@ -16,7 +16,8 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
 
   /// One entry of `nemesis.faults`.
   public struct Entry: Codable, Sendable, Hashable {
-    /// The manifest key: `partition`, `isolate`, `loss`, `duplicate`, `rate`, `delay`, `kill`, `pause`, `stop`, `clock`.
+    /// The manifest key: `partition`, `isolate`, `loss`, `duplicate`, `rate`, `delay`, `kill`, `crash`, `pause`, `stop`, `clock`,
+    /// `disk_error`, `disk_delay`.
     public var kind: String
     /// `partition`: `halves`, `majority`, `majorities-ring`, `bridge`.
     public var shape: String?
@@ -36,6 +37,11 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
     public var skewSeconds: Double?
     /// A crash's `torn`.
     public var torn: Bool?
+    /// `disk_error`: the error's name (`ENOSPC`); `disk_delay` gives `delayMs`;
+    /// both: the operations and path (nil: every one) and `percent`.
+    public var errno: String?
+    public var ops: [String]?
+    public var path: String?
     /// The targets as the manifest wrote them: `all`, `i002`, `random 2 of server`.
     public var targets: String
     /// The pool (names, groups, globs, `all`) and, for `random N`, N.
@@ -110,6 +116,12 @@ extension NemesisPlan.Entry {
     case .kill(let s): signal = s
     case .clock(let s): skewSeconds = s
     case .crash(let t): torn = t
+    case .disk(let r):
+      errno = r.errno?.name
+      delayMs = r.delay?.milliseconds
+      ops = r.ops?.map(\.rawValue)
+      path = r.path
+      percent = r.percent
     case .partition, .isolate, .pause, .stop: break
     }
     targets = f.targets.description

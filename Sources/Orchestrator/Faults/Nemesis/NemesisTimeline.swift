@@ -143,6 +143,7 @@ extension NemesisFault.Action {
     case .pause: .lifecycle(.pause, names, signal: "STOP")
     case .stop: .lifecycle(.stop, names, signal: "TERM")
     case .clock(let seconds): .fault(.clockSkew(seconds: seconds, names))
+    case .disk(let rule): .fault(.disk(DiskFaultRule(nemesis: rule), mount: nil, names))
     }
   }
 
@@ -176,6 +177,7 @@ extension NemesisFault.Action {
     case .pause: return "pause \(list)"
     case .stop: return "stop \(list)"
     case .clock(let seconds): return "clock \(ClockSkew.text(seconds)) \(list)"
+    case .disk(let rule): return "disk " + Fault.ruleText(DiskFaultRule(nemesis: rule), seed: false) + " \(list)"
     }
   }
 

@@ -10,7 +10,7 @@ public enum DiskOperation: String, CaseIterable, Codable, Sendable, Comparable {
   public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
   /// Every name, for messages.
-  static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
+  public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }
 
 /// An error a disk rule makes an operation return, by its name (`EIO`).
@@ -20,7 +20,7 @@ public struct DiskErrno: Sendable, Hashable, CustomStringConvertible {
   public let number: Int32
 
   /// The errors a rule can inject, with Linux's numbers.
-  static let known: [String: Int32] = [
+  public static let known: [String: Int32] = [
     "EPERM": 1, "ENOENT": 2, "EINTR": 4, "EIO": 5, "ENXIO": 6, "EBADF": 9, "EAGAIN": 11, "ENOMEM": 12, "EACCES": 13,
     "EBUSY": 16, "EEXIST": 17, "EXDEV": 18, "ENODEV": 19, "ENOTDIR": 20, "EISDIR": 21, "EINVAL": 22, "ENFILE": 23,
     "EMFILE": 24, "EFBIG": 27, "ENOSPC": 28, "EROFS": 30, "EMLINK": 31, "ENAMETOOLONG": 36, "ENOLCK": 37,
@@ -48,5 +48,21 @@ public struct DiskErrno: Sendable, Hashable, CustomStringConvertible {
   public var description: String { name }
 
   /// Every name, for messages.
-  static var names: String { known.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") }
+  public static var names: String { known.sorted { $0.value < $1.value }.map(\.key).joined(separator: ", ") }
+}
+
+/// An error by its name: `"ENOSPC"`.
+extension DiskErrno: Codable {
+  public init(from decoder: any Decoder) throws {
+    let name = try decoder.singleValueContainer().decode(String.self)
+    guard let e = DiskErrno(name) else {
+      throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(name) is not an error the disk layer returns"))
+    }
+    self = e
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(name)
+  }
 }
