@@ -52,6 +52,12 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     /// The wall clock moved by this many seconds (libfaketime; the targets'
     /// groups say `clock_skew: true`); healed by lifting it.
     case clock(skewSeconds: Double)
+    /// One instance added to a group with `membership:` (its `join`, then
+    /// its create), unless the group has `max` instances already.
+    case grow(group: String, max: Int)
+    /// One instance removed (its `leave`, then its delete), unless the
+    /// group has only `min` left.
+    case shrink(group: String, min: Int)
 
     /// The manifest key that names it.
     public var keyword: String {
@@ -67,6 +73,8 @@ public struct NemesisFault: Sendable, Hashable, Codable {
       case .pause: "pause"
       case .stop: "stop"
       case .clock: "clock"
+      case .grow: "grow"
+      case .shrink: "shrink"
       }
     }
 
@@ -74,7 +82,15 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     public var isNetwork: Bool {
       switch self {
       case .partition, .isolate, .loss, .duplicate, .rate, .delay: true
-      case .kill, .crash, .pause, .stop, .clock: false
+      case .kill, .crash, .pause, .stop, .clock, .grow, .shrink: false
+      }
+    }
+
+    /// A membership change: done once, with no heal (no `for`).
+    public var isMembership: Bool {
+      switch self {
+      case .grow, .shrink: true
+      default: false
       }
     }
 
@@ -106,7 +122,8 @@ public struct NemesisFault: Sendable, Hashable, Codable {
   public var targets: NemesisTargets
   /// When the first occurrence starts, from the schedule's start.
   public var after: Duration
-  /// How long each occurrence lasts before it is healed.
+  /// How long each occurrence lasts before it is healed (zero for a
+  /// membership change, which has no heal).
   public var lasting: Duration
   /// Repeat period (nil: once).
   public var every: Duration?
