@@ -121,7 +121,7 @@ extension NemesisRunner {
             summary: f.action.describeHeal(step.names)))
       } else {
         let start = NemesisStepStart(
-          label: step.label, phase: .fault, action: f.action, targets: f.targets.command == nil ? step.names : [],
+          label: step.label, phase: .fault, action: f.action, targets: f.targets.command == nil && !f.action.isMembership ? step.names : [],
           summary: f.action.describe(step.names))
         observer?.nemesisStepStarts(start)
         let end = await begin(
