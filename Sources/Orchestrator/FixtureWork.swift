@@ -59,6 +59,7 @@ public struct NemesisRunner: FixturePart {
 
   var faults: FaultInjector { part() }
   var control: InstanceControl { part() }
+  var engine: ApplyEngine { part() }
 }
 
 /// Destroy: exactly what the fixture made, found by its state or, without

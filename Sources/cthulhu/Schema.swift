@@ -129,10 +129,14 @@ enum ManifestSchema {
   ]
   static let networkFaults = ["partition", "isolate", "loss", "duplicate", "rate", "delay"]
   static let processFaults = ["kill", "crash", "pause", "stop"]
-  /// One entry of `nemesis.faults`: exactly one fault kind, and `for`.
+  /// A membership change: the group it changes.
+  nonisolated(unsafe) static let membershipGroup: [String: Any] = [
+    "type": "string", "description": "a group with membership: one instance added (grow) or removed (shrink) at each occurrence",
+  ]
+  /// One entry of `nemesis.faults`: exactly one fault kind, and `for` (none for `grow` and `shrink`).
   nonisolated(unsafe) static let nemesisFault: [String: Any] = [
-    "type": "object", "additionalProperties": false, "required": ["for"],
-    "oneOf": (networkFaults + processFaults + ["clock", "disk_error", "disk_delay"]).map { ["required": [$0]] },
+    "type": "object", "additionalProperties": false,
+    "oneOf": (networkFaults + processFaults + ["clock", "disk_error", "disk_delay", "grow", "shrink"]).map { ["required": [$0]] },
     "properties": [
       "partition": ["enum": ["halves", "majority", "majorities-ring", "bridge", "cut"]],
       "isolate": targets, "kill": targets, "crash": targets, "pause": targets, "stop": targets,
@@ -157,17 +161,27 @@ enum ManifestSchema {
       ],
       "path": ["type": "string", "description": "disk_error, disk_delay: only paths inside the mount this regular expression finds"],
       "percent": ["type": ["string", "number"], "minimum": 0, "maximum": 100, "pattern": "^[0-9.]+%?$"],
+      "grow": membershipGroup, "shrink": membershipGroup,
+      "max": ["type": "integer", "minimum": 1, "description": "grow: the most instances the group has (default: its count + 2)"],
+      "min": ["type": "integer", "minimum": 1, "description": "shrink: the fewest instances the group keeps (default: its count − 1, at least 1)"],
       "targets": targets, "after": duration, "for": duration, "every": duration,
       "times": ["type": "integer", "minimum": 1],
     ],
     "dependencies": [
-      "jitter": ["delay"], "distribution": ["delay", "jitter"], "reorder": ["delay"], "signal": ["kill"], "torn": ["crash"],
+      "jitter": ["delay"], "distribution": ["delay", "jitter"], "reorder": ["delay"], "signal": ["kill"], "torn": ["crash"], "max": ["grow"],
+      "min": ["shrink"],
       "ops": ["oneOf": [["required": ["disk_error"]], ["required": ["disk_delay"]]]],
       "path": ["oneOf": [["required": ["disk_error"]], ["required": ["disk_delay"]]]],
       "percent": ["oneOf": [["required": ["disk_error"]], ["required": ["disk_delay"]]]],
     ],
-    // isolate, kill, crash, pause and stop take their targets as their value.
-    "allOf": (["isolate"] + processFaults).map { ["if": ["required": [$0]], "then": ["not": ["required": ["targets"]]]] },
+    // isolate, kill, crash, pause and stop take their targets as their value;
+    // a membership change has no `for` (and its group is its value), every fault one.
+    "allOf": (["isolate"] + processFaults).map { ["if": ["required": [$0]], "then": ["not": ["required": ["targets"]]]] } + [
+      [
+        "if": ["anyOf": [["required": ["grow"]], ["required": ["shrink"]]]],
+        "then": ["not": ["anyOf": [["required": ["for"]], ["required": ["targets"]]]]], "else": ["required": ["for"]],
+      ]
+    ],
   ]
   nonisolated(unsafe) static let nemesis: [String: Any] = [
     "type": "object", "additionalProperties": false, "required": ["faults"],

@@ -162,6 +162,16 @@ final class SchemaTests: XCTestCase {
       true
     ),
     (
+      "a nemesis that grows and shrinks a group",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "count": 3, "membership": {"join": ["j"], "leave": ["l"], "view": ["v"]}}}, "nemesis": {"faults": [{"grow": "a", "max": 5, "every": "8s"}, {"shrink": "a", "min": 2, "after": "4s", "every": "8s", "times": 3}, {"kill": "random 1", "for": "2s"}]}}"#,
+      true
+    ),
+    (
+      "a nemesis grow that lasts",
+      #"{"fixture": "f", "groups": {"a": {"image": "x", "membership": {"join": ["j"], "leave": ["l"], "view": ["v"]}}}, "nemesis": {"faults": [{"grow": "a", "for": "5s"}]}}"#,
+      false
+    ),
+    (
       "a nemesis clock skew that is no offset",
       #"{"fixture": "f", "driver": "process", "groups": {"a": {"command": ["x"], "clock_skew": true}}, "nemesis": {"faults": [{"clock": "soon", "for": "5s"}]}}"#,
       false

@@ -123,7 +123,7 @@ final class NemesisDecodingTests: XCTestCase {
         "25:7: the targets of 'pause' are its value (pause: random 1), not 'targets'",
         "27:7: nemesis fault 8 needs 'for': how long each occurrence lasts before it is healed (e.g. for: 5s)",
         "27:13: 'rate' must be a rate such as 512kbit, 10mbit or 1mbps, not 'fast'",
-        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, duplicate, rate, delay, kill, crash, pause, stop, clock, disk_error, disk_delay",
+        "28:7: nemesis fault 9 names no fault: give one of partition, isolate, loss, duplicate, rate, delay, kill, crash, pause, stop, clock, disk_error, disk_delay, grow, shrink",
         "31:7: nemesis fault 10 names two faults ('kill' and 'stop'); give each its own entry",
         "34:12: 'for' must be longer than 0s",
         "35:7: 'signal' is for kill, not isolate",

@@ -131,6 +131,8 @@ final class ManifestDecoder {
       var decoder = NemesisDecoder(reader: reader, driver: driver, network: network, instances: NemesisDecoder.instances(of: groups))
       decoder.clockGroups = Set(groups.filter(\.clockSkew).map(\.name))
       decoder.diskGroups = Set(groups.filter { $0.mounts.contains(where: \.faults) }.map(\.name))
+      decoder.membershipGroups = Dictionary(groups.filter { $0.membership != nil }.map { ($0.name, $0.count) }, uniquingKeysWith: { a, _ in a })
+      decoder.groupNames = groups.map(\.name)
       decoder.directory = directory
       manifest.nemesis = decoder.decode(n)
     }

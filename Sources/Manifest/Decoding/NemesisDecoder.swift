@@ -14,15 +14,20 @@ struct NemesisDecoder {
   var clockGroups: Set<String> = []
   /// The groups with a mount that says `faults: true` (a crash loses what they did not sync).
   var diskGroups: Set<String> = []
+  /// The groups that say `membership:`, with their counts (what `grow` and `shrink` may change).
+  var membershipGroups: [String: Int] = [:]
+  /// Every group's name (for messages).
+  var groupNames: [String] = []
   /// The manifest's folder: a targets command's `./` path is made absolute against it, and it runs there.
   var directory = FileManager.default.currentDirectoryPath
 
   static let keys = ["seed", "faults"]
   static let kinds = [
     "partition", "isolate", "loss", "duplicate", "rate", "delay", "kill", "crash", "pause", "stop", "clock", "disk_error", "disk_delay",
+    "grow", "shrink",
   ]
   static let entryKeys =
-    kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "reorder", "signal", "torn"] + diskKeys
+    kinds + ["targets", "after", "for", "every", "times", "jitter", "distribution", "reorder", "signal", "torn", "min", "max"] + diskKeys
 
   /// `30`, `30%`, `12.5` → percent from 0 to 100; nil for anything else.
   static func percent(_ node: YAMLNode) -> Double? {
@@ -116,9 +121,14 @@ struct NemesisDecoder {
     let only: [(String, [String])] =
       [
         ("jitter", ["delay"]), ("distribution", ["delay"]), ("reorder", ["delay"]), ("signal", ["kill"]), ("torn", ["crash"]),
+        ("min", ["shrink"]), ("max", ["grow"]),
       ] + Self.diskKeys.map { ($0, ["disk_error", "disk_delay"]) }
     for (key, kinds) in only where fields[key] != nil && !kinds.contains(kind) {
       fail(fields[key]!.key, "'\(key)' is for \(kinds.joined(separator: ", ")), not \(kind)")
+    }
+    if kind == "grow" || kind == "shrink" {
+      let change = membershipEntry(node, kind: kind, fields: fields, what: what)
+      return ok ? change : nil
     }
 
     var action: NemesisFault.Action?
@@ -294,44 +304,11 @@ struct NemesisDecoder {
       fail(kindValue, "a \(a.shapeName) partition needs at least \(a.fewestTargets) instances, and the manifest makes \(instances.count)")
     }
 
-    // Timing.
-    var after = Duration.zero
-    if let a = fields["after"] {
-      if let d = reader.duration(a.value, "'after'") { after = d } else { ok = false }
-    }
-    var lasting: Duration?
-    if let f = fields["for"] {
-      lasting = reader.duration(f.value, "'for'")
-      if let l = lasting, l <= .zero {
-        fail(f.value, "'for' must be longer than 0s")
-        lasting = nil
-      }
-      if lasting == nil { ok = false }
-    } else {
-      fail(kindKey, "\(what) needs 'for': how long each occurrence lasts before it is healed (e.g. for: 5s)")
-    }
-    var every: Duration?
-    if let e = fields["every"] {
-      every = reader.duration(e.value, "'every'")
-      if every == nil { ok = false }
-      if let e2 = every, let l = lasting, e2 <= l {
-        fail(
-          e.value,
-          "'every' (\(Units.text(e2))) must be longer than 'for' (\(Units.text(l))): each occurrence is healed before the next, so the gap between them is every − for"
-        )
-      }
-    }
-    var times: Int?
-    if let t = fields["times"] {
-      times = reader.int(t.value, "'times'", range: 1...1_000_000)
-      if times == nil { ok = false }
-      if let n = times, n > 1, every == nil {
-        fail(t.value, "'times: \(n)' repeats the fault: give 'every' too (how often it comes back)")
-      }
-    }
-    guard ok, let action, let lasting else { return nil }
+    guard let timing = timing(fields, kindKey: kindKey, what: what, membership: false) else { return nil }
+    guard ok, let action else { return nil }
     return NemesisFault(
-      action: action, targets: targets, after: after, lasting: lasting, every: every, times: times, location: node.location)
+      action: action, targets: targets, after: timing.after, lasting: timing.lasting, every: timing.every, times: timing.times,
+      location: node.location)
   }
 
   /// `{ command: [./primary.sh, --cluster, x] }`: targets a program prints

@@ -55,6 +55,12 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     /// A delay or error rule in the disk layers of the targets (their
     /// groups have a mount with `faults: true`); healed by lifting it.
     case disk(NemesisDiskRule)
+    /// One instance added to a group with `membership:` (its `join`, then
+    /// its create), unless the group has `max` instances already.
+    case grow(group: String, max: Int)
+    /// One instance removed (its `leave`, then its delete), unless the
+    /// group has only `min` left.
+    case shrink(group: String, min: Int)
 
     /// The manifest key that names it.
     public var keyword: String {
@@ -71,6 +77,8 @@ public struct NemesisFault: Sendable, Hashable, Codable {
       case .stop: "stop"
       case .clock: "clock"
       case .disk(let r): r.errno == nil ? "disk_delay" : "disk_error"
+      case .grow: "grow"
+      case .shrink: "shrink"
       }
     }
 
@@ -78,7 +86,15 @@ public struct NemesisFault: Sendable, Hashable, Codable {
     public var isNetwork: Bool {
       switch self {
       case .partition, .isolate, .loss, .duplicate, .rate, .delay: true
-      case .kill, .crash, .pause, .stop, .clock, .disk: false
+      case .kill, .crash, .pause, .stop, .clock, .disk, .grow, .shrink: false
+      }
+    }
+
+    /// A membership change: done once, with no heal (no `for`).
+    public var isMembership: Bool {
+      switch self {
+      case .grow, .shrink: true
+      default: false
       }
     }
 
@@ -110,7 +126,8 @@ public struct NemesisFault: Sendable, Hashable, Codable {
   public var targets: NemesisTargets
   /// When the first occurrence starts, from the schedule's start.
   public var after: Duration
-  /// How long each occurrence lasts before it is healed.
+  /// How long each occurrence lasts before it is healed (zero for a
+  /// membership change, which has no heal).
   public var lasting: Duration
   /// Repeat period (nil: once).
   public var every: Duration?

@@ -83,10 +83,10 @@ extension ApplyEngine {
       // others are learned in it too (every container a restarted engine
       // will not start, say), and the next plan repairs them together.
       let refused = Set(refusals.keys).union(held)
-      let lastRound = replans.count + 1 == ApplyRetry.maxRounds
+      let lastRound = !options.repair || replans.count + 1 == ApplyRetry.maxRounds
       outcome = await executor.run(endingOn: { lastRound || ApplyRetry.verdict($0, refused: refused) == .report })
       done += outcome.done
-      guard !outcome.failures.isEmpty, replans.count + 1 < ApplyRetry.maxRounds, !(options.interrupt?.requested ?? false),
+      guard !outcome.failures.isEmpty, !lastRound, !(options.interrupt?.requested ?? false),
         let next = try await replan(m, after: outcome.failures, planned: planned, refusals: &refusals, held: &held, store: store)
       else { break }
       log.retrying(next.plan, after: outcome.failures.map { ($0.target, $0.error) })

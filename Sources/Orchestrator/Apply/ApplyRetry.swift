@@ -77,4 +77,5 @@ struct RemakeReporter: ApplyObserver {
   func replanned(_ plan: Plan) { next.replanned(plan) }
   func retrying(_ plan: Plan, after failures: [(target: String, error: any Error)]) { next.retrying(plan, after: failures) }
   func remade(_ step: Step, because error: any Error) { next.remade(step, because: error) }
+  func memberChanged(_ step: Step, outcome: MembershipOutcome) { next.memberChanged(step, outcome: outcome) }
 }

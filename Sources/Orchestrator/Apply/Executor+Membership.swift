@@ -14,7 +14,8 @@ extension Executor {
     let renderer = CommandRenderer(fixture: desired.fixture, root: desired.root, vars: desired.vars)
     let change = MembershipChange(
       spec: spec, step: step, instance: ClusterMember(name: name, ip: ip), renderer: renderer, log: EventLog(root: desired.root))
-    _ = try await change.run()
+    let outcome = try await change.run()
+    observer?.memberChanged(step, outcome: outcome)
     // A member with no instance yet is remembered until its instance is
     // recorded, or until it leaves again.
     let unmade = UnmadeMember(name: name, group: group, ip: ip)

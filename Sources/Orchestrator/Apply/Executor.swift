@@ -17,12 +17,16 @@ public protocol ApplyObserver: Sendable {
   /// The engine would not start `step`'s container (`error`): `step`, a
   /// `replace` planned for it, removed it and made a new one.
   func remade(_ step: Step, because error: any Error)
+  /// A `join` or `leave` step's change is in the cluster's view, and how
+  /// it got there (before the step's `finished`).
+  func memberChanged(_ step: Step, outcome: MembershipOutcome)
 }
 
 extension ApplyObserver {
   public func replanned(_ plan: Plan) {}
   public func retrying(_ plan: Plan, after failures: [(target: String, error: any Error)]) {}
   public func remade(_ step: Step, because error: any Error) {}
+  public func memberChanged(_ step: Step, outcome: MembershipOutcome) {}
 }
 
 public struct ApplyOptions: Sendable {
@@ -39,6 +43,10 @@ public struct ApplyOptions: Sendable {
   /// it started (a `run_once` instance must instead have exited with 0 or
   /// still run). Checked once for all, after the last step: one wait, one listing.
   public var settle: Duration = .milliseconds(250)
+  /// After a round whose steps failed, observe the fixture again and run a
+  /// fresh plan (see ``ApplyRetry``); false for an apply limited to part of
+  /// a plan (a nemesis's membership change), which a fresh plan would widen.
+  public var repair = true
   /// Destroy the fixture by itself this long after this apply (see `HelperProcess`).
   /// Nil keeps the fixture's previous time to live, if it had one; zero removes it.
   public var ttl: Duration?

@@ -1,6 +1,16 @@
 import Foundation
 import Manifest
 
+/// How a membership change ended.
+public enum MembershipOutcome: String, Sendable, Hashable, Codable {
+  /// The command succeeded and the view shows the change.
+  case committed
+  /// The view showed the change before any command ran (made earlier).
+  case already
+  /// A command failed or timed out, and the view shows the change all the same.
+  case resolved
+}
+
 /// One `join` or `leave` step: the group's command run on this machine
 /// against a live member, and the change resolved by reading the view,
 /// never left half-done silently.
@@ -22,15 +32,7 @@ struct MembershipChange {
   let renderer: CommandRenderer
   let log: EventLog
 
-  /// How a change ended.
-  enum Outcome: String, Sendable {
-    /// The command succeeded and the view shows the change.
-    case committed
-    /// The view showed the change before any command ran (made earlier).
-    case already
-    /// A command failed or timed out, and the view shows the change all the same.
-    case resolved
-  }
+  typealias Outcome = MembershipOutcome
 
   private var group: String { step.group ?? "" }
   private var joining: Bool { step.action == .join }

@@ -232,4 +232,6 @@ struct LoggingObserver: ApplyObserver {
         instances: step.target.instance.map { [$0] }, detail: "\(error)"))
     next?.remade(step, because: error)
   }
+
+  func memberChanged(_ step: Step, outcome: MembershipOutcome) { next?.memberChanged(step, outcome: outcome) }
 }

@@ -49,8 +49,10 @@ final class NemesisHistory: NemesisObserver {
     value["summary"] = .string(end.summary)
     if let id = end.faultID { value["faultID"] = .string(id) }
     if case .failed(let why) = end.outcome { value["error"] = .string(why) }
+    if end.step.action.isMembership { value.merge(Self.change(end)) { _, new in new } }
     let time = history.appendNemesis(type: end.outcome == .ok ? .ok : .info, f: Self.f(end.step), value: .object(value))
-    guard end.outcome == .ok else { return }
+    // A membership change is made, not put in force: no period.
+    guard end.outcome == .ok, !end.step.action.isMembership else { return }
     let at = seconds(time)
     periods.withLock { p in
       switch end.step.phase {
@@ -77,6 +79,7 @@ final class NemesisHistory: NemesisObserver {
     case .success(let r):
       value["lifted"] = .array(r.lifted.map { .string($0.id) })
       value["restored"] = .array(r.restored.map(HistoryValue.string))
+      if !r.changes.isEmpty { value["changes"] = .array(r.changes.map { .string($0.summary) }) }
       value["summary"] = .string(r.lifted.isEmpty && r.restored.isEmpty ? "nothing to heal" : "healed everything the nemesis caused")
     case .failure(let error):
       value["error"] = .string("\(error)")
@@ -104,6 +107,17 @@ final class NemesisHistory: NemesisObserver {
     step.phase == .heal ? "heal" : step.action.keyword
   }
 
+  /// A `grow` or `shrink`'s result: `instance` (that joined or left),
+  /// `outcome` (`committed`, `already`, `resolved`, `skipped` at its
+  /// bound, or `failed`), the group's instances `from` and `to`.
+  static func change(_ end: NemesisStepEnd) -> [String: HistoryValue] {
+    guard let c = end.change else { return ["outcome": .string("failed")] }
+    var v: [String: HistoryValue] = ["from": .int(Int64(c.from)), "to": .int(Int64(c.to))]
+    v["outcome"] = .string(c.skipped == nil ? (c.outcome?.rawValue ?? "committed") : "skipped")
+    if let i = c.instance { v["instance"] = .string(i) }
+    return v
+  }
+
   /// What the manifest gave the fault, as the value's keys.
   static func parameters(_ action: NemesisFault.Action) -> [String: HistoryValue] {
     switch action {
@@ -127,6 +141,8 @@ final class NemesisHistory: NemesisObserver {
       if let ops = r.ops { v["ops"] = .string(ops.map(\.rawValue).joined(separator: ",")) }
       if let path = r.path { v["path"] = .string(path) }
       return v
+    case .grow(let group, let max): return ["group": .string(group), "max": .int(Int64(max))]
+    case .shrink(let group, let min): return ["group": .string(group), "min": .int(Int64(min))]
     }
   }
 }

@@ -56,6 +56,7 @@ extension Cthulhu {
         let r = try await Input.withDriver(state.driver) { try await FixtureController(driver: $0, executable: .current).stopNemesis(root: root) }
         var healed = r.lifted.map { "\($0.id) \($0.summary)" }
         if !r.restored.isEmpty { healed.append("restarted " + r.restored.joined(separator: ",")) }
+        healed += r.changes.map(\.summary)
         Output.out(
           (r.wasRunning ? "nemesis stopped" : "nemesis was not running")
             + (healed.isEmpty ? "; nothing to heal" : "; healed: " + healed.joined(separator: "; ")) + "\n")

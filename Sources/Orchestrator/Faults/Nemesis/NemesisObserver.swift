@@ -60,13 +60,18 @@ public struct NemesisStepEnd: Sendable, Hashable {
   public var faultID: String?
   /// In words, with the fault's id when it has one.
   public var summary: String
+  /// A `grow` or `shrink`: the change made (or skipped at its bound).
+  public var change: GroupChange?
 
-  public init(step: NemesisStepStart, outcome: Outcome, targets: [String], faultID: String? = nil, summary: String) {
+  public init(
+    step: NemesisStepStart, outcome: Outcome, targets: [String], faultID: String? = nil, summary: String, change: GroupChange? = nil
+  ) {
     self.step = step
     self.outcome = outcome
     self.targets = targets
     self.faultID = faultID
     self.summary = summary
+    self.change = change
   }
 
   /// The step as the nemesis record keeps it, begun at `time`.

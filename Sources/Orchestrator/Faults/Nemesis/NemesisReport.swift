@@ -17,7 +17,7 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
   /// One entry of `nemesis.faults`.
   public struct Entry: Codable, Sendable, Hashable {
     /// The manifest key: `partition`, `isolate`, `loss`, `duplicate`, `rate`, `delay`, `kill`, `crash`, `pause`, `stop`, `clock`,
-    /// `disk_error`, `disk_delay`.
+    /// `disk_error`, `disk_delay`, `grow`, `shrink`.
     public var kind: String
     /// `partition`: `halves`, `majority`, `majorities-ring`, `bridge`.
     public var shape: String?
@@ -42,6 +42,10 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
     public var errno: String?
     public var ops: [String]?
     public var path: String?
+    /// `grow`, `shrink`: the group, and its bound (`max` for a grow, `min` for a shrink).
+    public var group: String?
+    public var max: Int?
+    public var min: Int?
     /// The targets as the manifest wrote them: `all`, `i002`, `random 2 of server`.
     public var targets: String
     /// The pool (names, groups, globs, `all`) and, for `random N`, N.
@@ -52,7 +56,7 @@ public struct NemesisPlan: Codable, Sendable, Hashable {
     public var random: Int?
     /// Milliseconds from `nemesis start` to the first occurrence.
     public var afterMs: Int64
-    /// How long each occurrence lasts (the manifest's `for`).
+    /// How long each occurrence lasts (the manifest's `for`; 0 for a membership change).
     public var forMs: Int64
     /// Repeat period; nil: once.
     public var everyMs: Int64?
@@ -122,6 +126,12 @@ extension NemesisPlan.Entry {
       ops = r.ops?.map(\.rawValue)
       path = r.path
       percent = r.percent
+    case .grow(let g, let m):
+      group = g
+      max = m
+    case .shrink(let g, let m):
+      group = g
+      min = m
     case .partition, .isolate, .pause, .stop: break
     }
     targets = f.targets.description

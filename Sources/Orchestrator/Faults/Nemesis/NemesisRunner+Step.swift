@@ -11,6 +11,9 @@ extension NemesisRunner {
     _ step: NemesisStep, _ start: NemesisStepStart, fault f: NemesisFault, healAt: Date, record: inout NemesisRecord, root: String,
     log: EventLog, actor: String
   ) async -> NemesisStepEnd {
+    if case .change(let group, let kind, let bound) = f.action.start(on: [], among: []) {
+      return await change(group, kind, bound: bound, start, record: &record, root: root, log: log, actor: actor)
+    }
     var step = step
     if let command = f.targets.command {
       // Chosen now: "the current primary" is whoever it is at this moment.
@@ -56,6 +59,8 @@ extension NemesisRunner {
         let reports = try await control.crash(root: root, names: names, torn: torn, seed: seed)
         active.summary += " (" + reports.map(\.summary).joined(separator: "; ") + ")"
         record.active[record.active.count - 1] = active
+      case .change:
+        break  // made above, before any target is drawn
       }
       log.append(
         Event(

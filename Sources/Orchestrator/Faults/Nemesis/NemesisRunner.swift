@@ -31,6 +31,9 @@ extension NemesisRunner {
     /// Instances started or unpaused again.
     public var restored: [String]
     public var failures: [String]
+    /// The changes that brought the groups a `grow` or `shrink` changed
+    /// back to their manifest's counts.
+    public var changes: [GroupChange] = []
   }
 
   /// Starts the schedule in the background. Refused while a nemesis runs,
@@ -118,7 +121,7 @@ extension NemesisRunner {
             summary: f.action.describeHeal(step.names)))
       } else {
         let start = NemesisStepStart(
-          label: step.label, phase: .fault, action: f.action, targets: f.targets.command == nil ? step.names : [],
+          label: step.label, phase: .fault, action: f.action, targets: f.targets.command == nil && !f.action.isMembership ? step.names : [],
           summary: f.action.describe(step.names))
         observer?.nemesisStepStarts(start)
         let end = await begin(
@@ -127,6 +130,8 @@ extension NemesisRunner {
         record.recordDone(end.done(at: began))
       }
       record.stepsDone += 1
+      // After a membership change, later occurrences draw from the fixture as it is.
+      timeline.instances = record.instances
       upcoming = timeline.next()
       try announce()
     }
@@ -176,6 +181,13 @@ extension NemesisRunner {
         report.failures.append("\(verb.rawValue) \(names.joined(separator: ",")): \(error)")
       }
     }
+    // The faults healed first: a cluster whole again takes its changes best.
+    let regrouped = await restoreGroups(record.schedule, root: root)
+    report.changes = regrouped.changes.filter { $0.skipped == nil }
+    report.failures += regrouped.failures
+    if !regrouped.changes.isEmpty {
+      record.instances = try FixtureState.require(root: root).instances.map { NemesisTimeline.InstanceRef(name: $0.name, group: $0.group) }
+    }
     record.pid = nil
     record.active = []
     record.next = nil
@@ -184,7 +196,7 @@ extension NemesisRunner {
       record.endedAt = Date()
     }
     try record.save(root: root)
-    var what = report.lifted.map(\.id) + report.restored
+    var what = report.lifted.map(\.id) + report.restored + report.changes.map(\.summary)
     if what.isEmpty { what = ["nothing to heal"] }
     EventLog(root: root).append(
       report.failures.isEmpty

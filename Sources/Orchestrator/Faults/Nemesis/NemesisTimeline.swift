@@ -28,8 +28,9 @@ public struct NemesisStep: Sendable, Hashable, Codable {
 /// same seed gives the same sequence.
 public struct NemesisTimeline: Sequence, IteratorProtocol, Sendable {
   public let schedule: NemesisSchedule
-  /// The fixture's instances, in name order, with their groups.
-  public let instances: [InstanceRef]
+  /// The fixture's instances, in name order, with their groups; set anew
+  /// after a membership change, so later occurrences draw from the group as it is.
+  public var instances: [InstanceRef]
   /// Per entry: the next occurrence, and whether its start is done (its heal is next).
   var cursor: [(occurrence: Int, started: Bool)]
 
@@ -79,7 +80,8 @@ public struct NemesisTimeline: Sequence, IteratorProtocol, Sendable {
     guard let best else { return nil }
     let k = cursor[best.entry].occurrence
     let step = NemesisStep(atMs: best.at, entry: best.entry, occurrence: k, heal: best.heal, names: names(entry: best.entry, occurrence: k))
-    cursor[best.entry] = best.heal ? (k + 1, false) : (k, true)
+    // A membership change has no heal: its next occurrence is next.
+    cursor[best.entry] = best.heal || schedule.faults[best.entry].action.isMembership ? (k + 1, false) : (k, true)
     return step
   }
 
@@ -123,6 +125,8 @@ public enum NemesisEffect: Sendable, Hashable {
   case lifecycle(LifecycleVerb, [String], signal: String)
   /// SIGKILL and the loss of what was not made durable, through ``InstanceControl/crash(root:names:torn:seed:)``.
   case crash([String], torn: Bool)
+  /// A group one instance larger or smaller, within `bound`, through ``ApplyEngine/changeGroup(_:group:kind:bound:)``.
+  case change(group: String, GroupChange.Kind, bound: Int)
 }
 
 extension NemesisFault.Action {
@@ -144,6 +148,8 @@ extension NemesisFault.Action {
     case .stop: .lifecycle(.stop, names, signal: "TERM")
     case .clock(let seconds): .fault(.clockSkew(seconds: seconds, names))
     case .disk(let rule): .fault(.disk(DiskFaultRule(nemesis: rule), mount: nil, names))
+    case .grow(let group, let max): .change(group: group, .grow, bound: max)
+    case .shrink(let group, let min): .change(group: group, .shrink, bound: min)
     }
   }
 
@@ -178,6 +184,8 @@ extension NemesisFault.Action {
     case .stop: return "stop \(list)"
     case .clock(let seconds): return "clock \(ClockSkew.text(seconds)) \(list)"
     case .disk(let rule): return "disk " + Fault.ruleText(DiskFaultRule(nemesis: rule), seed: false) + " \(list)"
+    case .grow(let group, let max): return "grow \(group) (max \(max))"
+    case .shrink(let group, let min): return "shrink \(group) (min \(min))"
     }
   }
 
@@ -197,7 +205,7 @@ extension NemesisTimeline {
     let plan = plan(firstSteps: firstSteps)
     var out = "Nemesis (seed \(plan.seed); `cthulhu nemesis start` runs it in the background):\n"
     for (i, e) in plan.faults.enumerated() {
-      var when = "at \(Units.text(.milliseconds(e.afterMs))) for \(Units.text(.milliseconds(e.forMs)))"
+      var when = "at \(Units.text(.milliseconds(e.afterMs)))" + (e.forMs > 0 ? " for \(Units.text(.milliseconds(e.forMs)))" : "")
       if let every = e.everyMs {
         when += ", every \(Units.text(.milliseconds(every)))" + (e.times.map { ", \($0) times" } ?? " until stopped")
       }
