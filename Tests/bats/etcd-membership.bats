@@ -211,5 +211,6 @@ YAML
   ip=$(readlink "$w/cthulhu-fixture/i001")
   [ "$(etcdctl --endpoints "http://$ip:2379" --dial-timeout 2s member list | awk -F', ' '{ print $3 }' | sort | paste -sd' ')" = "i001 i002 i003" ]
   [ "$(jq -r 'keys | join(" ")' "$w/cthulhu-fixture/spec.json")" = "i001 i002 i003" ]
+  (cd "$w" && "$CTHULHU" plan)
   [ "$(cd "$w" && "$CTHULHU" plan --json | jq '.steps | length')" -eq 0 ]
 }
