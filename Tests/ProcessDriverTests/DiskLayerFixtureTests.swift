@@ -156,4 +156,22 @@ final class DiskLayerFixtureTests: DiskFixtureTestCase {
     let plan = try cthulhu("plan", "--detailed-exitcode")
     XCTAssertEqual(plan.status, 0, "converged: \(plan.stdout)")
   }
+
+  /// A record edited to name a folder outside the fixture is not believed:
+  /// nothing is corrupted, rolled back or unmounted there.
+  func testARecordThatNamesAnotherFolderIsIgnored() async throws {
+    try mustSucceed("apply")
+    let one = try layer("i001")
+    let outside = dir + "/outside"
+    try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: true)
+    try "untouched".write(toFile: outside + "/file.log", atomically: true, encoding: .utf8)
+    var forged = one
+    forged.backing = outside
+    try JSONEncoder().encode(forged).write(to: URL(fileURLWithPath: one.state + "/layer.json"))
+    XCTAssertNil(layers.recorded().first { $0.instance == "i001" }, "a forged record was believed")
+    try mustSucceed("stop", "i001")
+    let corrupt = try cthulhu("disk", "corrupt", "i001", "--path", "file", "--bitflip", "3")
+    XCTAssertNotEqual(corrupt.status, 0)
+    XCTAssertEqual(try String(contentsOfFile: outside + "/file.log", encoding: .utf8), "untouched")
+  }
 }

@@ -52,12 +52,31 @@ public struct DiskLayers: Sendable {
   }
 
   /// The layers recorded in this fixture (those whose daemon was started).
+  /// A record is believed only when its folders are where this fixture
+  /// puts them (`isOwn`): a record edited to name another folder is never
+  /// mounted over, unmounted, rolled back or corrupted.
   public func recorded() -> [Layer] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
     return names.sorted().compactMap { name in
-      guard let data = FileManager.default.contents(atPath: folder + "/" + name + "/layer.json") else { return nil }
-      return try? JSONDecoder().decode(Layer.self, from: data)
+      guard let data = FileManager.default.contents(atPath: folder + "/" + name + "/layer.json"),
+        let layer = try? JSONDecoder().decode(Layer.self, from: data), isOwn(layer, folderName: name)
+      else { return nil }
+      return layer
     }
+  }
+
+  /// The layer's folders are those ``layer(instance:ip:mount:)`` makes for
+  /// its instance and mount, in the state folder entry `folderName`.
+  func isOwn(_ l: Layer, folderName: String) -> Bool {
+    // (A mount's name follows a fixture name's rule: [a-z0-9][a-z0-9-]*.)
+    guard InstanceName.ordinal(l.instance).map({ InstanceName.make($0) == l.instance }) ?? false, Names.isFixture(l.mount),
+      folderName == "\(l.instance).\(l.mount)", l.state == folder + "/" + folderName
+    else { return false }
+    let prefix = root + "/"
+    guard l.backing.hasPrefix(prefix), l.mountPoint.hasPrefix(prefix) else { return false }
+    let folder = l.backing.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+    guard folder.count == 3, let ip = IPv4Address(String(folder[0])), folder[1] == "bindmounts", folder[2] == l.mount else { return false }
+    return l.mountPoint == Self.mountPoint(FixturePaths(root: root), ip: ip, mount: l.mount)
   }
 
   /// The PID of the layer's daemon if it runs and its mount answers.
