@@ -9,6 +9,8 @@
 # root.
 
 load helpers
+load etcd-helpers
+export ETCD_COMMAND_TIMEOUT=3s
 
 setup_file() {
   if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
@@ -27,13 +29,6 @@ teardown_file() {
   stop_fixture
 }
 
-url() { echo "http://$(readlink "$FIXTURE/$1"):2379"; }
-
-etcdctl_at() {
-  local n=$1
-  shift
-  etcdctl --endpoints "$(url "$n")" --dial-timeout 1s --command-timeout 3s "$@"
-}
 
 # healthy MEMBER…: each member answers a linearizable health check.
 healthy() {

@@ -11,6 +11,7 @@
 # Needs root and partitions.
 
 load helpers
+load etcd-helpers
 
 setup_file() {
   if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
@@ -42,13 +43,6 @@ teardown() {
   wait_until 30 leader
 }
 
-url() { echo "http://$(readlink "$FIXTURE/$1"):2379"; }
-
-etcdctl_at() {
-  local n=$1
-  shift
-  etcdctl --endpoints "$(url "$n")" --dial-timeout 1s --command-timeout 2s "$@"
-}
 
 # leader [MEMBER…]: exactly one of the members (default all three) says it
 # is the leader, and every one of them answers. Prints it.
@@ -65,6 +59,41 @@ leader() {
 others() {
   local n
   for n in i001 i002 i003; do [ "$n" = "$1" ] || echo "$n"; done
+}
+
+# appends_fixture SEED FAULTS [SED-EDIT…]: a fixture of this test's own ($w:
+# this file's manifest, etcd-docker.yaml on docker, with the edits) with a
+# nemesis of FAULTS (lines of its `faults:` list) and list-append
+# transactions through clients/etcd added; applied.
+appends_fixture() {
+  local seed=$1 faults=$2 manifest=etcd.yaml
+  shift 2
+  cat >"$BATS_TEST_TMPDIR/extra.yaml" <<YAML
+nemesis:
+  seed: $seed
+  faults:
+$faults
+workloads:
+  appends:
+    client: { command: [$REPO/clients/etcd] }
+    generator: list-append
+    keys: 3
+    concurrency: 3
+    rate: 40/s
+    time_limit: 9s
+    final_wait: 3s
+    checker: list-append
+YAML
+  [ "$CTHULHU_BATS_TARGET" = docker ] && manifest=etcd-docker.yaml
+  (BATS_FILE_TMPDIR=$BATS_TEST_TMPDIR use_manifest "$manifest" "\$r $BATS_TEST_TMPDIR/extra.yaml" "$@")
+  w="$BATS_TEST_TMPDIR/work"
+  run_dir="$w/cthulhu-fixture/runs/latest"
+}
+
+# run_appends: `cthulhu test` in $w, then destroy (always); $status is the test's.
+run_appends() {
+  run bash -c "cd '$w' && '$CTHULHU' test; s=\$?; '$CTHULHU' destroy >/dev/null; exit \$s"
+  echo "$output"
 }
 
 # put PROCESS MEMBER KEY VALUE, get PROCESS MEMBER KEY [etcdctl get flags…]:
@@ -234,37 +263,16 @@ register_session() {
   # and a nemesis added), applied in its own folder and destroyed after.
   # A member killed at 1 s and 5 s (restarted 2 s later), a majority cut
   # from the third member at 3.5 s and 7.5 s (for 1 s): one at a time.
-  cat >"$BATS_TEST_TMPDIR/extra.yaml" <<YAML
-nemesis:
-  seed: 1
-  faults:
-    - kill: random 1
+  appends_fixture 1 "    - kill: random 1
       after: 1s
       for: 2s
       every: 4s
     - partition: majority
       after: 3500ms
       for: 1s
-      every: 4s
-workloads:
-  appends:
-    client: { command: [$REPO/clients/etcd] }
-    generator: list-append
-    keys: 3
-    concurrency: 3
-    rate: 40/s
-    time_limit: 9s
-    final_wait: 2s
-    checker: list-append
-YAML
-  manifest=etcd.yaml
-  [ "$CTHULHU_BATS_TARGET" = docker ] && manifest=etcd-docker.yaml
-  (BATS_FILE_TMPDIR=$BATS_TEST_TMPDIR use_manifest "$manifest" "\$r $BATS_TEST_TMPDIR/extra.yaml")
-  w="$BATS_TEST_TMPDIR/work"
-  run bash -c "cd '$w' && '$CTHULHU' test; s=\$?; '$CTHULHU' destroy >/dev/null; exit \$s"
-  echo "$output"
+      every: 4s"
+  run_appends
   [ "$status" -eq 0 ]
-  run_dir="$w/cthulhu-fixture/runs/latest"
   results="$run_dir/results.json"
   [ "$(jq -r .valid "$results")" = true ]
   [ "$(jq -r .checker.model "$results")" = list-append ]
@@ -290,40 +298,18 @@ YAML
   # three at once (SIGKILL, then what each did not fsync is lost) at 1 s and
   # 5 s, and starts them 2 s later. etcd syncs its WAL before it answers.
   [ "$(id -u)" = 0 ] && [ -e /dev/fuse ] || fail "the disk layer needs root and /dev/fuse"
-  cat >"$BATS_TEST_TMPDIR/extra.yaml" <<YAML
-nemesis:
-  seed: 2
-  faults:
-    - crash: all
+  appends_fixture 2 "    - crash: all
       after: 1s
       for: 2s
-      every: 4s
-workloads:
-  appends:
-    client: { command: [$REPO/clients/etcd] }
-    generator: list-append
-    keys: 3
-    concurrency: 3
-    rate: 40/s
-    time_limit: 9s
-    final_wait: 3s
-    checker: list-append
-YAML
-  manifest=etcd.yaml
-  [ "$CTHULHU_BATS_TARGET" = docker ] && manifest=etcd-docker.yaml
-  (BATS_FILE_TMPDIR=$BATS_TEST_TMPDIR use_manifest "$manifest" "\$r $BATS_TEST_TMPDIR/extra.yaml" \
-    's|^    templates:|    mounts: { etc: /opt/app/etc, var: { path: /opt/app/var, faults: true } }\n&|')
-  w="$BATS_TEST_TMPDIR/work"
+      every: 4s" 's|^    templates:|    mounts: { etc: /opt/app/etc, var: { path: /opt/app/var, faults: true } }\n&|'
   grep -q 'faults: true' "$w/cthulhu.yaml"
   # etcd makes its data-dir and member/ folders without an fsync of their
   # parents, so a crash in its first seconds would lose all of it (what
   # the kernel writes back soon after): `disk sync` stands for that
   # write-back, once the members are up.
   (cd "$w" && "$CTHULHU" disk sync all)
-  run bash -c "cd '$w' && '$CTHULHU' test; s=\$?; '$CTHULHU' destroy >/dev/null; exit \$s"
-  echo "$output"
+  run_appends
   [ "$status" -eq 0 ]
-  run_dir="$w/cthulhu-fixture/runs/latest"
   [ "$(jq -r .valid "$run_dir/results.json")" = true ]
   [ "$(jq -r .counts.txn.ok "$run_dir/results.json")" -gt 20 ]
   # Both crashes took effect, each with what it rolled back.
