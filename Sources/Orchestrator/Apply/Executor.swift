@@ -315,7 +315,7 @@ struct Executor {
   private func diskLayers(_ d: DesiredInstance) async throws {
     let layers = DiskLayers(root: paths.root)
     // A mount that no longer says `faults: true` is served no more.
-    for l in layers.recorded() where l.instance == d.name && !d.diskMounts.contains(l.mount) { await layers.retire(l) }
+    for l in layers.recorded(instance: d.name) where !d.diskMounts.contains(l.mount) { await layers.retire(l) }
     guard !d.diskMounts.isEmpty else { return }
     guard let executable else {
       throw OrchestratorError(.step, "instance \(d.name) has mounts with faults, and this apply was given no cthulhu binary to serve them")

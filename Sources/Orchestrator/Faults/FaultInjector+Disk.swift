@@ -33,11 +33,12 @@ extension FaultInjector {
     guard (old.faults + new.faults).contains(where: { $0.kind == .disk }) else { return [] }
     let layers = DiskLayers(root: root)
     var changed: Set<String> = []
+    let table = MountTable.current()
     for l in layers.recorded() {
       let before = Self.diskRules(book: old, layer: l)
       let after = Self.diskRules(book: new, layer: l)
       // A layer that does not run holds no rules; apply starts it anew and puts them back.
-      guard before != after, layers.running(l) != nil else { continue }
+      guard before != after, layers.running(l, table: table) != nil else { continue }
       _ = try DiskLayerClient.request(.rules(after.isEmpty ? .clear : .set(after)), socket: l.socket, timeout: .seconds(10))
       done.append((l, before))
       changed.insert(l.instance)
@@ -64,7 +65,8 @@ extension FaultInjector {
     defer { lock.release() }
     let book = try FaultBook.load(root: root)
     var changed: Set<String> = []
-    for l in mine where layers.running(l) != nil {
+    let table = MountTable.current()
+    for l in mine where layers.running(l, table: table) != nil {
       let wanted = Self.diskRules(book: book, layer: l)
       let held = try DiskLayerClient.request(.status, socket: l.socket, timeout: .seconds(10)).status?.rules.map(\.rule) ?? []
       guard held != wanted else { continue }

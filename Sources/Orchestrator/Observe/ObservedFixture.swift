@@ -72,7 +72,8 @@ public struct ObservedFixture: Sendable {
       otherSubnets: nets.filter { $0.id != mine?.id }.flatMap(\.subnets), imageIDs: ids, diskFiles: disk)
     observed.stateDigest = stateDigest
     let layers = DiskLayers(root: root)
-    for l in layers.recorded() where layers.running(l) == nil { observed.diskLayersDown[l.instance, default: []].append(l.mount) }
+    let table = MountTable.current()
+    for l in layers.recorded() where layers.running(l, table: table) == nil { observed.diskLayersDown[l.instance, default: []].append(l.mount) }
     return observed
   }
 }

@@ -55,8 +55,13 @@ public struct DiskLayers: Sendable {
   /// A record is believed only when its folders are where this fixture
   /// puts them (`isOwn`): a record edited to name another folder is never
   /// mounted over, unmounted, rolled back or corrupted.
-  public func recorded() -> [Layer] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+  public func recorded() -> [Layer] { recorded(folders: { _ in true }) }
+
+  /// The layers recorded for one instance (only their records are read).
+  public func recorded(instance: String) -> [Layer] { recorded(folders: { $0.hasPrefix(instance + ".") }) }
+
+  private func recorded(folders wanted: (String) -> Bool) -> [Layer] {
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter(wanted)
     return names.sorted().compactMap { name in
       guard let data = FileManager.default.contents(atPath: folder + "/" + name + "/layer.json"),
         let layer = try? JSONDecoder().decode(Layer.self, from: data), isOwn(layer, folderName: name)
@@ -79,10 +84,11 @@ public struct DiskLayers: Sendable {
     return l.mountPoint == Self.mountPoint(FixturePaths(root: root), ip: ip, mount: l.mount)
   }
 
-  /// The PID of the layer's daemon if it runs and its mount answers.
-  public func running(_ layer: Layer) -> Int32? {
+  /// The PID of the layer's daemon if it runs and its mount answers
+  /// (`table`: the mount table, read once by a caller asking of many).
+  public func running(_ layer: Layer, table: MountTable = .current()) -> Int32? {
     guard let pid = readyPID(layer), HelperProcess.isRunning(pid: pid, .disk, root: root, instance: layer.instance),
-      MountTable.current().hasDiskLayer(at: layer.mountPoint)
+      table.hasDiskLayer(at: layer.mountPoint)
     else { return nil }
     return pid
   }
@@ -173,7 +179,7 @@ public struct DiskLayers: Sendable {
   /// Ends the layers of one instance (before its folder is removed) and
   /// forgets them.
   public func retire(instance: String) async {
-    for layer in recorded() where layer.instance == instance { await retire(layer) }
+    for layer in recorded(instance: instance) { await retire(layer) }
   }
 
   /// Ends a layer and removes its own folder (its records, the graveyard
