@@ -67,34 +67,4 @@ extension InstanceControl {
       try await Task.sleep(for: .milliseconds(20))
     }
   }
-
-}
-
-extension InstanceControl {
-  /// What one layer made durable at a `sync`.
-  public struct DiskSync: Sendable, Codable, Equatable {
-    public var instance: String
-    public var mount: String
-    /// What was not durable before.
-    public var was: DiskLayerStatus
-  }
-
-  /// `disk sync`: everything on the instances' mounts with faults is made
-  /// durable as it stands, as `sync(2)` or the kernel's own write-back
-  /// would (a later crash loses only what is written after).
-  public func syncDisks(root: String, names: [String], mount: String? = nil) async throws -> [DiskSync] {
-    let state = try FixtureState.require(root: root)
-    var out: [DiskSync] = []
-    for l in try DiskLayers(root: root).serving(names, mount: mount, state: state) {
-      let reply = try DiskLayerClient.request(.sync, socket: l.socket)
-      out.append(
-        DiskSync(instance: l.instance, mount: l.mount, was: reply.status ?? DiskLayerStatus(unsyncedFiles: 0, savedBytes: 0, changedDirectories: 0)))
-    }
-    EventLog(root: root).append(
-      Event(
-        actor: "control[\(getpid())]", kind: .lifecycle, action: "disk sync", targets: names, instances: Array(Set(out.map(\.instance))).sorted(),
-        detail: out.map { "\($0.instance)/\($0.mount): \($0.was.unsyncedFiles) file(s), \($0.was.changedDirectories) folder(s)" }.joined(
-          separator: "; ")))
-    return out
-  }
 }
